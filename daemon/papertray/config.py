@@ -1,0 +1,373 @@
+"""The configuration: a frozen `Config` read from TOML and the environment, validated with messages that name
+the file, the line and the key. Owns platformdirs (where things live when PAPERTRAY_HOME is not set).
+
+A missing file is written with commented defaults; missing keys take defaults. A reload builds a whole new
+`Config` and swaps it; an invalid edit raises `ConfigError` and the caller keeps the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from papertray.errors import ConfigError
+
+APP_NAME = "papertray"
+DEFAULT_PORT = 27483
+DEFAULT_HF_URL = "https://huggingface.co"
+DEFAULT_ARXIV_URL = "https://arxiv.org"
+MIN_POLL_MINUTES = 5.0
+
+DEFAULT_CONFIG_TEXT = f"""\
+# papertray configuration. Every key is optional: a missing key takes the default shown here.
+# papertray watches this file and applies a valid edit within a second; an invalid edit is reported
+# (tray, `papertray status`, log) and the previous settings stay in force.
+
+[daemon]
+# The local API listens on 127.0.0.1 only. PAPERTRAY_PORT overrides this.
+port = {DEFAULT_PORT}
+
+[poll]
+# Minutes between polls of Hugging Face Daily Papers (at least 5). A little jitter is added.
+interval_minutes = 30
+# After the machine slept or was offline, catch up on at most this many missed days.
+catch_up_days = 14
+
+[sources]
+# Base URLs. PAPERTRAY_HF_URL and PAPERTRAY_ARXIV_URL override these.
+hf_url = "{DEFAULT_HF_URL}"
+arxiv_url = "{DEFAULT_ARXIV_URL}"
+
+[notifications]
+enabled = true
+# At most this many notifications a day; the rest are summarised once the budget resets.
+daily_budget = 12
+# Held back during these hours (local time), then summarised. Empty to disable.
+quiet_hours = "22:00-07:00"
+
+[library]
+# Download the PDF of every saved paper so it can be read offline.
+download_pdfs = true
+max_pdf_mb = 80
+# Hosts that downloads may reach even though they resolve to a private or loopback address.
+allowed_private_hosts = []
+
+# Interest rules: a new paper that matches a rule with notify = true raises a desktop notification.
+# keywords match whole words or phrases, case-insensitively, in the title, abstract and ai_keywords.
+#
+# [[rules]]
+# name = "interpretability"
+# keywords = ["sparse autoencoder", "mechanistic interpretability"]
+# authors = []
+# orgs = []
+# exclude = []
+# min_upvotes = 0
+# notify = true
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Where everything lives. With PAPERTRAY_HOME=DIR all of it sits under DIR."""
+
+    config_file: Path
+    data_dir: Path
+    cache_dir: Path
+    state_dir: Path
+    log_dir: Path
+
+    @property
+    def config_dir(self) -> Path:
+        return self.config_file.parent
+
+    @property
+    def daemon_file(self) -> Path:
+        return self.state_dir / "daemon.json"
+
+    @property
+    def library_dir(self) -> Path:
+        return self.data_dir / "library"
+
+    def ensure(self) -> None:
+        for folder in (self.config_dir, self.data_dir, self.cache_dir, self.state_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Paths:
+        env = os.environ if env is None else env
+        home = env.get("PAPERTRAY_HOME")
+        if home:
+            root = Path(home).expanduser().absolute()
+            return cls(
+                config_file=root / "config.toml",
+                data_dir=root / "data",
+                cache_dir=root / "cache",
+                state_dir=root / "state",
+                log_dir=root / "logs",
+            )
+        return cls(
+            config_file=Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml",
+            data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
+            cache_dir=Path(platformdirs.user_cache_dir(APP_NAME)),
+            state_dir=Path(platformdirs.user_state_dir(APP_NAME)),
+            log_dir=Path(platformdirs.user_log_dir(APP_NAME)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One interest rule as written in config.toml; `rules.py` decides what matches."""
+
+    name: str
+    keywords: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    orgs: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    min_upvotes: int = 0
+    notify: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "keywords": list(self.keywords),
+            "authors": list(self.authors),
+            "orgs": list(self.orgs),
+            "exclude": list(self.exclude),
+            "min_upvotes": self.min_upvotes,
+            "notify": self.notify,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    paths: Paths
+    port: int = DEFAULT_PORT
+    hf_url: str = DEFAULT_HF_URL
+    arxiv_url: str = DEFAULT_ARXIV_URL
+    poll_interval_minutes: float = 30.0
+    catch_up_days: int = 14
+    notifications_enabled: bool = True
+    daily_budget: int = 12
+    quiet_hours: str = "22:00-07:00"
+    download_pdfs: bool = True
+    max_pdf_mb: int = 80
+    allowed_private_hosts: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = field(default=())
+
+    @property
+    def poll_interval_seconds(self) -> float:
+        return max(self.poll_interval_minutes, MIN_POLL_MINUTES) * 60.0
+
+
+def _key_line(text: str, table: str | None, key: str) -> int | None:
+    """Best-effort line number of `key` inside `[table]` (tomllib reports lines only for syntax errors)."""
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+        if header:
+            current = header.group(1)
+            continue
+        if re.match(rf"^{re.escape(key)}\s*=", line) and (table is None or current == table):
+            return number
+    return None
+
+
+class _Reader:
+    """Reads typed values from one TOML table, raising ConfigError that names file, line and key."""
+
+    def __init__(self, path: Path, text: str, table: str, data: Mapping[str, Any], known: set[str]):
+        self.path, self.text, self.table, self.data = path, text, table, data
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise self.error(unknown[0], f"unknown key '{unknown[0]}' (known keys: {', '.join(sorted(known))})")
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        line = _key_line(self.text, self.table, key)
+        where = f"{self.path}, line {line}" if line else str(self.path)
+        return ConfigError(f"{where}: [{self.table}] {problem}.", path=str(self.path), line=line, key=key)
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else ()):
+            raise self.error(key, f"'{key}' must be {_kind_name(kind)}, not true/false")
+        if not isinstance(value, kind):
+            raise self.error(key, f"'{key}' must be {_kind_name(kind)}, not {type(value).__name__}")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, [])
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            raise self.error(key, f"'{key}' must be a list of non-empty strings")
+        return tuple(item.strip() for item in value)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+QUIET_HOURS = re.compile(r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | None = None) -> Config:
+    """Build a Config from TOML text plus environment overrides. Raises ConfigError on any invalid value."""
+    env = os.environ if env is None else env
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line_match = re.search(r"line (\d+)", str(exc))
+        line = int(line_match.group(1)) if line_match else None
+        where = f"{path}, line {line}" if line else str(path)
+        raise ConfigError(f"{where}: this is not valid TOML ({exc}).", path=str(path), line=line) from None
+
+    top = _Reader(
+        path,
+        text,
+        "(top level)",
+        {k: v for k, v in data.items() if not isinstance(v, dict)} | {k: v for k, v in data.items() if k == "rules"},
+        {"rules"},
+    )
+    del top  # only checks for stray top-level keys
+    known_tables = {"daemon", "poll", "sources", "notifications", "library", "rules"}
+    for name, value in data.items():
+        if name not in known_tables:
+            raise ConfigError(
+                f"{path}: unknown table [{name}] (known: {', '.join(sorted(known_tables))}).",
+                path=str(path),
+                line=_key_line(text, None, name),
+                key=name,
+            )
+        if name != "rules" and not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{name}' must be a table.", path=str(path), key=name)
+
+    daemon = _Reader(path, text, "daemon", data.get("daemon", {}), {"port"})
+    port = daemon.get("port", int, DEFAULT_PORT)
+    if not 1 <= port <= 65535:
+        raise daemon.error("port", f"'port' must be between 1 and 65535, not {port}")
+
+    poll = _Reader(path, text, "poll", data.get("poll", {}), {"interval_minutes", "catch_up_days"})
+    interval = float(poll.get("interval_minutes", (int, float), 30))
+    if interval < MIN_POLL_MINUTES:
+        raise poll.error("interval_minutes", f"'interval_minutes' must be at least {MIN_POLL_MINUTES:g}")
+    catch_up = poll.get("catch_up_days", int, 14)
+    if not 0 <= catch_up <= 60:
+        raise poll.error("catch_up_days", "'catch_up_days' must be between 0 and 60")
+
+    sources = _Reader(path, text, "sources", data.get("sources", {}), {"hf_url", "arxiv_url"})
+    hf_url = _url(sources, "hf_url", DEFAULT_HF_URL)
+    arxiv_url = _url(sources, "arxiv_url", DEFAULT_ARXIV_URL)
+
+    notes = _Reader(
+        path, text, "notifications", data.get("notifications", {}), {"enabled", "daily_budget", "quiet_hours"}
+    )
+    enabled = notes.get("enabled", bool, True)
+    budget = notes.get("daily_budget", int, 12)
+    if budget < 0:
+        raise notes.error("daily_budget", "'daily_budget' must be 0 or more")
+    quiet = notes.get("quiet_hours", str, "22:00-07:00")
+    if not QUIET_HOURS.match(quiet):
+        raise notes.error("quiet_hours", "'quiet_hours' must look like \"22:00-07:00\" (or be empty)")
+
+    library = _Reader(
+        path, text, "library", data.get("library", {}), {"download_pdfs", "max_pdf_mb", "allowed_private_hosts"}
+    )
+    download = library.get("download_pdfs", bool, True)
+    max_pdf = library.get("max_pdf_mb", int, 80)
+    if not 1 <= max_pdf <= 2048:
+        raise library.error("max_pdf_mb", "'max_pdf_mb' must be between 1 and 2048")
+    allowed = library.strings("allowed_private_hosts")
+
+    rules = _rules(path, text, data.get("rules", []))
+
+    if env.get("PAPERTRAY_PORT"):
+        try:
+            port = int(env["PAPERTRAY_PORT"])
+        except ValueError:
+            raise ConfigError(f"PAPERTRAY_PORT must be a port number, not {env['PAPERTRAY_PORT']!r}.") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"PAPERTRAY_PORT must be between 0 and 65535, not {port}.")
+    hf_url = env.get("PAPERTRAY_HF_URL") or hf_url
+    arxiv_url = env.get("PAPERTRAY_ARXIV_URL") or arxiv_url
+
+    return Config(
+        paths=paths,
+        port=port,
+        hf_url=hf_url.rstrip("/"),
+        arxiv_url=arxiv_url.rstrip("/"),
+        poll_interval_minutes=interval,
+        catch_up_days=catch_up,
+        notifications_enabled=enabled,
+        daily_budget=budget,
+        quiet_hours=quiet.strip(),
+        download_pdfs=download,
+        max_pdf_mb=max_pdf,
+        allowed_private_hosts=allowed,
+        rules=rules,
+    )
+
+
+def _url(reader: _Reader, key: str, default: str) -> str:
+    value: str = reader.get(key, str, default)
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise reader.error(key, f"'{key}' must be an http(s) URL")
+    return value
+
+
+def _rules(path: Path, text: str, raw: Any) -> tuple[Rule, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: 'rules' must be written as [[rules]] tables.", path=str(path), key="rules")
+    rules: list[Rule] = []
+    names: set[str] = set()
+    known = {"name", "keywords", "authors", "orgs", "exclude", "min_upvotes", "notify"}
+    for index, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: rule {index} must be a [[rules]] table.", path=str(path), key="rules")
+        reader = _Reader(path, text, "rules", item, known)
+        name = reader.get("name", str, "").strip()
+        if not name:
+            raise reader.error("name", f"rule {index} needs a 'name' (it is shown in notifications)")
+        if name in names:
+            raise reader.error("name", f"two rules are named '{name}'")
+        names.add(name)
+        rule = Rule(
+            name=name,
+            keywords=reader.strings("keywords"),
+            authors=reader.strings("authors"),
+            orgs=reader.strings("orgs"),
+            exclude=reader.strings("exclude"),
+            min_upvotes=reader.get("min_upvotes", int, 0),
+            notify=reader.get("notify", bool, True),
+        )
+        if not (rule.keywords or rule.authors or rule.orgs or rule.min_upvotes):
+            raise reader.error(
+                "keywords", f"rule '{name}' matches nothing: give keywords, authors, orgs or min_upvotes"
+            )
+        rules.append(rule)
+    return tuple(rules)
+
+
+def load_config(paths: Paths | None = None, env: Mapping[str, str] | None = None, *, create: bool = True) -> Config:
+    """Read the config file (writing the commented defaults first when it is missing)."""
+    paths = paths or Paths.from_env(env)
+    path = paths.config_file
+    if not path.exists() and create:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(DEFAULT_CONFIG_TEXT, encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the file is not UTF-8 text.", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).", path=str(path)) from None
+    return parse_config(text, path, paths, env)

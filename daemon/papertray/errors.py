@@ -1,0 +1,77 @@
+"""The papertray error hierarchy.
+
+Every error a user can meet derives from `PapertrayError` and carries one sentence that says what is wrong
+and, where possible, what to do. `cli.py` maps them to exit codes; the API maps them to its one error body.
+
+    PapertrayError
+    ├── ConfigError            the config file is invalid (names the file, the line and the key)
+    ├── StoreError             the store cannot be read or written
+    │   └── StoreFullError     the disk is full (ENOSPC / EDQUOT): nothing was written
+    ├── FeedError              one poll of a source failed (network, HTTP status, body); never fatal
+    │   ├── RateLimited        429: carries the number of seconds to wait
+    │   └── FeedTooLarge       the body passed the size cap
+    ├── DaemonNotRunning       the CLI found no daemon for this home
+    ├── DaemonAlreadyRunning   a second daemon for the same home
+    ├── PaperNotFound          an id that is valid but unknown
+    ├── InvalidPaperId         a string that is no arXiv / HF paper id
+    └── KeyringUnavailable     no usable OS keyring (fail, null or plaintext backend)
+"""
+
+from __future__ import annotations
+
+
+class PapertrayError(Exception):
+    """Base of every error papertray reports to a user. `str(err)` is one sentence."""
+
+
+class ConfigError(PapertrayError):
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, key: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.key = key
+
+
+class StoreError(PapertrayError):
+    pass
+
+
+class StoreFullError(StoreError):
+    pass
+
+
+class FeedError(PapertrayError):
+    pass
+
+
+class RateLimited(FeedError):
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FeedTooLarge(FeedError):
+    pass
+
+
+class DaemonNotRunning(PapertrayError):
+    pass
+
+
+class DaemonAlreadyRunning(PapertrayError):
+    def __init__(self, message: str, *, pid: int, port: int):
+        super().__init__(message)
+        self.pid = pid
+        self.port = port
+
+
+class PaperNotFound(PapertrayError):
+    pass
+
+
+class InvalidPaperId(PapertrayError):
+    pass
+
+
+class KeyringUnavailable(PapertrayError):
+    pass

@@ -1,0 +1,233 @@
+"""The nouns every layer shares: `Paper` (what a feed told us), `PaperState` (what the user did),
+`SourceState` (how polling a source is going), and `canonical_id()` for arXiv identifiers.
+
+Paper identity is the version-less arXiv id (`2307.12345`, `hep-th/9901001`); the version travels beside it.
+The id grammar follows arXiv's own `arxiv/identifier` module (reference/feeds.md §3.5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+# Accepts bare ids, `arXiv:` prefixes, abs/pdf/html URLs, `oai:` guids, HF paper URLs and the arXiv DOI form.
+# The look-behind keeps us from matching inside longer numbers or words (`12307.12345`, `v2307.12345`).
+ARXIV_ID = re.compile(
+    r"(?<![\w.-])(?:arxiv[:.])?"
+    r"(?P<id>(?P<new>\d{4}\.\d{4,5})|(?P<arch>[a-z][a-z-]*)(?:\.[a-z]{2})?/(?P<num>\d{7}))"
+    r"(?:v(?P<v>[1-9]\d*))?(?!\d)",
+    re.IGNORECASE,
+)
+# What a canonical id looks like once normalised; used to validate ids before they touch a path.
+CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$")
+MAX_ID_INPUT = 2048
+
+
+def parse_paper_ref(text: str) -> tuple[str, int | None] | None:
+    """Return `(canonical id, version or None)` for any accepted form of a paper reference, else None."""
+    if not isinstance(text, str) or not text or len(text) > MAX_ID_INPUT:
+        return None
+    match = ARXIV_ID.search(text)
+    if match is None:
+        return None
+    base = match["new"] if match["new"] else f"{match['arch'].lower()}/{match['num']}"
+    return base, int(match["v"]) if match["v"] else None
+
+
+def canonical_id(text: str) -> str | None:
+    """The version-less canonical id of `text`, or None when it holds no paper id."""
+    parsed = parse_paper_ref(text)
+    return parsed[0] if parsed else None
+
+
+def is_canonical_id(text: str) -> bool:
+    return isinstance(text, str) and CANONICAL_ID.fullmatch(text) is not None
+
+
+class State(StrEnum):
+    """What the extension shows. Precedence: read > saved > seen > new; `unknown` was never ingested."""
+
+    UNKNOWN = "unknown"
+    NEW = "new"
+    SEEN = "seen"
+    SAVED = "saved"
+    READ = "read"
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper as the feeds describe it. Everything but `id` may be missing from a feed."""
+
+    id: str
+    version: int | None = None
+    title: str = ""
+    summary: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None  # arXiv publication time (ISO 8601, UTC)
+    daily_date: str | None = None  # the UTC day it entered Daily Papers (YYYY-MM-DD)
+    submitted_at: str | None = None  # when it entered Daily Papers (ISO 8601)
+    upvotes: int = 0
+    num_comments: int = 0
+    ai_summary: str = ""
+    ai_keywords: tuple[str, ...] = ()
+    organization: str = ""
+    github_repo: str = ""
+    project_page: str = ""
+    source: str = "hf"
+    first_seen_at: str | None = None  # when papertray first ingested it (set by the store)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "summary": self.summary,
+            "authors": list(self.authors),
+            "published_at": self.published_at,
+            "daily_date": self.daily_date,
+            "submitted_at": self.submitted_at,
+            "upvotes": self.upvotes,
+            "num_comments": self.num_comments,
+            "ai_summary": self.ai_summary,
+            "ai_keywords": list(self.ai_keywords),
+            "organization": self.organization,
+            "github_repo": self.github_repo,
+            "project_page": self.project_page,
+            "source": self.source,
+            "first_seen_at": self.first_seen_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper:
+        return cls(
+            id=str(data["id"]),
+            version=data.get("version"),
+            title=data.get("title") or "",
+            summary=data.get("summary") or "",
+            authors=tuple(data.get("authors") or ()),
+            published_at=data.get("published_at"),
+            daily_date=data.get("daily_date"),
+            submitted_at=data.get("submitted_at"),
+            upvotes=int(data.get("upvotes") or 0),
+            num_comments=int(data.get("num_comments") or 0),
+            ai_summary=data.get("ai_summary") or "",
+            ai_keywords=tuple(data.get("ai_keywords") or ()),
+            organization=data.get("organization") or "",
+            github_repo=data.get("github_repo") or "",
+            project_page=data.get("project_page") or "",
+            source=data.get("source") or "hf",
+            first_seen_at=data.get("first_seen_at"),
+        )
+
+    def merged_with(self, newer: Paper) -> Paper:
+        """The record after `newer` arrives for the same id: newer non-empty fields win, first_seen stays."""
+        updates: dict[str, Any] = {}
+        for name in Paper.__dataclass_fields__:
+            if name in ("id", "first_seen_at"):
+                continue
+            value = getattr(newer, name)
+            if name == "version":
+                if value is not None and (self.version is None or value > self.version):
+                    updates[name] = value
+            elif name == "daily_date":
+                # A paper belongs to the first day it appeared on; later re-listings keep that day.
+                if self.daily_date is None and value is not None:
+                    updates[name] = value
+            elif value not in (None, "", ()):
+                updates[name] = value
+        return replace(self, **updates) if updates else self
+
+
+@dataclass(frozen=True, slots=True)
+class PaperState:
+    """What the user did with a paper. Precious: kept apart from the feed cache, never lost."""
+
+    id: str
+    seen_at: str | None = None
+    saved_at: str | None = None
+    read_at: str | None = None
+    dismissed_at: str | None = None
+    tags: tuple[str, ...] = ()
+    note: str = ""
+    updated_at: str | None = None
+
+    @property
+    def state(self) -> State:
+        if self.read_at:
+            return State.READ
+        if self.saved_at:
+            return State.SAVED
+        if self.seen_at:
+            return State.SEEN
+        return State.NEW
+
+    @property
+    def saved(self) -> bool:
+        return self.saved_at is not None
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def dismissed(self) -> bool:
+        return self.dismissed_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seen_at": self.seen_at,
+            "saved_at": self.saved_at,
+            "read_at": self.read_at,
+            "dismissed_at": self.dismissed_at,
+            "tags": list(self.tags),
+            "note": self.note,
+            "updated_at": self.updated_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperState:
+        return cls(
+            id=str(data["id"]),
+            seen_at=data.get("seen_at"),
+            saved_at=data.get("saved_at"),
+            read_at=data.get("read_at"),
+            dismissed_at=data.get("dismissed_at"),
+            tags=tuple(data.get("tags") or ()),
+            note=data.get("note") or "",
+            updated_at=data.get("updated_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """How polling one source is going; shown by `papertray status`, the tray and the API."""
+
+    name: str
+    last_poll_at: str | None = None
+    last_success_at: str | None = None
+    next_poll_at: str | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    last_error_at: str | None = None
+    papers_last_poll: int = 0
+    skipped_entries: int = 0
+    polling: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "last_poll_at": self.last_poll_at,
+            "last_success_at": self.last_success_at,
+            "next_poll_at": self.next_poll_at,
+            "error_count": self.error_count,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "papers_last_poll": self.papers_last_poll,
+            "skipped_entries": self.skipped_entries,
+            "polling": self.polling,
+            **({"extra": self.extra} if self.extra else {}),
+        }
