@@ -51,3 +51,4 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     # verify prints warnings about the host (no user manager in a container); only lines about our unit count.
     ours = [line for line in (result.stdout + result.stderr).splitlines() if "papertray.service" in line]
     assert ours == [], "\n".join(ours)
+    assert result.returncode == 0
