@@ -87,11 +87,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 def parse_ratelimit_reset(value: str | None) -> float | None:
-    """The `t=` (seconds until the window resets) of an IETF `RateLimit` header, e.g. `"api";r=0;t=42`."""
+    """The `t=` (seconds until the window resets) of an IETF `RateLimit` header, e.g. `"api";r=0;t=42`.
+    With several limits listed, the longest wait (being polite costs little)."""
     if not value:
         return None
-    match = _RATELIMIT_T.search(value)
-    return float(match.group(1)) if match else None
+    waits = [float(match) for match in _RATELIMIT_T.findall(value)]
+    return max(waits) if waits else None
 
 
 class HostLimiter:
