@@ -358,7 +358,7 @@ class Poller:
             skipped += page_skipped
             for paper in papers:
                 known = collected.get(paper.id)
-                collected[paper.id] = known.merged_with(paper) if known else paper
+                collected[paper.id] = _merge_in_poll(known, paper) if known else paper
             if len(papers) + page_skipped < self._page_size:
                 return skipped
         log.warning("day has more pages than expected day=%s pages=%d", name, MAX_PAGES)
@@ -452,6 +452,17 @@ class Poller:
             except (ValueError, TypeError):
                 state = replace(state, next_poll_at=None)
         return state, last_full
+
+
+def _merge_in_poll(known: Paper, again: Paper) -> Paper:
+    """One record per paper per poll, whichever day or page listed it first: counts only grow on HF, so the
+    larger one is the fresher whatever order the days were fetched in."""
+    merged = known.merged_with(again)
+    return replace(
+        merged,
+        upvotes=max(known.upvotes, again.upvotes),
+        num_comments=max(known.num_comments, again.num_comments),
+    )
 
 
 def _one_sentence(errors: list[str]) -> str | None:

@@ -29,12 +29,16 @@ SYNTHETIC_DAY = "2025-07-31"
 
 def load_fixture_day() -> list[dict[str, Any]]:
     """The 53-entry synthetic day 2025-07-31."""
-    return json.loads((FIXTURES / f"daily_papers_{SYNTHETIC_DAY}.synthetic.json").read_text(encoding="utf-8"))
+    entries: list[dict[str, Any]] = json.loads(
+        (FIXTURES / f"daily_papers_{SYNTHETIC_DAY}.synthetic.json").read_text(encoding="utf-8")
+    )
+    return entries
 
 
 def load_entry(name: str) -> dict[str, Any]:
     """A real recorded entry: `entry_2024-10-25_raw` or `entry_2026-03`."""
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    entry: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return entry
 
 
 def day_ids(day: str, count: int) -> list[str]:
@@ -157,6 +161,7 @@ class Request:
 class _Pending:
     fault: Fault
     day: str | None
+    page: int | None
     times: int
 
 
@@ -190,9 +195,7 @@ class FeedServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port if port is None else port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
@@ -208,9 +211,9 @@ class FeedServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def fail_next(self, fault: Fault, *, day: str | None = None, times: int = 1) -> None:
-        """The next `times` requests (for `day`, or any day) get `fault`."""
-        self._pending.append(_Pending(fault, day, times))
+    def fail_next(self, fault: Fault, *, day: str | None = None, page: int | None = None, times: int = 1) -> None:
+        """The next `times` requests (for `day` and `page` when given, else any) get `fault`."""
+        self._pending.append(_Pending(fault, day, page, times))
 
     def fail_day(self, day: str, fault: Fault) -> None:
         """Every request for `day` gets `fault` until `heal()`."""
@@ -225,9 +228,9 @@ class FeedServer:
 
     # ------------------------------------------------------------ serving
 
-    def _take_fault(self, day: str) -> Fault | None:
+    def _take_fault(self, day: str, page: int) -> Fault | None:
         for pending in self._pending:
-            if pending.day in (None, day):
+            if pending.day in (None, day) and pending.page in (None, page):
                 pending.times -= 1
                 if pending.times <= 0:
                     self._pending.remove(pending)
@@ -266,7 +269,7 @@ class FeedServer:
         entries = self.days.get(day, [])
         body = json.dumps(entries[page * limit : (page + 1) * limit]).encode()
 
-        fault = self._take_fault(day)
+        fault = self._take_fault(day, page)
         if fault is not None:
             record.fault = fault.kind
             return await self._misbehave(request, fault, body)
