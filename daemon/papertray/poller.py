@@ -159,6 +159,7 @@ class Poller:
         self._inflight: dict[tuple[str, ...] | None, asyncio.Task[PollReport]] = {}
         self._due_mono: float | None = None  # monotonic twin of state.next_poll_at
         self._last_poll_day: date | None = None
+        self._last_poll_clocks: tuple[datetime, float] | None = None  # (wall, monotonic) at its start
         self._state, self._last_full_day = self._restore()
 
     # ------------------------------------------------------------------ public
@@ -234,7 +235,8 @@ class Poller:
         return wall, self._due_mono
 
     async def _wait_until_due(self) -> None:
-        last_wall, last_mono = self._now(), self._monotonic()
+        # measured from the start of the last poll, so a sleep during that poll counts too
+        last_wall, last_mono = self._last_poll_clocks or (self._now(), self._monotonic())
         while True:
             wall_due, mono_due = self._due()
             wall_now, mono_now = self._now(), self._monotonic()
@@ -275,6 +277,8 @@ class Poller:
     async def _poll(self, explicit: tuple[str, ...] | None) -> PollReport:
         started = self._now()
         today = started.astimezone(UTC).date()
+        if explicit is None:
+            self._last_poll_clocks = (started, self._monotonic())
         days = [parse_day(d) for d in explicit] if explicit is not None else self._normal_days(today)
         day_names = tuple(d.isoformat() for d in days)
         self._state = replace(self._state, polling=True, last_poll_at=iso(started))
