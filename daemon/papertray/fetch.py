@@ -40,7 +40,8 @@ TIMEOUT_SECONDS = 30.0
 MIN_SPACING_SECONDS = 1.0
 DEFAULT_RETRY_AFTER = 60.0
 MAX_RETRY_AFTER = 6 * 3600.0
-ETAG_CACHE_SIZE = 64
+ETAG_CACHE_SIZE = 64  # answers kept for conditional GET (a day's page is ~100-250 KB)
+ETAG_MAX_BODY_BYTES = 2 * 1024 * 1024
 CHUNK = 64 * 1024
 
 _RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*(\d+(?:\.\d+)?)")
@@ -212,7 +213,7 @@ class Fetcher:
                         f"{host} sent more than {_megabytes(self.max_bytes)} for {what}; papertray stopped reading."
                     )
             etag = resp.headers.get("ETag")
-            if etag:
+            if etag and len(body) <= ETAG_MAX_BODY_BYTES:
                 self._etags[url] = (etag, bytes(body))
                 self._etags.move_to_end(url)
                 while len(self._etags) > ETAG_CACHE_SIZE:
