@@ -174,7 +174,8 @@ class Fetcher:
                 async with asyncio.timeout(self.timeout):
                     return await self._exchange(url, host, what)
             except TimeoutError:
-                raise Unreachable(f"{host} did not answer within {self.timeout:g} seconds for {what}.") from None
+                unit = "second" if self.timeout == 1 else "seconds"
+                raise Unreachable(f"{host} did not answer within {self.timeout:g} {unit} for {what}.") from None
             except aiohttp.ClientPayloadError:
                 raise Unreachable(f"{host} broke off its answer for {what} before the end.") from None
             except aiohttp.ClientConnectorError as exc:

@@ -55,7 +55,7 @@ def decode_entries(body: bytes, *, day: str, host: str = "huggingface.co") -> li
         data = json.loads(body)
     except UnicodeDecodeError:
         raise FeedError(f"{what} is not UTF-8 text.") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FeedError(f"{what} is cut off or is not valid JSON.") from None
     if isinstance(data, list):
         return data

@@ -186,7 +186,14 @@ class Poller:
                     log.exception("poll failed unexpectedly source=%s", SOURCE)
                     count = self._state.error_count + 1
                     delay = backoff_delay(count, base=self._retry_base, cap=self._backoff_cap, rand=self._rand)
-                    self._state = replace(self._state, polling=False, next_poll_at=self._set_next(delay))
+                    self._state = replace(
+                        self._state,
+                        polling=False,
+                        error_count=count,
+                        last_error="papertray hit an internal error while polling; the log has the details.",
+                        last_error_at=iso(self._now()),
+                        next_poll_at=self._set_next(delay),
+                    )
         finally:
             await self.close()
 

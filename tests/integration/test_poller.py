@@ -82,8 +82,8 @@ async def test_a_full_last_page_is_followed_by_one_empty_page(
 FAULTS = [
     pytest.param(Fault.http(500), "answered 500 Internal Server Error for 2025-07-31.", id="500"),
     pytest.param(Fault.http(502), "answered 502 Bad Gateway for 2025-07-31.", id="502"),
-    pytest.param(Fault.hang(), "did not answer within 0.5 seconds for 2025-07-31.", id="hang"),
-    pytest.param(Fault.drip(0.1), "did not answer within 0.5 seconds for 2025-07-31.", id="slow-drip"),
+    pytest.param(Fault.hang(), "did not answer within 1 second for 2025-07-31.", id="hang"),
+    pytest.param(Fault.drip(0.1), "did not answer within 1 second for 2025-07-31.", id="slow-drip"),
     pytest.param(Fault.truncated(), "answer for 2025-07-31 is cut off or is not valid JSON.", id="truncated-json"),
     pytest.param(Fault.cut(), "broke off its answer for 2025-07-31 before the end.", id="connection-cut"),
     pytest.param(Fault.html(), "answer for 2025-07-31 was a web page (HTML)", id="html"),
@@ -97,7 +97,8 @@ FAULTS = [
 async def test_each_fault_is_reported_then_cleared_by_the_next_good_answer(
     feed: FeedServer, store: Store, bus: EventBus, make_poller: MakePoller, fault: Fault, says: str
 ) -> None:
-    poller = make_poller(max_bytes=256 * 1024)
+    slow = fault.kind in ("hang", "drip")
+    poller = make_poller(max_bytes=256 * 1024, **({"timeout": poller_env.SHORT_TIMEOUT} if slow else {}))
     feed.fail_next(fault, day=SYNTHETIC_DAY)
 
     report = await poller.poll_now()

@@ -63,7 +63,7 @@ async def test_backoff_doubles_on_errors_and_a_success_returns_to_the_interval(
 async def test_run_keeps_polling_through_errors_until_a_good_answer(
     feed: FeedServer, store: Store, bus: EventBus, make_poller: MakePoller
 ) -> None:
-    poller = make_poller(retry_base=0.05, interval=3600)
+    poller = make_poller(retry_base=0.05, interval=3600, timeout=poller_env.SHORT_TIMEOUT)
     feed.fail_next(Fault.http(500), times=2)
     feed.fail_next(Fault.hang())
     feed.fail_next(Fault.html())
