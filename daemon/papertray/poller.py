@@ -4,7 +4,8 @@ for each day, keeps the source's health (`SourceState`) and announces polls on t
 Schedule. A normal poll asks for today and yesterday (UTC: late submissions and upvotes change yesterday's
 list) plus every day missed since the last fully polled day, at most `catch_up_days` back. Polls repeat every
 `poll_interval_seconds` (with ±10 % jitter). After an error the next poll comes after an exponential backoff
-(60 s doubling, capped at 6 h, jittered), or later if the server asked for a longer wait; polling never stops.
+(60 s doubling, capped at 6 h, jittered; capped at the normal interval when the host could not be reached at
+all, e.g. offline), or later if the server asked for a longer wait; polling never stops.
 Time is kept on the wall clock as well as the monotonic one: the monotonic clock stands still while the
 machine sleeps, so a due time passed during sleep is noticed by the wall clock within one tick of waking.
 
@@ -296,6 +297,7 @@ class Poller:
         skipped = 0
         errors: list[str] = []
         retry_after = 0.0
+        offline = False
         ok_days: set[date] = set()
         try:
             for day in days:
@@ -305,6 +307,7 @@ class Poller:
                     # the host cannot or will not answer now: asking for the other days would fail alike
                     errors.append(str(exc))
                     retry_after = getattr(exc, "retry_after", 0.0)
+                    offline = isinstance(exc, Unreachable) and len(errors) == 1
                     break
                 except FeedError as exc:
                     errors.append(str(exc))
@@ -329,7 +332,7 @@ class Poller:
         if explicit is None:
             self._advance_last_full_day(today, days, ok_days)
             self._last_poll_day = today
-        self._record(error, explicit is None, retry_after, fetched=len(collected), skipped=skipped)
+        self._record(error, explicit is None, retry_after, offline, fetched=len(collected), skipped=skipped)
         report = PollReport(SOURCE, day_names, len(collected), new, updated, skipped, error)
         await self._persist()
         log.info(
@@ -383,7 +386,9 @@ class Poller:
         floor = self._last_full_day or (today - timedelta(days=2))
         self._last_full_day = max(candidate, floor) if failed else candidate
 
-    def _record(self, error: str | None, scheduled: bool, retry_after: float, *, fetched: int, skipped: int) -> None:
+    def _record(
+        self, error: str | None, scheduled: bool, retry_after: float, offline: bool, *, fetched: int, skipped: int
+    ) -> None:
         now_iso = iso(self._now())
         state = self._state
         if error is None:
@@ -400,9 +405,10 @@ class Poller:
             )
         else:
             count = state.error_count + 1
-            delay = max(
-                backoff_delay(count, base=self._retry_base, cap=self._backoff_cap, rand=self._rand), retry_after
-            )
+            # Unreachable (offline, or no answer at all) costs the server nothing, and being back online should
+            # not wait hours: those retries back off only up to the normal interval.
+            cap = min(self._backoff_cap, self.interval) if offline else self._backoff_cap
+            delay = max(backoff_delay(count, base=self._retry_base, cap=cap, rand=self._rand), retry_after)
             next_at = self._set_next(delay)
             state = replace(state, error_count=count, last_error=error, last_error_at=now_iso, next_poll_at=next_at)
         extra = dict(state.extra)

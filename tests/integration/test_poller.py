@@ -32,7 +32,9 @@ FIXTURE_IDS = {entry["paper"]["id"] for entry in load_fixture_day()}
 
 
 def one_sentence(text: str | None) -> bool:
-    return bool(text) and text.endswith(".") and "\n" not in text and ". " not in text.rstrip(".")  # type: ignore[union-attr]
+    if not text:
+        return False
+    return text.endswith(".") and "\n" not in text and ". " not in text.rstrip(".")
 
 
 async def test_a_poll_ingests_the_synthetic_day_exactly(

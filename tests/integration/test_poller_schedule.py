@@ -60,6 +60,25 @@ async def test_backoff_doubles_on_errors_and_a_success_returns_to_the_interval(
     assert (at(state.next_poll_at or "") - clock.now()).total_seconds() == pytest.approx(1800 * 1.1)
 
 
+async def test_server_errors_back_off_to_six_hours_but_offline_retries_stay_at_the_interval(
+    feed: FeedServer, clock: Clock, make_poller: MakePoller
+) -> None:
+    poller = make_poller(rand=ONE, retry_base=60, interval=1800)
+    feed.fail_day(SYNTHETIC_DAY, Fault.http(503))
+    for _ in range(12):
+        await poller.poll_now()
+    [state] = poller.source_states()
+    assert state.error_count == 12
+    assert (at(state.next_poll_at or "") - clock.now()).total_seconds() == 6 * 3600
+
+    await feed.stop()
+    for _ in range(3):
+        await poller.poll_now()
+    [state] = poller.source_states()
+    assert state.error_count == 15 and "connection refused" in (state.last_error or "")
+    assert (at(state.next_poll_at or "") - clock.now()).total_seconds() == 1800
+
+
 async def test_run_keeps_polling_through_errors_until_a_good_answer(
     feed: FeedServer, store: Store, bus: EventBus, make_poller: MakePoller
 ) -> None:
