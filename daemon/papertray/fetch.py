@@ -163,13 +163,14 @@ class Fetcher:
     async def get(self, url: str, *, what: str) -> FetchResult:
         """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for)."""
         host = host_label(url)
-        held = self.limiter.held_for(host)
-        if held > 0:
-            raise RateLimited(
-                f"{host} asked papertray to slow down; it will ask for {what} again in {_seconds(held)}.",
-                retry_after=held,
-            )
         async with self.limiter.slot(host):
+            # checked inside the slot: a request queued behind a 429 must not go out either
+            held = self.limiter.held_for(host)
+            if held > 0:
+                raise RateLimited(
+                    f"{host} asked papertray to slow down; it will ask for {what} again in {_seconds(held)}.",
+                    retry_after=held,
+                )
             try:
                 async with asyncio.timeout(self.timeout):
                     return await self._exchange(url, host, what)
