@@ -299,3 +299,14 @@ async def test_explicit_days_poll_exactly_those_days(feed: FeedServer, make_poll
             await poller.poll_now([bad])
     with pytest.raises(ValueError, match="is in the future"):
         await poller.poll_now([shift(SYNTHETIC_DAY, 1)])
+
+
+async def test_a_poll_queued_behind_a_rate_limit_does_not_send_either(
+    feed: FeedServer, make_poller: MakePoller
+) -> None:
+    poller = make_poller()
+    feed.fail_next(Fault.rate_limit(600))
+    first, queued = await asyncio.gather(poller.poll_now([SYNTHETIC_DAY]), poller.poll_now([YESTERDAY]))
+    assert len(feed.requests) == 1
+    assert first.error is not None and "429" in first.error
+    assert queued.error is not None and "asked papertray to slow down" in queued.error
