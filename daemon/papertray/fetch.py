@@ -2,12 +2,12 @@
 
 A `Fetcher` owns one `aiohttp.ClientSession` (created on first use inside the running loop, closed by
 `close()`). Every request goes through a `HostLimiter`: one request at a time to a host, and at least
-`min_spacing` seconds between the starts of two requests to it. Each request has a total deadline and a body
-cap (the body is streamed and the transfer aborted as soon as it passes the cap). 429 (and 503 with
-`Retry-After`) become `RateLimited` carrying the wait the server asked for (`Retry-After` in seconds or as an
-HTTP date, or the `t=` of the IETF `RateLimit` header that huggingface.co sends); until that wait is over the
-host is not asked again. An `ETag` is remembered per URL and sent back as `If-None-Match`; a 304 hands back
-the body cached with it.
+`min_spacing` seconds from the end of one request to it to the start of the next. Each request has a total
+deadline and a body cap (the body is streamed and the transfer aborted as soon as it passes the cap). 429 (and
+503 with `Retry-After`) become `RateLimited` carrying the wait the server asked for (`Retry-After` in seconds
+or as an HTTP date, or the `t=` of the IETF `RateLimit` header that huggingface.co sends); until that wait is
+over the host is not asked again. An `ETag` is remembered per URL and sent back as `If-None-Match`; a 304
+hands back the body cached with it.
 
 Every failure is a `FeedError` (or subclass) whose text is one sentence naming the host and what was asked.
 """
@@ -97,26 +97,29 @@ def parse_ratelimit_reset(value: str | None) -> float | None:
 
 
 class HostLimiter:
-    """One request at a time per host, and starts at least `min_spacing` seconds apart; plus a per-host hold
-    for as long as a server asked us to wait."""
+    """One request at a time per host, each starting at least `min_spacing` seconds after the previous one
+    ended; plus a per-host hold for as long as a server asked us to wait."""
 
     def __init__(self, min_spacing: float = MIN_SPACING_SECONDS) -> None:
         self.min_spacing = min_spacing
         self._locks: dict[str, asyncio.Lock] = {}
-        self._last_start: dict[str, float] = {}
+        self._last_end: dict[str, float] = {}
         self._hold_until: dict[str, float] = {}
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(host, asyncio.Lock())
         async with lock:
-            last = self._last_start.get(host)
+            last = self._last_end.get(host)
             if last is not None:
                 wait = last + self.min_spacing - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-            self._last_start[host] = time.monotonic()
-            yield
+            try:
+                yield
+            finally:
+                # spacing counts from the end of the previous exchange: a slow answer is not followed at once
+                self._last_end[host] = time.monotonic()
 
     def hold(self, host: str, seconds: float) -> None:
         self._hold_until[host] = max(self._hold_until.get(host, 0.0), time.monotonic() + seconds)
