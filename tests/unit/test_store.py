@@ -1,0 +1,264 @@
+"""The store against real files in a temp folder: what survives a reopen, what a poll rewrites, how bad files
+are moved aside and what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from papertray.events import EventBus
+from papertray.models import Paper, State
+from papertray.store import Store, record_shard
+
+
+def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:
+    return Paper(
+        id=pid,
+        version=1,
+        title=f"Title of {pid}",
+        summary=f"Abstract of {pid}. " * 20,
+        authors=("Ada Lovelace", "Alan Turing"),
+        daily_date=day,
+        upvotes=upvotes,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def reopen(store: Store) -> Store:
+    return Store.open(store.data_dir)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Store.open(tmp_path / "data", EventBus())
+    yield s
+    await s.close()
+
+
+async def test_papers_survive_a_reopen_with_full_records(store: Store) -> None:
+    papers = [paper("2507.12345", upvotes=3), paper("2507.00001"), paper("2401.09999"), paper("hep-th/9901001")]
+    result = await store.add_papers(papers)
+    assert {p.id for p in result.new} == {p.id for p in papers}
+    again = reopen(store)
+    try:
+        assert again.problems == []
+        assert len(again) == 4
+        for p in papers:
+            got = again.get_paper(p.id)
+            assert got is not None
+            assert got.summary == p.summary and got.authors == p.authors and got.first_seen_at
+        assert again.get_paper("2507.99999") is None
+    finally:
+        await again.close()
+
+
+async def test_a_second_poll_merges_and_counts_updates(store: Store) -> None:
+    await store.add_papers([paper("2507.12345", upvotes=1)])
+    first_seen = store.get_paper("2507.12345").first_seen_at  # type: ignore[union-attr]
+    result = await store.add_papers([paper("2507.12345", upvotes=9), paper("2507.12346")])
+    assert [p.id for p in result.new] == ["2507.12346"]
+    assert (result.updated, result.unchanged) == (1, 0)
+    result = await store.add_papers([paper("2507.12345", upvotes=9)])
+    assert (len(result.new), result.updated, result.unchanged) == (0, 0, 1)
+    got = store.get_paper("2507.12345")
+    assert got is not None and got.upvotes == 9 and got.first_seen_at == first_seen
+    assert store.view("2507.12345").to_dict(full=False)["upvotes"] == 9
+
+
+async def test_new_papers_are_announced_once(store: Store) -> None:
+    await store.add_papers([paper("2507.12345")])
+    await store.add_papers([paper("2507.12345"), paper("2507.12399")])
+    new = [e.data["id"] for e in store.bus.since(0) if e.type == "paper.new"]
+    assert new == ["2507.12345", "2507.12399"]
+
+
+async def test_a_poll_rewrites_only_the_files_of_the_papers_it_touched(store: Store) -> None:
+    history = [paper(f"23{m:02d}.{n:05d}") for m in range(1, 13) for n in range(0, 30000, 1500)]
+    await store.add_papers(history)
+    before = {p: p.stat().st_ino for p in store.feed_dir.rglob("*.json")}
+    await store.add_papers([paper("2507.12345"), paper("2507.12346")])
+    after = {p: p.stat().st_ino for p in store.feed_dir.rglob("*.json")}
+    assert all(after[p] == ino for p, ino in before.items()), "an old shard was rewritten"
+    assert sorted(str(p.relative_to(store.feed_dir)) for p in set(after) - set(before)) == [
+        "2507/12.json",
+        "2507/index.json",
+    ]
+
+
+async def test_views_and_states(store: Store) -> None:
+    await store.add_papers([paper("2507.00001", day="2025-07-01"), paper("2507.00002", day="2025-07-02")])
+    views = store.lookup(["https://arxiv.org/abs/2507.00001v2", "arXiv:2507.00002", "2507.77777", "nonsense"])
+    assert {k: v.status for k, v in views.items()} == {
+        "2507.00001": State.NEW,
+        "2507.00002": State.NEW,
+        "2507.77777": State.UNKNOWN,
+    }
+    await store.update_state("2507.00001", saved=True, tags=["x", "x", " y "], note="good")
+    st = store.get_state("2507.00001")
+    assert st.saved and st.seen_at and st.tags == ("x", "y") and st.note == "good"
+    full = store.view("2507.00001").to_dict()
+    assert full["summary"].startswith("Abstract of 2507.00001") and full["state"] == "saved"
+    brief = store.view("2507.00001").to_dict(full=False)
+    assert "summary" not in brief and brief["title"] == "Title of 2507.00001" and brief["tags"] == ["x", "y"]
+    events = [e for e in store.bus.since(0) if e.type == "paper.state"]
+    assert events[-1].data["id"] == "2507.00001" and events[-1].data["saved"] is True
+    with pytest.raises(ValueError, match="unknown state field"):
+        await store.update_state("2507.00001", starred=True)
+    assert store.get_state("2507.00001").note == "good"
+
+
+async def test_query_filters_and_orders(store: Store) -> None:
+    await store.add_papers(
+        [
+            paper("2507.00001", day="2025-07-01", upvotes=5),
+            paper("2507.00002", day="2025-07-02", upvotes=1),
+            paper("2507.00003", day="2025-07-02", upvotes=7),
+            paper("2506.00004", day="2025-06-20"),
+        ]
+    )
+    await store.update_states({"2507.00002": {"read": True}, "2506.00004": {"dismissed": True}})
+    await store.update_state("2401.00005", saved=True)  # saved from a page, never ingested
+    # A paper saved but never ingested sorts by the day it was saved (today).
+    ids = [v.id for v in store.query()]
+    assert ids == ["2401.00005", "2507.00003", "2507.00002", "2507.00001", "2506.00004"]
+    assert [v.id for v in store.query(since="2025-07-02")] == ["2401.00005", "2507.00003", "2507.00002"]
+    assert [v.id for v in store.query(state=State.READ)] == ["2507.00002"]
+    assert [v.id for v in store.query(state=State.SAVED)] == ["2401.00005"]
+    assert "2506.00004" not in [v.id for v in store.query(include_dismissed=False)]
+    assert [v.id for v in store.query(predicate=lambda v: "00003" in (v.paper.summary if v.paper else ""))] == [
+        "2507.00003"
+    ]
+    counts = store.counts()
+    assert counts == {"new": 3, "seen": 0, "saved": 1, "read": 1, "total": 4}
+
+
+async def test_saves_survive_reopen_through_the_journal_and_compaction(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data", journal_limit=2048)
+    for i in range(60):
+        await store.update_state(f"2507.{i:05d}", saved=True, note=f"note {i}")
+    await store.update_state("2507.00003", saved=False)
+    await store.close()
+    assert (tmp_path / "data" / "user.journal").stat().st_size <= 2048
+    again = Store.open(tmp_path / "data")
+    assert again.problems == []
+    assert all(again.get_state(f"2507.{i:05d}").note == f"note {i}" for i in range(60))
+    assert [i for i in range(60) if not again.get_state(f"2507.{i:05d}").saved] == [3]
+    await again.close()
+
+
+async def test_concurrent_saves_are_all_kept(store: Store) -> None:
+    ids = [f"2507.{i:05d}" for i in range(200)]
+    await asyncio.gather(*(store.update_state(pid, seen=True, note=pid) for pid in ids))
+    again = reopen(store)
+    assert all(again.get_state(pid).note == pid and again.get_state(pid).seen_at for pid in ids)
+    await again.close()
+
+
+async def test_a_torn_journal_tail_is_dropped_silently(store: Store) -> None:
+    await store.update_state("2507.00001", saved=True)
+    await store.update_state("2507.00002", saved=True)
+    journal = store.data_dir / "user.journal"
+    with journal.open("ab") as fh:
+        fh.write(b'{"states": {"2507.00003": {"id": "2507.0')  # a save killed before its fsync returned
+    again = reopen(store)
+    assert again.problems == []
+    assert again.get_state("2507.00001").saved and again.get_state("2507.00002").saved
+    assert not again.get_state("2507.00003").saved
+    await again.update_state("2507.00004", saved=True)
+    third = reopen(again)
+    assert third.get_state("2507.00004").saved and third.problems == []
+    await again.close()
+    await third.close()
+
+
+async def test_corrupt_user_file_is_moved_aside_and_recovered_from_backup(store: Store) -> None:
+    await store.update_state("2507.00001", saved=True, note="keep me")
+    await store.close()
+    again = reopen(store)  # folds the journal into user.json, keeping the previous version as .bak
+    await again.update_state("2507.00002", saved=True)
+    await again.close()
+    third = reopen(again)  # user.json now has both; .bak has the first
+    await third.close()
+    (store.data_dir / "user.json").write_bytes(b'{"states": {"2507.00001": {"id"')
+    fourth = reopen(store)
+    assert len(fourth.problems) == 1
+    assert "user.json is not valid JSON" in fourth.problems[0]
+    assert "recovered from user.json.bak" in fourth.problems[0]
+    assert fourth.get_state("2507.00001").note == "keep me"
+    aside = list(store.data_dir.glob("user.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b'{"states"')
+    await fourth.close()
+
+
+async def test_future_schema_is_moved_aside_and_the_store_still_opens(store: Store) -> None:
+    await store.add_papers([paper("2507.00001")])
+    await store.put_meta("hf.etag", "abc")
+    await store.close()
+    (store.data_dir / "meta.json").write_bytes(orjson.dumps({"_meta": {"1": {"schema": 99}}, "meta": {"1": {}}}))
+    again = reopen(store)
+    assert len(again.problems) == 1 and "newer papertray (schema 99" in again.problems[0]
+    assert again.get_meta("hf.etag") is None and again.get_paper("2507.00001") is not None
+    assert len(list(store.data_dir.glob("meta.json.corrupt-*"))) == 1
+    await again.put_meta("hf.etag", "def")
+    third = reopen(again)
+    assert third.get_meta("hf.etag") == "def" and third.problems == []
+    await again.close()
+    await third.close()
+
+
+async def test_a_lost_month_index_is_rebuilt_from_its_records(store: Store) -> None:
+    await store.add_papers([paper("2507.00001", upvotes=4), paper("2507.12345")])
+    await store.close()
+    index = store.feed_dir / "2507" / "index.json"
+    index.write_bytes(b"\x00\x00garbage")
+    again = reopen(store)
+    assert len(again.problems) == 1 and "rebuilt" in again.problems[0]
+    assert len(again) == 2 and again.view("2507.00001").to_dict(full=False)["upvotes"] == 4
+    third = reopen(again)  # the rebuilt index was written back
+    assert third.problems == [] and len(third) == 2
+    await again.close()
+    await third.close()
+
+
+async def test_a_corrupt_record_shard_falls_back_to_the_index(store: Store) -> None:
+    await store.add_papers([paper("2507.00001", upvotes=4)])
+    await store.close()
+    month, name = record_shard("2507.00001")
+    (store.feed_dir / month / f"{name}.json").write_bytes(b"[1, 2")
+    again = reopen(store)
+    got = again.get_paper("2507.00001")
+    assert got is not None and got.title == "Title of 2507.00001" and got.summary == ""
+    assert len(again.problems) == 1 and "moved aside" in again.problems[0]
+    result = await again.add_papers([paper("2507.00001", upvotes=4)])  # the next poll brings it back
+    assert result.new == () and result.updated == 1
+    assert again.get_paper("2507.00001").summary.startswith("Abstract")  # type: ignore[union-attr]
+    await again.close()
+
+
+async def test_the_record_cache_is_bounded_and_reads_stay_right(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data", cache_shards=2)
+    ids = [f"2507.{n:05d}" for n in range(0, 30000, 997)]
+    await store.add_papers([paper(pid) for pid in ids])
+    again = Store.open(tmp_path / "data", cache_shards=2)
+    for pid in ids + list(reversed(ids)):
+        assert again.get_paper(pid).title == f"Title of {pid}"  # type: ignore[union-attr]
+        assert len(again._shards) <= 2
+    await store.close()
+    await again.close()
+
+
+async def test_files_carry_a_schema_and_private_modes(store: Store) -> None:
+    await store.add_papers([paper("2507.00001")])
+    await store.update_state("2507.00001", saved=True)
+    await store.put_meta("k", 1)
+    await store.close()
+    reopen(store)
+    for path in [*store.feed_dir.rglob("*.json"), store.data_dir / "user.json", store.data_dir / "meta.json"]:
+        assert orjson.loads(path.read_bytes())["_meta"]["1"]["schema"] == 1, path
+        assert os.stat(path).st_mode & 0o077 == 0, path
+    header = (store.data_dir / "user.journal").read_bytes().split(b"\n")[0]
+    assert orjson.loads(header)["schema"] == 1
