@@ -368,7 +368,7 @@ class Store:
                 self._compact_user(self._states)
             except StoreError as exc:
                 self._journal_dirty = True
-                self.problems.append(f"User data could not be rewritten at start: {exc}")
+                self.problems.append(str(exc))
 
     def _replay_journal(self) -> int:
         """Apply the journal's commits to `_states`; returns how many were applied."""
