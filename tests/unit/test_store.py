@@ -262,3 +262,20 @@ async def test_files_carry_a_schema_and_private_modes(store: Store) -> None:
         assert os.stat(path).st_mode & 0o077 == 0, path
     header = (store.data_dir / "user.journal").read_bytes().split(b"\n")[0]
     assert orjson.loads(header)["schema"] == 1
+
+
+async def test_query_order_follows_every_write(store: Store) -> None:
+    await store.add_papers([paper("2507.00001", upvotes=5), paper("2507.00002", upvotes=1)])
+    assert [v.id for v in store.query()] == ["2507.00001", "2507.00002"]
+    await store.add_papers([paper("2507.00002", upvotes=50)])  # upvotes changed on a later poll
+    assert [v.id for v in store.query()] == ["2507.00002", "2507.00001"]
+    await store.update_state("2401.00003", saved=True)  # never ingested, saved today
+    assert [v.id for v in store.query()][0] == "2401.00003"
+    await store.update_state("2401.00003", saved=False)
+    assert "2401.00003" not in [v.id for v in store.query()]
+    await store.add_papers([Paper(id="2507.00004", title="no daily date")])
+    assert [v.id for v in store.query()][-1] == "2507.00004"  # no day: listed last …
+    await store.update_state("2507.00004", saved=True)
+    assert [v.id for v in store.query()][0] == "2507.00004"  # … until saved, then by the day it was saved
+    assert [v.id for v in store.query(limit=2)] == ["2507.00004", "2507.00002"]
+    assert [v.id for v in store.query(state=State.NEW, limit=1)] == ["2507.00002"]
