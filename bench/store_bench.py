@@ -292,6 +292,15 @@ async def main_async(args: argparse.Namespace) -> None:
             f"RSS with the result held {rss_mb():.0f} MB"
         )
         del views
+        start = time.perf_counter()
+        page = store.query(limit=50)
+        print(f"query(limit=50), order cached: {(time.perf_counter() - start) * 1000:.2f} ms ({len(page)} papers)")
+        start = time.perf_counter()
+        recent = store.query(since=f"20{max(store._months)[:2]}-{max(store._months)[2:]}-01")
+        print(
+            f"query(since=<first day of the latest month>): {(time.perf_counter() - start) * 1000:.1f} ms "
+            f"({len(recent)} papers)"
+        )
         lookup_ids = rng.sample(ids, 500)
         start = time.perf_counter()
         for _ in range(20):

@@ -72,6 +72,11 @@ def utc_now() -> str:
 class UnreadableFile(StoreError):
     """A store file that cannot be used as it is (torn, not JSON, wrong shape, newer schema)."""
 
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} {reason}.")
+        self.path = path
+        self.reason = reason
+
 
 class AtomicJSONStorage(Storage):
     """A tinydb Storage that reads with orjson and replaces the file atomically and durably on write.
@@ -91,7 +96,7 @@ class AtomicJSONStorage(Storage):
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise UnreadableFile(f"{self.path} cannot be read ({exc.strerror or exc}).") from None
+            raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
         return decode_store_file(raw, self.path)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -107,22 +112,22 @@ class AtomicJSONStorage(Storage):
 def check_schema(meta: Any, path: Path) -> None:
     schema = meta.get("schema") if isinstance(meta, dict) else None
     if not isinstance(schema, int):
-        raise UnreadableFile(f"{path} carries no schema version.")
+        raise UnreadableFile(path, "carries no schema version")
     if schema > SCHEMA_VERSION:
         raise UnreadableFile(
-            f"{path} was written by a newer papertray (schema {schema}, this one reads up to {SCHEMA_VERSION})."
+            path, f"was written by a newer papertray (schema {schema}, this one reads up to {SCHEMA_VERSION})"
         )
 
 
 def decode_store_file(raw: bytes, path: Path) -> dict[str, dict[str, Any]]:
     if not raw.strip():
-        raise UnreadableFile(f"{path} is empty.")
+        raise UnreadableFile(path, "is empty")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise UnreadableFile(f"{path} is not valid JSON ({exc}).") from None
+        raise UnreadableFile(path, f"is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise UnreadableFile(f"{path} does not have the shape of a papertray store file.")
+        raise UnreadableFile(path, "does not have the shape of a papertray store file")
     check_schema(data.get(META_TABLE, {}).get("1", {}), path)
     return data
 
@@ -340,7 +345,8 @@ class Store:
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
         target = self._move_aside(path, str(exc))
         where = f"moved aside to {target.name}" if target else "left in place (it could not be moved)"
-        self.problems.append(f"{exc} It was {where} and {outcome}.")
+        # One sentence, as status and the tray show it: what is wrong, where the file went, what came back.
+        self.problems.append(f"{path} {exc.reason}; it was {where} and {outcome}.")
 
     def _load_file(self, storage: AtomicJSONStorage, outcome: str = "a fresh file started") -> Any:
         try:
@@ -393,13 +399,13 @@ class Store:
         try:
             header = orjson.loads(lines[0])
             if not isinstance(header, dict):
-                raise UnreadableFile(f"{self._journal} has no journal header.")
+                raise UnreadableFile(self._journal, "has no journal header")
             check_schema(header, self._journal)
         except (orjson.JSONDecodeError, UnreadableFile) as exc:
             if len(lines) == 1:  # only a torn header: the first save never completed
                 self._journal_dirty = True
                 return 0
-            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(f"{self._journal} is not a journal.")
+            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(self._journal, "is not a journal")
             self._report_unreadable(self._journal, error, "the saves in it were not applied")
             self._journal_size = 0
             return 0
@@ -638,22 +644,16 @@ class Store:
             docs = shards[key]
             doc = docs.get(paper.id)
             current = Paper.from_dict(doc) if doc is not None else None
-            if current is None:
-                record = replace(paper, first_seen_at=paper.first_seen_at or now)
-                if paper.id in known:
-                    updated.add(paper.id)  # the index knew it but its record was lost
-                else:
-                    new[paper.id] = record
-            else:
-                record = current.merged_with(paper)
+            record = current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
+            if paper.id in known:
                 if record == current:
-                    if paper.id not in new and paper.id not in updated:
-                        unchanged += 1
+                    unchanged += paper.id not in updated
                     continue
-                if paper.id in new:
-                    new[paper.id] = record
-                else:
-                    updated.add(paper.id)
+                updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
+            else:
+                # New to the index, even when a record was left by a poll that crashed before its index
+                # write: that poll was never acknowledged, so its papers were never announced either.
+                new[paper.id] = record
             docs[paper.id] = record.to_dict()
             touched.add(key)
             if key[0] not in new_months:

@@ -116,7 +116,7 @@ class Expected:
                 lost.append(f"save {note} on {pid} was acknowledged but the store has {state.note!r}")
             elif state.saved != state.note.endswith("+") or state.tags != (state.note,):
                 lost.append(f"{pid} has note {state.note!r} but saved={state.saved} tags={state.tags}")
-        for pid in self.papers:
+        for pid in sorted(self.papers):  # in id order, so each record shard is read once
             paper = store.get_paper(pid)
             if paper is None or not paper.title.startswith(f"A study of {pid} ") or not paper.summary:
                 lost.append(f"paper {pid} was acknowledged but the store has {paper!r}")
@@ -165,8 +165,7 @@ class CrashHarness:
         try:
             return list(store.problems) + self.expected.check(store)
         finally:
-            store._user_writer.shutdown()
-            store._feed_writer.shutdown()
+            asyncio.run(store.close())
 
     def close(self) -> None:
         if self.server.poll() is None:

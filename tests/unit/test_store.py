@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 
 import orjson
@@ -12,7 +13,7 @@ import pytest
 
 from papertray.events import EventBus
 from papertray.models import Paper, State
-from papertray.store import Store, record_shard
+from papertray.store import AtomicJSONStorage, Store, record_shard
 
 
 def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:
@@ -26,6 +27,10 @@ def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object)
         upvotes=upvotes,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def one_sentence(message: str) -> bool:
+    return message.endswith(".") and "\n" not in message and re.search(r"\.\s+[A-Z]", message) is None
 
 
 def reopen(store: Store) -> Store:
@@ -186,7 +191,7 @@ async def test_corrupt_user_file_is_moved_aside_and_recovered_from_backup(store:
     (store.data_dir / "user.json").write_bytes(b'{"states": {"2507.00001": {"id"')
     fourth = reopen(store)
     assert len(fourth.problems) == 1
-    assert "user.json is not valid JSON" in fourth.problems[0]
+    assert "user.json is not valid JSON" in fourth.problems[0] and one_sentence(fourth.problems[0])
     assert "recovered from user.json.bak" in fourth.problems[0]
     assert fourth.get_state("2507.00001").note == "keep me"
     aside = list(store.data_dir.glob("user.json.corrupt-*"))
@@ -201,6 +206,7 @@ async def test_future_schema_is_moved_aside_and_the_store_still_opens(store: Sto
     (store.data_dir / "meta.json").write_bytes(orjson.dumps({"_meta": {"1": {"schema": 99}}, "meta": {"1": {}}}))
     again = reopen(store)
     assert len(again.problems) == 1 and "newer papertray (schema 99" in again.problems[0]
+    assert one_sentence(again.problems[0]) and "moved aside to meta.json.corrupt-" in again.problems[0]
     assert again.get_meta("hf.etag") is None and again.get_paper("2507.00001") is not None
     assert len(list(store.data_dir.glob("meta.json.corrupt-*"))) == 1
     await again.put_meta("hf.etag", "def")
@@ -216,7 +222,7 @@ async def test_a_lost_month_index_is_rebuilt_from_its_records(store: Store) -> N
     index = store.feed_dir / "2507" / "index.json"
     index.write_bytes(b"\x00\x00garbage")
     again = reopen(store)
-    assert len(again.problems) == 1 and "rebuilt" in again.problems[0]
+    assert len(again.problems) == 1 and "rebuilt" in again.problems[0] and one_sentence(again.problems[0])
     assert len(again) == 2 and again.view("2507.00001").to_dict(full=False)["upvotes"] == 4
     third = reopen(again)  # the rebuilt index was written back
     assert third.problems == [] and len(third) == 2
@@ -270,12 +276,28 @@ async def test_query_order_follows_every_write(store: Store) -> None:
     await store.add_papers([paper("2507.00002", upvotes=50)])  # upvotes changed on a later poll
     assert [v.id for v in store.query()] == ["2507.00002", "2507.00001"]
     await store.update_state("2401.00003", saved=True)  # never ingested, saved today
-    assert [v.id for v in store.query()][0] == "2401.00003"
+    assert next(v.id for v in store.query()) == "2401.00003"
     await store.update_state("2401.00003", saved=False)
     assert "2401.00003" not in [v.id for v in store.query()]
     await store.add_papers([Paper(id="2507.00004", title="no daily date")])
     assert [v.id for v in store.query()][-1] == "2507.00004"  # no day: listed last …
     await store.update_state("2507.00004", saved=True)
-    assert [v.id for v in store.query()][0] == "2507.00004"  # … until saved, then by the day it was saved
+    assert next(v.id for v in store.query()) == "2507.00004"  # … until saved, then by the day it was saved
     assert [v.id for v in store.query(limit=2)] == ["2507.00004", "2507.00002"]
     assert [v.id for v in store.query(state=State.NEW, limit=1)] == ["2507.00002"]
+
+
+async def test_records_left_by_a_poll_that_crashed_before_its_index_write_are_announced(store: Store) -> None:
+    await store.add_papers([paper("2507.00001"), paper("2507.00002")])
+    await store.close()
+    index = AtomicJSONStorage(store.feed_dir / "2507" / "index.json", kind="feed-index")
+    data = index.read()
+    assert data is not None
+    del data["index"]["2507.00002"]
+    index.write({"index": data["index"]})  # as if the crash came between the record and the index write
+    again = reopen(store)
+    assert again.get_paper("2507.00002") is None and len(again) == 1
+    result = await again.add_papers([paper("2507.00001"), paper("2507.00002")])
+    assert [p.id for p in result.new] == ["2507.00002"] and result.unchanged == 1
+    assert again.get_paper("2507.00002") is not None
+    await again.close()
