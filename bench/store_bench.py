@@ -254,6 +254,27 @@ async def measure_saves(store: Store, data: Path, ids: list[str], rng: random.Ra
         await asyncio.gather(*(timed(rng.choice(ids)) for _ in range(10)))
     print(f"save, 10 concurrent x100:      {percentiles(burst)}  (group commit)")
 
+    # Saves while polls run: the poll writes on its own thread, but it still shares the GIL.
+    during: list[float] = []
+    pool = [text(rng, 1200) for _ in range(20)]
+    month_keys = sorted(store._months)
+
+    async def polls() -> None:
+        for _ in range(5):
+            spread = [synthetic(rng, f"{m}.{rng.randint(1, 29999):05d}", pool) for m in rng.choices(month_keys, k=20)]
+            await store.add_papers(spread)
+
+    async def saves(done: asyncio.Task[None]) -> None:
+        while not done.done():
+            start = time.perf_counter()
+            await store.update_state(rng.choice(ids), seen=True, note=text(rng, 30))
+            during.append(time.perf_counter() - start)
+            await asyncio.sleep(0.002)
+
+    poller = asyncio.create_task(polls())
+    await saves(poller)
+    print(f"save while 5 polls of 20 old-month papers run ({len(during)} saves): {percentiles(during)}")
+
 
 async def main_async(args: argparse.Namespace) -> None:
     rng = random.Random(20260726)

@@ -303,9 +303,16 @@ class Store:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, data_dir: Path, bus: EventBus | None = None, **options: Any) -> Store:
+    def open(
+        cls,
+        data_dir: Path,
+        bus: EventBus | None = None,
+        *,
+        journal_limit: int = JOURNAL_LIMIT,
+        cache_shards: int = CACHE_SHARDS,
+    ) -> Store:
         """Load the store; never fails on bad files (they are moved aside and reported in `problems`)."""
-        store = cls(data_dir, bus, **options)
+        store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards)
         try:
             if not data_dir.exists():
                 data_dir.mkdir(parents=True, mode=0o700)
