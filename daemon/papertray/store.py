@@ -436,6 +436,20 @@ class Store:
         return applied + (1 if lines[-1] else 0)
 
     def _load_feed(self) -> None:
+        # A downgrade can leave hundreds of feed files from a newer papertray: they are reported together.
+        problems_before = len(self.problems)
+        try:
+            self._load_months()
+        finally:
+            feed_problems = self.problems[problems_before:]
+            if len(feed_problems) > 1:
+                del self.problems[problems_before:]
+                self.problems.append(
+                    f"{len(feed_problems)} feed cache files could not be used and were moved aside "
+                    f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
+                )
+
+    def _load_months(self) -> None:
         try:
             months = sorted(p for p in self.feed_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
         except OSError:

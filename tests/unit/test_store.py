@@ -301,3 +301,19 @@ async def test_records_left_by_a_poll_that_crashed_before_its_index_write_are_an
     assert [p.id for p in result.new] == ["2507.00002"] and result.unchanged == 1
     assert again.get_paper("2507.00002") is not None
     await again.close()
+
+
+async def test_feed_files_from_a_newer_papertray_are_reported_in_one_sentence(store: Store) -> None:
+    await store.add_papers([paper(f"25{m:02d}.{n:05d}") for m in (1, 2, 3) for n in (1, 20000)])
+    await store.update_state("2501.00001", saved=True, note="mine")
+    await store.close()
+    for path in store.feed_dir.rglob("*.json"):  # as a newer papertray would have left them
+        data = orjson.loads(path.read_bytes())
+        data["_meta"]["1"]["schema"] = 2
+        path.write_bytes(orjson.dumps(data))
+    again = reopen(store)
+    assert len(again.problems) == 1 and one_sentence(again.problems[0])
+    assert again.problems[0].startswith("9 feed cache files could not be used and were moved aside")
+    assert len(again) == 0 and again.get_state("2501.00001").note == "mine"
+    assert len(list(store.feed_dir.rglob("*.corrupt-*"))) == 9
+    await again.close()
