@@ -35,7 +35,7 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -63,6 +63,8 @@ T = TypeVar("T")
 # plain values drop out of the garbage collector's tracking (lists would be re-scanned on every full
 # collection, which made a 250k-paper query several times slower). Positions: title, daily_date, upvotes, version.
 Summary = tuple[Any, ...]
+# Where a paper sits in the list: (daily date or saved day, upvotes, id), compared newest first.
+SortKey = tuple[str, int, str]
 
 
 def utc_now() -> str:
@@ -198,6 +200,11 @@ class PaperView:
         """Whether the paper was ingested (without loading its full record)."""
         return self._summary is not None
 
+    # What lists and badges need, answered from the summary without reading the full record.
+    @property
+    def title(self) -> str | None:
+        return self._summary[0] if self._summary is not None else None
+
     @property
     def daily_date(self) -> str | None:
         return self._summary[1] if self._summary is not None else None
@@ -205,6 +212,15 @@ class PaperView:
     @property
     def upvotes(self) -> int:
         return int(self._summary[2] or 0) if self._summary is not None else 0
+
+    @property
+    def version(self) -> int | None:
+        return self._summary[3] if self._summary is not None else None
+
+    @property
+    def sort_key(self) -> SortKey:
+        """Its place in `Store.query()` order (newest first), for cursors: pass it to `Store.page(after=)`."""
+        return (self.daily_date or (self.state.saved_at or "")[:10], self.upvotes, self.id)
 
     @property
     def status(self) -> State:
@@ -283,7 +299,7 @@ class Store:
         self.journal_limit = journal_limit
         self.cache_shards = cache_shards
         self._months: dict[str, dict[str, Summary]] = {}
-        self._order: list[tuple[str, str, Summary | None]] | None = None
+        self._order: list[tuple[SortKey, Summary | None]] | None = None
         self._shards: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._states: dict[str, PaperState] = {}
         self._meta: dict[str, Any] = {}
@@ -547,25 +563,46 @@ class Store:
                 views[paper_id] = self.view(paper_id)
         return views
 
-    def _ordered(self) -> list[tuple[str, str, Summary | None]]:
-        """(day, id, summary) of every listable paper, newest first; kept until a write changes the order.
+    def _ordered(self) -> list[tuple[SortKey, Summary | None]]:
+        """(sort key, summary) of every listable paper, newest first; kept until a write changes the order.
 
         Sorting 250k papers costs about half a second, so it is done once per change, not once per query.
         """
         if self._order is None:
-            items: list[tuple[str, int, str, Summary | None]] = []
+            items: list[tuple[SortKey, Summary | None]] = []
             for month in self._months.values():
                 for paper_id, summary in month.items():
                     saved = self._states.get(paper_id)
                     day = summary[1] or ((saved.saved_at or "")[:10] if saved else "")
-                    items.append((day, int(summary[2] or 0), paper_id, summary))
+                    items.append(((day, int(summary[2] or 0), paper_id), summary))
             for paper_id, user in self._states.items():
                 # Saved or read from a page but never ingested: listed by the day it was saved.
                 if (user.saved_at or user.read_at) and self._summary(paper_id) is None:
-                    items.append(((user.saved_at or "")[:10], 0, paper_id, None))
-            items.sort(key=lambda item: item[:3], reverse=True)
-            self._order = [(day, paper_id, summary) for day, _, paper_id, summary in items]
+                    items.append((((user.saved_at or "")[:10], 0, paper_id), None))
+            items.sort(key=lambda item: item[0], reverse=True)
+            self._order = items
         return self._order
+
+    def _candidates(
+        self, state: State | None, since: str | None, include_dismissed: bool
+    ) -> Iterator[tuple[SortKey, Summary | None, PaperState | None]]:
+        """Papers in list order that pass the state, since and dismissed filters (no views built yet)."""
+        states = self._states
+        for key, summary in self._ordered():
+            day = key[0]
+            if since is not None and (not day or day < since):
+                return  # newest first: everything after is older still
+            user = states.get(key[2])
+            if user is not None:
+                if not include_dismissed and user.dismissed_at:
+                    continue
+                if state is not None:
+                    known = summary is not None or user.saved_at or user.read_at or user.seen_at
+                    if (user.state if known else State.UNKNOWN) != state:
+                        continue
+            elif state is not None and state is not State.NEW:
+                continue
+            yield key, summary, user
 
     def query(
         self,
@@ -576,30 +613,45 @@ class Store:
         predicate: Callable[[PaperView], bool] | None = None,
         limit: int | None = None,
     ) -> list[PaperView]:
-        """Papers newest first (by daily date, then upvotes, then id). `since` is a YYYY-MM-DD daily date;
-        `limit` stops after that many matches (the first page of a list costs microseconds, not a full scan)."""
-        states = self._states
+        """Papers newest first (by daily date, then upvotes, then id: `PaperView.sort_key`). `since` is a
+        YYYY-MM-DD daily date; `limit` stops after that many matches. `page()` pages with a total."""
         views: list[PaperView] = []
-        for day, paper_id, summary in self._ordered():
-            if since is not None and (not day or day < since):
-                break  # newest first: everything after is older still
-            user = states.get(paper_id)
-            if user is not None:
-                if not include_dismissed and user.dismissed_at:
-                    continue
-                if state is not None:
-                    known = summary is not None or user.saved_at or user.read_at or user.seen_at
-                    if (user.state if known else State.UNKNOWN) != state:
-                        continue
-            elif state is not None and state is not State.NEW:
-                continue
-            item = PaperView(paper_id, state=user, summary=summary, loader=self.get_paper)
-            if predicate is not None and not predicate(item):
-                continue
-            views.append(item)
-            if limit is not None and len(views) >= limit:
-                break
+        for key, summary, user in self._candidates(state, since, include_dismissed):
+            item = PaperView(key[2], state=user, summary=summary, loader=self.get_paper)
+            if predicate is None or predicate(item):
+                views.append(item)
+                if limit is not None and len(views) >= limit:
+                    break
         return views
+
+    def page(
+        self,
+        *,
+        state: State | None = None,
+        since: str | None = None,
+        include_dismissed: bool = True,
+        predicate: Callable[[PaperView], bool] | None = None,
+        after: SortKey | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[PaperView], int]:
+        """One page of `query()` and the number of matches in all pages.
+
+        `after` is the `sort_key` of the last paper of the previous page: the page holds the matches that come
+        strictly after it in newest-first order, at most `limit` of them. Views are built only for the page
+        (and for papers a predicate must see), so paging through 250k papers stays cheap.
+        """
+        views: list[PaperView] = []
+        total = 0
+        for key, summary, user in self._candidates(state, since, include_dismissed):
+            wanted = (after is None or key < after) and (limit is None or len(views) < limit)
+            if predicate is not None or wanted:
+                item = PaperView(key[2], state=user, summary=summary, loader=self.get_paper)
+                if predicate is not None and not predicate(item):
+                    continue
+                if wanted:
+                    views.append(item)
+            total += 1
+        return views, total
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in State if s is not State.UNKNOWN}

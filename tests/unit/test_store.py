@@ -317,3 +317,26 @@ async def test_feed_files_from_a_newer_papertray_are_reported_in_one_sentence(st
     assert len(again) == 0 and again.get_state("2501.00001").note == "mine"
     assert len(list(store.feed_dir.rglob("*.corrupt-*"))) == 9
     await again.close()
+
+
+async def test_pages_follow_the_query_order_with_a_total(store: Store) -> None:
+    await store.add_papers([paper(f"2507.{n:05d}", day=f"2025-07-{n % 5 + 1:02d}", upvotes=n % 3) for n in range(23)])
+    await store.update_states({"2507.00004": {"dismissed": True}, "2507.00007": {"saved": True, "tags": ["t"]}})
+    everything = store.query()
+    pages: list[str] = []
+    after = None
+    while True:
+        views, total = store.page(after=after, limit=5)
+        assert total == 23
+        pages += [v.id for v in views]
+        if len(views) < 5:
+            break
+        after = views[-1].sort_key
+    assert pages == [v.id for v in everything]
+    views, total = store.page(include_dismissed=False, predicate=lambda v: v.upvotes == 1, limit=2)
+    expected = [v.id for v in everything if v.upvotes == 1 and v.id != "2507.00004"]
+    assert [v.id for v in views] == expected[:2] and total == len(expected)
+    assert store.page(state=State.SAVED) == ([store.view("2507.00007")], 1)
+    view = store.view("2507.00007")
+    assert (view.title, view.version, view.daily_date) == ("Title of 2507.00007", 1, "2025-07-03")
+    assert view.sort_key == ("2025-07-03", 1, "2507.00007")
