@@ -328,6 +328,23 @@ async def main_async(args: argparse.Namespace) -> None:
             store.lookup(lookup_ids)
         print(f"lookup of 500 ids: {(time.perf_counter() - start) / 20 * 1000:.2f} ms")
         start = time.perf_counter()
+        titles = [v.title for v in store.lookup(rng.sample(ids, 500)).values()]
+        print(f"  + view.title for each (from the summary): {(time.perf_counter() - start) * 1000:.2f} ms")
+        start = time.perf_counter()
+        titles = [v.paper.title if v.paper else None for v in store.lookup(rng.sample(ids, 500)).values()]
+        print(
+            f"  + view.paper.title for each (reads record shards): {(time.perf_counter() - start) * 1000:.2f} ms "
+            f"({len(titles)} titles)"
+        )
+        start = time.perf_counter()
+        _, total = store.page(limit=50)
+        first = (time.perf_counter() - start) * 1000
+        cursor = store.query()[200_000].sort_key
+        start = time.perf_counter()
+        store.page(limit=50, after=cursor)
+        deep = (time.perf_counter() - start) * 1000
+        print(f"page(limit=50) with its total: {first:.1f} ms (total {total}); a page 200k deep: {deep:.1f} ms")
+        start = time.perf_counter()
         for pid in rng.sample(ids, 200):
             store.get_paper(pid)
         print(f"get_paper, 200 random ids (cold shards): {(time.perf_counter() - start) / 200 * 1000:.2f} ms each")
