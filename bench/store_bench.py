@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from papertray.models import Paper
+from papertray.models import Paper, State
 from papertray.store import Store
 
 WORDS = [
@@ -307,6 +307,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
         store = Store.open(data)
         start = time.perf_counter()
+        saved = store.query(state=State.SAVED)
+        print(f"query(state=saved): {(time.perf_counter() - start) * 1000:.1f} ms ({len(saved)} papers)")
+        start = time.perf_counter()
         views = store.query()
         print(
             f"query() of all {len(views)} papers: {time.perf_counter() - start:.2f} s; "
@@ -337,13 +340,13 @@ async def main_async(args: argparse.Namespace) -> None:
             f"({len(titles)} titles)"
         )
         start = time.perf_counter()
-        _, total = store.page(limit=50)
+        _, matches = store.page(limit=50)
         first = (time.perf_counter() - start) * 1000
         cursor = store.query()[200_000].sort_key
         start = time.perf_counter()
         store.page(limit=50, after=cursor)
         deep = (time.perf_counter() - start) * 1000
-        print(f"page(limit=50) with its total: {first:.1f} ms (total {total}); a page 200k deep: {deep:.1f} ms")
+        print(f"page(limit=50) with its total: {first:.1f} ms (total {matches}); a page 200k deep: {deep:.1f} ms")
         start = time.perf_counter()
         for pid in rng.sample(ids, 200):
             store.get_paper(pid)
@@ -351,11 +354,12 @@ async def main_async(args: argparse.Namespace) -> None:
 
         pool = [text(rng, 1200) for _ in range(50)]
         latest = max(store._months)
-        fresh = [f"{latest}.{n:05d}" for n in range(30000, 30100)]  # a poll: today's ids are close together
+        top = max(int(pid[5:]) for pid in store._months[latest]) + 1  # (also when the folder is reused)
+        fresh = [f"{latest}.{n:05d}" for n in range(top, top + 100)]  # a poll: today's ids are close together
         batch = [synthetic(rng, pid, pool) for pid in fresh]
         await measure_poll(store, data, batch, "100 new papers of this month", total)
         again = [replace_upvotes(p, rng) for p in batch[:50]] + [
-            synthetic(rng, f"{latest}.{n:05d}", pool) for n in range(30100, 30150)
+            synthetic(rng, f"{latest}.{n:05d}", pool) for n in range(top + 100, top + 150)
         ]
         await measure_poll(store, data, again, "50 upvote updates + 50 new", total)
         spread = [

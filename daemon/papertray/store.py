@@ -588,7 +588,18 @@ class Store:
     ) -> Iterator[tuple[SortKey, Summary | None, PaperState | None]]:
         """Papers in list order that pass the state, since and dismissed filters (no views built yet)."""
         states = self._states
-        for key, summary in self._ordered():
+        if state in (State.SEEN, State.SAVED, State.READ):
+            # Only papers the user touched can be seen, saved or read: scan the user data, not every paper.
+            ordered: list[tuple[SortKey, Summary | None]] = []
+            for paper_id, touched in states.items():
+                if touched.state == state and (include_dismissed or not touched.dismissed_at):
+                    summary = self._summary(paper_id)
+                    day = (summary[1] if summary is not None else None) or (touched.saved_at or "")[:10]
+                    ordered.append(((day, int(summary[2] or 0) if summary is not None else 0, paper_id), summary))
+            ordered.sort(key=lambda item: item[0], reverse=True)
+        else:
+            ordered = self._ordered()
+        for key, summary in ordered:
             day = key[0]
             if since is not None and (not day or day < since):
                 return  # newest first: everything after is older still
@@ -640,6 +651,16 @@ class Store:
         strictly after it in newest-first order, at most `limit` of them. Views are built only for the page
         (and for papers a predicate must see), so paging through 250k papers stays cheap.
         """
+        if state is None and since is None and include_dismissed and predicate is None:
+            # No filter: the page is a slice of the cached order, found by binary search.
+            ordered = self._ordered()
+            start = 0 if after is None else _first_after(ordered, after)
+            end = len(ordered) if limit is None else start + limit
+            page = [
+                PaperView(key[2], state=self._states.get(key[2]), summary=summary, loader=self.get_paper)
+                for key, summary in ordered[start:end]
+            ]
+            return page, len(ordered)
         views: list[PaperView] = []
         total = 0
         for key, summary, user in self._candidates(state, since, include_dismissed):
@@ -858,6 +879,18 @@ class Store:
         async with self._feed_lock, self._meta_lock:
             self._user_writer.shutdown(wait=True)
             self._feed_writer.shutdown(wait=True)
+
+
+def _first_after(ordered: Sequence[tuple[SortKey, Any]], after: SortKey) -> int:
+    """Index of the first item whose key sorts strictly below `after` in a newest-first (descending) list."""
+    lo, hi = 0, len(ordered)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ordered[mid][0] < after:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 _FIELDS = frozenset({"seen", "saved", "read", "dismissed", "tags", "note"})

@@ -340,3 +340,24 @@ async def test_pages_follow_the_query_order_with_a_total(store: Store) -> None:
     view = store.view("2507.00007")
     assert (view.title, view.version, view.daily_date) == ("Title of 2507.00007", 1, "2025-07-03")
     assert view.sort_key == ("2025-07-03", 1, "2507.00007")
+
+
+async def test_filtered_and_unfiltered_pages_agree_with_query(store: Store) -> None:
+    await store.add_papers([paper(f"2507.{n:05d}", day=f"2025-07-{n % 9 + 1:02d}", upvotes=n % 4) for n in range(40)])
+    await store.update_states({f"2507.{n:05d}": {"saved": n % 2 == 0, "seen": True} for n in range(0, 40, 3)})
+    await store.update_state("2401.00001", saved=True)
+    await store.update_state("2507.00006", read=True)
+    for state in (None, State.NEW, State.SEEN, State.SAVED, State.READ):
+        everything = [v.id for v in store.query(state=state)]
+        for size in (1, 7, 100):
+            pages: list[str] = []
+            after = None
+            while True:
+                views, total = store.page(state=state, after=after, limit=size)
+                assert total == len(everything)
+                pages += [v.id for v in views]
+                if len(views) < size:
+                    break
+                after = views[-1].sort_key
+            assert pages == everything, (state, size)
+    assert "2401.00001" in [v.id for v in store.query(state=State.SAVED)]
