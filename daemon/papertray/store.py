@@ -6,7 +6,10 @@ Layout under `<data>/`:
     user.json.bak          the previous good version of user.json (recovery source)
     user.journal           saves since user.json was last rewritten: one fsynced JSON line per commit, so a
                            save costs a small append, not a rewrite of every state; folded into user.json at
-                           open and whenever it grows past a limit
+                           open, and in the background whenever it grows past a limit (it is renamed to
+                           user.journal.old, new saves start a fresh journal, and a compactor thread writes
+                           user.json and then deletes the old journal; replaying a journal twice is harmless
+                           because each record holds whole states)
     feed/<yymm>/index.json the month's summaries (title, daily date, upvotes, version): loaded at open, they
                            answer lookup, list and counts from memory
     feed/<yymm>/<nn>.json  full records (abstract, authors…) of ids whose number starts with <nn> (`old.json`
@@ -36,7 +39,7 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +48,7 @@ from typing import Any, TypeVar
 import orjson
 from tinydb.storages import Storage
 
-from papertray.atomic import append_durable, make_dir_durable, write_atomic
+from papertray.atomic import append_durable, describe_os_error, fsync_dir, make_dir_durable, write_atomic
 from papertray.errors import StoreError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id
@@ -305,8 +308,13 @@ class Store:
         self._meta: dict[str, Any] = {}
         self._user = AtomicJSONStorage(data_dir / "user.json", kind="user", backup=True)
         self._journal = data_dir / "user.journal"
+        # A full journal is renamed here and folded into user.json on the compactor thread, while new saves
+        # go on appending to a fresh journal: a save never waits for a rewrite of every state.
+        self._journal_old = data_dir / "user.journal.old"
         self._journal_size = 0
         self._journal_dirty = False  # the journal may end in a torn record: rewrite, never append
+        self._compactor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-compact")
+        self._compaction: Future[None] | None = None
         self._meta_storage = AtomicJSONStorage(data_dir / "meta.json", kind="meta")
         # Two writer threads: a save must not wait behind a poll that rewrites a few megabytes.
         self._user_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-user")
@@ -398,8 +406,8 @@ class Store:
                 continue
             self._states[state.id] = state
         recovered = len(self.problems) > problems_before
-        replayed = self._replay_journal()
-        if replayed or recovered or self._journal_dirty:
+        replayed = self._replay_journal(self._journal_old) + self._replay_journal(self._journal)
+        if replayed or recovered or self._journal_dirty or self._journal_old.exists():
             # Fold the journal (and any recovery) into user.json now, so the journal starts clean.
             try:
                 self._compact_user(self._states)
@@ -407,30 +415,31 @@ class Store:
                 self._journal_dirty = True
                 self.problems.append(str(exc))
 
-    def _replay_journal(self) -> int:
-        """Apply the journal's commits to `_states`; returns how many were applied."""
+    def _replay_journal(self, path: Path) -> int:
+        """Apply a journal's commits to `_states`; returns how many were applied (a torn tail counts one)."""
         try:
-            raw = self._journal.read_bytes()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return 0
         except OSError as exc:
-            self.problems.append(f"{self._journal} cannot be read ({exc.strerror or exc}).")
+            self.problems.append(f"{path} cannot be read ({exc.strerror or exc}).")
             self._journal_dirty = True
             return 0
-        self._journal_size = len(raw)
+        if path == self._journal:
+            self._journal_size = len(raw)
         lines = raw.split(b"\n")
         try:
             header = orjson.loads(lines[0])
             if not isinstance(header, dict):
-                raise UnreadableFile(self._journal, "has no journal header")
-            check_schema(header, self._journal)
+                raise UnreadableFile(path, "has no journal header")
+            check_schema(header, path)
         except (orjson.JSONDecodeError, UnreadableFile) as exc:
             if len(lines) == 1:  # only a torn header: the first save never completed
                 self._journal_dirty = True
                 return 0
-            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(self._journal, "is not a journal")
-            self._report_unreadable(self._journal, error, "the saves in it were not applied")
-            self._journal_size = 0
+            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(path, "is not a journal")
+            self._report_unreadable(path, error, "the saves in it were not applied")
+            self._journal_size = 0 if path == self._journal else self._journal_size
             return 0
         applied = 0
         bad = 0
@@ -448,7 +457,7 @@ class Store:
         if lines[-1]:
             self._journal_dirty = True
         if bad:
-            self.problems.append(f"{self._journal} had {bad} damaged record(s); the other {applied} were applied.")
+            self.problems.append(f"{path} had {bad} damaged record(s); the other {applied} were applied.")
         return applied + (1 if lines[-1] else 0)
 
     def _load_feed(self) -> None:
@@ -842,9 +851,11 @@ class Store:
         return (before.saved_at, bool(before.read_at)) != (after.saved_at, bool(after.read_at))
 
     def _write_states(self, changed: Mapping[str, PaperState]) -> None:
-        """Runs on the user writer thread: one journal append, or a full rewrite when the journal is due."""
+        """Runs on the user writer thread: one journal append; when the journal is full, it is handed to the
+        compactor. `_states` holds every earlier commit here, because commits run one after another."""
         line = orjson.dumps({"states": {pid: s.to_dict() for pid, s in changed.items()}}) + b"\n"
-        if self._journal_dirty or self._journal_size + len(line) > self.journal_limit:
+        if self._journal_dirty or self._journal_size + len(line) > 4 * self.journal_limit:
+            # A torn tail, or background compaction keeps failing: rewrite everything now.
             self._compact_user({**self._states, **changed})
             return
         header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
@@ -853,6 +864,27 @@ class Store:
         except StoreError:
             self._journal_dirty = self._journal_dirty or not self._journal_clean()
             raise
+        if self._journal_size > self.journal_limit and not self._journal_old.exists():
+            try:
+                os.replace(self._journal, self._journal_old)
+                fsync_dir(self.data_dir)
+            except OSError as exc:
+                log.warning("could not rotate the user journal error=%s", exc)
+                return
+            self._journal_size = 0
+            snapshot = {**self._states, **changed}  # everything the rotated journal holds, and no more
+            self._compaction = self._compactor.submit(self._write_snapshot, snapshot)
+
+    def _write_snapshot(self, states: Mapping[str, PaperState]) -> None:
+        """Compactor thread: user.json with every state up to the rotation, then the rotated journal goes."""
+        try:
+            self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
+            os.unlink(self._journal_old)
+            fsync_dir(self.data_dir)
+        except (StoreError, OSError) as exc:
+            # The rotated journal stays and is replayed at the next start; the journal keeps growing until
+            # the synchronous rewrite in `_write_states` takes over.
+            log.warning("background compaction of user data failed error=%s", exc)
 
     def _journal_clean(self) -> bool:
         try:
@@ -865,11 +897,19 @@ class Store:
 
     def _compact_user(self, states: Mapping[str, PaperState]) -> None:
         """Rewrite user.json with every state, then start an empty journal (replaying twice is harmless)."""
+        if self._compaction is not None:
+            self._compaction.result()  # never let an older background snapshot land after this one
         self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
         if self._journal_size or self._journal_dirty or self._journal.exists():
             header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
             write_atomic(self._journal, header)
             self._journal_size = len(header)
+        if self._journal_old.exists():
+            try:
+                os.unlink(self._journal_old)
+                fsync_dir(self.data_dir)
+            except OSError as exc:
+                raise describe_os_error(exc, self._journal_old) from exc
         self._journal_dirty = False
 
     async def close(self) -> None:
@@ -878,6 +918,7 @@ class Store:
             await asyncio.shield(self._committer)
         async with self._feed_lock, self._meta_lock:
             self._user_writer.shutdown(wait=True)
+            self._compactor.shutdown(wait=True)
             self._feed_writer.shutdown(wait=True)
 
 

@@ -361,3 +361,31 @@ async def test_filtered_and_unfiltered_pages_agree_with_query(store: Store) -> N
                 after = views[-1].sort_key
             assert pages == everything, (state, size)
     assert "2401.00001" in [v.id for v in store.query(state=State.SAVED)]
+
+
+async def test_background_compaction_keeps_every_save(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data", journal_limit=1024)
+    for i in range(300):
+        await store.update_state(f"2507.{i % 120:05d}", saved=i % 2 == 0, note=f"note {i}")
+    await store.close()
+    data = tmp_path / "data"
+    assert not (data / "user.journal.old").exists() and (data / "user.journal").stat().st_size <= 1024
+    user = orjson.loads((data / "user.json").read_bytes())["states"]
+    assert len(user) >= 100  # compactions ran while saves went on
+    again = Store.open(data)
+    for n in range(120):
+        last = max(i for i in range(300) if i % 120 == n)
+        assert again.get_state(f"2507.{n:05d}").note == f"note {last}"
+        assert again.get_state(f"2507.{n:05d}").saved == (last % 2 == 0)
+    await again.close()
+
+
+async def test_a_rotated_journal_left_by_a_crash_is_replayed(store: Store) -> None:
+    await store.update_state("2507.00001", saved=True, note="in the rotated journal")
+    await store.close()
+    journal = store.data_dir / "user.journal"
+    journal.rename(store.data_dir / "user.journal.old")  # killed after the rotation, before the compactor ran
+    again = reopen(store)
+    assert again.problems == [] and again.get_state("2507.00001").note == "in the rotated journal"
+    assert not (store.data_dir / "user.journal.old").exists()
+    await again.close()
