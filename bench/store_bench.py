@@ -350,7 +350,10 @@ async def main_async(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         for pid in rng.sample(ids, 200):
             store.get_paper(pid)
-        print(f"get_paper, 200 random ids (cold shards): {(time.perf_counter() - start) / 200 * 1000:.2f} ms each")
+        print(
+            f"get_paper, 200 random ids (cold shards): {(time.perf_counter() - start) / 200 * 1000:.2f} ms each; "
+            f"RSS with the record cache full ({len(store._shards)} shards) {rss_mb():.0f} MB"
+        )
 
         pool = [text(rng, 1200) for _ in range(50)]
         latest = max(store._months)
