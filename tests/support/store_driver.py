@@ -32,7 +32,8 @@ from papertray.models import Paper
 from papertray.store import Store
 
 MONTHS = ("2311", "2402", "2406", "2501", "2507", "2510")
-# Small limits so that compactions (user.json rewrites) and cache evictions happen often during a trial.
+# Small limits so that journal rotations, background and start-up compactions (user.json rewrites) and
+# record-cache evictions all happen often during a trial.
 JOURNAL_LIMIT = 4096
 CACHE_SHARDS = 4
 
@@ -66,16 +67,21 @@ async def work(data: Path, acks: int, seed: int) -> None:
         await store.update_state(pid, saved=saved, note=note, tags=[note])
         ack(f"A {pid} {note}")
 
+    async def poll() -> None:
+        ids = sorted({f"{rng.choice(MONTHS)}.{rng.randint(0, 29999):05d}" for _ in range(rng.randint(1, 40))})
+        await store.add_papers([make_paper(rng, pid) for pid in ids])
+        ack("P " + ",".join(ids))
+
     while True:
         action = rng.random()
         if action < 0.3:
-            ids = {f"{rng.choice(MONTHS)}.{rng.randint(0, 29999):05d}" for _ in range(rng.randint(1, 40))}
-            await store.add_papers([make_paper(rng, pid) for pid in sorted(ids)])
-            ack("P " + ",".join(sorted(ids)))
+            await poll()
         elif action < 0.6:
-            # Several saves at once share group commits; each is acknowledged on its own return.
+            # Several saves at once share group commits, sometimes while a poll writes; each is acknowledged
+            # on its own return.
             ids = {f"{rng.choice(MONTHS)}.{rng.randint(0, 2999):05d}" for _ in range(rng.randint(2, 8))}
-            await asyncio.gather(*(save(pid) for pid in ids))
+            extra = [poll()] if rng.random() < 0.3 else []
+            await asyncio.gather(*extra, *(save(pid) for pid in ids))
         else:
             await save(f"{rng.choice(MONTHS)}.{rng.randint(0, 2999):05d}")
 
