@@ -51,7 +51,7 @@ from tinydb.storages import Storage
 from papertray.atomic import append_durable, describe_os_error, fsync_dir, make_dir_durable, write_atomic
 from papertray.errors import StoreError
 from papertray.events import EventBus
-from papertray.models import Paper, PaperState, State, canonical_id
+from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
 
 log = logging.getLogger(__name__)
 
@@ -464,6 +464,7 @@ class Store:
         # A downgrade can leave hundreds of feed files from a newer papertray: they are reported together.
         problems_before = len(self.problems)
         try:
+            self._migrate_flat_months()
             self._load_months()
         finally:
             feed_problems = self.problems[problems_before:]
@@ -473,6 +474,35 @@ class Store:
                     f"{len(feed_problems)} feed cache files could not be used and were moved aside "
                     f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
                 )
+
+    def _migrate_flat_months(self) -> None:
+        """Split feed files of the first layout (`feed/<yymm>.json`, every record of a month in one file) into
+        record shards and a month index, then keep the old file as `<yymm>.json.v1-<stamp>`."""
+        try:
+            flat = sorted(p for p in self.feed_dir.glob("*.json") if MONTH_DIR.match(p.stem))
+        except OSError:
+            return
+        for path in flat:
+            data = self._load_file(AtomicJSONStorage(path, kind="feed"), "its papers come back with the next polls")
+            if data is None:
+                continue
+            shards: dict[tuple[str, str], dict[str, Any]] = {}
+            for paper_id, doc in data.get("papers", {}).items():
+                if isinstance(doc, dict) and is_canonical_id(paper_id) and shard_key(paper_id) == path.stem:
+                    shards.setdefault(record_shard(paper_id), {})[paper_id] = doc
+            try:
+                make_dir_durable(self.feed_dir / path.stem)
+                for key, docs in shards.items():
+                    merged = {**docs, **self._read_shard(*key)}  # records already in the new layout win
+                    AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": merged})
+                index = AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index")
+                index.write({"index": self._rebuild_month_index(path.stem)})
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                os.replace(path, path.with_name(f"{path.name}.v1-{stamp}"))
+            except (StoreError, OSError) as exc:
+                log.warning("could not migrate a first-layout feed file path=%s error=%s", path, exc)
+            else:
+                log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
 
     def _load_months(self) -> None:
         try:

@@ -389,3 +389,19 @@ async def test_a_rotated_journal_left_by_a_crash_is_replayed(store: Store) -> No
     assert again.problems == [] and again.get_state("2507.00001").note == "in the rotated journal"
     assert not (store.data_dir / "user.journal.old").exists()
     await again.close()
+
+
+async def test_feed_files_of_the_first_layout_are_migrated(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "feed").mkdir(parents=True)
+    first = {p.id: p.to_dict() for p in (paper("2507.00001", upvotes=3), paper("2507.12345"))}
+    AtomicJSONStorage(data / "feed" / "2507.json", kind="feed").write({"papers": first})
+    store = Store.open(data)
+    assert store.problems == [] and len(store) == 2
+    assert store.get_paper("2507.12345") == Paper.from_dict(first["2507.12345"])
+    assert store.view("2507.00001").upvotes == 3
+    assert not (data / "feed" / "2507.json").exists() and len(list((data / "feed").glob("2507.json.v1-*"))) == 1
+    await store.close()
+    again = Store.open(data)
+    assert again.problems == [] and len(again) == 2
+    await again.close()
