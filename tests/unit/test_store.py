@@ -13,7 +13,7 @@ import pytest
 
 from papertray.events import EventBus
 from papertray.models import Paper, State
-from papertray.store import AtomicJSONStorage, Store, record_shard
+from papertray.store import AtomicJSONStorage, Store, UnreadableFile, record_shard
 
 
 def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:
@@ -405,3 +405,17 @@ async def test_feed_files_of_the_first_layout_are_migrated(tmp_path: Path) -> No
     again = Store.open(data)
     assert again.problems == [] and len(again) == 2
     await again.close()
+
+
+def test_the_storage_is_a_working_tinydb_storage(tmp_path: Path) -> None:
+    from tinydb import Query, TinyDB
+
+    path = tmp_path / "user.json"
+    db = TinyDB(path, storage=AtomicJSONStorage, kind="user")
+    db.table("states").insert({"id": "2507.00001", "saved_at": "2025-07-01T00:00:00Z"})
+    assert orjson.loads(path.read_bytes())["_meta"]["1"] == {"schema": 1, "kind": "user"}
+    again = TinyDB(path, storage=AtomicJSONStorage, kind="user")
+    assert again.table("states").search(Query().id == "2507.00001")[0]["saved_at"].startswith("2025-07-01")
+    path.write_bytes(orjson.dumps({"_meta": {"1": {"schema": 7}}}))
+    with pytest.raises(UnreadableFile, match="newer papertray"):
+        TinyDB(path, storage=AtomicJSONStorage).table("states").all()
