@@ -419,3 +419,13 @@ def test_the_storage_is_a_working_tinydb_storage(tmp_path: Path) -> None:
     path.write_bytes(orjson.dumps({"_meta": {"1": {"schema": 7}}}))
     with pytest.raises(UnreadableFile, match="newer papertray"):
         TinyDB(path, storage=AtomicJSONStorage).table("states").all()
+
+
+async def test_ids_that_are_not_canonical_never_reach_the_file_system(store: Store) -> None:
+    result = await store.add_papers([Paper(id="../../escape/0000001"), Paper(id="2507.1"), paper("2507.00001")])
+    assert [p.id for p in result.new] == ["2507.00001"]
+    assert sorted(str(p.relative_to(store.data_dir)) for p in store.data_dir.rglob("*.json")) == [
+        "feed/2507/00.json",
+        "feed/2507/index.json",
+    ]
+    assert store.get_paper("../../escape/0000001") is None
