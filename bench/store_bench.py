@@ -83,7 +83,7 @@ def text(rng: random.Random, length: int) -> str:
 
 
 def months(count: int) -> list[str]:
-    out = []
+    out: list[str] = []
     year, month = 20, 1
     while len(out) < count:
         out.append(f"{year:02d}{month:02d}")

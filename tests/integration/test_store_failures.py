@@ -2,8 +2,9 @@
 sentence, leaves memory as it was and the files on disk intact, and the store works again once the disk does.
 
 Where the test runs as root and may mount, the disk is real: a small tmpfs (full disk) and a tmpfs remounted
-read-only. Otherwise the full disk is simulated by making `os.write` in `papertray.atomic` raise ENOSPC (the
-OS-call boundary), and the read-only folder is a chmod 0500 folder (which binds only non-root users).
+read-only. Otherwise the full disk is simulated by making `os.write` raise ENOSPC (the OS-call boundary every
+durable write goes through; patched for the whole test process), and the read-only folder is a chmod 0500
+folder (which binds only non-root users). `PAPERTRAY_TEST_NO_MOUNT=1` forces the fallbacks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from papertray import atomic
 from papertray.errors import StoreError, StoreFullError
 from papertray.models import Paper
 from papertray.store import Store
@@ -55,7 +55,7 @@ class FullDisk:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 return original(fd, data)
 
-            monkeypatch.setattr(atomic.os, "write", write)
+            monkeypatch.setattr(os, "write", write)
 
     def fill(self) -> None:
         self.full = True
@@ -80,7 +80,7 @@ def full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FullD
     root = tmp_path / "small-disk"
     real = try_mount(root, "size=1m,mode=0700")
     root.mkdir(exist_ok=True)
-    print(f"full disk: {'a real 1 MB tmpfs' if real else 'ENOSPC injected at os.write in papertray.atomic'}")
+    print(f"full disk: {'a real 1 MB tmpfs' if real else 'ENOSPC injected at os.write'}")
     try:
         yield FullDisk(root, monkeypatch, real)
     finally:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from papertray import atomic
 from papertray.atomic import append_durable, describe_os_error, make_dir_durable, write_atomic
 from papertray.errors import StoreError, StoreFullError
 
@@ -40,7 +39,7 @@ def test_a_failed_write_maps_a_full_disk_to_store_full_error(tmp_path: Path, mon
     def full(fd: int, data: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(atomic.os, "write", full)
+    monkeypatch.setattr(os, "write", full)
     with pytest.raises(StoreFullError, match="is full: nothing was written"):
         write_atomic(target, b"new")
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["meta.json"]
@@ -63,7 +62,7 @@ def test_a_partial_append_is_cut_back_off(tmp_path: Path, monkeypatch: pytest.Mo
             return original(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(atomic.os, "write", half_then_full)
+    monkeypatch.setattr(os, "write", half_then_full)
     with pytest.raises(StoreFullError):
         append_durable(journal, b"second record\n")
     monkeypatch.undo()
