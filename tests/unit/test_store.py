@@ -429,3 +429,18 @@ async def test_ids_that_are_not_canonical_never_reach_the_file_system(store: Sto
         "feed/2507/index.json",
     ]
     assert store.get_paper("../../escape/0000001") is None
+
+
+async def test_without_a_good_backup_the_journal_still_brings_back_recent_saves(store: Store) -> None:
+    await store.update_state("2507.00001", saved=True, note="old")
+    await store.close()
+    second = reopen(store)  # user.json now holds the first save
+    await second.update_state("2507.00002", saved=True, note="recent")  # only in the journal
+    await second.close()
+    (store.data_dir / "user.json").write_bytes(b"")
+    (store.data_dir / "user.json.bak").write_bytes(b"{")
+    third = Store.open(store.data_dir)
+    assert len(third.problems) == 1 and one_sentence(third.problems[0])
+    assert "user.json is empty; it was moved aside" in third.problems[0] and "no good backup" in third.problems[0]
+    assert third.get_state("2507.00002").note == "recent" and not third.get_state("2507.00001").saved
+    await third.close()
