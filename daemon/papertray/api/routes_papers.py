@@ -1,0 +1,215 @@
+"""Paper routes: lookup, list with cursor paging, one paper, save/unsave, seen, and PATCH of user state.
+
+Reads use only `store.view()` / `store.query()` (answered from memory); writes go through
+`store.update_states()`, which is durable before it returns and announces `paper.state` on the bus.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from papertray.api import bodies
+from papertray.api.context import ctx
+from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
+from papertray.api.responses import ApiError, json_response
+from papertray.models import State
+from papertray.store import PaperView
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
+STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
+DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+def brief(view: PaperView) -> dict[str, Any]:
+    """What lookup answers per paper: enough for the extension to paint a badge."""
+    state = view.state
+    paper = view.paper
+    return {
+        "state": view.status.value,
+        "saved": state.saved_at is not None,
+        "read": state.read_at is not None,
+        "dismissed": state.dismissed_at is not None,
+        "title": paper.title if paper is not None else None,
+    }
+
+
+async def lookup(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.IDS)
+    store = ctx(request).store
+    papers: dict[str, dict[str, Any]] = {}
+    refs: dict[str, str] = {}
+    invalid: list[str] = []
+    for ref in body["ids"]:
+        paper_id = cached_canonical_id(ref)
+        if paper_id is None:
+            invalid.append(ref)
+            continue
+        if ref != paper_id:
+            refs[ref] = paper_id
+        if paper_id not in papers:
+            papers[paper_id] = brief(store.view(paper_id))
+    return json_response({"papers": papers, "refs": refs, "invalid": invalid})
+
+
+# ---------------------------------------------------------------------- listing
+
+
+def _sort_key(view: PaperView) -> tuple[str, int, str]:
+    # The store's order (newest daily date, then upvotes, then id); the cursor remembers a position in it.
+    paper = view.paper
+    day = (paper.daily_date if paper else None) or (view.state.saved_at or "")[:10]
+    return (day or "", paper.upvotes if paper else 0, view.id)
+
+
+def encode_cursor(view: PaperView) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(_sort_key(view)))).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[str, int, str]:
+    try:
+        if len(text) > 400:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        day, upvotes, paper_id = orjson.loads(raw)
+        if not (isinstance(day, str) and isinstance(upvotes, int) and isinstance(paper_id, str)):
+            raise ValueError("wrong types")
+        if isinstance(upvotes, bool):
+            raise ValueError("wrong types")
+        return day, upvotes, paper_id
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ApiError(400, "The cursor is not one this API handed out; start again without it.") from None
+
+
+def _list_params(request: web.Request) -> dict[str, Any]:
+    query = request.query
+    unknown = sorted(set(query) - LIST_PARAMS)
+    if unknown:
+        raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))}).")
+    for name in query:
+        if len(query.getall(name)) > 1:
+            raise ApiError(400, f"The query parameter {name!r} is given more than once.")
+    state = query.get("state", "all")
+    if state not in STATES:
+        raise ApiError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
+    since = query.get("since")
+    if since is not None and not DATE.match(since):
+        raise ApiError(400, "'since' must be a date like 2026-03-01.")
+    raw_limit = query.get("limit", str(DEFAULT_LIMIT))
+    if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT:
+        raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
+    dismissed = query.get("dismissed", "include")
+    if dismissed not in ("include", "exclude", "only"):
+        raise ApiError(400, "'dismissed' must be include, exclude or only.")
+    tag = query.get("tag")
+    if tag is not None and not bodies.TAG.match(tag):
+        raise ApiError(400, "'tag' must be 1 to 64 printable characters.")
+    return {
+        "state": None if state == "all" else State(state),
+        "since": since,
+        "limit": int(raw_limit),
+        "cursor": decode_cursor(query["cursor"]) if "cursor" in query else None,
+        "dismissed": dismissed,
+        "tag": tag,
+    }
+
+
+async def list_papers(request: web.Request) -> web.Response:
+    params = _list_params(request)
+    tag, dismissed = params["tag"], params["dismissed"]
+
+    def keep(view: PaperView) -> bool:
+        if dismissed == "only" and view.state.dismissed_at is None:
+            return False
+        return tag is None or tag in view.state.tags
+
+    views = ctx(request).store.query(
+        state=params["state"],
+        since=params["since"],
+        include_dismissed=dismissed != "exclude",
+        predicate=keep if (tag is not None or dismissed == "only") else None,
+    )
+    start = 0
+    cursor = params["cursor"]
+    if cursor is not None:
+        # Everything strictly after the remembered position in newest-first order.
+        start = next((i for i, view in enumerate(views) if _sort_key(view) < cursor), len(views))
+    page = views[start : start + params["limit"]]
+    more = start + len(page) < len(views)
+    return json_response(
+        {
+            "papers": [view.to_dict() for view in page],
+            "next_cursor": encode_cursor(page[-1]) if page and more else None,
+            "total": len(views),
+        }
+    )
+
+
+# ---------------------------------------------------------------------- one paper
+
+
+async def get_paper(request: web.Request) -> web.Response:
+    paper_id = path_id(request.match_info["id"])
+    view = ctx(request).store.view(paper_id)
+    if view.status is State.UNKNOWN:
+        raise ApiError(404, f"Paper {paper_id} is not in the library.")
+    return json_response(view.to_dict())
+
+
+async def _change(request: web.Request, fields: dict[str, Any]) -> web.Response:
+    paper_id = path_id(request.match_info["id"])
+    store = ctx(request).store
+    await store.update_states({paper_id: fields})
+    return json_response(store.view(paper_id).to_dict())
+
+
+async def save(request: web.Request) -> web.Response:
+    await bodies.read_json(request, bodies.EMPTY, optional=True)
+    return await _change(request, {"saved": True})
+
+
+async def unsave(request: web.Request) -> web.Response:
+    if request.body_exists:
+        await bodies.read_json(request, bodies.EMPTY, optional=True)
+    return await _change(request, {"saved": False})
+
+
+async def patch_paper(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.PATCH_PAPER)
+    if not body:
+        raise ApiError(400, "Nothing to change: send read, dismissed, tags or note.")
+    return await _change(request, body)
+
+
+async def seen(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.IDS)
+    store = ctx(request).store
+    ids: dict[str, None] = {}
+    invalid: list[str] = []
+    for ref in body["ids"]:
+        paper_id = cached_canonical_id(ref)
+        if paper_id is None:
+            invalid.append(ref)
+        else:
+            ids[paper_id] = None
+    if ids:
+        await store.update_states({paper_id: {"seen": True} for paper_id in ids})
+    return json_response({"papers": {pid: brief(store.view(pid)) for pid in ids}, "invalid": invalid})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/lookup", lookup)
+    app.router.add_post("/api/v1/seen", seen)
+    app.router.add_get("/api/v1/papers", list_papers)
+    # `…/save` first: the router takes the first resource whose pattern matches.
+    app.router.add_post(f"/api/v1/papers/{ROUTE_ID}/save", save)
+    app.router.add_delete(f"/api/v1/papers/{ROUTE_ID}/save", unsave)
+    app.router.add_get(f"/api/v1/papers/{ROUTE_ID}", get_paper)
+    app.router.add_patch(f"/api/v1/papers/{ROUTE_ID}", patch_paper)
