@@ -48,7 +48,7 @@ HEALTH_PATH = "/api/v1/health"
 PUBLIC = {("GET", HEALTH_PATH), ("HEAD", HEALTH_PATH), ("POST", PAIR_PATH)}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 ALLOWED_REQUEST_HEADERS = "authorization, content-type, last-event-id"
-TOKEN_KEY = "papertray.token"  # noqa: S105 - a request key, not a secret
+TOKEN_KEY: web.RequestKey[TokenRecord] = web.RequestKey("papertray.token")
 FAILURE_LIMIT = 20
 FAILURE_WINDOW_SECONDS = 60.0
 
@@ -110,10 +110,14 @@ class Guard:
         try:
             origin = self._check_host_and_origin(request)
             if request.method == hdrs.METH_OPTIONS:
-                return self._preflight(request, origin)
-            self._check_auth(request, origin)
-            self._check_body(request)
-            response = await handler(request)
+                response: web.StreamResponse = self._preflight(request, origin)
+            else:
+                self._check_auth(request, origin)
+                routing_error = request.match_info.http_exception
+                if routing_error is not None:  # 404/405 before any body rule
+                    raise routing_error
+                self._check_body(request)
+                response = await handler(request)
         except ApiError as exc:
             response = exc.response()
         except web.HTTPException as exc:
@@ -246,8 +250,7 @@ def _sibling_methods(request: web.Request) -> set[str]:
 
 
 def require_token(request: web.Request) -> TokenRecord:
-    record: TokenRecord = request[TOKEN_KEY]
-    return record
+    return request[TOKEN_KEY]
 
 
 def _from_http_exception(request: web.Request, exc: web.HTTPException) -> web.Response:
