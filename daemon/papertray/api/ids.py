@@ -10,7 +10,7 @@ from papertray.api.responses import ApiError
 from papertray.models import ARXIV_ID, MAX_ID_INPUT, canonical_id
 
 # The route pattern: an optional archive part (`hep-th/`) then one segment, so `…/save` stays its own route.
-ROUTE_ID = "{id:(?:[A-Za-z][A-Za-z.-]*/)?[^/]+}"
+ROUTE_ID = "{id:(?:[A-Za-z][A-Za-z:.-]*/)?[^/]+}"
 
 
 def path_id(raw: str) -> str:
