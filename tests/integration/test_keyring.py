@@ -32,7 +32,8 @@ args = json.loads(sys.argv[1])
 out = {}
 ok, name, advice = keyring_status(timeout=args.get("timeout", 5))
 out["status"] = [ok, name, advice]
-creds = Credentials(Path(args["state"]), insecure_file=args.get("insecure", False), timeout=args.get("timeout", 5), env={})
+timeout = args.get("timeout", 5)
+creds = Credentials(Path(args["state"]), insecure_file=args.get("insecure", False), timeout=timeout, env={})
 try:
     creds.set("hf_token", args["secret"])
     out["set"] = "ok"
