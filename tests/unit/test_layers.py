@@ -28,6 +28,7 @@ LAYERS = [
     "reload",
     "app",
     "tray",
+    "autostart",
     "doctor",
     "client",
     "cli",
