@@ -91,13 +91,21 @@ def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
     return data
 
 
-async def read_json(request: web.Request, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
-    """Read and validate the body. The guard already checked Content-Type and Content-Length; a chunked body
-    is cut off by `client_max_size` (413) as it is read."""
+async def read_raw(request: web.Request) -> bytes:
+    """The body bytes. The guard already checked Content-Type and Content-Length; a chunked body is cut off
+    by `client_max_size` (413) as it is read."""
     try:
-        raw = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.") from None
+
+
+async def read_json(request: web.Request, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
+    """Read, parse and validate the body."""
+    return parse_json(await read_raw(request), schema, optional=optional)
+
+
+def parse_json(raw: bytes, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
     if not raw.strip():
         if optional:
             return validate({}, schema)

@@ -101,6 +101,7 @@ class Guard:
     def __init__(self, tokens: TokenStore, limiter: FailureLimiter) -> None:
         self.tokens = tokens
         self.limiter = limiter
+        self._hosts: dict[int, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ the middleware
 
@@ -135,13 +136,12 @@ class Guard:
     # ------------------------------------------------------------------ 1. Host, 2. Origin
 
     def _check_host_and_origin(self, request: web.Request) -> str | None:
-        hosts = request.headers.getall(hdrs.HOST, [])
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        port = sockname[1] if isinstance(sockname, tuple) and len(sockname) >= 2 else None
-        if len(hosts) != 1 or port is None or hosts[0] not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        headers = request.headers
+        hosts = headers.getall(hdrs.HOST, [])
+        if len(hosts) != 1 or hosts[0] not in self._allowed_hosts(request):
             log.warning("refused request with an unexpected Host count=%d", len(hosts))
             raise ApiError(403, "This address is not served here (the Host header is not the local API's).")
-        origins = request.headers.getall(hdrs.ORIGIN, [])
+        origins = headers.getall(hdrs.ORIGIN, ())
         if len(origins) > 1:
             raise ApiError(403, "Requests from this origin are not accepted.")
         origin = origins[0] if origins else None
@@ -150,9 +150,21 @@ class Guard:
             raise ApiError(403, "Requests from this origin are not accepted; pair the extension first.")
         if request.path == PAIR_PATH and request.method == hdrs.METH_POST and origin is None:
             raise ApiError(403, "Pairing is done from the papertray extension's options page.")
-        if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        if headers.get("Sec-Fetch-Mode") == "navigate":
             raise ApiError(403, "The papertray API is not a web page.")
         return origin
+
+    def _allowed_hosts(self, request: web.Request) -> tuple[str, ...]:
+        """`127.0.0.1:P` and `localhost:P` for the port this request's socket is bound to."""
+        transport = request.transport
+        sockname = transport.get_extra_info("sockname") if transport is not None else None
+        if not isinstance(sockname, tuple) or len(sockname) < 2:
+            return ()
+        port = sockname[1]
+        allowed = self._hosts.get(port)
+        if allowed is None:
+            allowed = self._hosts[port] = (f"127.0.0.1:{port}", f"localhost:{port}")
+        return allowed
 
     def _origin_allowed(self, request: web.Request, origin: str) -> bool:
         if request.path == PAIR_PATH:

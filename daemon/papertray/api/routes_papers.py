@@ -15,9 +15,9 @@ import orjson
 from aiohttp import web
 
 from papertray.api import bodies
-from papertray.api.context import ctx
+from papertray.api.context import ApiContext, ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
-from papertray.api.responses import ApiError, json_response
+from papertray.api.responses import JSON, ApiError, json_response
 from papertray.models import State
 from papertray.store import PaperView
 
@@ -29,21 +29,65 @@ DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
 def brief(view: PaperView) -> dict[str, Any]:
-    """What lookup answers per paper: enough for the extension to paint a badge."""
-    state = view.state
-    paper = view.paper
+    """What lookup answers per paper: enough for the extension to paint a badge (no full record is read)."""
+    data = view.to_dict(full=False)
     return {
-        "state": view.status.value,
-        "saved": state.saved_at is not None,
-        "read": state.read_at is not None,
-        "dismissed": state.dismissed_at is not None,
-        "title": paper.title if paper is not None else None,
+        "state": data["state"],
+        "saved": data["saved"],
+        "read": data["read"],
+        "dismissed": data["dismissed"],
+        "title": data.get("title"),
     }
 
 
+class BriefCache:
+    """Badges by canonical id, built with `store.view()`, and whole lookup answers by request body; both are
+    dropped whenever anything is published on the bus (every store write announces itself: paper.new,
+    paper.state, poll.done). The extension asks about the same page's ids again and again (each re-scan of a
+    list page); this makes a repeat cost a dict lookup."""
+
+    MAX_ENTRIES = 100_000
+    MAX_ANSWERS = 256
+    MAX_ANSWER_KEY = 32 * 1024
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._answers: dict[bytes, bytes] = {}
+        self._seen_event = -1
+
+    def current(self, context: ApiContext) -> dict[str, dict[str, Any]]:
+        """The entries, emptied first if anything was published since they were filled."""
+        last = context.bus.last_id
+        if last != self._seen_event or len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+            self._answers.clear()
+            self._seen_event = last
+        return self._entries
+
+    def answer(self, body: bytes) -> bytes | None:
+        return self._answers.get(body)
+
+    def remember(self, body: bytes, answer: bytes) -> None:
+        if len(body) > self.MAX_ANSWER_KEY:
+            return
+        if len(self._answers) >= self.MAX_ANSWERS:
+            self._answers.pop(next(iter(self._answers)))
+        self._answers[body] = answer
+
+
+BRIEFS: web.AppKey[BriefCache] = web.AppKey("papertray.api.briefs")
+
+
 async def lookup(request: web.Request) -> web.Response:
-    body = await bodies.read_json(request, bodies.IDS)
-    store = ctx(request).store
+    raw = await bodies.read_raw(request)
+    context = ctx(request)
+    store = context.store
+    briefs = request.app[BRIEFS]
+    cache = briefs.current(context)
+    known = briefs.answer(raw)
+    if known is not None:
+        return web.Response(body=known, content_type=JSON)
+    body = bodies.parse_json(raw, bodies.IDS)
     papers: dict[str, dict[str, Any]] = {}
     refs: dict[str, str] = {}
     invalid: list[str] = []
@@ -55,15 +99,23 @@ async def lookup(request: web.Request) -> web.Response:
         if ref != paper_id:
             refs[ref] = paper_id
         if paper_id not in papers:
-            papers[paper_id] = brief(store.view(paper_id))
-    return json_response({"papers": papers, "refs": refs, "invalid": invalid})
+            entry = cache.get(paper_id)
+            if entry is None:
+                entry = cache[paper_id] = brief(store.view(paper_id))
+            papers[paper_id] = entry
+    answer = orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid})
+    briefs.remember(raw, answer)
+    return web.Response(body=answer, content_type=JSON)
 
 
 # ---------------------------------------------------------------------- listing
 
 
 def _sort_key(view: PaperView) -> tuple[str, int, str]:
-    # The store's order (newest daily date, then upvotes, then id); the cursor remembers a position in it.
+    """The view's place in the store's order (newest daily date, then upvotes, then id); a cursor is one."""
+    key = getattr(view, "sort_key", None)  # stores that keep summaries answer without reading the record
+    if key is not None:
+        return (str(key[0]), int(key[1]), str(key[2]))
     paper = view.paper
     day = (paper.daily_date if paper else None) or (view.state.saved_at or "")[:10]
     return (day or "", paper.upvotes if paper else 0, view.id)
@@ -130,24 +182,33 @@ async def list_papers(request: web.Request) -> web.Response:
             return False
         return tag is None or tag in view.state.tags
 
-    views = ctx(request).store.query(
-        state=params["state"],
-        since=params["since"],
-        include_dismissed=dismissed != "exclude",
-        predicate=keep if (tag is not None or dismissed == "only") else None,
-    )
-    start = 0
-    cursor = params["cursor"]
-    if cursor is not None:
+    store = ctx(request).store
+    filters: dict[str, Any] = {
+        "state": params["state"],
+        "since": params["since"],
+        "include_dismissed": dismissed != "exclude",
+        "predicate": keep if (tag is not None or dismissed == "only") else None,
+    }
+    cursor, limit = params["cursor"], params["limit"]
+    pager = getattr(store, "page", None)
+    if pager is not None:
+        # A store with `page()` builds views only for the page itself.
+        page, total = pager(**filters, after=cursor, limit=limit + 1)
+        before = 0
+    else:
+        views = store.query(**filters)
+        total = len(views)
         # Everything strictly after the remembered position in newest-first order.
-        start = next((i for i, view in enumerate(views) if _sort_key(view) < cursor), len(views))
-    page = views[start : start + params["limit"]]
-    more = start + len(page) < len(views)
+        start = 0 if cursor is None else next((i for i, v in enumerate(views) if _sort_key(v) < cursor), total)
+        page, before = views[start : start + limit + 1], start
+    more = len(page) > limit
+    page = page[:limit]
+    del before
     return json_response(
         {
             "papers": [view.to_dict() for view in page],
             "next_cursor": encode_cursor(page[-1]) if page and more else None,
-            "total": len(views),
+            "total": total,
         }
     )
 
@@ -205,6 +266,7 @@ async def seen(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[BRIEFS] = BriefCache()
     app.router.add_post("/api/v1/lookup", lookup)
     app.router.add_post("/api/v1/seen", seen)
     app.router.add_get("/api/v1/papers", list_papers)

@@ -82,8 +82,17 @@ class TokenStore:
         self.cli_token_path = state_dir / "cli.token"
         self._records: dict[str, TokenRecord] = {}
         self._cli: TokenRecord | None = None
+        self._hashes: tuple[tuple[bytes, TokenRecord], ...] = ()
+        self._origins: frozenset[str] = frozenset()
         self.problems: list[str] = []
         self._load()
+        self._index()
+
+    def _index(self) -> None:
+        """Recompute what every request consults, after any change."""
+        records = [*self._records.values(), *([self._cli] if self._cli else [])]
+        self._hashes = tuple((r.hash.encode("ascii"), r) for r in records)
+        self._origins = frozenset(r.origin for r in records if r.kind == "extension" and r.origin)
 
     # ------------------------------------------------------------------ persistence
 
@@ -131,6 +140,7 @@ class TokenStore:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(self.cli_token_path, token.encode("ascii"), mode=0o600)
         self._cli = TokenRecord(name="cli", kind="cli", hash=hash_token(token), created_at=_now())
+        self._index()
         return token
 
     def create(self, name: str, *, kind: Kind = "script", origin: str | None = None) -> str:
@@ -150,6 +160,7 @@ class TokenStore:
         for record in list(self._records.values()):
             if record.kind == "extension" and record.origin == origin:
                 del self._records[record.name]
+        self._index()
         name = "extension-" + hashlib.sha256(origin.encode()).hexdigest()[:8]
         self._records.pop(name, None)
         return self._add(name, "extension", origin)
@@ -164,6 +175,8 @@ class TokenStore:
         except StoreError:
             self._records = before
             raise
+        finally:
+            self._index()
         log.info("token created name=%s kind=%s", name, kind)
         return token
 
@@ -176,6 +189,8 @@ class TokenStore:
         except StoreError:
             self._records[name] = record
             raise
+        finally:
+            self._index()
         log.info("token revoked name=%s kind=%s", name, record.kind)
         return True
 
@@ -187,9 +202,8 @@ class TokenStore:
             return None
         presented = hash_token(token).encode("ascii")
         found: TokenRecord | None = None
-        candidates = [*self._records.values(), *([self._cli] if self._cli else [])]
-        for record in candidates:
-            if hmac.compare_digest(presented, record.hash.encode("ascii")):
+        for digest, record in self._hashes:
+            if hmac.compare_digest(presented, digest):
                 found = record
         return found
 
@@ -200,4 +214,4 @@ class TokenStore:
         return self._records.get(name)
 
     def paired_origins(self) -> frozenset[str]:
-        return frozenset(r.origin for r in self._records.values() if r.kind == "extension" and r.origin)
+        return self._origins
