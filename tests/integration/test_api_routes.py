@@ -14,13 +14,14 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from tests.support.api_server import EXT, ApiServer, pair_extension, sample_papers
 
 from papertray.config import Config, Rule
-from papertray.models import Paper
 from papertray.store import Store
+from tests.support.api_server import EXT, ApiServer, pair_extension, sample_papers
+from tests.support.feed_server import Fault, day_ids, make_day
 
 PAPER = "2503.10001"
+DAY = "2025-04-01"
 
 
 @pytest.fixture
@@ -92,6 +93,25 @@ async def test_lookup_takes_500_ids_and_reflects_user_state(server: ApiServer, s
     assert len(data["papers"]) == 500
     assert data["papers"][PAPER]["state"] == "saved" and data["papers"][PAPER]["saved"] is True
     assert data["papers"]["2503.10499"]["state"] == "unknown"
+
+
+async def test_repeated_lookups_see_every_change(server: ApiServer, session: aiohttp.ClientSession) -> None:
+    body = {"ids": [PAPER, "2504.01001"]}
+    _, first = await api(server, session, "POST", "lookup", body)
+    assert first["papers"][PAPER]["state"] == "new" and first["papers"]["2504.01001"]["state"] == "unknown"
+    await api(server, session, "POST", f"papers/{PAPER}/save", {})
+    _, second = await api(server, session, "POST", "lookup", body)
+    assert second["papers"][PAPER]["state"] == "saved"
+    server.feed.days[DAY] = make_day(DAY, 1)
+    await api(server, session, "POST", "poll", {"days": [DAY]})
+    _, third = await api(server, session, "POST", "lookup", body)
+    assert third["papers"]["2504.01001"] == {
+        "state": "new",
+        "saved": False,
+        "read": False,
+        "dismissed": False,
+        "title": "Paper 2504.01001: a study",
+    }
 
 
 # ------------------------------------------------------------------------------------------------ listing
@@ -231,31 +251,51 @@ async def test_save_without_a_body_is_fine(server: ApiServer, session: aiohttp.C
 async def test_status_shows_sources_counts_rules_and_problems(
     server: ApiServer, session: aiohttp.ClientSession
 ) -> None:
-    server.config = Config(paths=server.paths, rules=(Rule(name="interp", keywords=("sparse autoencoder",)),))
+    server.config = Config(
+        paths=server.paths, hf_url=server.feed.url, rules=(Rule(name="interp", keywords=("sparse autoencoder",)),)
+    )
     server.problems.append("The config file has an error on line 3.")
-    await api(server, session, "POST", "poll", {})
+    server.feed.fail_day(DAY, Fault.http(503))
+    status, report = await api(server, session, "POST", "poll", {"days": [DAY]})
+    assert status == 200 and report["error"]
     status, data = await api(server, session, "GET", "status")
     assert status == 200
     assert data["counts"]["total"] == 41
     assert [r["name"] for r in data["rules"]] == ["interp"]
     assert data["rules"][0]["keywords"] == ["sparse autoencoder"]
     assert data["problems"] == ["The config file has an error on line 3."]
-    assert data["sources"][0]["name"] == "hf"
-    assert data["errors"] == [{"source": "hf", "error": "fixture error", "at": None, "count": 1}]
+    [source] = data["sources"]
+    assert source["name"] == "hf" and source["error_count"] == 1 and source["last_error"]
+    assert data["errors"] == [
+        {"source": "hf", "error": source["last_error"], "at": source["last_error_at"], "count": 1}
+    ]
 
 
-async def test_poll_passes_days_and_returns_the_report(server: ApiServer, session: aiohttp.ClientSession) -> None:
-    server.poller.papers = [Paper(id="2504.00001", title="Fresh", daily_date="2025-04-01")]
-    status, report = await api(server, session, "POST", "poll", {"days": ["2025-04-01"]})
+async def test_poll_fetches_the_given_days_and_returns_the_report(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    server.feed.days[DAY] = make_day(DAY, 3)
+    status, report = await api(server, session, "POST", "poll", {"days": [DAY]})
     assert status == 200
-    assert report["new"] == ["2504.00001"] and report["days"] == ["2025-04-01"]
-    status, report = await api(server, session, "POST", "poll", {})
-    assert status == 200 and report["new"] == []
-    assert server.poller.calls == [["2025-04-01"], None]
-    for bad in ({"days": []}, {"days": ["April 1"]}, {"days": "2025-04-01"}, {"day": ["2025-04-01"]}):
-        status, _ = await api(server, session, "POST", "poll", bad)
-        assert status == 400
-    assert len(server.poller.calls) == 2
+    assert report["days"] == [DAY] and report["error"] is None
+    assert sorted(report["new"]) == sorted(day_ids(DAY, 3))
+    assert server.feed.days_requested() == [DAY]
+    status, report = await api(server, session, "POST", "poll", {"days": [DAY]})
+    assert status == 200 and report["new"] == [] and report["fetched"] == 3
+    _, found = await api(server, session, "POST", "lookup", {"ids": day_ids(DAY, 3)})
+    assert {p["state"] for p in found["papers"].values()} == {"new"}
+    for bad in (
+        {"days": []},
+        {"days": ["April 1"]},
+        {"days": "2025-04-01"},
+        {"day": [DAY]},
+        {"days": ["2025-02-30"]},
+        {"days": ["2999-01-01"]},
+    ):
+        status, body = await api(server, session, "POST", "poll", bad)
+        assert status == 400, bad
+        assert body["ok"] is False
+    assert server.feed.days_requested() == [DAY, DAY]
 
 
 # ------------------------------------------------------------------------------------------------ events
@@ -290,13 +330,20 @@ async def test_events_stream_new_papers_and_state_changes(server: ApiServer, ses
         assert resp.headers["Content-Type"] == "text/event-stream"
         assert resp.headers["X-Papertray-API-Version"] == "1"
         stream = SSE(resp)
-        server.poller.papers = [Paper(id="2504.00002", title="Streamed")]
-        await api(server, session, "POST", "poll", {})
-        event = await stream.next()
-        assert event["event"] == "paper.new"
-        assert orjson.loads(event["data"]) == {"id": "2504.00002", "title": "Streamed"}
+        server.feed.days[DAY] = make_day(DAY, 1)
+        [streamed] = day_ids(DAY, 1)
+        await api(server, session, "POST", "poll", {"days": [DAY]})
+        kinds = []
+        while True:
+            event = await stream.next()
+            kinds.append(event["event"])
+            if event["event"] == "paper.new":
+                break
+        assert kinds == ["poll.started", "paper.new"]
+        assert orjson.loads(event["data"]) == {"id": streamed, "title": f"Paper {streamed}: a study"}
         first_id = int(event["id"])
-        await api(server, session, "POST", "papers/2504.00002/save", {})
+        assert (await stream.next())["event"] == "poll.done"
+        await api(server, session, "POST", f"papers/{streamed}/save", {})
         event = await stream.next()
         assert event["event"] == "paper.state"
         assert orjson.loads(event["data"])["state"] == "saved"
@@ -306,13 +353,13 @@ async def test_events_stream_new_papers_and_state_changes(server: ApiServer, ses
         while pings < 3:
             pings += (await asyncio.wait_for(resp.content.readline(), 10)).startswith(b": ping")
     # Reconnecting with Last-Event-ID replays what came after it.
-    await api(server, session, "PATCH", "papers/2504.00002", {"read": True})
+    await api(server, session, "PATCH", f"papers/{streamed}", {"read": True})
     headers = server.auth(token, **{"Last-Event-ID": str(first_id)})
     async with session.get(server.url("events"), headers=headers) as resp:
         stream = SSE(resp)
-        replayed = [await stream.next(), await stream.next()]
-        assert [e["event"] for e in replayed] == ["paper.state", "paper.state"]
-        assert orjson.loads(replayed[1]["data"])["state"] == "read"
+        replayed = [await stream.next() for _ in range(3)]
+        assert [e["event"] for e in replayed] == ["poll.done", "paper.state", "paper.state"]
+        assert orjson.loads(replayed[2]["data"])["state"] == "read"
 
 
 async def test_events_resync_when_the_gap_is_unknown(server: ApiServer, session: aiohttp.ClientSession) -> None:

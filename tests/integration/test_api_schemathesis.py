@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from tests.support.api_server import ApiServer, sample_papers
 
 CHECKS = ",".join(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from tests.support.api_server import ApiServer
 
 from papertray.api.routes_system import load_spec
+from tests.support.api_server import ApiServer
 
 
 def _routes(app: web.Application) -> set[tuple[str, str]]:

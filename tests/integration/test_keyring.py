@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+
 from tests.support.api_server import EXT, ApiServer, pair_extension
 from tests.support.keyring_session import secret_service, silent_bus
 

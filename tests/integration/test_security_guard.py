@@ -16,6 +16,14 @@ from pathlib import Path
 import aiohttp
 import orjson
 import pytest
+
+from papertray.api.bodies import MAX_BODY_BYTES
+from papertray.api.guard import FailureLimiter
+from papertray.api.pairing import PairingCodes
+from papertray.api.routes_system import load_spec
+from papertray.api.tokens import hash_token
+from papertray.config import parse_config
+from papertray.errors import ConfigError
 from tests.support.api_server import (
     EXT,
     MOZ_A,
@@ -26,14 +34,6 @@ from tests.support.api_server import (
     sample_papers,
     status_of,
 )
-
-from papertray.api.bodies import MAX_BODY_BYTES
-from papertray.api.guard import FailureLimiter
-from papertray.api.pairing import PairingCodes
-from papertray.api.routes_system import load_spec
-from papertray.api.tokens import hash_token
-from papertray.config import parse_config
-from papertray.errors import ConfigError
 
 PAPER = "2503.10001"
 

@@ -1,15 +1,14 @@
-"""A real API server for tests: a real Store in a temp dir, a real EventBus, `create_api`, served exactly as
-app.py serves it (AppRunner + TCPSite on 127.0.0.1, port 0, no access log), plus small raw-socket helpers for
-requests no HTTP client will send (no Host, two Hosts, smuggling shapes)."""
+"""A real API server for tests: a real Store in a temp dir, a real EventBus, the real Poller fetching from a
+real Daily Papers fixture server (tests/support/feed_server.py), `create_api`, served exactly as app.py serves
+it (AppRunner + TCPSite on 127.0.0.1, port 0, no access log), plus small raw-socket helpers for requests no
+HTTP client will send (no Host, two Hosts, smuggling shapes)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -19,53 +18,14 @@ from papertray.api.guard import FailureLimiter
 from papertray.api.pairing import PairingCodes
 from papertray.config import Config, Paths
 from papertray.events import EventBus
-from papertray.models import Paper, SourceState
+from papertray.models import Paper
+from papertray.poller import Poller
 from papertray.store import Store
+from tests.support.feed_server import FeedServer
 
 EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
 MOZ_A = "moz-extension://0b5d3c7e-3f52-4a8e-9a7b-6f0e2f1c9d11"
 MOZ_B = "moz-extension://9c0ffee0-1111-4222-8333-444455556666"
-
-
-@dataclass
-class RecordingReport:
-    source: str
-    days: tuple[str, ...]
-    fetched: int = 0
-    new: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "days": list(self.days),
-            "fetched": self.fetched,
-            "new": list(self.new),
-            "updated": 0,
-            "skipped": 0,
-            "error": None,
-        }
-
-
-@dataclass
-class StorePoller:
-    """Stands in for papertray.poller.Poller until it is on main: a poll really adds the given papers to the
-    real store (so the bus announces them), and records which days were asked for."""
-
-    store: Store
-    papers: Sequence[Paper] = ()
-    calls: list[Sequence[str] | None] = field(default_factory=list)
-
-    def source_states(self) -> list[SourceState]:
-        return [
-            SourceState(
-                name="hf", error_count=1 if self.calls else 0, last_error="fixture error" if self.calls else None
-            )
-        ]
-
-    async def poll_now(self, days: Sequence[str] | None = None) -> RecordingReport:
-        self.calls.append(days)
-        result = await self.store.add_papers(list(self.papers))
-        return RecordingReport("hf", tuple(days or ("today",)), len(self.papers), tuple(p.id for p in result.new))
 
 
 def sample_papers(n: int = 5) -> list[Paper]:
@@ -99,6 +59,7 @@ class ApiServer:
         self.limiter = limiter
         self.pairing = pairing
         self.heartbeat = heartbeat
+        self.feed = FeedServer()
         self.config = Config(paths=self.paths)
         self.problems: list[str] = []
         self.port = 0
@@ -106,12 +67,15 @@ class ApiServer:
 
     async def start(self) -> ApiServer:
         self.paths.ensure()
+        await self.feed.start()
+        self.config = Config(paths=self.paths, hf_url=self.feed.url, rules=self.config.rules)
         self.bus = EventBus()
         self.bus.bind(asyncio.get_running_loop())
         self.store = Store.open(self.paths.data_dir, self.bus)
         if self.initial:
             await self.store.add_papers(self.initial)
-        self.poller = StorePoller(self.store)
+        # The real poller, without the 1 s politeness gap between requests (the fixture server does not mind).
+        self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
         self.app = create_api(
             config=lambda: self.config,
             store=self.store,
@@ -149,7 +113,9 @@ class ApiServer:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+        await self.poller.close()
         await self.store.close()
+        await self.feed.stop()
 
 
 async def pair_extension(server: ApiServer, session: aiohttp.ClientSession, origin: str = EXT) -> str:
