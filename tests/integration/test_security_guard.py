@@ -295,6 +295,8 @@ async def test_6_3_14_no_wildcard_or_credentials_on_any_route(
                     got = dict(resp.headers)
             else:
                 _, got, _ = await call(session, verb, url, **kwargs)
+            assert got["X-Papertray-Version"] and got["X-Papertray-API-Version"] == "1", (verb, origin)
+            assert got["X-Content-Type-Options"] == "nosniff" and got["Cache-Control"] == "no-store"
             assert got.get("Access-Control-Allow-Origin") != "*"
             assert "Access-Control-Allow-Credentials" not in got
             assert "Access-Control-Allow-Private-Network" not in got

@@ -18,7 +18,6 @@ from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
 from papertray.api.pairing import PairingCodes
-from papertray.api.responses import add_standard_headers
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.events import EventBus
@@ -56,7 +55,6 @@ def create_api(
     guard = Guard(tokens, context.limiter)
     app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = context
-    app.on_response_prepare.append(add_standard_headers)
     app.on_startup.append(_mint_cli_token)
     routes_system.add_routes(app)
     routes_papers.add_routes(app)

@@ -27,7 +27,7 @@ from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.pairing import is_extension_origin
-from papertray.api.responses import ApiError, error_response
+from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
 from papertray.api.tokens import TokenRecord, TokenStore
 from papertray.errors import (
     InvalidPaperId,
@@ -128,9 +128,11 @@ class Guard:
         except Exception:
             log.exception("unhandled error method=%s path=%s", request.method, request.path)
             response = error_response(500, "Something went wrong inside papertray; the log has the details.")
-        if origin is not None and self._origin_allowed(request, origin) and not response.prepared:
-            response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
-            response.headers.add(hdrs.VARY, "Origin")
+        if not response.prepared:  # a stream (events) set its own headers before it started
+            response.headers.update(STANDARD_HEADERS)
+            if origin is not None and self._origin_allowed(request, origin):
+                response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+                response.headers.add(hdrs.VARY, "Origin")
         return response
 
     # ------------------------------------------------------------------ 1. Host, 2. Origin

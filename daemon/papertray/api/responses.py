@@ -16,7 +16,8 @@ from papertray import API_VERSION, __version__
 
 JSON = "application/json"
 
-# Added to every response the application produces, errors and the event stream included.
+# Set by the guard on every response the application produces (errors and preflights too); the event
+# stream sets them itself before it starts.
 STANDARD_HEADERS: Mapping[str, str] = {
     "X-Papertray-Version": __version__,
     "X-Papertray-API-Version": API_VERSION,
@@ -52,9 +53,3 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         return error_response(self.status, self.message, headers=self.headers)
-
-
-async def add_standard_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare hook: identity and hardening headers on every response."""
-    for name, value in STANDARD_HEADERS.items():
-        response.headers[name] = value

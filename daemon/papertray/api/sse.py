@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from papertray.api.context import ctx
-from papertray.api.responses import ApiError
+from papertray.api.responses import STANDARD_HEADERS, ApiError
 from papertray.events import Event
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     context = ctx(request)
     last_id = _last_event_id(request)
     bus = context.bus
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
+    response = web.StreamResponse(
+        headers={**STANDARD_HEADERS, "Content-Type": "text/event-stream", "X-Accel-Buffering": "no"}
+    )
+    origin = request.headers.get("Origin")
+    if origin is not None:  # the guard let it through, so it is the paired extension's
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
     response.enable_chunked_encoding()
     await response.prepare(request)
     task = asyncio.current_task()
