@@ -258,6 +258,11 @@ async def test_6_3_13_private_network_preflight_is_403(server: ApiServer, sessio
     assert "Access-Control-Allow-Private-Network" not in headers
     assert "Access-Control-Allow-Credentials" not in headers
     assert "POST" in headers["Access-Control-Allow-Methods"]
+    # Before pairing, an extension may preflight the pairing call itself, and nothing else.
+    status, headers, _ = await call(session, "OPTIONS", server.url("pair"), headers={"Origin": MOZ_A, **PREFLIGHT})
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == MOZ_A
+    status, headers, _ = await call(session, "OPTIONS", server.url("lookup"), headers={"Origin": MOZ_A, **PREFLIGHT})
+    assert status == 403 and "Access-Control-Allow-Origin" not in headers
     # A method the route does not take is not granted.
     status, _, _ = await call(
         session,
