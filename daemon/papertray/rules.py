@@ -1,0 +1,158 @@
+"""Interest rules: does a paper match the user's rules, and which rule fired and why.
+
+A rule (`config.Rule`, written as `[[rules]]` in config.toml) fires for a paper when
+
+* at least one of its keywords, authors or orgs matches (a rule with none of these fires on upvotes alone),
+* the paper has at least `min_upvotes` upvotes, and
+* none of its `exclude` terms appears.
+
+Keywords and exclusions are whole words or phrases, matched case-insensitively in the title, the abstract and
+the feed's `ai_keywords`. Matching is Unicode-aware: text is NFKC-normalised and case-folded, a "word"
+character is any Unicode letter or digit, and the words of a phrase may be separated by any run of spaces or
+hyphens ("sparse autoencoder" also finds "sparse-autoencoder" and a line break). Authors and orgs match whole
+words inside an author's name or the paper's organisation, ignoring case and accents ("lecun" finds
+"Yann LeCun", "Scholkopf" finds "Bernhard Schölkopf").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from papertray.config import Rule
+from papertray.models import Paper
+
+# The separators allowed between the words of a phrase.
+_GAP = r"[\s\-\u2010\u2011\u2012\u2013]+"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """One rule that fired for one paper: its name, whether it notifies, and why it fired."""
+
+    rule: str
+    notify: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """The reasons in one short phrase, for a notification or a log line."""
+        return "; ".join(self.reasons)
+
+
+def _fold(text: str) -> str:
+    """Normalise for keyword matching: compatibility forms unified, case folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _fold_name(text: str) -> str:
+    """Normalise a person's or organisation's name: also drop accents (Schölkopf ~ Scholkopf)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return unicodedata.normalize("NFKC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    words = [re.escape(word) for word in re.split(_GAP, term) if word]
+    if not words:
+        return None
+    # Look-arounds instead of \b so that terms starting or ending with a symbol ("c++", "llm.") still work.
+    return re.compile(r"(?<!\w)" + _GAP.join(words) + r"(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    keywords: tuple[tuple[str, re.Pattern[str]], ...]
+    authors: tuple[tuple[str, re.Pattern[str]], ...]
+    orgs: tuple[tuple[str, re.Pattern[str]], ...]
+    exclude: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _patterns(terms: Iterable[str], fold: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    compiled = []
+    for term in terms:
+        pattern = _term_pattern(_fold_name(term) if fold else _fold(term))
+        if pattern is not None:
+            compiled.append((term, pattern))
+    return tuple(compiled)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(rule: Rule) -> _Compiled:
+    # Rules are frozen and hashable, so a reload that keeps a rule keeps its compiled patterns.
+    return _Compiled(
+        keywords=_patterns(rule.keywords, fold=False),
+        authors=_patterns(rule.authors, fold=True),
+        orgs=_patterns(rule.orgs, fold=True),
+        exclude=_patterns(rule.exclude, fold=False),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A paper's searchable fields, folded once for all rules."""
+
+    fields: tuple[tuple[str, str], ...]
+    authors: tuple[str, ...]
+    organization: str
+
+    @classmethod
+    def of(cls, paper: Paper) -> _Text:
+        return cls(
+            fields=(
+                ("title", _fold(paper.title)),
+                ("abstract", _fold(paper.summary)),
+                # A separator no phrase can span: two entries are not one phrase.
+                ("ai_keywords", " | ".join(_fold(k) for k in paper.ai_keywords)),
+            ),
+            authors=tuple(_fold_name(a) for a in paper.authors),
+            organization=_fold_name(paper.organization),
+        )
+
+
+def _first_field(text: _Text, pattern: re.Pattern[str]) -> str | None:
+    for name, value in text.fields:
+        if value and pattern.search(value):
+            return name
+    return None
+
+
+def _match_rule(rule: Rule, paper: Paper, text: _Text) -> RuleMatch | None:
+    compiled = _compile(rule)
+    if paper.upvotes < rule.min_upvotes:
+        return None
+    for _term, pattern in compiled.exclude:
+        if _first_field(text, pattern) is not None:
+            return None
+    reasons: list[str] = []
+    for term, pattern in compiled.keywords:
+        where = _first_field(text, pattern)
+        if where is not None:
+            reasons.append(f'"{term}" in {where}')
+    for term, pattern in compiled.authors:
+        if any(pattern.search(author) for author in text.authors):
+            reasons.append(f"author {term}")
+    for term, pattern in compiled.orgs:
+        if text.organization and pattern.search(text.organization):
+            reasons.append(f"org {term}")
+    has_terms = bool(rule.keywords or rule.authors or rule.orgs)
+    if has_terms and not reasons:
+        return None
+    if rule.min_upvotes:
+        reasons.append(f"{paper.upvotes} upvotes")
+    return RuleMatch(rule=rule.name, notify=rule.notify, reasons=tuple(reasons))
+
+
+def match(paper: Paper, rules: Sequence[Rule]) -> list[RuleMatch]:
+    """Every rule that fires for `paper`, in the order the rules are written."""
+    if not rules:
+        return []
+    text = _Text.of(paper)
+    matches = []
+    for rule in rules:
+        found = _match_rule(rule, paper, text)
+        if found is not None:
+            matches.append(found)
+    return matches
