@@ -205,7 +205,8 @@ async def test_daily_budget_holds_back_then_summarises_next_day(setup: Setup, du
     assert summary is not None
     await until(lambda: dunst.displayed_count() == 2, "the summary")
     history = await asyncio.to_thread(dunst.close_all_and_read)
-    assert [item["summary"] for item in history][0] == "2 new papers held back — sae-watch: 1, Yann LeCun: 1"
+    assert len(history) == 2
+    assert history[0]["summary"] == "2 new papers held back — sae-watch: 1, Yann LeCun: 1"
     assert await setup.notifier.release_held() is None  # summarised once
 
 
