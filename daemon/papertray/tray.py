@@ -357,7 +357,14 @@ class TrayApp:
 
     def run(self) -> None:
         if not self._xorg:
-            self.icon.run(setup=self._follow_states)
+            try:
+                self.icon.run(setup=self._follow_states)
+            except Exception as exc:
+                if not self._closed.is_set():
+                    raise
+                # pystray's gtk backend closes its last notification on the way out with a synchronous D-Bus
+                # call, which raises when no notification server is running. We are quitting anyway.
+                log.info("tray closed; pystray cleanup failed error=%s", exc)
             return
         # pystray's xorg loop now and then misses the DestroyNotify that ends it (3 stops in 10 here), which would
         # keep the daemon from exiting. It needs no main thread, so run it on a daemon thread and leave when asked.

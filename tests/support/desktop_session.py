@@ -19,6 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={run}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
 TOOLS = ("Xvfb", "dbus-daemon", "trayer", "dunst", "dunstctl", "xdotool", "xwininfo", "import")
 
 
@@ -117,8 +131,13 @@ class DesktopSession:
         self.display = f":{number}"
 
     def _start_bus(self) -> None:
+        # A session bus without service directories: nothing is auto-activated (the system's dunst or
+        # gnome-keyring would otherwise start on first use and outlive the test), so every server on this bus
+        # is one we started and stop by pid.
+        config = self.root / "bus.conf"
+        config.write_text(BUS_CONFIG.format(run=self.root / "run"))
         proc = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+            ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=self.env(),
