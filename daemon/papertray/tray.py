@@ -417,8 +417,9 @@ def snapshot(
 
 
 async def follow(bridge: TrayBridge, bus: EventBus, state: Callable[[], TrayState], settle: float = 0.2) -> None:
-    """Publish a fresh state now and after every relevant bus event (a burst is coalesced). Run as a task."""
+    """Publish a fresh state now and after relevant bus events, one per burst (`settle` seconds). Run as a task."""
     last: TrayState | None = None
+    dirty = asyncio.Event()
 
     def push() -> None:
         nonlocal last
@@ -427,14 +428,22 @@ async def follow(bridge: TrayBridge, bus: EventBus, state: Callable[[], TrayStat
             bridge.publish(current)
             last = current
 
+    async def pump() -> None:
+        while True:
+            await dirty.wait()
+            await asyncio.sleep(settle)  # a poll brings a burst of events: redraw once for all of them
+            dirty.clear()
+            push()
+
     push()
+    pumping = asyncio.create_task(pump())
     events = bus.subscribe()
     try:
         async for event in events:
             if event.type in FOLLOWED:
-                await asyncio.sleep(settle)
-                push()
+                dirty.set()
     finally:
+        pumping.cancel()
         close = getattr(events, "aclose", None)
         if close is not None:
             await close()
