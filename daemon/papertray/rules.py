@@ -63,19 +63,32 @@ def _term_pattern(term: str) -> re.Pattern[str] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class _Term:
+    """A term as written, its longest word (a cheap substring test before the regex), and its pattern."""
+
+    term: str
+    literal: str
+    pattern: re.Pattern[str]
+
+    def search(self, text: str) -> bool:
+        return self.literal in text and self.pattern.search(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
 class _Compiled:
-    keywords: tuple[tuple[str, re.Pattern[str]], ...]
-    authors: tuple[tuple[str, re.Pattern[str]], ...]
-    orgs: tuple[tuple[str, re.Pattern[str]], ...]
-    exclude: tuple[tuple[str, re.Pattern[str]], ...]
+    keywords: tuple[_Term, ...]
+    authors: tuple[_Term, ...]
+    orgs: tuple[_Term, ...]
+    exclude: tuple[_Term, ...]
 
 
-def _patterns(terms: Iterable[str], fold: bool) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _patterns(terms: Iterable[str], fold: bool) -> tuple[_Term, ...]:
     compiled = []
     for term in terms:
-        pattern = _term_pattern(_fold_name(term) if fold else _fold(term))
+        folded = _fold_name(term) if fold else _fold(term)
+        pattern = _term_pattern(folded)
         if pattern is not None:
-            compiled.append((term, pattern))
+            compiled.append(_Term(term, max(re.split(_GAP, folded), key=len), pattern))
     return tuple(compiled)
 
 
@@ -112,9 +125,9 @@ class _Text:
         )
 
 
-def _first_field(text: _Text, pattern: re.Pattern[str]) -> str | None:
+def _first_field(text: _Text, term: _Term) -> str | None:
     for name, value in text.fields:
-        if value and pattern.search(value):
+        if value and term.search(value):
             return name
     return None
 
@@ -123,20 +136,20 @@ def _match_rule(rule: Rule, paper: Paper, text: _Text) -> RuleMatch | None:
     compiled = _compile(rule)
     if paper.upvotes < rule.min_upvotes:
         return None
-    for _term, pattern in compiled.exclude:
-        if _first_field(text, pattern) is not None:
+    for term in compiled.exclude:
+        if _first_field(text, term) is not None:
             return None
     reasons: list[str] = []
-    for term, pattern in compiled.keywords:
-        where = _first_field(text, pattern)
+    for term in compiled.keywords:
+        where = _first_field(text, term)
         if where is not None:
-            reasons.append(f'"{term}" in {where}')
-    for term, pattern in compiled.authors:
-        if any(pattern.search(author) for author in text.authors):
-            reasons.append(f"author {term}")
-    for term, pattern in compiled.orgs:
-        if text.organization and pattern.search(text.organization):
-            reasons.append(f"org {term}")
+            reasons.append(f'"{term.term}" in {where}')
+    for term in compiled.authors:
+        if any(term.search(author) for author in text.authors):
+            reasons.append(f"author {term.term}")
+    for term in compiled.orgs:
+        if text.organization and term.search(text.organization):
+            reasons.append(f"org {term.term}")
     has_terms = bool(rule.keywords or rule.authors or rule.orgs)
     if has_terms and not reasons:
         return None
