@@ -56,6 +56,11 @@ class Tray:
         for line in self.proc.stdout:
             self.lines.put(json.loads(line))
 
+    def send_line(self, text: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+
     def send(self, **command: Any) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(command) + "\n")
@@ -219,3 +224,47 @@ def test_no_display_means_no_tray(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert json.loads(result.stdout) == {"unavailable": "no display (DISPLAY is not set)"}
     assert result.stderr.count("running without a tray") <= 1
+
+
+def test_threads_tray_on_main_loop_in_worker_quit_is_clean(
+    trayer: int, desktop_env: DesktopSession, tmp_path: Path
+) -> None:
+    pytest.importorskip("gi", reason="PyGObject is needed for the gtk backend")
+    home = tmp_path / "home"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.desktop.threads_harness"],
+        cwd=REPO,
+        env=desktop_env.env(PYTHONPATH=f"{REPO / 'daemon'}:{REPO}", PAPERTRAY_HOME=str(home)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    tray = Tray.__new__(Tray)  # reuse the line reader on this process
+    tray.desktop, tray.proc, tray.lines = desktop_env, proc, queue.Queue()
+    threading.Thread(target=tray._read, daemon=True).start()
+    try:
+        assert tray.expect("loop") == {"loop": "started"}
+        icon = tray.window(trayer)
+        # A paper arrives in the loop; the tray's "New today" follows through the queue; a real click on it
+        # crosses back into the loop.
+        tray.send_line("World models that plan")
+        while tray.expect("state")["state"]["new_count"] != 1:
+            pass
+        time.sleep(0.3)  # the tray thread applies the state it was handed
+        tray.open_menu(icon)
+        desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Right", "Return")
+        opened = tray.expect("open")
+        assert opened["open"].startswith("2511.")
+        tray.open_menu(icon)
+        desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Down", "Return")
+        assert tray.expect("poll_now") == {"poll_now": True}
+        tray.open_menu(icon)
+        desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Down", "Down", "Return")
+        assert tray.expect("paused") == {"paused": True}
+        tray.open_menu(icon)
+        desktop_env.run("xdotool", "key", "--delay", "80", "Up", "Return")  # the last entry: Quit
+        assert tray.expect("stopped") == {"stopped": "clean", "tray": True}
+        assert proc.wait(15) == 0
+    finally:
+        stop_process(proc)
