@@ -23,7 +23,7 @@ import logging
 import sys
 import webbrowser
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -223,16 +223,16 @@ class Notifier:
                 done, _ = await asyncio.wait({next_event}, timeout=timeout)
                 if not done:
                     if self._pending:
-                        await self.flush()  # new papers but no poll.done: do not sit on them
-                    await self.release_held()
+                        await self._guarded(self.flush)  # new papers but no poll.done: do not sit on them
+                    await self._guarded(self.release_held)
                     continue
                 event = next_event.result()
                 next_event = None
                 if event.type == "paper.new" and isinstance(event.data.get("id"), str):
                     self._pending[event.data["id"]] = None
                 elif event.type in ("poll.done", "poll.error"):
-                    await self.flush()
-                    await self.release_held()
+                    await self._guarded(self.flush)
+                    await self._guarded(self.release_held)
         finally:
             if next_event is not None:
                 next_event.cancel()
@@ -243,6 +243,13 @@ class Notifier:
                 await close()
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _guarded(self, step: Callable[[], Awaitable[Message | None]]) -> None:
+        # A failed write (disk full) loses at most this notification; the loop and the daemon keep running.
+        try:
+            await step()
+        except Exception:
+            log.exception("notification step failed step=%s", getattr(step, "__name__", step))
 
     # ------------------------------------------------------------------ decisions
 

@@ -95,7 +95,11 @@ class ConfigWatcher:
             return False
         self._applied_digest = digest
         self.current_error = None
-        self.on_change(config)
+        try:
+            self.on_change(config)
+        except Exception:
+            log.exception("applying the reloaded config failed path=%s", path)
+            return False
         log.info("config reloaded path=%s rules=%d", path, len(config.rules))
         self.bus.publish("config.reloaded", {"path": str(path), "rules": [r.name for r in config.rules]})
         return True
