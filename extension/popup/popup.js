@@ -1,0 +1,59 @@
+// The popup: the daemon's state and what to do about it, today's new papers with save buttons, recent saves.
+// Everything goes through the service worker (the only part that talks to the daemon).
+import { el, ask, explain, sentence, paperUrl } from '../pages/ui.js';
+
+const statusBox = document.getElementById('status');
+
+function renderStatus(status) {
+  const [headline, todo] = explain(status);
+  statusBox.dataset.state = status?.state ?? 'error';
+  statusBox.replaceChildren(el('div', { className: 'headline' }, sentence(headline)));
+  if (todo) statusBox.append(el('div', { className: 'todo' }, sentence(todo)));
+}
+
+function paperRow(paper) {
+  const saved = Boolean(paper.saved) || paper.state === 'saved';
+  const button = el('button', { type: 'button', 'aria-pressed': String(saved) }, saved ? 'Unsave' : 'Save');
+  button.setAttribute('aria-label', `${saved ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const reply = await ask('save', { id: paper.id, saved: button.getAttribute('aria-pressed') !== 'true' });
+    button.disabled = false;
+    if (!reply?.ok) {
+      button.title = reply?.error ?? 'papertray did not answer.';
+      return;
+    }
+    const now = Boolean(reply.paper?.saved) || reply.paper?.state === 'saved';
+    button.textContent = now ? 'Unsave' : 'Save';
+    button.setAttribute('aria-pressed', String(now));
+    button.setAttribute('aria-label', `${now ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
+  });
+  const link = el('a', { href: paperUrl(paper.id), target: '_blank', rel: 'noopener noreferrer' }, paper.title || paper.id);
+  return el('li', { dataset: { id: paper.id } }, link, button);
+}
+
+function renderList(sectionId, listId, papers, empty) {
+  const section = document.getElementById(sectionId);
+  const list = document.getElementById(listId);
+  list.replaceChildren(...(papers.length ? papers.map(paperRow) : [el('li', { className: 'muted' }, empty)]));
+  section.hidden = false;
+}
+
+async function load() {
+  const status = await ask('status');
+  renderStatus(status);
+  if (status?.state !== 'running') return;
+  const [fresh, saved] = await Promise.all([
+    ask('papers', { state: 'new', limit: 20 }),
+    ask('papers', { state: 'saved', limit: 5 }),
+  ]);
+  if (fresh?.ok) renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
+  if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
+}
+
+document.getElementById('open-list').addEventListener('click', () => {
+  chrome.tabs.create({ url: chrome.runtime.getURL('reading-list/reading-list.html') });
+});
+document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
+
+load();
