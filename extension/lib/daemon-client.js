@@ -66,7 +66,10 @@ export async function call(settings, path, { method = 'GET', body, auth = true, 
   return { body: payload, version };
 }
 
-/** Ids go into paths; an old-style id carries a slash, so it is encoded as one path segment. */
+/**
+ * The path of one paper. Callers pass checked canonical ids (`2307.12345`, `hep-th/9901001`): only letters,
+ * digits, dots, hyphens and one slash, which the daemon's route takes as is.
+ */
 export function paperPath(id) {
-  return `papers/${encodeURIComponent(id)}`;
+  return `papers/${id}`;
 }

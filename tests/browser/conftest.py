@@ -1,0 +1,46 @@
+"""Browser-tier fixtures: the fixture HTTPS site (session), a fresh Chromium with the extension per test, and
+the real daemon fed from the fixture site's Daily Papers JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Playwright, sync_playwright
+
+from tests.browser.extension import ExtensionBrowser
+from tests.conftest import free_port
+from tests.support.https_pages import FixtureSite, make_certificate
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
+    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
+    fixture = FixtureSite(cert, key).start()
+    yield fixture
+    fixture.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(playwright: Playwright, site: FixtureSite) -> Iterator[ExtensionBrowser]:
+    b = ExtensionBrowser(playwright, site.resolver_rules())
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def dead_port() -> int:
+    """A loopback port nothing listens on: papertray "not running"."""
+    return free_port()
+
+
+@pytest.fixture
+def daemon_home(tmp_path: Path) -> Path:
+    return tmp_path / "papertray-home"
