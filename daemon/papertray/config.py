@@ -166,31 +166,43 @@ class Config:
         return max(self.poll_interval_minutes, MIN_POLL_MINUTES) * 60.0
 
 
-def _key_line(text: str, table: str | None, key: str) -> int | None:
-    """Best-effort line number of `key` inside `[table]` (tomllib reports lines only for syntax errors)."""
+def _key_line(text: str, table: str | None, key: str, occurrence: int = 1) -> int | None:
+    """Line number of `key` inside the `occurrence`-th `[table]` (or `[[table]]`); the table's header line when
+    the key is missing there. tomllib reports lines only for syntax errors, so we find them ourselves."""
     current: str | None = None
+    seen = 0
+    header_line: int | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
         if header:
+            if header_line is not None and current == table and seen == occurrence:
+                return header_line  # left the table without finding the key
             current = header.group(1)
+            if current == table:
+                seen += 1
+                if seen == occurrence:
+                    header_line = number
             continue
-        if re.match(rf"^{re.escape(key)}\s*=", line) and (table is None or current == table):
+        in_table = table is None or (current == table and seen == occurrence)
+        if in_table and re.match(rf"^{re.escape(key)}\s*=", line):
             return number
-    return None
+    return header_line
 
 
 class _Reader:
     """Reads typed values from one TOML table, raising ConfigError that names file, line and key."""
 
-    def __init__(self, path: Path, text: str, table: str, data: Mapping[str, Any], known: set[str]):
-        self.path, self.text, self.table, self.data = path, text, table, data
+    def __init__(
+        self, path: Path, text: str, table: str, data: Mapping[str, Any], known: set[str], occurrence: int = 1
+    ):
+        self.path, self.text, self.table, self.data, self.occurrence = path, text, table, data, occurrence
         unknown = sorted(set(data) - known)
         if unknown:
             raise self.error(unknown[0], f"unknown key '{unknown[0]}' (known keys: {', '.join(sorted(known))})")
 
     def error(self, key: str, problem: str) -> ConfigError:
-        line = _key_line(self.text, self.table, key)
+        line = _key_line(self.text, self.table, key, self.occurrence)
         where = f"{self.path}, line {line}" if line else str(self.path)
         return ConfigError(f"{where}: [{self.table}] {problem}.", path=str(self.path), line=line, key=key)
 
@@ -231,19 +243,11 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         where = f"{path}, line {line}" if line else str(path)
         raise ConfigError(f"{where}: this is not valid TOML ({exc}).", path=str(path), line=line) from None
 
-    top = _Reader(
-        path,
-        text,
-        "(top level)",
-        {k: v for k, v in data.items() if not isinstance(v, dict)} | {k: v for k, v in data.items() if k == "rules"},
-        {"rules"},
-    )
-    del top  # only checks for stray top-level keys
     known_tables = {"daemon", "poll", "sources", "notifications", "library", "rules"}
     for name, value in data.items():
         if name not in known_tables:
             raise ConfigError(
-                f"{path}: unknown table [{name}] (known: {', '.join(sorted(known_tables))}).",
+                f"{path}: unknown setting '{name}' (known tables: {', '.join(sorted(known_tables))}).",
                 path=str(path),
                 line=_key_line(text, None, name),
                 key=name,
@@ -333,7 +337,7 @@ def _rules(path: Path, text: str, raw: Any) -> tuple[Rule, ...]:
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise ConfigError(f"{path}: rule {index} must be a [[rules]] table.", path=str(path), key="rules")
-        reader = _Reader(path, text, "rules", item, known)
+        reader = _Reader(path, text, "rules", item, known, occurrence=index)
         name = reader.get("name", str, "").strip()
         if not name:
             raise reader.error("name", f"rule {index} needs a 'name' (it is shown in notifications)")

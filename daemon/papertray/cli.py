@@ -1,0 +1,412 @@
+"""`papertray …`: the only place that prints to the user and picks exit codes (0 ok, 1 a user-facing error
+said in one sentence, 2 usage). Every command but `run` talks to the running daemon over its API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from papertray import __version__
+from papertray.client import DaemonClient
+from papertray.config import Config, Paths, load_config
+from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
+from papertray.models import parse_paper_ref
+
+STATES = ("new", "seen", "saved", "read", "all")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papertray",
+        description="A local-first companion for Hugging Face Daily Papers and arXiv.",
+    )
+    parser.add_argument("--version", action="version", version=f"papertray {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser("run", help="run the daemon in the foreground (with a tray icon when possible)")
+    run.add_argument("--no-tray", action="store_true", help="run without a tray icon")
+    run.add_argument("--port", type=int, help="API port on 127.0.0.1 (default from config)")
+    run.add_argument("-v", "--verbose", action="store_true", help="also log to the console")
+
+    status = commands.add_parser("status", help="is papertray running, how polling goes, what is stored")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    listing = commands.add_parser("list", help="list papers")
+    listing.add_argument("--state", choices=STATES, default="all")
+    listing.add_argument("--since", type=_date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
+    listing.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    commands.add_parser("poll", help="poll the feeds now and say what arrived")
+
+    backfill = commands.add_parser("backfill", help="fetch past days of Daily Papers, politely")
+    backfill.add_argument("--since", type=_date_arg, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--until", type=_date_arg, help="last day (default: today, UTC)")
+
+    save = commands.add_parser("save", help="save a paper to the reading list")
+    save.add_argument("id", help="an arXiv id or URL, or a Hugging Face paper URL")
+    unsave = commands.add_parser("unsave", help="remove a paper from the reading list")
+    unsave.add_argument("id")
+
+    commands.add_parser("pair", help="print a one-time code to pair the browser extension")
+
+    token = commands.add_parser("token", help="bearer tokens for scripts")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION")
+    token_commands.required = True
+    create = token_commands.add_parser("create", help="create a token (shown once)")
+    create.add_argument("--name", required=True)
+    token_commands.add_parser("list", help="list tokens (names only)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("name")
+
+    autostart = commands.add_parser("autostart", help="start papertray at login")
+    autostart.add_argument("action", choices=("enable", "disable", "status"))
+
+    return parser
+
+
+def _date_arg(text: str) -> str:
+    today = datetime.now(UTC).date()
+    lowered = text.strip().lower()
+    if lowered == "today":
+        return today.isoformat()
+    if lowered == "yesterday":
+        return (today - timedelta(days=1)).isoformat()
+    if lowered.endswith("d") and lowered[:-1].isdigit():
+        return (today - timedelta(days=int(lowered[:-1]))).isoformat()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-31") from None
+
+
+class Console:
+    """stdout for results, stderr for errors; one place so that tests can capture both."""
+
+    def out(self, text: str = "") -> None:
+        print(text)
+
+    def err(self, text: str) -> None:
+        print(text, file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    console = console or Console()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    paths = Paths.from_env()
+    try:
+        handler = HANDLERS[args.command]
+        return handler(args, paths, console)
+    except ConfigError as exc:
+        console.err(f"Error: {exc}")
+        return 1
+    except DaemonAlreadyRunning as exc:
+        console.err(f"Error: {exc}")
+        return 1
+    except PapertrayError as exc:
+        console.err(f"Error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        console.err("Interrupted.")
+        return 130
+
+
+def main_entry() -> None:
+    sys.exit(main())
+
+
+# ------------------------------------------------------------------ run
+
+
+def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.app import run_daemon
+    from papertray.logs import setup_logging
+
+    first_run = not paths.config_file.exists()
+    config = load_config(paths)
+    if args.port is not None:
+        config = _with_port(config, args.port)
+    setup_logging(paths, verbose=args.verbose)
+    if first_run:
+        console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
+        _print_locations(config, console)
+        console.out("Pair the browser extension: run `papertray pair` and type the code in its options page.")
+
+    def ready(daemon: Any) -> None:
+        info = daemon.info
+        console.out(f"papertray {__version__} is running on http://127.0.0.1:{info.port} (pid {info.pid}).")
+        for problem in daemon.problems():
+            console.err(f"Warning: {problem}")
+        sys.stdout.flush()
+
+    asyncio.run(run_daemon(config, on_ready=ready))
+    return 0
+
+
+def _with_port(config: Config, port: int) -> Config:
+    from dataclasses import replace
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {port}.")
+    return replace(config, port=port)
+
+
+def _print_locations(config: Config, console: Console) -> None:
+    p = config.paths
+    console.out(f"  config   {p.config_file}")
+    console.out(f"  data     {p.data_dir}  (your papers, reading list and PDFs)")
+    console.out(f"  logs     {p.log_dir}")
+
+
+# ------------------------------------------------------------------ status
+
+
+def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.client import NOT_RUNNING
+    from papertray.errors import DaemonNotRunning
+
+    try:
+        client = DaemonClient.connect(paths, timeout=10)
+        status = client.get("status")
+    except DaemonNotRunning:
+        if args.json:
+            console.out(json.dumps({"running": False, "home": str(paths.config_dir)}))
+        else:
+            console.err(NOT_RUNNING)
+        return 1
+    status = {"running": True, "pid": client.info.pid, "port": client.info.port, **status}
+    if args.json:
+        console.out(json.dumps(status, indent=2))
+        return 0
+    console.out(render_status(status))
+    return 0
+
+
+def render_status(status: dict[str, Any]) -> str:
+    lines = [
+        f"papertray {status.get('version', '?')} is running (pid {status['pid']}, port {status['port']})",
+        "",
+        "Sources",
+    ]
+    now = datetime.now(UTC)
+    for source in status.get("sources", []):
+        last_ok = _ago(source.get("last_success_at"), now)
+        next_poll = _ago(source.get("next_poll_at"), now)
+        state = "polling now" if source.get("polling") else "ok"
+        if source.get("error_count"):
+            state = f"failing ({source['error_count']} errors in a row): {source.get('last_error')}"
+        lines.append(f"  {source['name']:<6} {state}")
+        lines.append(f"         last success {last_ok} · next poll {next_poll}")
+    counts = status.get("counts", {})
+    lines += [
+        "",
+        "Papers   " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "new", "seen", "saved", "read")),
+    ]
+    rules = status.get("rules", [])
+    if rules:
+        lines.append(
+            "Rules    " + ", ".join(f"{r['name']}{'' if r.get('notify', True) else ' (silent)'}" for r in rules)
+        )
+    else:
+        lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+    for problem in status.get("problems", []):
+        lines.append(f"Problem  {problem}")
+    return "\n".join(lines)
+
+
+def _ago(stamp: str | None, now: datetime) -> str:
+    if not stamp:
+        return "never"
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    seconds = (when - now).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        text = f"{int(span)} s"
+    elif span < 3600:
+        text = f"{int(span // 60)} min"
+    elif span < 86400:
+        text = f"{span / 3600:.1f} h"
+    else:
+        text = f"{span / 86400:.1f} days"
+    local = when.astimezone().strftime("%H:%M")
+    return f"in {text} ({local})" if seconds > 0 else f"{text} ago ({local})"
+
+
+# ------------------------------------------------------------------ list, poll, backfill
+
+
+def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths)
+    papers: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = [f"limit={min(args.limit or 500, 500)}"]
+        if args.state != "all":
+            query.append(f"state={args.state}")
+        if args.since:
+            query.append(f"since={args.since}")
+        if cursor:
+            query.append(f"cursor={cursor}")
+        page = client.get("papers?" + "&".join(query))
+        papers.extend(page.get("papers", []))
+        cursor = page.get("next_cursor")
+        if not cursor or (args.limit and len(papers) >= args.limit):
+            break
+    if args.limit:
+        papers = papers[: args.limit]
+    if args.json:
+        console.out(json.dumps(papers, indent=2, ensure_ascii=False))
+        return 0
+    if not papers:
+        console.out("No papers match.")
+        return 0
+    for paper in papers:
+        mark = {"new": "•", "seen": " ", "saved": "★", "read": "✓"}.get(paper.get("state", ""), "?")
+        title = (paper.get("title") or "(title not fetched yet)").strip()
+        console.out(f"{mark} {paper['id']:<16} {paper.get('daily_date') or '':<10}  {title}")
+    console.out(f"\n{len(papers)} papers  (• new  ★ saved  ✓ read)")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths, timeout=300)
+    report = client.post("poll", {})
+    console.out(render_report(report))
+    return 1 if report.get("error") else 0
+
+
+def render_report(report: dict[str, Any]) -> str:
+    days = ", ".join(report.get("days", [])) or "no days"
+    if report.get("error"):
+        return f"Poll of {days} failed: {report['error']}"
+    new = report.get("new", [])
+    text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
+    if report.get("skipped"):
+        text += f" {report['skipped']} malformed entries were skipped."
+    return text
+
+
+def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from tqdm import tqdm
+
+    client = DaemonClient.connect(paths, timeout=300)
+    first = date.fromisoformat(args.since)
+    last = date.fromisoformat(args.until) if args.until else datetime.now(UTC).date()
+    if first > last:
+        raise PapertrayError(f"--since {first} is after {last}: nothing to fetch.")
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    new_total = fetched_total = 0
+    failed: list[str] = []
+    done = 0
+    try:
+        with tqdm(days, unit="day", desc="backfill", file=sys.stderr, dynamic_ncols=True) as bar:
+            for day in bar:
+                report = client.post("poll", {"days": [day]})
+                if report.get("error"):
+                    failed.append(f"{day}: {report['error']}")
+                new_total += len(report.get("new", []))
+                fetched_total += report.get("fetched", 0)
+                done += 1
+                bar.set_postfix(new=new_total)
+    except KeyboardInterrupt:
+        console.err(f"Stopped after {done} of {len(days)} days; the {new_total} new papers that arrived are kept.")
+        return 130
+    console.out(f"Backfilled {len(days)} days: {fetched_total} entries, {new_total} new papers.")
+    for line in failed:
+        console.err(f"Failed {line}")
+    return 1 if failed else 0
+
+
+# ------------------------------------------------------------------ save, pair, tokens
+
+
+def _paper_path(ref: str) -> str:
+    parsed = parse_paper_ref(ref)
+    if parsed is None:
+        raise PapertrayError(f"{ref!r} is not an arXiv id or paper URL (try 2307.12345 or an arxiv.org link).")
+    return parsed[0]
+
+
+def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    paper_id = _paper_path(args.id)
+    client = DaemonClient.connect(paths)
+    result = client.post(f"papers/{paper_id}/save", {})
+    title = result.get("title") or paper_id
+    console.out(f"Saved {paper_id}: {title}")
+    return 0
+
+
+def cmd_unsave(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    paper_id = _paper_path(args.id)
+    client = DaemonClient.connect(paths)
+    client.delete(f"papers/{paper_id}/save")
+    console.out(f"Removed {paper_id} from the reading list.")
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths)
+    result = client.post("pair/code", {})
+    console.out(f"Pairing code: {result['code']}")
+    console.out("Open the papertray extension's options page and type this code. It works once, for 5 minutes.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths)
+    if args.token_command == "create":  # noqa: S105
+        result = client.post("tokens", {"name": args.name})
+        console.out(result["token"])
+        console.err(f"Token '{args.name}' created. It is shown only now; send it as 'Authorization: Bearer …'.")
+    elif args.token_command == "list":  # noqa: S105
+        result = client.get("tokens")
+        tokens = result.get("tokens", [])
+        if not tokens:
+            console.out("No tokens.")
+        for item in tokens:
+            origin = f"  paired with {item['origin']}" if item.get("origin") else ""
+            console.out(f"{item['name']:<24} created {item.get('created_at', '?')}{origin}")
+    else:
+        client.delete(f"tokens/{args.name}")
+        console.out(f"Token '{args.name}' revoked.")
+    return 0
+
+
+def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray import autostart
+
+    if args.action == "enable":
+        _entry, message = autostart.enable(paths)
+        console.out(message)
+    elif args.action == "disable":
+        console.out(autostart.disable(paths))
+    else:
+        state = autostart.status(paths)
+        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")
+        return 0 if state.enabled else 1
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
+    "run": cmd_run,
+    "status": cmd_status,
+    "list": cmd_list,
+    "poll": cmd_poll,
+    "backfill": cmd_backfill,
+    "save": cmd_save,
+    "unsave": cmd_unsave,
+    "pair": cmd_pair,
+    "token": cmd_token,
+    "autostart": cmd_autostart,
+}
