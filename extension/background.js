@@ -87,7 +87,11 @@ async function onMenuClick(info, tab) {
 async function onCommand(command, tab) {
   if (command !== 'save-paper') return { ok: false, error: 'Unknown command.' };
   const active = tab ?? (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0];
-  return saveFromUrl(active?.url);
+  if (!active) return saveFromUrl('');
+  // The shortcut grants activeTab, so the URL is usually there; otherwise the page's content script knows which
+  // paper it shows (and on an arXiv abs page it reads citation_arxiv_id, which beats the URL anyway).
+  const fromPage = await chrome.tabs.sendMessage(active.id, { type: 'papertray:pagePaper' }).catch(() => null);
+  return saveFromUrl(fromPage?.id ? `https://arxiv.org/abs/${fromPage.id}` : active.url);
 }
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {

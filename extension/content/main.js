@@ -6,7 +6,7 @@
   if (globalThis.__papertrayContentLoaded) return; // the manifest and an opt-in registration may both inject
   globalThis.__papertrayContentLoaded = true;
 
-  const { findPapers } = globalThis.PapertrayHooks;
+  const { findPapers, pagePaper } = globalThis.PapertrayHooks;
   const { createMark } = globalThis.PapertrayMarks;
   const { createSeenTracker } = globalThis.PapertraySeen;
 
@@ -146,9 +146,13 @@
     await lookup([...entries.keys()]);
   }
 
-  chrome.runtime.onMessage.addListener((message) => {
+  // Only the service worker messages content scripts (pages cannot reach chrome.runtime of another extension).
+  chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    if (sender.id !== chrome.runtime.id) return false;
     if (message?.type === 'papertray:state' && message.papers && typeof message.papers === 'object') {
       apply(Object.fromEntries(Object.entries(message.papers).filter(([id]) => entries.has(id))));
+    } else if (message?.type === 'papertray:pagePaper') {
+      sendResponse({ id: pagePaper(document, location) });
     }
     return false;
   });

@@ -89,5 +89,15 @@
     return anyLinks(doc, loc.href);
   }
 
-  globalThis.PapertrayHooks = Object.freeze({ findPapers });
+  /** The one paper a paper page is about (HF paper page, arXiv abs or html), or null on lists and other sites. */
+  function pagePaper(doc, loc) {
+    const host = loc.hostname.toLowerCase();
+    const single =
+      ((host === 'huggingface.co' || host === 'www.huggingface.co') && paperIdFromUrl(loc.href)) ||
+      ((host === 'arxiv.org' || host === 'www.arxiv.org') && /^\/(abs|html)\//.test(loc.pathname));
+    if (!single) return null;
+    return findPapers(doc, loc)[0]?.id ?? paperIdFromUrl(loc.href);
+  }
+
+  globalThis.PapertrayHooks = Object.freeze({ findPapers, pagePaper });
 })();

@@ -49,7 +49,7 @@ class Mark:
     button: str
     pressed: bool
     button_node: int  # backend node id, for clicking
-    container: str  # tag of the element it sits in or after (ARTICLE, DT, H1...)
+    container: str  # the closest card-like ancestor: ARTICLE (HF card), DT (arXiv entry), LI, or ""
 
 
 def _attrs(node: dict[str, Any]) -> dict[str, str]:
@@ -77,6 +77,7 @@ class ExtensionBrowser:
     def __init__(self, playwright: Playwright, resolver_rules: str) -> None:
         self.profile = tempfile.TemporaryDirectory(prefix="papertray-chromium-")
         self.requests: list[str] = []
+        self.from_extension: list[str] = []  # requests made by the service worker or the extension's pages
         self.context: BrowserContext = playwright.chromium.launch_persistent_context(
             self.profile.name,
             executable_path=CHROMIUM,
@@ -89,6 +90,33 @@ class ExtensionBrowser:
 
     def _record(self, request: Request) -> None:
         self.requests.append(request.url)
+        origin = f"chrome-extension://{EXTENSION_ID}/"
+        worker = request.service_worker
+        if request.url.startswith(origin):
+            return  # the extension loading its own files
+        if worker is not None:
+            if worker.url.startswith(origin):
+                self.from_extension.append(request.url)
+        elif request.frame.url.startswith(origin):
+            self.from_extension.append(request.url)
+
+    def extension_requests(self) -> list[str]:
+        return list(self.from_extension)
+
+    def stop_service_worker(self) -> None:
+        """Stop the worker as Chrome does when idle (the chrome-extensions-samples terminate-sw lesson). The
+        next event starts a fresh one; `worker_restarted()` tells whether the one answering is new."""
+        self.sw("() => { globalThis.__papertrayTestMarker = true; }")
+        cdp = self.context.new_cdp_session(self.context.pages[0])
+        try:
+            for target in cdp.send("Target.getTargets")["targetInfos"]:
+                if target["type"] == "service_worker" and EXTENSION_ID in target["url"]:
+                    cdp.send("Target.closeTarget", {"targetId": target["targetId"]})
+        finally:
+            cdp.detach()
+
+    def worker_restarted(self) -> bool:
+        return self.sw("() => globalThis.__papertrayTestMarker === undefined") is True
 
     @property
     def worker(self) -> Worker:
@@ -152,7 +180,7 @@ class ExtensionBrowser:
         button = _find(box, "BUTTON")
         assert button is not None
         match = ID_IN_LABEL.search(_attrs(box).get("aria-label", ""))
-        container = next((p for p in reversed(parents) if p in {"ARTICLE", "DT", "LI", "MAIN", "DIV"}), "")
+        container = next((p for p in reversed(parents) if p in {"ARTICLE", "DT", "LI"}), "")
         return Mark(
             id=match.group(1) if match else "",
             state=_attrs(badge).get("data-state", ""),
