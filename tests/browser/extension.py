@@ -87,6 +87,22 @@ class ExtensionBrowser:
         )
         self.context.on("request", self._record)
         self.page_errors: list[str] = []
+        # Console errors from pages and the service worker; the worker's uncaught errors are turned into console
+        # errors by a listener the harness adds to each worker it sees (Playwright reports only the console).
+        self.context.on("console", lambda msg: self._console(msg.page, msg.type, msg.text))
+        self.context.on("serviceworker", self._watch_worker)
+        for worker in self.context.service_workers:
+            self._watch_worker(worker)
+
+    def _watch_worker(self, worker: Worker) -> None:
+        if not worker.url.startswith(f"chrome-extension://{EXTENSION_ID}/"):
+            return
+        worker.evaluate(
+            """() => {
+              self.addEventListener('error', (e) => console.error('uncaught: ' + e.message));
+              self.addEventListener('unhandledrejection', (e) => console.error('unhandled rejection: ' + e.reason));
+            }"""
+        )
 
     def _record(self, request: Request) -> None:
         self.requests.append(request.url)
@@ -138,13 +154,13 @@ class ExtensionBrowser:
     def open(self, url: str) -> Page:
         page = self.context.new_page()
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
-        page.on("console", lambda msg: self._console(page, msg.type, msg.text))
         page.goto(url)
         return page
 
-    def _console(self, page: Page, kind: str, text: str) -> None:
+    def _console(self, page: Page | None, kind: str, text: str) -> None:
         if kind == "error":
-            self.page_errors.append(f"{page.url}: console error: {text}")
+            where = page.url if page is not None else "service worker"
+            self.page_errors.append(f"{where}: console error: {text}")
 
     def wait_marked(self, page: Page, timeout: float = 15000) -> dict[str, Any]:
         """Wait until the content script's first pass finished; returns its performance mark's detail."""

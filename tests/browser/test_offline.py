@@ -93,3 +93,10 @@ def test_content_scripts_cannot_pair_or_change_settings(
         reply = browser.sw("([m, s]) => papertray.dispatch(m, s)", [message, sender])
         assert reply["ok"] is False and reply["kind"] == "refused", message
     assert browser.sw("() => chrome.storage.local.get('port')") == {"port": dead_port}
+
+
+def test_the_harness_sees_uncaught_errors_in_the_service_worker(browser: ExtensionBrowser) -> None:
+    # Guards the "no uncaught error" assertions of the other tests: they would catch one.
+    browser.sw("() => { Promise.reject(new Error('deliberate')); }")
+    browser.context.pages[0].wait_for_timeout(300)
+    assert any("deliberate" in error for error in browser.page_errors)

@@ -277,3 +277,21 @@ def test_the_extension_talks_to_nothing_but_the_daemon(
     for url in browser.requests:
         parts = urlsplit(url)
         assert parts.scheme == "chrome-extension" or parts.hostname in fixture_pages | {"127.0.0.1"}, url
+
+
+def test_client_side_navigation_to_another_period_marks_the_new_cards(
+    browser: ExtensionBrowser, daemon: DaemonProcess
+) -> None:
+    pair(browser, daemon)
+    page = browser.open(HF_LIST)
+    browser.wait_marked(page)
+    assert len(browser.marks(page)) == 50
+    page.get_by_role("button", name="Weekly").click()  # the page swaps its cards and URL, no page load
+    assert page.url == "https://huggingface.co/papers/week/2025-W31"
+    week = [e["paper"]["id"] for e in feed_entries(53)[3:53]]
+    known = [pid for pid in week if pid in IDS]
+    wait_for(lambda: [m.id for m in browser.marks(page)] == known, page, "marks on the week's cards")
+    marks = browser.marks(page)
+    assert all(m.container == "ARTICLE" and m.state == "new" for m in marks)
+    assert len(known) == 47  # the three papers papertray never ingested stay unmarked
+    assert browser.page_errors == []
