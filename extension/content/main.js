@@ -157,9 +157,16 @@
     return false;
   });
 
-  new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
-  window.addEventListener('popstate', scheduleScan);
-  document.addEventListener('visibilitychange', retry);
-  window.addEventListener('focus', retry);
-  scan();
+  function start() {
+    new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
+    window.addEventListener('popstate', scheduleScan);
+    document.addEventListener('visibilitychange', retry);
+    window.addEventListener('focus', retry);
+    scan();
+  }
+
+  // The manifest injects at document_start so the first scan runs the moment the DOM is complete (a
+  // document_end script may start tens of milliseconds later); opt-in registrations inject when idle.
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
 })();
