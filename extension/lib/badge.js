@@ -2,16 +2,17 @@
 import { call } from './daemon-client.js';
 import { readSettings } from './settings.js';
 
-const LIMIT = 100;
+const SHOWN_MAX = 999;
 
 export async function refreshBadge() {
   const settings = await readSettings();
   let text = '';
   let title = 'papertray';
   try {
-    const { body } = await call(settings, `papers?state=new&limit=${LIMIT}`);
-    const count = Array.isArray(body?.papers) ? body.papers.length : 0;
-    text = count === 0 ? '' : count >= LIMIT ? `${LIMIT - 1}+` : String(count);
+    // One paper is enough: the answer carries the total.
+    const { body } = await call(settings, 'papers?state=new&dismissed=exclude&limit=1');
+    const count = Number.isInteger(body?.total) ? body.total : Array.isArray(body?.papers) ? body.papers.length : 0;
+    text = count === 0 ? '' : count > SHOWN_MAX ? `${SHOWN_MAX}+` : String(count);
     title = count === 1 ? 'papertray: 1 new paper' : `papertray: ${count} new papers`;
   } catch (error) {
     title = `papertray: ${error.message}`;

@@ -153,8 +153,14 @@ export const TABLE = {
       if (typeof message.since === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(message.since)) params.set('since', message.since);
       params.set('limit', String(Math.min(Math.max(Number(message.limit) || 20, 1), 200)));
       if (typeof message.cursor === 'string' && message.cursor.length < 200) params.set('cursor', message.cursor);
+      if (['include', 'exclude', 'only'].includes(message.dismissed)) params.set('dismissed', message.dismissed);
       const { body } = await call(settings, `papers?${params}`);
-      return { papers: Array.isArray(body?.papers) ? body.papers : [], nextCursor: body?.next_cursor ?? null };
+      const papers = Array.isArray(body?.papers) ? body.papers : [];
+      return {
+        papers,
+        nextCursor: body?.next_cursor ?? null,
+        total: Number.isInteger(body?.total) ? body.total : papers.length,
+      };
     },
   },
   refreshBadge: { pageOnly: true, handle: async () => ({ text: await refreshBadge() }) },

@@ -43,11 +43,23 @@ async function load() {
   const status = await ask('status');
   renderStatus(status);
   if (status?.state !== 'running') return;
-  const [fresh, saved] = await Promise.all([
-    ask('papers', { state: 'new', limit: 20 }),
+  const today = new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
+  const [todays, saved] = await Promise.all([
+    ask('papers', { state: 'new', since: today, limit: 20, dismissed: 'exclude' }),
     ask('papers', { state: 'saved', limit: 5 }),
   ]);
-  if (fresh?.ok) renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
+  let fresh = todays;
+  let heading = "Today's new papers";
+  if (todays?.ok && todays.papers.length === 0) {
+    // Nothing published today (weekends, or papertray polled earlier days): show what is still unseen.
+    fresh = await ask('papers', { state: 'new', limit: 20, dismissed: 'exclude' });
+    heading = 'New papers (none today yet)';
+  }
+  if (fresh?.ok) {
+    const more = fresh.total > fresh.papers.length ? ` - ${fresh.total} in all` : '';
+    document.getElementById('new-heading').textContent = `${heading}${more}`;
+    renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
+  }
   if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
 }
 

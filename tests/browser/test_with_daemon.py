@@ -68,11 +68,15 @@ def test_pairing_through_the_options_page(browser: ExtensionBrowser, daemon: Dae
     _, status = daemon.get("status")
     assert status["paired_extensions"] == 1
 
+    wait_for(lambda: browser.sw("() => chrome.action.getBadgeText({})") == "50", options, "the badge to count 50")
+
     popup = browser.open(browser.url("popup/popup.html"))
     popup.get_by_role("status").filter(has_text="is running").wait_for()
     rows = popup.locator("#new-list li")
     rows.first.wait_for()
     assert rows.count() == 20
+    # The fixture feed's papers are from 2025-07-31, so "today" is empty and the popup says what it shows instead.
+    assert popup.locator("#new-heading").text_content() == "New papers (none today yet) - 50 in all"
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.id)")) <= set(IDS)
     assert browser.page_errors == []
 
@@ -173,6 +177,7 @@ def test_save_from_the_popup_updates_open_pages(browser: ExtensionBrowser, daemo
     popup.locator(f'#new-list li[data-id="{pid}"] button[aria-pressed="true"]').wait_for()
     assert saved_ids(daemon) == {pid}
     wait_for(lambda: by_id(browser.marks(page))[pid].state == "saved", page, "the open page to follow")
+    wait_for(lambda: browser.sw("() => chrome.action.getBadgeText({})") == "49", page, "the badge to count one less")
 
     popup.reload()
     popup.locator(f'#saved-list li[data-id="{pid}"]').wait_for()
