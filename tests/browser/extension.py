@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,24 @@ class ExtensionBrowser:
         if kind == "error":
             where = page.url if page is not None else "service worker"
             self.page_errors.append(f"{where}: console error: {text}")
+
+    def open_in_content_world(self, url: str) -> tuple[Page, Callable[[str], Any]]:
+        """Open `url` and return a function that evaluates (and awaits) an expression in the content script's
+        isolated world, to check what a content script can and cannot reach."""
+        page = self.context.new_page()
+        cdp = self.context.new_cdp_session(page)
+        contexts: list[dict[str, Any]] = []
+        cdp.on("Runtime.executionContextCreated", lambda event: contexts.append(event["context"]))
+        cdp.send("Runtime.enable")
+        page.goto(url)
+        self.wait_marked(page)
+
+        def evaluate(expression: str) -> Any:
+            world = [c for c in contexts if c["name"] == "papertray" and c["auxData"].get("type") == "isolated"][-1]
+            params = {"expression": expression, "contextId": world["id"], "awaitPromise": True, "returnByValue": True}
+            return cdp.send("Runtime.evaluate", params)["result"].get("value")
+
+        return page, evaluate
 
     def wait_marked(self, page: Page, timeout: float = 15000) -> dict[str, Any]:
         """Wait until the content script's first pass finished; returns its performance mark's detail."""

@@ -100,3 +100,13 @@ def test_the_harness_sees_uncaught_errors_in_the_service_worker(browser: Extensi
     browser.sw("() => { Promise.reject(new Error('deliberate')); }")
     browser.context.pages[0].wait_for_timeout(300)
     assert any("deliberate" in error for error in browser.page_errors)
+
+
+def test_content_scripts_cannot_read_the_token(browser: ExtensionBrowser, site: FixtureSite, dead_port: int) -> None:
+    browser.set_storage({"port": dead_port, "token": "the-pairing-token"})
+    _, in_content_script = browser.open_in_content_world("https://arxiv.org/abs/2507.90002")
+    assert in_content_script("typeof PapertrayHooks") == "object"  # we are in papertray's content-script world
+    answer = in_content_script(
+        "chrome.storage.local.get(null).then(x => JSON.stringify(x), e => 'refused: ' + e.message)"
+    )
+    assert answer.startswith("refused:"), answer
