@@ -110,3 +110,26 @@ def test_content_scripts_cannot_read_the_token(browser: ExtensionBrowser, site: 
         "chrome.storage.local.get(null).then(x => JSON.stringify(x), e => 'refused: ' + e.message)"
     )
     assert answer.startswith("refused:"), answer
+
+
+def test_popup_tells_another_program_on_the_port_from_papertray(browser: ExtensionBrowser, site: FixtureSite) -> None:
+    # The fixture site's plain HTTP port answers 404 without papertray's identity header, like any other program.
+    browser.set_storage({"port": site.http_port, "token": "t"})
+    popup = browser.open(browser.url("popup/popup.html"))
+    status = popup.get_by_role("status")
+    status.filter(has_text="Another program").wait_for()
+    assert f"Another program answers on port {site.http_port}" in status.inner_text()
+    assert "Check the port in the options page." in status.inner_text()
+
+
+def test_popup_says_when_papertray_speaks_another_api_version(browser: ExtensionBrowser, site: FixtureSite) -> None:
+    site.future_api = "2"
+    try:
+        browser.set_storage({"port": site.http_port, "token": "t"})
+        popup = browser.open(browser.url("popup/popup.html"))
+        status = popup.get_by_role("status")
+        status.filter(has_text="API version").wait_for()
+        assert status.inner_text().startswith("papertray 9.0.0 speaks API version 2; this extension needs version 1.")
+        assert "Update papertray or this extension" in status.inner_text()
+    finally:
+        site.future_api = None

@@ -197,6 +197,9 @@ class FixtureSite:
     key: Path
     requests: list[tuple[str, str]] = field(default_factory=list)  # (host header, path)
     pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # When set, the plain HTTP port answers /api/v1/health as a papertray speaking this API version; otherwise it
+    # is "another program" on that port (404s without papertray's identity header).
+    future_api: str | None = None
     _servers: list[ThreadingHTTPServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -220,6 +223,17 @@ class FixtureSite:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 site.requests.append((self.headers.get("Host", ""), self.path))
+                if path == "/api/v1/health" and site.future_api is not None:
+                    # A papertray from the future: the extension must call it incompatible, not broken.
+                    body = json.dumps({"status": "ok", "version": "9.0.0", "api_version": site.future_api}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("X-Papertray-Version", "9.0.0")
+                    self.send_header("X-Papertray-API-Version", site.future_api)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 found = site.pages.get(path)
                 if found is None and (path.startswith("/thumbs/") or path == "/favicon.ico"):
                     found = ("image/png", PIXEL_PNG)
