@@ -105,8 +105,45 @@
     }
   }
 
+  // Hugging Face list pages carry their papers as JSON on the hydration element, which the parser meets before
+  // the cards: asking about those ids then, while the rest of the page streams in, takes the look-up off the
+  // critical path (reference/feeds.md §3.1). Used once, by the first scan, if it covers that scan's ids.
+  let early = null; // {ids: Set, reply: Promise}
+
+  function prefetch(element) {
+    let ids = [];
+    try {
+      const props = JSON.parse(element.getAttribute('data-props') ?? '{}');
+      const list = Array.isArray(props.dailyPapers) ? props.dailyPapers : [];
+      ids = list.map((entry) => entry?.paper?.id).filter((id) => globalThis.PapertrayIds.isCanonicalId(id));
+    } catch {
+      return;
+    }
+    if (ids.length === 0 || ids.length > 500) return;
+    early = { ids: new Set(ids), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
+  }
+
+  function watchForHydration() {
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType === 1 && node.getAttribute('data-target') === 'DailyPapers') {
+            observer.disconnect();
+            prefetch(node);
+            return;
+          }
+        }
+      }
+    });
+    observer.observe(document, { childList: true, subtree: true });
+    document.addEventListener('DOMContentLoaded', () => observer.disconnect(), { once: true });
+  }
+
   async function lookup(ids) {
-    const reply = await send({ type: 'lookup', ids });
+    const pending = early;
+    early = null;
+    const covered = pending && ids.every((id) => pending.ids.has(id));
+    const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
       return false;
@@ -167,6 +204,11 @@
 
   // The manifest injects at document_start so the first scan runs the moment the DOM is complete (a
   // document_end script may start tens of milliseconds later); opt-in registrations inject when idle.
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  if (document.readyState === 'loading') {
+    if (location.hostname === 'huggingface.co' && !globalThis.PapertrayIds.paperIdFromUrl(location.href)) {
+      watchForHydration();
+    }
+    document.addEventListener('DOMContentLoaded', start, { once: true });
+  }
   else start();
 })();

@@ -90,6 +90,8 @@ def test_every_card_gets_the_right_state(browser: ExtensionBrowser, daemon: Daem
 
     page = browser.open(HF_LIST)
     assert browser.wait_marked(page) == {"marked": 50, "ids": 50}
+    # One look-up for the whole page: the early one made from the hydration JSON is reused by the scan, not repeated.
+    assert [u for u in browser.extension_requests() if u.endswith("/api/v1/lookup")] == [daemon.base_url + "lookup"]
     marks = browser.marks(page)
     assert [m.id for m in marks] == IDS  # one mark per card, in page order
     assert all(m.container == "ARTICLE" for m in marks)
