@@ -115,6 +115,10 @@ def test_every_card_gets_the_right_state(browser: ExtensionBrowser, daemon: Daem
     browser.wait_marked(abs_page)
     assert [(m.id, m.state) for m in browser.marks(abs_page)] == [(IDS[1], "saved")]
 
+    html_page = browser.open(f"https://arxiv.org/html/{IDS[2]}v1")
+    browser.wait_marked(html_page)
+    assert [(m.id, m.state) for m in browser.marks(html_page)] == [(IDS[2], "read")]
+
     hf_paper = browser.open(f"https://huggingface.co/papers/{IDS[0]}")
     browser.wait_marked(hf_paper)
     assert [(m.id, m.state) for m in browser.marks(hf_paper)] == [(IDS[0], "new")]

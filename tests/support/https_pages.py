@@ -182,6 +182,19 @@ def arxiv_abs_page(entry: dict[str, Any]) -> str:
 </div></div></div></body></html>"""
 
 
+def arxiv_html_page(entry: dict[str, Any]) -> str:
+    """The LaTeXML rendering at arxiv.org/html/{id}v1."""
+    paper = entry["paper"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{_e(paper["title"])}</title></head>
+<body><div class="ltx_page_main"><div class="ltx_page_content"><article class="ltx_document ltx_authors_1line">
+  <h1 class="ltx_title ltx_title_document">{_e(paper["title"])}</h1>
+  <div class="ltx_authors"><span class="ltx_creator ltx_role_author">Ada Kim</span></div>
+  <div class="ltx_abstract"><h6 class="ltx_title ltx_title_abstract">Abstract</h6>
+    <p class="ltx_p">{_e(paper.get("summary", ""))}</p></div>
+</article></div></div></body></html>"""
+
+
 def other_site_page(ids: list[str]) -> str:
     links = "".join(f'<li><a href="https://arxiv.org/abs/{pid}v2">arXiv {pid}</a></li>' for pid in ids)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Reading notes</title></head>
@@ -212,6 +225,7 @@ class FixtureSite:
             f"/papers/{day[0]['paper']['id']}": (html_type, hf_paper_page(day[0]).encode()),
             "/list/cs.LG/new": (html_type, arxiv_list_page(day[:6]).encode()),
             f"/abs/{day[1]['paper']['id']}": (html_type, arxiv_abs_page(day[1]).encode()),
+            f"/html/{day[2]['paper']['id']}v1": (html_type, arxiv_html_page(day[2]).encode()),
             "/notes": (html_type, other_site_page([e["paper"]["id"] for e in day[:3]]).encode()),
             "/api/daily_papers": ("application/json", json.dumps(day).encode()),
         }
