@@ -67,6 +67,8 @@ def test_pairing_through_the_options_page(browser: ExtensionBrowser, daemon: Dae
     options.get_by_role("status").filter(has_text="is running").wait_for()
     _, status = daemon.get("status")
     assert status["paired_extensions"] == 1
+    assert browser.sw("() => chrome.storage.sync.get(null)") == {}  # the token never goes to the browser account
+    assert len(browser.sw("() => chrome.storage.local.get('token')")["token"]) > 0
 
     wait_for(lambda: browser.sw("() => chrome.action.getBadgeText({})") == "50", options, "the badge to count 50")
 
@@ -187,6 +189,17 @@ def test_save_from_the_popup_updates_open_pages(browser: ExtensionBrowser, daemo
 
     popup.reload()
     popup.locator(f'#saved-list li[data-id="{pid}"]').wait_for()
+
+    with browser.context.expect_page() as opened:
+        popup.get_by_role("button", name="Open reading list").click()
+    reading = opened.value
+    row = reading.locator(f'#papers li[data-id="{pid}"]')
+    row.wait_for()
+    assert row.locator("a").inner_text() == TITLES[pid]
+    assert row.locator("a").get_attribute("href") == f"https://arxiv.org/abs/{pid}"
+    row.get_by_role("button", name=f"Unsave {TITLES[pid]}").click()
+    row.wait_for(state="detached")
+    assert saved_ids(daemon) == set()
 
 
 def test_context_menu_and_shortcut_save_the_paper(
