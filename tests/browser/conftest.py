@@ -24,8 +24,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
     fixture.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # Module scope, not session: sync Playwright keeps an event loop running on this thread while it lives,
+    # which would break the asyncio tests of other tiers that run after the browser tests.
     with sync_playwright() as p:
         yield p
 
