@@ -319,3 +319,40 @@ def test_client_side_navigation_to_another_period_marks_the_new_cards(
     assert all(m.container == "ARTICLE" and m.state == "new" for m in marks)
     assert len(known) == 47  # the three papers papertray never ingested stay unmarked
     assert browser.page_errors == []
+
+
+def test_an_opted_in_site_gets_marks_on_its_paper_links(
+    browser: ExtensionBrowser, daemon: DaemonProcess, site: FixtureSite
+) -> None:
+    # The browser asks the user before granting a new site, and a headless browser cannot answer; loopback is the
+    # one origin the extension already holds, so it goes through the same options-page flow with no prompt.
+    pair(browser, daemon)
+    assert daemon.post(f"papers/{IDS[1]}/save")[0] == 200
+    notes = f"http://127.0.0.1:{site.http_port}/notes"
+    page = browser.open(notes)
+    page.wait_for_timeout(500)
+    assert page.evaluate("performance.getEntriesByName('papertray:marked').length") == 0  # not opted in yet
+
+    options = browser.open(browser.url("options/options.html"))
+    options.get_by_label("Site (for example scholar.example.org)").fill("http://127.0.0.1")
+    options.get_by_role("button", name="Add site").click()
+    options.locator("#sites li", has_text="http://127.0.0.1/*").wait_for()
+
+    page.reload()
+    browser.wait_marked(page)
+    marks = browser.marks(page)
+    assert [(m.id, m.state, m.container) for m in marks] == [
+        (IDS[0], "new", "LI"),
+        (IDS[1], "saved", "LI"),
+        (IDS[2], "new", "LI"),
+    ]  # and the link to example.org/abs/1 is not a paper
+
+    options.get_by_role("button", name="Remove http://127.0.0.1/*").click()
+    options.locator("#sites li", has_text="No other sites.").wait_for()
+    page.reload()
+    page.wait_for_timeout(500)
+    assert page.evaluate("performance.getEntriesByName('papertray:marked').length") == 0
+    assert browser.marks(page) == []
+    # Removing the site did not take away the daemon's own host permission.
+    status = browser.sw("() => papertray.dispatch({type: 'status'}, {url: chrome.runtime.getURL('options/')})")
+    assert status["state"] == "running"
