@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
 
+    doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+
     autostart = commands.add_parser("autostart", help="start papertray at login")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
@@ -473,6 +476,22 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.doctor import run_checks
+
+    checks = run_checks(load_config(paths))
+    if args.json:
+        console.out(json.dumps([c.to_dict() for c in checks], indent=2))
+    else:
+        for check in checks:
+            console.out(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<14} {check.detail}")
+            if not check.ok and check.fix:
+                console.out(f"      {'':<14} fix: {check.fix}")
+        failed = sum(not c.ok for c in checks)
+        console.out("\nAll checks passed." if not failed else f"\n{failed} of {len(checks)} checks failed.")
+    return 1 if any(not c.ok for c in checks) else 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "run": cmd_run,
     "status": cmd_status,
@@ -484,4 +503,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "pair": cmd_pair,
     "token": cmd_token,
     "autostart": cmd_autostart,
+    "doctor": cmd_doctor,
 }
