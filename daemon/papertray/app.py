@@ -21,7 +21,8 @@ from papertray import __version__
 from papertray.api import create_api
 from papertray.api.pairing import PairingCodes
 from papertray.config import Config
-from papertray.errors import PapertrayError
+from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
 from papertray.notify import Notifier
 from papertray.poller import Poller
@@ -121,7 +122,15 @@ async def run_daemon(
     store = Store.open(paths.data_dir, bus)
     for problem in store.problems:
         log.error("store problem: %s", problem)
-    poller = Poller(holder, store, bus)
+    secrets = Credentials(paths.state_dir, insecure_file=(paths.state_dir / INSECURE_FILE).exists())
+
+    def hf_token() -> str | None:
+        try:
+            return secrets.get("hf_token")
+        except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
+            return None
+
+    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon

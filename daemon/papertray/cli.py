@@ -19,6 +19,7 @@ from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
 from papertray.models import parse_paper_ref
 
 STATES = ("new", "seen", "saved", "read", "all")
+SECRET_NAMES = ("hf_token",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands.add_parser("list", help="list tokens (names only)")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
+
+    secrets = commands.add_parser("secrets", help="secrets in the OS keyring (a Hugging Face token)")
+    secret_commands = secrets.add_subparsers(dest="secrets_command", metavar="ACTION")
+    secret_commands.required = True
+    secret_set = secret_commands.add_parser("set", help="store a secret (the value is read from standard input)")
+    secret_set.add_argument("name", choices=SECRET_NAMES)
+    secret_set.add_argument(
+        "--insecure-storage",
+        action="store_true",
+        help="no usable keyring: keep it in a plain 0600 file instead (papertray warns whenever it uses it)",
+    )
+    secret_delete = secret_commands.add_parser("delete", help="remove a secret")
+    secret_delete.add_argument("name", choices=SECRET_NAMES)
+    secret_commands.add_parser("status", help="which secrets are set, and where they are kept")
 
     doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
@@ -476,6 +491,33 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
     return 0
 
 
+def cmd_secrets(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    import getpass
+
+    from papertray.credentials import INSECURE_FILE, Credentials, keyring_status
+
+    opted_in = getattr(args, "insecure_storage", False) or (paths.state_dir / INSECURE_FILE).exists()
+    secrets = Credentials(paths.state_dir, insecure_file=opted_in)
+    if args.secrets_command == "set":
+        value = getpass.getpass(f"{args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
+        value = value.strip()
+        if not value:
+            raise PapertrayError(f"No value was given for {args.name}; nothing was stored.")
+        secrets.set(args.name, value)
+        ok, backend, _advice = keyring_status()
+        where = backend if ok else f"the plain file {secrets.file_path} (0600)"
+        console.out(f"Stored {args.name} in {where}; papertray uses it from its next poll.")
+        if not ok:
+            console.err("Warning: this secret is kept unencrypted because no keyring is usable.")
+    elif args.secrets_command == "delete":
+        removed = secrets.delete(args.name)
+        console.out(f"Removed {args.name}." if removed else f"{args.name} was not set.")
+    else:
+        for name in SECRET_NAMES:
+            console.out(f"{name:<10} {'set' if secrets.get(name) else 'not set'}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from papertray.doctor import run_checks
 
@@ -504,4 +546,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "token": cmd_token,
     "autostart": cmd_autostart,
     "doctor": cmd_doctor,
+    "secrets": cmd_secrets,
 }

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -163,8 +163,10 @@ class Fetcher:
             await self._session.close()
         self._session = None
 
-    async def get(self, url: str, *, what: str) -> FetchResult:
-        """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for)."""
+    async def get(self, url: str, *, what: str, headers: Mapping[str, str] | None = None) -> FetchResult:
+        """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for); `headers`
+        are added to this request only (an Authorization header is not carried across a redirect to another
+        host by aiohttp)."""
         host = host_label(url)
         async with self.limiter.slot(host):
             # checked inside the slot: a request queued behind a 429 must not go out either
@@ -176,7 +178,7 @@ class Fetcher:
                 )
             try:
                 async with asyncio.timeout(self.timeout):
-                    return await self._exchange(url, host, what)
+                    return await self._exchange(url, host, what, headers)
             except TimeoutError:
                 unit = "second" if self.timeout == 1 else "seconds"
                 raise Unreachable(f"{host} did not answer within {self.timeout:g} {unit} for {what}.") from None
@@ -188,8 +190,8 @@ class Fetcher:
             except aiohttp.ClientError as exc:
                 raise Unreachable(f"The connection to {host} failed for {what} ({type(exc).__name__}).") from None
 
-    async def _exchange(self, url: str, host: str, what: str) -> FetchResult:
-        headers = {}
+    async def _exchange(self, url: str, host: str, what: str, extra: Mapping[str, str] | None = None) -> FetchResult:
+        headers = dict(extra or {})
         cached = self._etags.get(url)
         if cached is not None:
             headers["If-None-Match"] = cached[0]
