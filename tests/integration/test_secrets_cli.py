@@ -8,18 +8,13 @@ import asyncio
 import stat
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from tests.support.daemon import REPO, DaemonProcess, daemon_env
-from tests.support.feed_server import FeedServer, load_fixture_day
+from tests.support.feed_server import FeedServer
 from tests.support.keyring_session import secret_service
 
 TOKEN = "hf_papertray-test-token-8c1f"
-TODAY = datetime.now(UTC).date().isoformat()
 
 
 def secrets_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -34,16 +29,8 @@ def secrets_cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.
     )
 
 
-@pytest.fixture
-async def feed() -> AsyncIterator[FeedServer]:
-    server = FeedServer(days={TODAY: load_fixture_day()})
-    await server.start()
-    yield server
-    await server.stop()
-
-
-async def poll_and_headers(home: Path, feed: FeedServer, **env: str) -> list[str | None]:
-    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=feed.url, **env)
+async def poll_and_headers(home: Path, today_feed: FeedServer, **env: str) -> list[str | None]:
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url, **env)
     await asyncio.to_thread(daemon.start)
     try:
         status, report = await asyncio.to_thread(daemon.post, "poll")
@@ -52,10 +39,10 @@ async def poll_and_headers(home: Path, feed: FeedServer, **env: str) -> list[str
         assert TOKEN not in log and TOKEN not in daemon.output()  # never in a log line
     finally:
         await asyncio.to_thread(daemon.stop)
-    return [request.headers.get("Authorization") for request in feed.requests]
+    return [request.headers.get("Authorization") for request in today_feed.requests]
 
 
-async def test_token_in_the_real_keyring_is_sent_to_hugging_face(tmp_path: Path, feed: FeedServer) -> None:
+async def test_token_in_the_real_keyring_is_sent_to_hugging_face(tmp_path: Path, today_feed: FeedServer) -> None:
     home = tmp_path / "home"
     with secret_service(tmp_path / "desktop") as keyring_env:
         env = {**daemon_env(home), **keyring_env}
@@ -65,18 +52,19 @@ async def test_token_in_the_real_keyring_is_sent_to_hugging_face(tmp_path: Path,
         assert "set" in (await asyncio.to_thread(secrets_cli, env, "status")).stdout
         assert not list((home / "state").glob("secrets*"))  # nothing in a plain file
 
-        headers = await poll_and_headers(home, feed, DBUS_SESSION_BUS_ADDRESS=keyring_env["DBUS_SESSION_BUS_ADDRESS"])
+        bus = {"DBUS_SESSION_BUS_ADDRESS": keyring_env["DBUS_SESSION_BUS_ADDRESS"]}
+        headers = await poll_and_headers(home, today_feed, **bus)
         assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
 
         removed = await asyncio.to_thread(secrets_cli, env, "delete", "hf_token")
         assert removed.stdout.strip() == "Removed hf_token."
-        feed.requests.clear()
-        assert set(
-            await poll_and_headers(home, feed, DBUS_SESSION_BUS_ADDRESS=keyring_env["DBUS_SESSION_BUS_ADDRESS"])
-        ) == {None}
+        today_feed.requests.clear()
+        assert set(await poll_and_headers(home, today_feed, **bus)) == {None}
 
 
-async def test_without_a_keyring_nothing_is_stored_unless_the_user_opts_in(tmp_path: Path, feed: FeedServer) -> None:
+async def test_without_a_keyring_nothing_is_stored_unless_the_user_opts_in(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
     home = tmp_path / "home"
     env = daemon_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     refused = await asyncio.to_thread(secrets_cli, env, "set", "hf_token", stdin=TOKEN)
@@ -91,10 +79,12 @@ async def test_without_a_keyring_nothing_is_stored_unless_the_user_opts_in(tmp_p
     (file,) = (home / "state").glob("secrets*")
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
 
-    headers = await poll_and_headers(home, feed, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    headers = await poll_and_headers(home, today_feed, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     assert headers and all(h == f"Bearer {TOKEN}" for h in headers)
 
 
-async def test_a_daemon_without_any_token_polls_anonymously(tmp_path: Path, feed: FeedServer) -> None:
-    headers = await poll_and_headers(tmp_path / "home", feed, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+async def test_a_daemon_without_any_token_polls_anonymously(tmp_path: Path, today_feed: FeedServer) -> None:
+    headers = await poll_and_headers(
+        tmp_path / "home", today_feed, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"
+    )
     assert headers and set(headers) == {None}
