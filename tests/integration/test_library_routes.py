@@ -12,9 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from yarl import URL
 from tests.support.library_site import LibrarySite
 from tests.support.paper_server import PaperServer
+from yarl import URL
 
 from papertray import citations
 

@@ -10,6 +10,7 @@ sync tests, async tests and Playwright can all talk to it over HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import urllib.request
@@ -103,10 +104,8 @@ class LibrarySite:
     async def _stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await self.library.close()
         if self._runner is not None:
             await self._runner.cleanup()
