@@ -243,6 +243,41 @@ def to_json(papers: Iterable[dict[str, Any]]) -> str:
     return json.dumps(list(papers), ensure_ascii=False, indent=2) + "\n"
 
 
+def entry_to_csl(entry: ImportEntry) -> dict[str, Any]:
+    """An imported entry as a CSL-JSON item that `parse_csljson` reads back unchanged (tags, note, read)."""
+    data = {
+        "id": entry.id,
+        "title": entry.title,
+        "authors": list(entry.authors),
+        "summary": entry.summary,
+        "published_at": entry.published_at,
+        "tags": list(entry.tags),
+        "note": entry.note,
+        "read": entry.read,
+    }
+    item = csl_item(data)
+    if entry.version:
+        item["number"] = f"arXiv:{entry.id}v{entry.version}"
+    return item
+
+
+def csljson_chunks(entries: Sequence[ImportEntry], max_bytes: int = 200_000) -> Iterable[tuple[int, str]]:
+    """Split entries into CSL-JSON documents of at most `max_bytes` (one entry may exceed it alone), so a client
+    can send a large import in several API requests and move a progress bar: yields (entry count, document)."""
+    batch: list[dict[str, Any]] = []
+    size = 2
+    for entry in entries:
+        item = entry_to_csl(entry)
+        item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 2
+        if batch and size + item_size > max_bytes:
+            yield len(batch), json.dumps(batch, ensure_ascii=False)
+            batch, size = [], 2
+        batch.append(item)
+        size += item_size
+    if batch:
+        yield len(batch), json.dumps(batch, ensure_ascii=False)
+
+
 # ------------------------------------------------------------------------------------------------ import
 
 

@@ -192,6 +192,7 @@ class SafeHttp:
             try:
                 response = await self._client().get(current, allow_redirects=False)
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                self._last_request[current.host or ""] = time.monotonic()
                 raise DownloadFailed(f"Could not reach {current.host} ({type(exc).__name__}: {exc}).") from None
             try:
                 if response.status in (301, 302, 303, 307, 308):
@@ -206,6 +207,8 @@ class SafeHttp:
                 raise _status_error(current, response)
             finally:
                 response.release()
+                # Count the pause from the end of the answer: the server never sees two requests closer.
+                self._last_request[current.host or ""] = time.monotonic()
         raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects from {url}.", retry=False)
 
     async def get_bytes(self, url: str, max_bytes: int) -> bytes:
@@ -822,6 +825,8 @@ class Library:
                 )
             )
         already = sum(1 for e in entries if self.store.get_state(e.id).saved)
+        # Queue the downloads in one durable write; the saves' events then find them queued already.
+        await self.enqueue(e.id for e in entries if not (self.folder(e.id) / "meta.json").exists())
         if papers:
             await self.store.add_papers(papers)
         changes: dict[str, dict[str, Any]] = {}

@@ -208,3 +208,36 @@ def test_csljson_that_is_not_json_is_one_skip() -> None:
     parsed = citations.parse_csljson("{nope")
     assert parsed.entries == []
     assert parsed.skipped[0].reason.startswith("The file is not valid JSON")
+
+
+def test_large_imports_split_into_chunks_that_read_back_the_same() -> None:
+    entries = [
+        citations.ImportEntry(
+            id=f"2401.{n:05d}",
+            version=2 if n % 2 else None,
+            title=f"Paper {n} " + "x" * 300,
+            authors=("Ada Lovelace",),
+            tags=("t",),
+            note=f"note {n}",
+            read=n % 3 == 0,
+        )
+        for n in range(200)
+    ]
+    chunks = list(citations.csljson_chunks(entries, max_bytes=20_000))
+    assert len(chunks) > 1 and sum(count for count, _doc in chunks) == 200
+    assert all(len(doc.encode()) <= 20_000 for _count, doc in chunks)
+    back = [e for _count, doc in chunks for e in citations.parse_csljson(doc).entries]
+    assert back == [
+        citations.ImportEntry(
+            id=e.id,
+            version=e.version,
+            title=e.title,
+            authors=e.authors,
+            summary="",
+            published_at="2024",  # no date given: the year comes from the arXiv id
+            tags=e.tags,
+            note=e.note,
+            read=e.read,
+        )
+        for e in entries
+    ]
