@@ -737,13 +737,20 @@ class Library:
             part.unlink(missing_ok=True)
             raise DownloadFailed(f"The PDF of {paper_id} arrived truncated (no %%EOF at its end).")
         sha = digest.hexdigest()
-        for _version, name in self.pdfs(paper_id):
-            existing = self.read_meta(paper_id).get("pdfs") or []
-            if any(isinstance(f, dict) and f.get("file") == name and f.get("sha256") == sha for f in existing):
-                part.unlink(missing_ok=True)
-                return None
+        known = {
+            f.get("file"): f.get("sha256") for f in self.read_meta(paper_id).get("pdfs") or [] if isinstance(f, dict)
+        }
+        if sha in known.values():
+            part.unlink(missing_ok=True)
+            return None  # the newest PDF is one we already have
         name = f"{key}v{paper.version}.pdf" if paper.version else f"{key}.pdf"
-        await asyncio.to_thread(_publish, part, folder / name)
+        target = folder / name
+        if target.exists() and await asyncio.to_thread(_sha256_of, target) != sha:
+            # Different bytes under a name we already filled: arXiv has a newer version it did not name.
+            # Keep the old file untouched and ask again later, when the export API tells the version.
+            part.unlink(missing_ok=True)
+            raise DownloadFailed(f"arXiv has a newer PDF of {paper_id} but did not say its version yet.")
+        await asyncio.to_thread(_publish, part, target)  # also adopts a file a crash left unrecorded
         log.info("library stored pdf id=%s file=%s bytes=%d", paper_id, name, size)
         return {
             "file": name,
@@ -849,6 +856,14 @@ class Library:
 def _finish_file(handle: Any) -> None:
     handle.flush()
     os.fsync(handle.fileno())
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _ends_like_pdf(path: Path) -> bool:

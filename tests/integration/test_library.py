@@ -445,3 +445,21 @@ def test_sigkill_in_the_middle_of_a_download_never_leaves_a_partial_pdf(tmp_path
             await h.stop()
 
     asyncio.run(resume())
+
+
+async def test_a_new_pdf_whose_version_is_unknown_never_overwrites_the_old_one(
+    harness: Harness, server: PaperServer
+) -> None:
+    library = await harness.start()
+    await harness.store.update_state("2307.12345", saved=True)
+    await harness.wait_for("2307.12345", "done")
+    old = (harness.folder("2307.12345") / "2307.12345v2.pdf").read_bytes()
+    server.new_version("2307.12345")
+    server.fault("/api/query", "500", times=1)  # the export API cannot say the version this time
+    harness.events.clear()
+    await library.retry("2307.12345")
+    retrying = await harness.wait_for("2307.12345", "retrying")
+    assert "did not say its version" in retrying["error"]
+    assert (harness.folder("2307.12345") / "2307.12345v2.pdf").read_bytes() == old
+    await harness.wait_for("2307.12345", "done")
+    assert [name for _v, name in library.pdfs("2307.12345")] == ["2307.12345v2.pdf", "2307.12345v3.pdf"]
