@@ -194,3 +194,17 @@ async def test_without_a_session_the_page_says_how_to_get_in(chromium: Browser, 
     await page.goto(url)
     assert "already used" in (await page.text_content("body") or "")
     await context.close()
+
+
+async def test_a_login_link_followed_from_another_site_still_opens_the_list(
+    chromium: Browser, site: LibrarySite
+) -> None:
+    # SameSite=Strict keeps the cookie off cross-site requests; the page's own fetches are same-site, so a link
+    # clicked in another site's page (or opened by the extension) still ends in a working reading list.
+    context = await chromium.new_context()
+    page = await context.new_page()
+    await page.goto("data:text/html,<a id=go href='" + site.login_url() + "'>open</a>")
+    await page.click("#go")
+    await page.wait_for_selector('body[data-ready="true"]')
+    assert await page.locator("li.card").count() == 2 + len(XSS)
+    await context.close()
