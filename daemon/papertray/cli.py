@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
 
+    autostart = commands.add_parser("autostart", help="start papertray at login")
+    autostart.add_argument("action", choices=("enable", "disable", "status"))
+
     return parser
 
 
@@ -380,6 +383,21 @@ def cmd_token(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     return 0
 
 
+def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray import autostart
+
+    if args.action == "enable":
+        _entry, message = autostart.enable(paths)
+        console.out(message)
+    elif args.action == "disable":
+        console.out(autostart.disable(paths))
+    else:
+        state = autostart.status(paths)
+        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")
+        return 0 if state.enabled else 1
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "run": cmd_run,
     "status": cmd_status,
@@ -390,4 +408,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "unsave": cmd_unsave,
     "pair": cmd_pair,
     "token": cmd_token,
+    "autostart": cmd_autostart,
 }

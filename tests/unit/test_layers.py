@@ -29,6 +29,7 @@ LAYERS = [
     "reload",
     "app",
     "tray",
+    "autostart",
     "doctor",
     "client",
     "cli",
