@@ -46,6 +46,7 @@ from papertray.atomic import fsync_dir, write_atomic
 from papertray.config import Config
 from papertray.errors import PapertrayError, StoreError
 from papertray.events import EventBus
+from papertray.fetch import USER_AGENT, HostLimiter, host_label, parse_retry_after
 from papertray.models import Paper, is_canonical_id, parse_paper_ref
 from papertray.store import Store, utc_now
 
@@ -55,7 +56,6 @@ QUEUE_META_KEY = "library.queue"
 MAX_REDIRECTS = 5
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 CHUNK = 64 * 1024
-USER_AGENT = f"papertray/{__version__} (personal reading list; one request at a time)"
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 PDF_NAME = re.compile(r"^(?P<key>.+?)(?:v(?P<v>\d+))?\.pdf$")
 TRASH_DAYS = 7
@@ -131,9 +131,8 @@ class SafeHttp:
         read_timeout: float,
     ) -> None:
         self._config = config
-        self._spacing = spacing
+        self._limiter = HostLimiter(spacing)
         self._resolver = _PinnedResolver()
-        self._last_request: dict[str, float] = {}
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout)
 
@@ -176,39 +175,40 @@ class SafeHttp:
             raise DownloadFailed(f"{host} has no address.")
         self._resolver.pins[host] = pinned
 
-    async def _pause(self, host: str) -> None:
-        wait = self._last_request.get(host, -1e9) + self._spacing - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_request[host] = time.monotonic()
-
     @contextlib.asynccontextmanager
     async def open(self, url: str) -> Any:
-        """Yield the final 200 response after checked redirects; raise DownloadFailed / DownloadRefused."""
+        """Yield the final 200 response after checked redirects; raise DownloadFailed / DownloadRefused.
+
+        Each hop holds its host's slot (one request at a time, spaced from the end of the previous one) until
+        the caller has finished reading the body."""
         current = URL(url)
         for _hop in range(MAX_REDIRECTS + 1):
             await self.check(current)
-            await self._pause(current.host or "")
-            try:
-                response = await self._client().get(current, allow_redirects=False)
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                self._last_request[current.host or ""] = time.monotonic()
-                raise DownloadFailed(f"Could not reach {current.host} ({type(exc).__name__}: {exc}).") from None
-            try:
-                if response.status in (301, 302, 303, 307, 308):
-                    location = response.headers.get("Location")
-                    if not location:
-                        raise DownloadFailed(f"{current.host} redirected without a Location.", retry=False)
-                    current = current.join(URL(location))
-                    continue
-                if response.status == 200:
-                    yield response
-                    return
-                raise _status_error(current, response)
-            finally:
-                response.release()
-                # Count the pause from the end of the answer: the server never sees two requests closer.
-                self._last_request[current.host or ""] = time.monotonic()
+            host = host_label(str(current))
+            async with self._limiter.slot(host):
+                held = self._limiter.held_for(host)
+                if held > 0:
+                    raise DownloadFailed(f"{host} asked us to wait; trying again later.", retry_after=held)
+                try:
+                    response = await self._client().get(current, allow_redirects=False)
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    raise DownloadFailed(f"Could not reach {host} ({type(exc).__name__}: {exc}).") from None
+                try:
+                    if response.status in (301, 302, 303, 307, 308):
+                        location = response.headers.get("Location")
+                        if not location:
+                            raise DownloadFailed(f"{host} redirected without a Location.", retry=False)
+                        current = current.join(URL(location))
+                        continue
+                    if response.status == 200:
+                        yield response
+                        return
+                    error = _status_error(current, response)
+                    if error.retry_after is not None:
+                        self._limiter.hold(host, error.retry_after)
+                    raise error
+                finally:
+                    response.release()
         raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects from {url}.", retry=False)
 
     async def get_bytes(self, url: str, max_bytes: int) -> bytes:
@@ -227,8 +227,7 @@ class SafeHttp:
 def _status_error(url: URL, response: aiohttp.ClientResponse) -> DownloadFailed:
     status = response.status
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After", "")
-        after = float(retry_after) if retry_after.isdigit() else None
+        after = parse_retry_after(response.headers.get("Retry-After"))
         return DownloadFailed(f"{url.host} answered HTTP {status}; trying again later.", retry_after=after)
     return DownloadFailed(f"{url.host} answered HTTP {status} for {url.path}.", retry=False)
 

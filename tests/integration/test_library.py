@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.paper_server import PaperServer
 
 from papertray import citations
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
 from papertray.store import Store
+from tests.support.paper_server import PaperServer
 
 REPO = Path(__file__).resolve().parents[2]
 

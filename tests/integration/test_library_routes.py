@@ -12,11 +12,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tests.support.library_site import LibrarySite
-from tests.support.paper_server import PaperServer
 from yarl import URL
 
 from papertray import citations
+from tests.support.library_site import LibrarySite
+from tests.support.paper_server import PaperServer
 
 
 @pytest.fixture
