@@ -1,9 +1,16 @@
-"""Durable, atomic file replacement: write a temp file in the same folder, flush, fsync, keep a hard-linked
-backup of the previous version when asked, `os.replace`, then fsync the folder. A crash at any instant leaves
-the old or the new file, never a torn one.
+"""Durable file writes: atomic replacement and durable appends.
 
-ENOSPC / EDQUOT become `StoreFullError`, other OS errors `StoreError`; either way the old file is untouched
-and the temp file is removed.
+`write_atomic`: write a temp file in the same folder, flush, fsync, keep a hard-linked backup of the previous
+version when asked, `os.replace`, then fsync the folder. A crash at any instant leaves the old or the new file,
+never a torn one.
+
+`append_durable`: append bytes to a journal and fsync before returning. A failed append is cut back off, so
+the file is never left with a torn record in front of the next one.
+
+`make_dir_durable`: create a folder and fsync its parent, so files written into it cannot vanish with it.
+
+ENOSPC / EDQUOT become `StoreFullError`, other OS errors `StoreError`; either way the old content is untouched
+and temp files are removed.
 """
 
 from __future__ import annotations
@@ -60,3 +67,55 @@ def write_atomic(path: Path, data: bytes, *, backup: Path | None = None, mode: i
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise describe_os_error(exc, path) from exc
+
+
+def append_durable(path: Path, data: bytes, *, header: bytes = b"", mode: int = 0o600) -> int:
+    """Append `data` to `path` and fsync; returns the file size after the append.
+
+    A new file starts with `header` and its folder is fsynced, so the file itself survives a crash. On any
+    failure the file is truncated back to its old length (best effort) and the error is raised as a
+    `StoreError`; the caller must treat the journal as suspect if even that truncate failed.
+    """
+    created = not path.exists()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
+    except OSError as exc:
+        raise describe_os_error(exc, path) from exc
+    try:
+        start = os.fstat(fd).st_size
+        payload = (header + data) if start == 0 else data
+        try:
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+            if created:
+                fsync_dir(path.parent)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            except OSError:
+                raise JournalTornError(str(describe_os_error(exc, path))) from exc
+            raise describe_os_error(exc, path) from exc
+        return start + len(payload)
+    finally:
+        os.close(fd)
+
+
+class JournalTornError(StoreError):
+    """An append failed and could not be cut back off: the journal's tail may hold a partial record."""
+
+
+def make_dir_durable(folder: Path) -> None:
+    """Create `folder` (mode 0700) if missing and fsync its parent so the new entry is on disk."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(mode=0o700)
+        fsync_dir(folder.parent)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise describe_os_error(exc, folder / ".") from exc

@@ -1,0 +1,120 @@
+"""Extension: time from DOMContentLoaded to all 50 cards of the fixture Hugging Face list marked.
+
+Real parts: the daemon subprocess fed from the fixture site, headless Chromium with the unpacked extension, the
+page served over HTTPS as huggingface.co. The content script leaves a `papertray:marked` performance mark when its
+first pass is done; the figure is that mark's time minus the navigation's domContentLoadedEventStart, so it
+covers messaging the service worker, its look-up call to the daemon and drawing 50 marks.
+
+- cold: the service worker is stopped before each load (Chrome stops idle workers after 30 s), so the figure
+  includes starting it and loading its modules;
+- warm: the worker is running.
+Baseline, same run: the look-up of the same 50 ids timed inside the warm service worker (fetch to the daemon and
+JSON), i.e. the part no page-side work can avoid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+from tests.browser.extension import ExtensionBrowser
+from tests.support.daemon import DaemonProcess
+from tests.support.https_pages import FixtureSite, feed_entries, make_certificate
+
+URL = "https://huggingface.co/papers/date/2025-07-31"
+TARGET_COLD_MS = 150.0
+TARGET_WARM_MS = 50.0
+MEASURE = """() => {
+  const mark = performance.getEntriesByName('papertray:marked')[0];
+  const nav = performance.getEntriesByType('navigation')[0];
+  return { ms: mark.startTime - nav.domContentLoadedEventStart, marked: mark.detail.marked };
+}"""
+
+
+def one_load(browser: ExtensionBrowser, page: Page) -> float:
+    page.goto(URL)
+    browser.wait_marked(page)
+    result: dict[str, Any] = page.evaluate(MEASURE)
+    if result["marked"] != 50:
+        raise SystemExit(f"only {result['marked']} of 50 cards were marked; is the daemon paired?")
+    return float(result["ms"])
+
+
+def summary(name: str, values: list[float], target: float | None = None) -> str:
+    ordered = sorted(values)
+    p90 = ordered[max(0, round(0.9 * len(ordered)) - 1)]
+    line = f"{name:<10} median {statistics.median(values):7.1f} ms   p90 {p90:7.1f} ms   min {ordered[0]:7.1f} ms"
+    if target is not None:
+        verdict = "meets" if statistics.median(values) <= target else "MISSES"
+        line += f"   target <= {target:.0f} ms: {verdict}"
+    return line
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="papertray-bench-ext-"))
+    cert, key = make_certificate(work)
+    site = FixtureSite(cert, key).start()
+    daemon = DaemonProcess(work / "home", PAPERTRAY_HF_URL=site.feed_url).start()
+    try:
+        status, report = daemon.post("poll")
+        assert status == 200 and len(report["new"]) == 50, report
+        with sync_playwright() as playwright:
+            browser = ExtensionBrowser(playwright, site.resolver_rules())
+            try:
+                # A long seen delay keeps every card "new" for the whole run: each load draws the same marks.
+                browser.set_storage({"port": daemon.port, "seenDelayMs": 60_000})
+                code = daemon.post("pair/code")[1]["code"]
+                paired = browser.sw(
+                    "code => papertray.dispatch({type: 'pair', code}, {url: chrome.runtime.getURL('bench')})", code
+                )
+                assert paired["ok"], paired
+                page = browser.context.new_page()
+                one_load(browser, page)  # warm the HTTP cache and the daemon
+
+                cold = []
+                for _ in range(args.runs):
+                    browser.stop_service_worker()
+                    page.wait_for_timeout(100)
+                    cold.append(one_load(browser, page))
+                warm = [one_load(browser, page) for _ in range(args.runs)]
+
+                ids = [e["paper"]["id"] for e in feed_entries(50)]
+                baseline = [
+                    float(
+                        browser.sw(
+                            """async (ids) => {
+                              const t = performance.now();
+                              const r = await papertray.dispatch({type: 'lookup', ids}, {url: 'https://x/'});
+                              if (!r.online) throw new Error('lookup failed');
+                              return performance.now() - t;
+                            }""",
+                            ids,
+                        )
+                    )
+                    for _ in range(args.runs)
+                ]
+            finally:
+                browser.close()
+    finally:
+        daemon.stop()
+        site.stop()
+
+    print(f"fixture: {URL} with 50 cards, {args.runs} loads each, Chromium headless, daemon on 127.0.0.1")
+    print(summary("cold SW", cold, TARGET_COLD_MS))
+    print(summary("warm SW", warm, TARGET_WARM_MS))
+    print(summary("baseline", baseline) + "   (50-id look-up inside the warm worker)")
+    base = statistics.median(baseline)
+    print(f"ratio to baseline: cold {statistics.median(cold) / base:.1f}x, warm {statistics.median(warm) / base:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,219 @@
+"""`POST /api/v1/lookup` with 50 ids under wrk, against a bare aiohttp JSON hello-world measured in the same run
+and the same process: req/s of each, their ratio, and p99 latency. Targets: ratio >= 0.8, p99 <= 2 ms.
+
+The library holds 250,000 synthetic papers added through the real `Store.add_papers` in batches; the API is the
+real one (`create_api`, guard and all) served as app.py serves it. Run: `python -m bench.lookup [--papers N]
+[--seconds S] [--connections C]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from papertray.api import create_api
+from papertray.config import Config, Paths
+from papertray.events import EventBus
+from papertray.models import Paper
+from papertray.store import Store
+
+PER_MONTH = 25_000
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+
+def synthetic(n: int) -> list[list[Paper]]:
+    """Batches of papers, one arXiv month each (the store shards by month)."""
+    batches = []
+    for start in range(0, n, PER_MONTH):
+        month = start // PER_MONTH
+        yymm = f"{23 + month // 12:02d}{1 + month % 12:02d}"
+        day = f"20{yymm[:2]}-{yymm[2:]}-15"
+        batches.append(
+            [
+                Paper(
+                    id=f"{yymm}.{i:05d}",
+                    version=1 + i % 3,
+                    title=f"Synthetic paper {yymm}.{i:05d} about sparse autoencoders",
+                    summary="An abstract of a few sentences. " * 8,
+                    authors=("A. Author", "B. Author", "C. Author"),
+                    daily_date=day,
+                    upvotes=i % 200,
+                    ai_keywords=("interpretability", "sparse autoencoder"),
+                )
+                for i in range(start % PER_MONTH, min(start % PER_MONTH + PER_MONTH, n - start + start % PER_MONTH))
+            ]
+        )
+    return batches
+
+
+def lookup_ids(count: int = 50) -> list[str]:
+    """What an HF list page sends: mostly bare ids, some versioned or as links, a few not ingested."""
+    ids = []
+    for i in range(count):
+        base = f"2301.{i * 397:05d}"
+        form = i % 10
+        if form == 7:
+            ids.append(f"https://arxiv.org/abs/{base}v2")
+        elif form == 8:
+            ids.append(f"https://huggingface.co/papers/{base}")
+        elif form == 9:
+            ids.append(f"2812.{i:05d}")  # never ingested: state unknown
+        else:
+            ids.append(base)
+    return ids
+
+
+def parse_wrk(output: str) -> tuple[float, float, int]:
+    """(requests/s, p99 in ms, non-2xx + socket errors)."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    match = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    assert match, output
+    value, unit = float(match.group(1)), match.group(2)
+    p99 = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = 0
+    for pattern in (
+        r"Non-2xx or 3xx responses: (\d+)",
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+    ):
+        found = re.search(pattern, output)
+        if found:
+            errors += sum(int(g) for g in found.groups())
+    return rps, p99, errors
+
+
+async def wrk(url: str, script: Path, seconds: int, connections: int) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    return out.decode()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host="127.0.0.1", port=0)
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+
+async def hello(request: web.Request) -> web.Response:
+    return web.json_response({"hello": "world"})
+
+
+def fixed(body: bytes) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    return handler
+
+
+async def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--papers", type=int, default=250_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="1 = A B C; 2 = A B C C B A (each --seconds long)")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="papertray-bench-") as tmp:
+        home = Path(tmp)
+        paths = Paths(home / "config.toml", home / "data", home / "cache", home / "state", home / "logs")
+        paths.ensure()
+        bus = EventBus()
+        store = Store.open(paths.data_dir, bus)
+        started = time.perf_counter()
+        for batch in synthetic(args.papers):
+            await store.add_papers(batch)
+        print(f"library: {len(store):,} papers added in {time.perf_counter() - started:.1f} s")
+        config = Config(paths=paths)
+        api = create_api(config=lambda: config, store=store, bus=bus, poller=None, paths=paths, problems=lambda: [])
+        api_runner, api_port = await serve(api)
+        token = (paths.state_dir / "cli.token").read_text().strip()
+        bare = web.Application()
+        bare.router.add_post("/api/v1/lookup", hello)
+        bare_runner, bare_port = await serve(bare)
+        # A third, informational baseline: bare aiohttp sending a body as large as lookup's answer.
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(
+                f"http://127.0.0.1:{api_port}/api/v1/lookup",
+                json={"ids": lookup_ids()},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp,
+        ):
+            answer = await resp.read()
+        sized = web.Application()
+        sized.router.add_post("/api/v1/lookup", fixed(answer))
+        sized_runner, sized_port = await serve(sized)
+        body = orjson.dumps({"ids": lookup_ids()}).decode()
+        script = home / "post.lua"
+        script.write_text(WRK_SCRIPT.format(body=_lua_string(body), token=token))
+        # Alternate (A B B A) so that load from elsewhere on a shared machine weighs on both alike.
+        runs: dict[str, list[tuple[float, float, int]]] = {"hello-world": [], "lookup": [], "same-size": []}
+        order = [("hello-world", bare_port), ("lookup", api_port), ("same-size", sized_port)]
+        for name, port in [*order, *reversed(order)][: len(order) * args.rounds]:
+            output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", script, args.seconds, args.connections)
+            runs[name].append(parse_wrk(output))
+        results = {
+            name: (
+                sum(r[0] for r in found) / len(found),
+                max(r[1] for r in found),
+                sum(r[2] for r in found),
+            )
+            for name, found in runs.items()
+        }
+        await api_runner.cleanup()
+        await bare_runner.cleanup()
+        await sized_runner.cleanup()
+        await store.close()
+    (h_rps, h_p99, h_err), (l_rps, l_p99, l_err) = results["hello-world"], results["lookup"]
+    s_rps, s_p99, _ = results["same-size"]
+    ratio = l_rps / h_rps
+    print(
+        f"wrk -t1 -c{args.connections} -d{args.seconds}s per run, runs alternated A B C C B A ({args.rounds} rounds), "
+        f"POST with 50 ids ({len(body)} bytes); req/s = mean of runs, p99 = worst run"
+    )
+    print(f"hello-world (bare aiohttp): {h_rps:9,.0f} req/s  p99 {h_p99:.2f} ms  errors {h_err}")
+    print(f"lookup (papertray API):     {l_rps:9,.0f} req/s  p99 {l_p99:.2f} ms  errors {l_err}")
+    print(f"same-size body (bare):      {s_rps:9,.0f} req/s  p99 {s_p99:.2f} ms  ({len(answer)} bytes, informational)")
+    print(f"ratio lookup/hello-world:   {ratio:.2f}  (target >= 0.80)  p99 target <= 2 ms")
+    print(f"ratio lookup/same-size:     {l_rps / s_rps:.2f}  (what the API itself costs beyond the bytes it sends)")
+    ok = ratio >= 0.8 and l_p99 <= 2.0 and l_err == 0
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))

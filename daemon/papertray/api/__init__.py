@@ -1,0 +1,68 @@
+"""The local HTTP API (design.md "The contract"): `create_api(...)` builds the aiohttp application that
+app.py serves on 127.0.0.1. The guard middleware (guard.py) stands in front of every route; tokens.py and
+pairing.py own who may call; routes_*.py and sse.py hold the handlers; openapi.json describes all of it and a
+test keeps the two in step.
+
+On startup the API mints the CLI's token and writes it to `state/cli.token` (0600, rotated each start).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from papertray.api import routes_papers, routes_system, routes_tokens, sse
+from papertray.api.bodies import MAX_BODY_BYTES
+from papertray.api.context import CONTEXT, ApiContext, PollerLike
+from papertray.api.guard import FailureLimiter, Guard
+from papertray.api.pairing import PairingCodes
+from papertray.api.tokens import TokenStore
+from papertray.config import Config, Paths
+from papertray.events import EventBus
+from papertray.store import Store
+
+__all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
+
+log = logging.getLogger(__name__)
+
+
+def create_api(
+    *,
+    config: Callable[[], Config],
+    store: Store,
+    bus: EventBus,
+    poller: PollerLike | None,
+    paths: Paths,
+    problems: Callable[[], list[str]],
+    limiter: FailureLimiter | None = None,
+    pairing: PairingCodes | None = None,
+) -> web.Application:
+    """The application; no I/O until it starts (then the CLI token is minted)."""
+    tokens = TokenStore(paths.state_dir)
+    context = ApiContext(
+        config=config,
+        store=store,
+        bus=bus,
+        poller=poller,
+        paths=paths,
+        problems=problems,
+        tokens=tokens,
+        pairing=pairing or PairingCodes(),
+        limiter=limiter or FailureLimiter(),
+    )
+    guard = Guard(tokens, context.limiter)
+    app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)
+    app[CONTEXT] = context
+    app.on_startup.append(_mint_cli_token)
+    routes_system.add_routes(app)
+    routes_papers.add_routes(app)
+    routes_tokens.add_routes(app)
+    sse.add_routes(app)
+    return app
+
+
+async def _mint_cli_token(app: web.Application) -> None:
+    app[CONTEXT].tokens.mint_cli_token()
+    log.info("cli token written path=%s", app[CONTEXT].tokens.cli_token_path)

@@ -1,0 +1,136 @@
+"""Request bodies: read within the size limit, parse strictly, validate against a small exact schema.
+
+Strict means: the top level is an object, unknown fields are refused, every field has one JSON type (a bool is
+not a number, a float is not an int), strings and lists have caps. orjson refuses nesting deeper than 1024
+levels and turns a huge integer into a float, which then fails its type: both come back as 400, never 500.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from papertray.api.responses import ApiError
+
+# Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
+MAX_BODY_BYTES = 256 * 1024
+MAX_IDS = 500
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    kind: str  # "str", "bool", "str_list"
+    required: bool = False
+    max_length: int = 10_000  # characters for str, items for str_list
+    item_max_length: int = 2048
+    min_items: int = 0
+    pattern: re.Pattern[str] | None = None
+    description: str = ""
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
+    """The validated object, or ApiError(400) naming the first problem in one sentence."""
+    if not isinstance(data, dict):
+        raise ApiError(400, f"The body must be a JSON object, not {_type_name(data)}.")
+    unknown = sorted(set(data) - set(schema))
+    if unknown:
+        allowed = ", ".join(sorted(schema)) or "none"
+        raise ApiError(400, f"Unknown field {unknown[0][:40]!r} (allowed: {allowed}).")
+    for name, field in schema.items():
+        if name not in data:
+            if field.required:
+                raise ApiError(400, f"The field {name!r} is required.")
+            continue
+        value = data[name]
+        if field.kind == "bool":
+            if not isinstance(value, bool):
+                raise ApiError(400, f"{name!r} must be true or false, not {_type_name(value)}.")
+        elif field.kind == "str":
+            if not isinstance(value, str):
+                raise ApiError(400, f"{name!r} must be a string, not {_type_name(value)}.")
+            if len(value) > field.max_length:
+                raise ApiError(400, f"{name!r} is longer than {field.max_length} characters.")
+            if field.pattern is not None and not field.pattern.match(value):
+                raise ApiError(400, f"{name!r} does not have the expected form.")
+        elif field.kind == "str_list":
+            if not isinstance(value, list):
+                raise ApiError(400, f"{name!r} must be a list of strings, not {_type_name(value)}.")
+            if len(value) > field.max_length:
+                raise ApiError(400, f"{name!r} holds more than {field.max_length} items.")
+            if len(value) < field.min_items:
+                raise ApiError(400, f"{name!r} needs at least {field.min_items} item(s).")
+            for item in value:
+                if not isinstance(item, str):
+                    raise ApiError(400, f"Every item of {name!r} must be a string, not {_type_name(item)}.")
+                if len(item) > field.item_max_length:
+                    raise ApiError(400, f"An item of {name!r} is longer than {field.item_max_length} characters.")
+                if field.pattern is not None and not field.pattern.match(item):
+                    raise ApiError(400, f"An item of {name!r} does not have the expected form.")
+        else:  # pragma: no cover - a schema typo, caught by the unit tests
+            raise AssertionError(f"unknown field kind {field.kind}")
+    return data
+
+
+async def read_raw(request: web.Request) -> bytes:
+    """The body bytes. The guard already checked Content-Type and Content-Length; a chunked body is cut off
+    by `client_max_size` (413) as it is read."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.") from None
+
+
+async def read_json(request: web.Request, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
+    """Read, parse and validate the body."""
+    return parse_json(await read_raw(request), schema, optional=optional)
+
+
+def parse_json(raw: bytes, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
+    if not raw.strip():
+        if optional:
+            return validate({}, schema)
+        raise ApiError(400, "The body is empty; send a JSON object.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = "it is nested too deeply" if "depth" in str(exc) or "recursion" in str(exc) else "it is not JSON"
+        raise ApiError(400, f"The body could not be read: {reason}.") from None
+    return validate(data, schema)
+
+
+# ---------------------------------------------------------------------- the bodies of the v1 routes
+
+TAG = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+IDS = {"ids": Field("str_list", required=True, max_length=MAX_IDS, item_max_length=2048)}
+PATCH_PAPER = {
+    "read": Field("bool"),
+    "dismissed": Field("bool"),
+    "tags": Field("str_list", max_length=50, item_max_length=64, pattern=TAG),
+    "note": Field("str", max_length=10_000),
+}
+POLL = {"days": Field("str_list", max_length=60, min_items=1, item_max_length=10, pattern=DATE)}
+PAIR = {"code": Field("str", required=True, max_length=64)}
+EMPTY: dict[str, Field] = {}
+TOKEN_CREATE = {"name": Field("str", required=True, max_length=64, pattern=TOKEN_NAME)}

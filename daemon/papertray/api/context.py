@@ -1,0 +1,51 @@
+"""What the route handlers share: the typed application keys and the thin protocol the API needs from the
+poller (kept here so the API depends on a shape, not on the poller's module)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from papertray.api.guard import FailureLimiter
+from papertray.api.pairing import PairingCodes
+from papertray.api.tokens import TokenStore
+from papertray.config import Config, Paths
+from papertray.events import EventBus
+from papertray.models import SourceState
+from papertray.store import Store
+
+
+class Report(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class PollerLike(Protocol):
+    """What the API uses of `papertray.poller.Poller`."""
+
+    def source_states(self) -> Sequence[SourceState]: ...
+
+    async def poll_now(self, days: Sequence[str] | None = None) -> Report: ...
+
+
+@dataclass
+class ApiContext:
+    config: Callable[[], Config]
+    store: Store
+    bus: EventBus
+    poller: PollerLike | None
+    paths: Paths
+    problems: Callable[[], list[str]]
+    tokens: TokenStore
+    pairing: PairingCodes
+    limiter: FailureLimiter
+    heartbeat_seconds: float = 15.0
+
+
+CONTEXT = web.AppKey("papertray.api.context", ApiContext)
+
+
+def ctx(request: web.Request) -> ApiContext:
+    return request.app[CONTEXT]

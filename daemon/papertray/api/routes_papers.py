@@ -1,0 +1,277 @@
+"""Paper routes: lookup, list with cursor paging, one paper, save/unsave, seen, and PATCH of user state.
+
+Reads use only `store.view()` / `store.query()` (answered from memory); writes go through
+`store.update_states()`, which is durable before it returns and announces `paper.state` on the bus.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from papertray.api import bodies
+from papertray.api.context import ApiContext, ctx
+from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
+from papertray.api.responses import JSON, ApiError, json_response
+from papertray.models import State
+from papertray.store import PaperView
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
+STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
+DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+def brief(view: PaperView) -> dict[str, Any]:
+    """What lookup answers per paper: enough for the extension to paint a badge (no full record is read)."""
+    data = view.to_dict(full=False)
+    return {
+        "state": data["state"],
+        "saved": data["saved"],
+        "read": data["read"],
+        "dismissed": data["dismissed"],
+        "title": data.get("title"),
+    }
+
+
+class BriefCache:
+    """Badges by canonical id, built with `store.view()`, and whole lookup answers by request body; both are
+    dropped whenever anything is published on the bus (every store write announces itself: paper.new,
+    paper.state, poll.done). The extension asks about the same page's ids again and again (each re-scan of a
+    list page); this makes a repeat cost a dict lookup."""
+
+    MAX_ENTRIES = 100_000
+    MAX_ANSWERS = 256
+    MAX_ANSWER_KEY = 32 * 1024
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._answers: dict[bytes, bytes] = {}
+        self._seen_event = -1
+
+    def current(self, context: ApiContext) -> dict[str, dict[str, Any]]:
+        """The entries, emptied first if anything was published since they were filled."""
+        last = context.bus.last_id
+        if last != self._seen_event or len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+            self._answers.clear()
+            self._seen_event = last
+        return self._entries
+
+    def answer(self, body: bytes) -> bytes | None:
+        return self._answers.get(body)
+
+    def remember(self, body: bytes, answer: bytes) -> None:
+        if len(body) > self.MAX_ANSWER_KEY:
+            return
+        if len(self._answers) >= self.MAX_ANSWERS:
+            self._answers.pop(next(iter(self._answers)))
+        self._answers[body] = answer
+
+
+BRIEFS: web.AppKey[BriefCache] = web.AppKey("papertray.api.briefs")
+
+
+async def lookup(request: web.Request) -> web.Response:
+    raw = await bodies.read_raw(request)
+    context = ctx(request)
+    store = context.store
+    briefs = request.app[BRIEFS]
+    cache = briefs.current(context)
+    known = briefs.answer(raw)
+    if known is not None:
+        return web.Response(body=known, content_type=JSON)
+    body = bodies.parse_json(raw, bodies.IDS)
+    papers: dict[str, dict[str, Any]] = {}
+    refs: dict[str, str] = {}
+    invalid: list[str] = []
+    for ref in body["ids"]:
+        paper_id = cached_canonical_id(ref)
+        if paper_id is None:
+            invalid.append(ref)
+            continue
+        if ref != paper_id:
+            refs[ref] = paper_id
+        if paper_id not in papers:
+            entry = cache.get(paper_id)
+            if entry is None:
+                entry = cache[paper_id] = brief(store.view(paper_id))
+            papers[paper_id] = entry
+    answer = orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid})
+    briefs.remember(raw, answer)
+    return web.Response(body=answer, content_type=JSON)
+
+
+# ---------------------------------------------------------------------- listing
+
+
+def _sort_key(view: PaperView) -> tuple[str, int, str]:
+    """The view's place in the store's order (newest daily date, then upvotes, then id); a cursor is one."""
+    key = getattr(view, "sort_key", None)  # stores that keep summaries answer without reading the record
+    if key is not None:
+        return (str(key[0]), int(key[1]), str(key[2]))
+    paper = view.paper
+    day = (paper.daily_date if paper else None) or (view.state.saved_at or "")[:10]
+    return (day or "", paper.upvotes if paper else 0, view.id)
+
+
+def encode_cursor(view: PaperView) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(_sort_key(view)))).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[str, int, str]:
+    try:
+        if len(text) > 400:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        day, upvotes, paper_id = orjson.loads(raw)
+        if not (isinstance(day, str) and isinstance(upvotes, int) and isinstance(paper_id, str)):
+            raise ValueError("wrong types")
+        if isinstance(upvotes, bool):
+            raise ValueError("wrong types")
+        return day, upvotes, paper_id
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ApiError(400, "The cursor is not one this API handed out; start again without it.") from None
+
+
+def _list_params(request: web.Request) -> dict[str, Any]:
+    query = request.query
+    unknown = sorted(set(query) - LIST_PARAMS)
+    if unknown:
+        raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))}).")
+    for name in query:
+        if len(query.getall(name)) > 1:
+            raise ApiError(400, f"The query parameter {name!r} is given more than once.")
+    state = query.get("state", "all")
+    if state not in STATES:
+        raise ApiError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
+    since = query.get("since")
+    if since is not None and not DATE.match(since):
+        raise ApiError(400, "'since' must be a date like 2026-03-01.")
+    raw_limit = query.get("limit", str(DEFAULT_LIMIT))
+    if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT:
+        raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
+    dismissed = query.get("dismissed", "include")
+    if dismissed not in ("include", "exclude", "only"):
+        raise ApiError(400, "'dismissed' must be include, exclude or only.")
+    tag = query.get("tag")
+    if tag is not None and not bodies.TAG.match(tag):
+        raise ApiError(400, "'tag' must be 1 to 64 printable characters.")
+    return {
+        "state": None if state == "all" else State(state),
+        "since": since,
+        "limit": int(raw_limit),
+        "cursor": decode_cursor(query["cursor"]) if "cursor" in query else None,
+        "dismissed": dismissed,
+        "tag": tag,
+    }
+
+
+async def list_papers(request: web.Request) -> web.Response:
+    params = _list_params(request)
+    tag, dismissed = params["tag"], params["dismissed"]
+
+    def keep(view: PaperView) -> bool:
+        if dismissed == "only" and view.state.dismissed_at is None:
+            return False
+        return tag is None or tag in view.state.tags
+
+    store = ctx(request).store
+    filters: dict[str, Any] = {
+        "state": params["state"],
+        "since": params["since"],
+        "include_dismissed": dismissed != "exclude",
+        "predicate": keep if (tag is not None or dismissed == "only") else None,
+    }
+    cursor, limit = params["cursor"], params["limit"]
+    pager = getattr(store, "page", None)
+    if pager is not None:
+        # A store with `page()` builds views only for the page itself.
+        page, total = pager(**filters, after=cursor, limit=limit + 1)
+        before = 0
+    else:
+        views = store.query(**filters)
+        total = len(views)
+        # Everything strictly after the remembered position in newest-first order.
+        start = 0 if cursor is None else next((i for i, v in enumerate(views) if _sort_key(v) < cursor), total)
+        page, before = views[start : start + limit + 1], start
+    more = len(page) > limit
+    page = page[:limit]
+    del before
+    return json_response(
+        {
+            "papers": [view.to_dict() for view in page],
+            "next_cursor": encode_cursor(page[-1]) if page and more else None,
+            "total": total,
+        }
+    )
+
+
+# ---------------------------------------------------------------------- one paper
+
+
+async def get_paper(request: web.Request) -> web.Response:
+    paper_id = path_id(request.match_info["id"])
+    view = ctx(request).store.view(paper_id)
+    if view.status is State.UNKNOWN:
+        raise ApiError(404, f"Paper {paper_id} is not in the library.")
+    return json_response(view.to_dict())
+
+
+async def _change(request: web.Request, fields: dict[str, Any]) -> web.Response:
+    paper_id = path_id(request.match_info["id"])
+    store = ctx(request).store
+    await store.update_states({paper_id: fields})
+    return json_response(store.view(paper_id).to_dict())
+
+
+async def save(request: web.Request) -> web.Response:
+    await bodies.read_json(request, bodies.EMPTY, optional=True)
+    return await _change(request, {"saved": True})
+
+
+async def unsave(request: web.Request) -> web.Response:
+    if request.body_exists:
+        await bodies.read_json(request, bodies.EMPTY, optional=True)
+    return await _change(request, {"saved": False})
+
+
+async def patch_paper(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.PATCH_PAPER)
+    if not body:
+        raise ApiError(400, "Nothing to change: send read, dismissed, tags or note.")
+    return await _change(request, body)
+
+
+async def seen(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.IDS)
+    store = ctx(request).store
+    ids: dict[str, None] = {}
+    invalid: list[str] = []
+    for ref in body["ids"]:
+        paper_id = cached_canonical_id(ref)
+        if paper_id is None:
+            invalid.append(ref)
+        else:
+            ids[paper_id] = None
+    if ids:
+        await store.update_states({paper_id: {"seen": True} for paper_id in ids})
+    return json_response({"papers": {pid: brief(store.view(pid)) for pid in ids}, "invalid": invalid})
+
+
+def add_routes(app: web.Application) -> None:
+    app[BRIEFS] = BriefCache()
+    app.router.add_post("/api/v1/lookup", lookup)
+    app.router.add_post("/api/v1/seen", seen)
+    app.router.add_get("/api/v1/papers", list_papers)
+    # `…/save` first: the router takes the first resource whose pattern matches.
+    app.router.add_post(f"/api/v1/papers/{ROUTE_ID}/save", save)
+    app.router.add_delete(f"/api/v1/papers/{ROUTE_ID}/save", unsave)
+    app.router.add_get(f"/api/v1/papers/{ROUTE_ID}", get_paper)
+    app.router.add_patch(f"/api/v1/papers/{ROUTE_ID}", patch_paper)

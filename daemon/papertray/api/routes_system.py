@@ -1,0 +1,81 @@
+"""System routes: health (no token), status, poll, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from papertray import API_VERSION, __version__
+from papertray.api import bodies
+from papertray.api.context import ctx
+from papertray.api.responses import ApiError, json_response
+
+SPEC_FILE = "openapi.json"
+
+
+def load_spec() -> dict[str, Any]:
+    """The OpenAPI document shipped beside this module, with the running version filled in."""
+    spec: dict[str, Any] = orjson.loads(resources.files("papertray.api").joinpath(SPEC_FILE).read_bytes())
+    spec["info"]["version"] = __version__
+    return spec
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response({"status": "ok", "version": __version__, "api_version": API_VERSION})
+
+
+async def status(request: web.Request) -> web.Response:
+    context = ctx(request)
+    sources = [s.to_dict() for s in context.poller.source_states()] if context.poller is not None else []
+    errors = [
+        {"source": s["name"], "error": s["last_error"], "at": s["last_error_at"], "count": s["error_count"]}
+        for s in sources
+        if s.get("error_count")
+    ]
+    problems = [*context.problems(), *context.tokens.problems]
+    return json_response(
+        {
+            "version": __version__,
+            "api_version": API_VERSION,
+            "pid": os.getpid(),
+            "sources": sources,
+            "errors": errors,
+            "counts": context.store.counts(),
+            "rules": [rule.to_dict() for rule in context.config().rules],
+            "problems": list(dict.fromkeys(problems)),
+            "paired_extensions": len(context.tokens.paired_origins()),
+            "last_event_id": context.bus.last_id,
+        }
+    )
+
+
+async def poll(request: web.Request) -> web.Response:
+    body = await bodies.read_json(request, bodies.POLL, optional=True)
+    poller = ctx(request).poller
+    if poller is None:
+        raise ApiError(503, "Polling is not running in this papertray.")
+    days = body.get("days")
+    try:
+        report = await poller.poll_now(list(days) if days else None)
+    except ValueError as exc:  # the poller's one sentence about a malformed or future day
+        raise ApiError(400, str(exc)) from None
+    return json_response(report.to_dict())
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(request.app[SPEC])
+
+
+SPEC: web.AppKey[dict[str, Any]] = web.AppKey("papertray.api.spec")
+
+
+def add_routes(app: web.Application) -> None:
+    app[SPEC] = load_spec()
+    app.router.add_get("/api/v1/health", health)
+    app.router.add_get("/api/v1/status", status)
+    app.router.add_post("/api/v1/poll", poll)
+    app.router.add_get("/api/v1/openapi.json", openapi)

@@ -1,0 +1,84 @@
+"""Pairing and token routes.
+
+POST   /api/v1/pair/code      CLI token only: a fresh one-time code for `papertray pair`
+POST   /api/v1/pair           from an extension origin, no token: code → token pinned to that origin
+GET    /api/v1/tokens         CLI token only: names, kinds, origins (never a token or hash)
+POST   /api/v1/tokens         CLI token only: {"name": N} → a script token, shown once
+DELETE /api/v1/tokens/{name}  CLI token only: revoke
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import hdrs, web
+
+from papertray.api import bodies
+from papertray.api.context import ctx
+from papertray.api.guard import require_token, too_many
+from papertray.api.responses import ApiError, json_response
+from papertray.api.tokens import TokenError
+
+log = logging.getLogger(__name__)
+
+
+def _cli_only(request: web.Request) -> None:
+    if require_token(request).kind != "cli":
+        raise ApiError(403, "Only the papertray command line on this machine may manage pairing and tokens.")
+
+
+async def pair_code(request: web.Request) -> web.Response:
+    _cli_only(request)
+    await bodies.read_json(request, bodies.EMPTY, optional=True)
+    code, expires_at = ctx(request).pairing.new_code()
+    return json_response({"code": code, "expires_at": expires_at, "ttl_seconds": 300, "tries": 5}, status=201)
+
+
+async def pair(request: web.Request) -> web.Response:
+    limiter = ctx(request).limiter
+    body = await bodies.read_json(request, bodies.PAIR)
+    wait = limiter.blocked()
+    if wait is not None:
+        raise too_many(wait)
+    context = ctx(request)
+    if not context.pairing.redeem(body["code"]):
+        limiter.fail()
+        log.warning("pairing refused: wrong, used or expired code")
+        raise ApiError(401, "That pairing code is wrong, used or expired; run `papertray pair` for a new one.")
+    origin = request.headers[hdrs.ORIGIN]
+    token = context.tokens.pair(origin)
+    log.info("extension paired origin=%s", origin)
+    return json_response({"token": token, "origin": origin}, status=201)
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    _cli_only(request)
+    return json_response({"tokens": [record.public() for record in ctx(request).tokens.records()]})
+
+
+async def create_token(request: web.Request) -> web.Response:
+    _cli_only(request)
+    body = await bodies.read_json(request, bodies.TOKEN_CREATE)
+    try:
+        token = ctx(request).tokens.create(body["name"])
+    except TokenError as exc:
+        raise ApiError(409 if "exists" in str(exc) else 400, str(exc)) from None
+    record = ctx(request).tokens.get(body["name"])
+    assert record is not None
+    return json_response({**record.public(), "token": token}, status=201)
+
+
+async def revoke_token(request: web.Request) -> web.Response:
+    _cli_only(request)
+    name = request.match_info["name"]
+    if not bodies.TOKEN_NAME.match(name) or not ctx(request).tokens.revoke(name):
+        raise ApiError(404, "No token has that name (see `papertray token list`).")
+    return json_response({"ok": True, "revoked": name})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/pair/code", pair_code)
+    app.router.add_post("/api/v1/pair", pair)
+    app.router.add_get("/api/v1/tokens", list_tokens)
+    app.router.add_post("/api/v1/tokens", create_token)
+    app.router.add_delete("/api/v1/tokens/{name}", revoke_token)

@@ -1,0 +1,246 @@
+"""`papertray doctor`: checks what papertray needs from this machine, one line each, and for every failure says
+how to fix it. The checks are read-only and bounded by short timeouts; none needs the daemon to be running.
+
+    keyring         a usable OS keyring for secrets (never the fail, null or plaintext backends)
+    tray            a display, the chosen pystray backend, and what that backend cannot do
+    notifications   a notification server answering on the D-Bus session bus (Linux/BSD)
+    port            the API port is free, or held by our own daemon
+    feed            Hugging Face Daily Papers answers `GET {hf_url}/api/daily_papers?limit=1`
+    extension       a browser extension is paired (an origin-pinned token in state/tokens.json)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from papertray import notify, tray
+from papertray.config import Config
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of `papertray doctor`: what was checked, whether it is fine, what was found, and the fix."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+# ---------------------------------------------------------------------------------------------- keyring
+
+UNUSABLE_KEYRINGS = ("fail.Keyring", "null.Keyring", "PlaintextKeyring", "EncryptedKeyring", "chainer.ChainerBackend")
+KEYRING_FIX = (
+    "Install and unlock a Secret Service keyring (gnome-keyring or KWallet) in your desktop session; on a "
+    "headless machine start one with `dbus-run-session` and `gnome-keyring-daemon --unlock`."
+)
+
+
+def check_keyring() -> Check:
+    try:
+        credentials = importlib.import_module("papertray.credentials")
+    except ImportError:
+        credentials = None
+    status = getattr(credentials, "keyring_status", None)
+    if callable(status):
+        ok, name, sentence = status()
+        return Check("keyring", bool(ok), f"{name}: {sentence}" if ok else str(name), "" if ok else str(sentence))
+    return _keyring_fallback()
+
+
+def _keyring_fallback() -> Check:
+    """The same test poetry uses: ask keyring for its backend and refuse the ones that keep nothing safe."""
+    try:
+        import keyring
+        from keyring.backends import chainer
+    except ImportError:
+        return Check("keyring", False, "the keyring package is not installed", "pip install keyring")
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:
+        return Check("keyring", False, f"no keyring backend could be loaded ({exc})", KEYRING_FIX)
+    backends = list(backend.backends) if isinstance(backend, chainer.ChainerBackend) else [backend]
+    usable = [b for b in backends if not _unusable(b)]
+    name = ", ".join(_backend_name(b) for b in backends) or _backend_name(backend)
+    if not usable:
+        return Check("keyring", False, f"only unusable keyring backends: {name}", KEYRING_FIX)
+    return Check("keyring", True, f"secrets are kept in {_backend_name(usable[0])}")
+
+
+def _backend_name(backend: object) -> str:
+    return f"{type(backend).__module__}.{type(backend).__qualname__}".replace("keyring.backends.", "")
+
+
+def _unusable(backend: object) -> bool:
+    name = _backend_name(backend)
+    return any(name.endswith(bad) for bad in UNUSABLE_KEYRINGS) or "keyrings.alt" in name
+
+
+# ---------------------------------------------------------------------------------------------- tray
+
+
+def check_tray() -> Check:
+    problem = tray.display_problem()
+    if problem is not None:
+        return Check(
+            "tray",
+            False,
+            f"{problem}: `papertray run` will run without a tray",
+            "Run papertray inside your desktop session (or use `papertray run --no-tray` on purpose).",
+        )
+    backend = tray.choose_backend()
+    limits = tray.backend_limits(backend)
+    if backend == "xorg":
+        return Check(
+            "tray",
+            False,
+            f"backend xorg: {limits}",
+            "pip install 'PyGObject<3.51' (needs libgirepository1.0-dev, libcairo2-dev, gir1.2-gtk-3.0) "
+            "so papertray can use the gtk backend.",
+        )
+    return Check("tray", True, f"backend {backend}" + (f"; limits: {limits}" if limits else ""))
+
+
+# ---------------------------------------------------------------------------------------------- notifications
+
+
+def check_notifications() -> Check:
+    try:
+        ok, detail = asyncio.run(asyncio.wait_for(notify.notification_server(), TIMEOUT_SECONDS + 2))
+    except Exception as exc:
+        ok, detail = False, f"the check failed ({exc})"
+    fix = (
+        ""
+        if ok
+        else "Start a notification server in your session (your desktop's own, or dunst / mako / "
+        "xfce4-notifyd); papertray keeps running without one, silently."
+    )
+    return Check("notifications", ok, detail, fix)
+
+
+# ---------------------------------------------------------------------------------------------- port
+
+
+def _daemon_pid(config: Config) -> int | None:
+    try:
+        data = json.loads(config.paths.daemon_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = data.get("pid") if isinstance(data, dict) else None
+    return pid if isinstance(pid, int) else None
+
+
+def check_port(config: Config) -> Check:
+    port = config.port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        busy = sock.connect_ex(("127.0.0.1", port)) == 0
+    if not busy:
+        return Check("port", True, f"127.0.0.1:{port} is free")
+    version = _papertray_version(f"http://127.0.0.1:{port}/api/v1/health")
+    if version is not None:
+        pid = _daemon_pid(config)
+        return Check("port", True, f"127.0.0.1:{port} is held by our daemon (papertray {version}, pid {pid})")
+    return Check(
+        "port",
+        False,
+        f"127.0.0.1:{port} is used by another program",
+        f"Choose another port: set `port` under [daemon] in {config.paths.config_file} or PAPERTRAY_PORT.",
+    )
+
+
+def _papertray_version(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a fixed http://127.0.0.1 URL
+            body = json.loads(response.read(4096))
+            header = response.headers.get("X-Papertray-Version")
+    except (OSError, ValueError):
+        return None
+    if isinstance(body, dict) and body.get("status") == "ok" and header:
+        return str(header)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- feed
+
+
+def check_feed(config: Config, opener: Callable[..., Any] = urllib.request.urlopen) -> Check:
+    url = f"{config.hf_url}/api/daily_papers?limit=1"
+    fix = f"Check your network connection and proxy; the feed's base URL is {config.hf_url} ([sources] hf_url)."
+    headers = {"Accept": "application/json", "User-Agent": "papertray-doctor"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - config allows only http(s) URLs
+    try:
+        with opener(request, timeout=TIMEOUT_SECONDS) as response:
+            body = response.read(1_000_000)
+    except urllib.error.HTTPError as exc:
+        return Check("feed", False, f"{url} answered HTTP {exc.code} {exc.reason}", fix)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Check("feed", False, f"{url} is unreachable ({reason})", fix)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return Check("feed", False, f"{url} did not answer JSON", fix)
+    if not isinstance(data, list):
+        return Check("feed", False, f"{url} answered JSON that is not a list of papers", fix)
+    return Check("feed", True, f"{url} answers ({len(data)} paper{'s' if len(data) != 1 else ''})")
+
+
+# ---------------------------------------------------------------------------------------------- pairing
+
+
+def check_extension(config: Config) -> Check:
+    path = config.paths.state_dir / "tokens.json"
+    fix = "Run `papertray pair` (or use the tray's Pair extension) and type the code in the extension's options."
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Check("extension", False, "no extension is paired yet", fix)
+    except (OSError, ValueError) as exc:
+        return Check("extension", False, f"{path} cannot be read ({exc})", fix)
+    tokens = data.get("tokens", []) if isinstance(data, dict) else []
+    origins = sorted(
+        {t["origin"] for t in tokens if isinstance(t, dict) and t.get("kind") == "extension" and t.get("origin")}
+    )
+    if not origins:
+        return Check("extension", False, "no extension is paired yet", fix)
+    return Check("extension", True, f"paired: {', '.join(origins)}")
+
+
+# ---------------------------------------------------------------------------------------------- all
+
+
+def run_checks(config: Config) -> list[Check]:
+    """Every check, in the order `papertray doctor` prints them. Call it from synchronous code (not a running loop)."""
+    checks: list[Callable[[], Check]] = [
+        check_keyring,
+        check_tray,
+        check_notifications,
+        lambda: check_port(config),
+        lambda: check_feed(config),
+        lambda: check_extension(config),
+    ]
+    results = []
+    for run in checks:
+        try:
+            results.append(run())
+        except Exception as exc:  # a broken check is a finding, not a crash
+            log.exception("doctor check failed")
+            results.append(Check(getattr(run, "__name__", "check"), False, f"the check itself failed ({exc})"))
+    return results

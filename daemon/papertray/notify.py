@@ -1,0 +1,416 @@
+"""Desktop notifications: turns the new papers of a poll into at most one notification that says which rules
+fired, within a daily budget and outside quiet hours. Owns desktop-notifier (and the D-Bus probe behind
+`papertray doctor`, through dbus-fast, which desktop-notifier uses on Linux).
+
+How it flows: `Notifier.run()` collects `paper.new` events from the bus and, when the poll ends (`poll.done` or
+`poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules and sends one
+notification coalescing them ("3 new papers — sae-watch: 2, Yann LeCun: 1"). Clicking it opens the paper
+(one match) or the reading list (several); its "Save" action saves the top match.
+
+What the user can count on, kept in the store's meta so a restart changes nothing:
+    notify.notified   ids already notified (or deliberately suppressed): no paper is ever notified twice
+    notify.held       matches held back by quiet hours or the spent budget; summarised in one notification
+                      once quiet hours end / the budget resets
+    notify.budget     {"day": local date, "count": notifications sent that day}
+    notify.paused     the tray's Pause switch: while paused, matches are dropped, not held
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import webbrowser
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from papertray.config import Config
+from papertray.events import EventBus
+from papertray.models import Paper
+from papertray.rules import RuleMatch, match
+from papertray.store import Store
+
+log = logging.getLogger(__name__)
+
+PAPER_URL = "https://huggingface.co/papers/{id}"
+NOTIFIED_KEY = "notify.notified"
+HELD_KEY = "notify.held"
+BUDGET_KEY = "notify.budget"
+PAUSED_KEY = "notify.paused"
+MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
+MAX_LISTED = 3  # titles listed in the body of a coalesced notification
+RELEASE_CHECK_SECONDS = 60.0
+
+
+def paper_url(paper_id: str) -> str:
+    return PAPER_URL.format(id=paper_id)
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+# ---------------------------------------------------------------------------------------------- quiet hours
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time] | None:
+    """ "22:00-07:00" → (22:00, 07:00); empty, or start == end, → None (no quiet hours)."""
+    text = text.strip()
+    if not text:
+        return None
+    start_text, end_text = text.split("-", 1)
+    start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+    return None if start == end else (start, end)
+
+
+def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None) -> bool:
+    if quiet is None:
+        return False
+    start, end = quiet
+    current = now.time().replace(tzinfo=None)
+    if start < end:
+        return start <= current < end
+    return current >= start or current < end  # the window wraps around midnight
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A new paper and the notifying rules that fired for it."""
+
+    paper: Paper
+    matches: tuple[RuleMatch, ...]
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(m.rule for m in self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one notification says and does. `actions` are (button title, handler) pairs."""
+
+    title: str
+    body: str
+    on_clicked: Callable[[], None] | None = None
+    actions: tuple[tuple[str, Callable[[], None]], ...] = ()
+    paper_ids: tuple[str, ...] = ()
+
+
+def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
+    """Papers per rule, most first, ties in the order the rules are written."""
+    counts: Counter[str] = Counter()
+    for rules in rules_per_paper:
+        counts.update(dict.fromkeys(rules, 1))
+    position = {name: index for index, name in enumerate(order)}
+    return sorted(counts.items(), key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
+
+
+def top_hit(hits: Sequence[Hit]) -> Hit:
+    """The match to act on: most upvoted, then most rules, then the first to arrive."""
+    return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
+
+
+def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
+    """The title and body of one notification for `hits` (at least one)."""
+    if len(hits) == 1 and not held:
+        hit = hits[0]
+        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
+        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
+    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
+    noun = "paper" if len(hits) == 1 else "papers"
+    title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
+    ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
+    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
+    if len(hits) > MAX_LISTED:
+        lines.append(f"and {len(hits) - MAX_LISTED} more")
+    return title, "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- sending
+
+
+class Sender(Protocol):
+    async def send(self, message: Message) -> None: ...
+
+
+class DesktopSender:
+    """Sends through desktop-notifier (D-Bus on Linux, the notification centre on macOS and Windows).
+
+    The DesktopNotifier is created on first use, inside the event loop that will run its click callbacks.
+    """
+
+    def __init__(self, app_name: str = "papertray") -> None:
+        self.app_name = app_name
+        self._notifier: Any = None
+
+    async def send(self, message: Message) -> None:
+        from desktop_notifier import Button, DesktopNotifier, Notification
+
+        if self._notifier is None:
+            self._notifier = DesktopNotifier(app_name=self.app_name, app_icon=None)
+        notification = Notification(
+            title=message.title,
+            message=message.body,
+            on_clicked=message.on_clicked,
+            buttons=tuple(Button(title=title, on_pressed=handler) for title, handler in message.actions),
+        )
+        await self._notifier.send_notification(notification)
+
+
+# ---------------------------------------------------------------------------------------------- notifier
+
+
+@dataclass
+class _Budget:
+    day: str
+    count: int = 0
+
+
+@dataclass
+class Notifier:
+    """Consumes new papers from the bus and notifies the desktop. Run `await notifier.run()` as a task.
+
+    `clock` returns the local time (aware); tests pass their own to step through quiet hours and days.
+    `open_url` opens a URL in the browser (webbrowser.open by default; it runs on an executor thread).
+    """
+
+    config: Callable[[], Config]
+    store: Store
+    bus: EventBus
+    reading_list_url: Callable[[], str]
+    sender: Sender = field(default_factory=DesktopSender)
+    clock: Callable[[], datetime] = local_now
+    open_url: Callable[[str], object] = webbrowser.open
+    settle_seconds: float = 2.0
+    max_age_days: int = 3  # papers from older days (a backfill) are stored silently
+    recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
+    _pending: dict[str, None] = field(default_factory=dict, init=False)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    # ------------------------------------------------------------------ pause
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.store.get_meta(PAUSED_KEY, False))
+
+    async def set_paused(self, paused: bool) -> None:
+        await self.store.put_meta(PAUSED_KEY, paused)
+        log.info("notifications paused=%s", paused)
+
+    async def toggle_pause(self) -> bool:
+        await self.set_paused(not self.paused)
+        return self.paused
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> None:
+        """Collect new papers and notify at the end of each poll, until cancelled."""
+        events = self.bus.subscribe()
+        next_event: asyncio.Task[Any] | None = None
+        try:
+            while True:
+                if next_event is None:
+                    next_event = asyncio.ensure_future(anext(events))
+                timeout = self.settle_seconds if self._pending else RELEASE_CHECK_SECONDS
+                done, _ = await asyncio.wait({next_event}, timeout=timeout)
+                if not done:
+                    if self._pending:
+                        await self._guarded(self.flush)  # new papers but no poll.done: do not sit on them
+                    await self._guarded(self.release_held)
+                    continue
+                event = next_event.result()
+                next_event = None
+                if event.type == "paper.new" and isinstance(event.data.get("id"), str):
+                    self._pending[event.data["id"]] = None
+                elif event.type in ("poll.done", "poll.error"):
+                    await self._guarded(self.flush)
+                    await self._guarded(self.release_held)
+        finally:
+            if next_event is not None:
+                next_event.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await next_event
+            close = getattr(events, "aclose", None)  # an async generator: close it so it unsubscribes
+            if close is not None:
+                await close()
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _guarded(self, step: Callable[[], Awaitable[Message | None]]) -> None:
+        # A failed write (disk full) loses at most this notification; the loop and the daemon keep running.
+        try:
+            await step()
+        except Exception:
+            log.exception("notification step failed step=%s", getattr(step, "__name__", step))
+
+    # ------------------------------------------------------------------ decisions
+
+    def _hits(self, ids: Iterable[str], config: Config) -> list[Hit]:
+        notified = set(self.store.get_meta(NOTIFIED_KEY, []))
+        held = {item["id"] for item in self.store.get_meta(HELD_KEY, [])}
+        oldest = (self.clock().date() - timedelta(days=self.max_age_days)).isoformat()
+        hits = []
+        for paper_id in ids:
+            paper = self.store.get_paper(paper_id)
+            if paper is None or paper_id in notified or paper_id in held:
+                continue
+            if paper.daily_date is not None and paper.daily_date < oldest:
+                continue
+            matches = tuple(m for m in match(paper, config.rules) if m.notify)
+            if matches:
+                hits.append(Hit(paper, matches))
+        return hits
+
+    def _budget(self, today: date) -> _Budget:
+        raw = self.store.get_meta(BUDGET_KEY) or {}
+        if raw.get("day") == today.isoformat():
+            return _Budget(day=raw["day"], count=int(raw.get("count", 0)))
+        return _Budget(day=today.isoformat())
+
+    def _blocked(self, config: Config, now: datetime) -> str | None:
+        """Why a notification cannot go out now (held back), or None."""
+        if in_quiet_hours(now, parse_quiet_hours(config.quiet_hours)):
+            return "quiet hours"
+        if self._budget(now.date()).count >= config.daily_budget:
+            return "daily budget spent"
+        return None
+
+    async def flush(self) -> Message | None:
+        """Decide about the papers collected so far: notify, hold back, or drop (paused)."""
+        async with self._lock:
+            ids, self._pending = list(self._pending), {}
+            config = self.config()
+            hits = self._hits(ids, config)
+            if not hits:
+                return None
+            if self.paused or not config.notifications_enabled or config.daily_budget == 0:
+                await self._remember(h.paper.id for h in hits)
+                log.info("notification suppressed papers=%d paused=%s", len(hits), self.paused)
+                return None
+            now = self.clock()
+            blocked = self._blocked(config, now)
+            if blocked:
+                held = list(self.store.get_meta(HELD_KEY, []))
+                held += [{"id": h.paper.id, "rules": list(h.rules)} for h in hits]
+                await self.store.put_meta(HELD_KEY, held)
+                log.info("notification held back papers=%d reason=%s", len(hits), blocked)
+                return None
+            return await self._send(hits, config, now, held=False)
+
+    async def release_held(self) -> Message | None:
+        """Summarise what was held back, once quiet hours are over and the budget allows."""
+        async with self._lock:
+            held = list(self.store.get_meta(HELD_KEY, []))
+            if not held:
+                return None
+            config = self.config()
+            if self.paused or not config.notifications_enabled or config.daily_budget == 0:
+                await self._remember(item["id"] for item in held)
+                await self.store.put_meta(HELD_KEY, [])
+                return None
+            now = self.clock()
+            if self._blocked(config, now):
+                return None
+            hits = []
+            for item in held:
+                paper = self.store.get_paper(item["id"])
+                if paper is not None:
+                    # Re-match: a rule may have changed meanwhile, but keep the reason it was held for.
+                    matches = tuple(m for m in match(paper, config.rules) if m.notify) or tuple(
+                        RuleMatch(rule=name, notify=True, reasons=()) for name in item.get("rules", [])
+                    )
+                    hits.append(Hit(paper, matches))
+            await self.store.put_meta(HELD_KEY, [])
+            if not hits:
+                return None
+            return await self._send(hits, config, now, held=True)
+
+    async def _send(self, hits: list[Hit], config: Config, now: datetime, *, held: bool) -> Message:
+        title, body = compose(hits, [r.name for r in config.rules], held=held)
+        top = top_hit(hits)
+        url = paper_url(top.paper.id) if len(hits) == 1 else None
+        message = Message(
+            title=title,
+            body=body,
+            on_clicked=lambda: self._open(url or self.reading_list_url()),
+            actions=(("Save", lambda: self._save(top.paper.id)),),
+            paper_ids=tuple(h.paper.id for h in hits),
+        )
+        # Remember first: a crash between the two loses a notification, never repeats one.
+        await self._remember(message.paper_ids)
+        budget = self._budget(now.date())
+        await self.store.put_meta(BUDGET_KEY, {"day": budget.day, "count": budget.count + 1})
+        try:
+            await self.sender.send(message)
+        except Exception as exc:  # a missing notification server must not stop the daemon
+            log.warning("notification not sent error=%s", exc)
+        self.recent.append(message)
+        log.info("notified papers=%d title=%r", len(hits), title)
+        return message
+
+    async def _remember(self, ids: Iterable[str]) -> None:
+        known = dict.fromkeys(self.store.get_meta(NOTIFIED_KEY, []))
+        known.update(dict.fromkeys(ids))
+        await self.store.put_meta(NOTIFIED_KEY, list(known)[-MAX_REMEMBERED:])
+
+    # ------------------------------------------------------------------ click handlers (run in the loop)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _open(self, url: str) -> None:
+        log.info("notification clicked url=%s", url)
+        loop = asyncio.get_running_loop()
+        self._spawn(loop.run_in_executor(None, self.open_url, url))
+
+    def _save(self, paper_id: str) -> None:
+        log.info("notification save id=%s", paper_id)
+        self._spawn(self.store.update_state(paper_id, saved=True))
+
+
+# ---------------------------------------------------------------------------------------------- doctor probe
+
+
+async def notification_server() -> tuple[bool, str]:
+    """Is a notification server reachable? (ok, one sentence). Only Linux/BSD use D-Bus; elsewhere the OS has one."""
+    if sys.platform in ("darwin", "win32"):
+        return True, "the system notification centre is used (not probed)"
+    from dbus_fast import Message as DBusMessage
+    from dbus_fast import MessageType
+    from dbus_fast.aio import MessageBus
+
+    try:
+        bus = await asyncio.wait_for(MessageBus().connect(), timeout=3)
+    except Exception as exc:
+        return False, f"no D-Bus session bus ({exc})"
+    try:
+        reply = await asyncio.wait_for(
+            bus.call(
+                DBusMessage(
+                    destination="org.freedesktop.Notifications",
+                    path="/org/freedesktop/Notifications",
+                    interface="org.freedesktop.Notifications",
+                    member="GetServerInformation",
+                )
+            ),
+            timeout=5,
+        )
+    except Exception as exc:
+        return False, f"the notification server did not answer ({exc})"
+    finally:
+        bus.disconnect()
+    if reply is None or reply.message_type != MessageType.METHOD_RETURN:
+        error = reply.error_name if reply is not None else "no reply"
+        return False, f"no notification server on the session bus ({error})"
+    name, vendor, version = [*reply.body, "", "", ""][:3]
+    return True, f"{name} {version} ({vendor}) answers on the session bus"

@@ -1,0 +1,214 @@
+// The content script's driver: find papers, ask the service worker for their states, mark them, report the
+// ones that were on screen long enough, and re-scan when a single-page app swaps its content. It never talks
+// to the daemon and never sees the token; when papertray is not running it leaves the page untouched.
+(() => {
+  'use strict';
+  if (globalThis.__papertrayContentLoaded) return; // the manifest and an opt-in registration may both inject
+  globalThis.__papertrayContentLoaded = true;
+
+  const { findPapers, pagePaper } = globalThis.PapertrayHooks;
+  const { createMark } = globalThis.PapertrayMarks;
+  const { createSeenTracker } = globalThis.PapertraySeen;
+
+  const entries = new Map(); // id -> [{occurrence, mark|null}]
+  const handled = new WeakMap(); // container -> Set(ids) already looked at
+  let config = { showUnknown: false, seenDelayMs: 1500 };
+  let tracker = null;
+  let lastUrl = location.href;
+  let needsRetry = false;
+  let firstDone = false;
+  let scanTimer = null;
+
+  function send(message) {
+    // A reloaded or removed extension leaves this script orphaned: stay quiet rather than throw.
+    try {
+      return chrome.runtime.sendMessage(message).catch(() => null);
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
+
+  function shown(paper) {
+    return Boolean(paper) && (paper.state !== 'unknown' || config.showUnknown);
+  }
+
+  async function toggle(id, wantSaved) {
+    const reply = await send({ type: 'save', id, saved: wantSaved });
+    if (!reply?.ok) throw new Error(reply?.error ?? 'papertray did not answer.');
+    apply({ [id]: reply.paper });
+    return reply.paper;
+  }
+
+  function reportSeen(ids) {
+    send({ type: 'seen', ids }).then((reply) => {
+      if (!reply?.ok) return;
+      const changed = {};
+      for (const id of ids) {
+        const list = entries.get(id) ?? [];
+        const paper = list.find((e) => e.paper)?.paper;
+        if (paper && paper.state === 'new') changed[id] = { ...paper, state: 'seen' };
+      }
+      apply(changed);
+    });
+  }
+
+  function ensureTracker() {
+    if (!tracker) tracker = createSeenTracker(config.seenDelayMs, reportSeen);
+    return tracker;
+  }
+
+  /** Show `papers` ({id: view}) on every occurrence we know of. */
+  function apply(papers) {
+    for (const [id, paper] of Object.entries(papers)) {
+      for (const entry of entries.get(id) ?? []) {
+        entry.paper = paper;
+        if (!shown(paper)) {
+          if (entry.mark) entry.mark.host.remove();
+          entry.mark = null;
+          continue;
+        }
+        if (!entry.mark) {
+          entry.mark = createMark(id, toggle);
+          entry.mark.place(entry.occurrence);
+        }
+        entry.mark.update(paper);
+        if (paper.state === 'new') ensureTracker().watch(entry.occurrence.container, id);
+        else if (tracker) tracker.unwatch(entry.occurrence.container);
+      }
+    }
+  }
+
+  function collectNew() {
+    const fresh = [];
+    for (const occurrence of findPapers(document, location)) {
+      let ids = handled.get(occurrence.container);
+      if (!ids) handled.set(occurrence.container, (ids = new Set()));
+      if (ids.has(occurrence.id)) continue;
+      ids.add(occurrence.id);
+      const entry = { occurrence, mark: null, paper: null };
+      if (!entries.has(occurrence.id)) entries.set(occurrence.id, []);
+      entries.get(occurrence.id).push(entry);
+      fresh.push(entry);
+    }
+    return fresh;
+  }
+
+  /** Put back marks a re-render removed, and forget cards that left the page. */
+  function repair() {
+    for (const [id, list] of entries) {
+      const kept = list.filter((e) => e.occurrence.container.isConnected);
+      for (const e of kept) {
+        if (e.mark && !e.mark.host.isConnected) e.mark.place(e.occurrence);
+      }
+      if (kept.length) entries.set(id, kept);
+      else entries.delete(id);
+    }
+  }
+
+  // Hugging Face list pages carry their papers as JSON on the hydration element, which the parser meets before
+  // the cards: asking about those ids then, while the rest of the page streams in, takes the look-up off the
+  // critical path (reference/feeds.md §3.1). Used once, by the first scan, if it covers that scan's ids.
+  let early = null; // {ids: Set, reply: Promise}
+
+  function prefetch(element) {
+    let ids = [];
+    try {
+      const props = JSON.parse(element.getAttribute('data-props') ?? '{}');
+      const list = Array.isArray(props.dailyPapers) ? props.dailyPapers : [];
+      ids = list.map((entry) => entry?.paper?.id).filter((id) => globalThis.PapertrayIds.isCanonicalId(id));
+    } catch {
+      return;
+    }
+    if (ids.length === 0 || ids.length > 500) return;
+    early = { ids: new Set(ids), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
+  }
+
+  function watchForHydration() {
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType === 1 && node.getAttribute('data-target') === 'DailyPapers') {
+            observer.disconnect();
+            prefetch(node);
+            return;
+          }
+        }
+      }
+    });
+    observer.observe(document, { childList: true, subtree: true });
+    document.addEventListener('DOMContentLoaded', () => observer.disconnect(), { once: true });
+  }
+
+  async function lookup(ids) {
+    const pending = early;
+    early = null;
+    const covered = pending && ids.every((id) => pending.ids.has(id));
+    const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
+    if (!reply?.ok || !reply.online) {
+      needsRetry = true;
+      return false;
+    }
+    needsRetry = false;
+    config = { showUnknown: Boolean(reply.showUnknown), seenDelayMs: Number(reply.seenDelayMs) || 0 };
+    const papers = {};
+    for (const id of ids) papers[id] = reply.papers[id] ?? { state: 'unknown', saved: false, read: false };
+    apply(papers);
+    return true;
+  }
+
+  async function scan() {
+    scanTimer = null;
+    if (location.href !== lastUrl) lastUrl = location.href;
+    repair();
+    const fresh = collectNew();
+    const ids = [...new Set(fresh.map((e) => e.occurrence.id))];
+    if (ids.length) {
+      for (let i = 0; i < ids.length; i += 500) await lookup(ids.slice(i, i + 500));
+    }
+    if (!firstDone) {
+      firstDone = true;
+      let marked = 0;
+      for (const list of entries.values()) marked += list.filter((e) => e.mark).length;
+      // The benchmark and tests read this mark: when the first pass over the page finished.
+      performance.mark('papertray:marked', { detail: { marked, ids: ids.length } });
+    }
+  }
+
+  function scheduleScan() {
+    if (scanTimer === null) scanTimer = setTimeout(scan, location.href !== lastUrl ? 0 : 60);
+  }
+
+  async function retry() {
+    if (!needsRetry || document.hidden) return;
+    await lookup([...entries.keys()]);
+  }
+
+  // Only the service worker messages content scripts (pages cannot reach chrome.runtime of another extension).
+  chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    if (sender.id !== chrome.runtime.id) return false;
+    if (message?.type === 'papertray:state' && message.papers && typeof message.papers === 'object') {
+      apply(Object.fromEntries(Object.entries(message.papers).filter(([id]) => entries.has(id))));
+    } else if (message?.type === 'papertray:pagePaper') {
+      sendResponse({ id: pagePaper(document, location) });
+    }
+    return false;
+  });
+
+  function start() {
+    new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
+    window.addEventListener('popstate', scheduleScan);
+    document.addEventListener('visibilitychange', retry);
+    window.addEventListener('focus', retry);
+    scan();
+  }
+
+  // The manifest injects at document_start so the first scan runs the moment the DOM is complete (a
+  // document_end script may start tens of milliseconds later); opt-in registrations inject when idle.
+  if (document.readyState === 'loading') {
+    if (location.hostname === 'huggingface.co' && !globalThis.PapertrayIds.paperIdFromUrl(location.href)) {
+      watchForHydration();
+    }
+    document.addEventListener('DOMContentLoaded', start, { once: true });
+  }
+  else start();
+})();

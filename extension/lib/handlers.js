@@ -1,0 +1,167 @@
+// What each message does. Content scripts get look-ups, seen reports and save/unsave; everything else is for
+// papertray's own pages (router.js enforces `pageOnly`). Nothing here is kept in memory between events: every
+// handler reads settings from storage, so a service-worker restart loses nothing.
+import { call, DaemonError, paperPath } from './daemon-client.js';
+import { readSettings, writeSettings, saveToken, clearToken, DEFAULTS } from './settings.js';
+import { refreshBadge } from './badge.js';
+import { syncSites } from './sites.js';
+import './paper-id.js';
+
+const { isCanonicalId } = globalThis.PapertrayIds;
+const MAX_IDS = 500;
+
+function checkIds(ids) {
+  if (!Array.isArray(ids) || ids.length > MAX_IDS) throw new DaemonError('http', `Send from 1 to ${MAX_IDS} ids.`);
+  const clean = [...new Set(ids.filter((id) => isCanonicalId(id)))];
+  return clean;
+}
+
+function checkId(id) {
+  if (!isCanonicalId(id)) throw new DaemonError('http', 'That is not an arXiv paper id.');
+  return id;
+}
+
+/** Tell every tab showing marks that some papers changed (no `tabs` permission needed to message a tab). */
+async function broadcast(papers) {
+  const tabs = await chrome.tabs.query({});
+  await Promise.all(
+    tabs.map((tab) => chrome.tabs.sendMessage(tab.id, { type: 'papertray:state', papers }).catch(() => undefined)),
+  );
+}
+
+async function lookup(settings, ids) {
+  const { body } = await call(settings, 'lookup', { method: 'POST', body: { ids } });
+  return body && typeof body.papers === 'object' && body.papers !== null ? body.papers : {};
+}
+
+/** Save or unsave one paper, then tell pages and the badge. Used by cards, popup, context menu and shortcut. */
+export async function setSaved(id, saved) {
+  const settings = await readSettings();
+  checkId(id);
+  await call(settings, `${paperPath(id)}/save`, { method: saved ? 'POST' : 'DELETE', body: saved ? {} : undefined });
+  const papers = await lookup(settings, [id]);
+  const paper = papers[id] ?? { state: saved ? 'saved' : 'seen', saved };
+  await broadcast({ [id]: paper });
+  refreshBadge().catch(() => undefined);
+  return paper;
+}
+
+export async function daemonStatus() {
+  const settings = await readSettings();
+  const base = { port: settings.port };
+  let version = '';
+  try {
+    ({ version } = await call(settings, 'health', { auth: false }));
+  } catch (error) {
+    return { ...base, state: error.kind === 'incompatible' ? 'incompatible' : 'offline', kind: error.kind, message: error.message };
+  }
+  if (!settings.token) {
+    return { ...base, version, state: 'unpaired', message: 'papertray is running but this browser is not paired yet.' };
+  }
+  try {
+    const { body } = await call(settings, 'status');
+    return { ...base, version, state: 'running', message: `papertray ${version} is running.`, status: body };
+  } catch (error) {
+    if (error.kind === 'unauthorized') {
+      return { ...base, version, state: 'unpaired', message: 'papertray no longer accepts this browser: pair again.' };
+    }
+    return { ...base, version, state: error.kind === 'incompatible' ? 'incompatible' : 'offline', message: error.message };
+  }
+}
+
+export const TABLE = {
+  // ---- content scripts (and pages) ----
+  lookup: {
+    pageOnly: false,
+    async handle(message) {
+      const settings = await readSettings();
+      const page = { showUnknown: settings.showUnknown, seenDelayMs: settings.seenDelayMs };
+      const ids = checkIds(message.ids);
+      if (!settings.token || ids.length === 0) return { online: false, papers: {}, ...page };
+      try {
+        return { online: true, papers: await lookup(settings, ids), ...page };
+      } catch (error) {
+        // The daemon being down is a normal state: the page stays untouched.
+        return { online: false, papers: {}, kind: error.kind, ...page };
+      }
+    },
+  },
+  seen: {
+    pageOnly: false,
+    async handle(message) {
+      const settings = await readSettings();
+      const ids = checkIds(message.ids);
+      if (ids.length === 0) return { reported: 0 };
+      await call(settings, 'seen', { method: 'POST', body: { ids } });
+      refreshBadge().catch(() => undefined);
+      return { reported: ids.length };
+    },
+  },
+  save: {
+    pageOnly: false,
+    async handle(message) {
+      return { paper: await setSaved(message.id, message.saved !== false) };
+    },
+  },
+  // ---- papertray's own pages only ----
+  status: { pageOnly: true, handle: () => daemonStatus() },
+  pair: {
+    pageOnly: true,
+    async handle(message) {
+      const code = typeof message.code === 'string' ? message.code.trim() : '';
+      if (!code || code.length > 64) throw new DaemonError('http', 'Type the code that `papertray pair` printed.');
+      const settings = await readSettings();
+      const { body } = await call(settings, 'pair', { method: 'POST', body: { code }, auth: false });
+      if (!body || typeof body.token !== 'string' || !body.token) {
+        throw new DaemonError('http', 'papertray did not send a token back; try `papertray pair` again.');
+      }
+      await saveToken(body.token);
+      refreshBadge().catch(() => undefined);
+      return { paired: true };
+    },
+  },
+  unpair: {
+    pageOnly: true,
+    async handle() {
+      await clearToken();
+      await refreshBadge();
+      return { paired: false };
+    },
+  },
+  getSettings: {
+    pageOnly: true,
+    async handle() {
+      const { token, ...settings } = await readSettings();
+      return { settings, paired: Boolean(token), defaults: { ...DEFAULTS, token: undefined } };
+    },
+  },
+  setSettings: {
+    pageOnly: true,
+    async handle(message) {
+      const clean = await writeSettings(message.settings ?? {});
+      const granted = 'sites' in clean ? await syncSites() : undefined;
+      if ('port' in clean) refreshBadge().catch(() => undefined);
+      return { saved: clean, granted };
+    },
+  },
+  papers: {
+    pageOnly: true,
+    async handle(message) {
+      const settings = await readSettings();
+      const params = new URLSearchParams();
+      if (['new', 'seen', 'saved', 'read', 'all'].includes(message.state)) params.set('state', message.state);
+      if (typeof message.since === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(message.since)) params.set('since', message.since);
+      params.set('limit', String(Math.min(Math.max(Number(message.limit) || 20, 1), 200)));
+      if (typeof message.cursor === 'string' && message.cursor.length < 200) params.set('cursor', message.cursor);
+      if (['include', 'exclude', 'only'].includes(message.dismissed)) params.set('dismissed', message.dismissed);
+      const { body } = await call(settings, `papers?${params}`);
+      const papers = Array.isArray(body?.papers) ? body.papers : [];
+      return {
+        papers,
+        nextCursor: body?.next_cursor ?? null,
+        total: Number.isInteger(body?.total) ? body.total : papers.length,
+      };
+    },
+  },
+  refreshBadge: { pageOnly: true, handle: async () => ({ text: await refreshBadge() }) },
+};

@@ -1,0 +1,84 @@
+// Settings and the pairing token: what lives in chrome.storage.local, with every default in one place.
+// The token stays in storage.local (pairing must survive restarts), never storage.sync (that would upload it to
+// the browser account). The service worker restricts the area to trusted contexts where the browser allows it.
+
+export const DEFAULTS = Object.freeze({
+  port: 27483,
+  token: '',
+  seenDelayMs: 1500,
+  showUnknown: false,
+  sites: [], // opt-in origins such as "https://example.org/*", granted through optional_host_permissions
+});
+
+export const LIMITS = Object.freeze({ minSeenDelayMs: 0, maxSeenDelayMs: 60000, minPort: 1024, maxPort: 65535 });
+
+/** Every setting, defaults filled in. `area` is injectable for the node tests. */
+export async function readSettings(area = chrome.storage.local) {
+  const stored = await area.get(Object.keys(DEFAULTS));
+  return { ...DEFAULTS, ...stored };
+}
+
+/** Check and normalise a partial settings object from the options page; throws Error with one sentence. */
+export function validateSettings(patch) {
+  const out = {};
+  if (patch === null || typeof patch !== 'object') throw new Error('Settings must be an object.');
+  if ('port' in patch) {
+    const port = Number(patch.port);
+    if (!Number.isInteger(port) || port < LIMITS.minPort || port > LIMITS.maxPort) {
+      throw new Error(`The port must be a whole number from ${LIMITS.minPort} to ${LIMITS.maxPort}.`);
+    }
+    out.port = port;
+  }
+  if ('seenDelayMs' in patch) {
+    const delay = Number(patch.seenDelayMs);
+    if (!Number.isFinite(delay) || delay < LIMITS.minSeenDelayMs || delay > LIMITS.maxSeenDelayMs) {
+      throw new Error('The seen delay must be between 0 and 60 seconds.');
+    }
+    out.seenDelayMs = Math.round(delay);
+  }
+  if ('showUnknown' in patch) out.showUnknown = Boolean(patch.showUnknown);
+  if ('sites' in patch) {
+    if (!Array.isArray(patch.sites)) throw new Error('Sites must be a list.');
+    out.sites = [...new Set(patch.sites.map(sitePattern))];
+  }
+  return out;
+}
+
+/** "example.org" / "https://example.org/x" -> "https://example.org/*"; throws on anything else. */
+export function sitePattern(input) {
+  const text = String(input ?? '').trim();
+  let url;
+  try {
+    url = new URL(text.includes('://') ? text.replace(/\/\*$/, '/') : `https://${text}`);
+  } catch {
+    throw new Error(`"${text.slice(0, 80)}" is not a web address.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`"${text.slice(0, 80)}" is not a web address.`);
+  if (!url.hostname || url.hostname.includes('*')) throw new Error(`"${text.slice(0, 80)}" needs one exact host name.`);
+  return `${url.protocol}//${url.hostname}/*`;
+}
+
+export async function writeSettings(patch, area = chrome.storage.local) {
+  const clean = validateSettings(patch);
+  await area.set(clean);
+  return clean;
+}
+
+export async function saveToken(token, area = chrome.storage.local) {
+  await area.set({ token });
+}
+
+export async function clearToken(area = chrome.storage.local) {
+  await area.remove('token');
+}
+
+/** Keep storage.local away from content scripts where the browser supports it (Chrome does; Firefox may not). */
+export async function restrictStorage(area = chrome.storage.local) {
+  if (typeof area.setAccessLevel !== 'function') return false;
+  try {
+    await area.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+// The popup: the daemon's state and what to do about it, today's new papers with save buttons, recent saves.
+// Everything goes through the service worker (the only part that talks to the daemon).
+import { el, ask, explain, sentence, paperUrl } from '../pages/ui.js';
+
+const statusBox = document.getElementById('status');
+
+function renderStatus(status) {
+  const [headline, todo] = explain(status);
+  statusBox.dataset.state = status?.state ?? 'error';
+  statusBox.replaceChildren(el('div', { className: 'headline' }, sentence(headline)));
+  if (todo) statusBox.append(el('div', { className: 'todo' }, sentence(todo)));
+}
+
+function paperRow(paper) {
+  const saved = Boolean(paper.saved) || paper.state === 'saved';
+  const button = el('button', { type: 'button', 'aria-pressed': String(saved) }, saved ? 'Unsave' : 'Save');
+  button.setAttribute('aria-label', `${saved ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const reply = await ask('save', { id: paper.id, saved: button.getAttribute('aria-pressed') !== 'true' });
+    button.disabled = false;
+    if (!reply?.ok) {
+      button.title = reply?.error ?? 'papertray did not answer.';
+      return;
+    }
+    const now = Boolean(reply.paper?.saved) || reply.paper?.state === 'saved';
+    button.textContent = now ? 'Unsave' : 'Save';
+    button.setAttribute('aria-pressed', String(now));
+    button.setAttribute('aria-label', `${now ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
+  });
+  const link = el('a', { href: paperUrl(paper.id), target: '_blank', rel: 'noopener noreferrer' }, paper.title || paper.id);
+  return el('li', { dataset: { id: paper.id } }, link, button);
+}
+
+function renderList(sectionId, listId, papers, empty) {
+  const section = document.getElementById(sectionId);
+  const list = document.getElementById(listId);
+  list.replaceChildren(...(papers.length ? papers.map(paperRow) : [el('li', { className: 'muted' }, empty)]));
+  section.hidden = false;
+}
+
+async function load() {
+  const status = await ask('status');
+  renderStatus(status);
+  if (status?.state !== 'running') return;
+  const today = new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
+  const [todays, saved] = await Promise.all([
+    ask('papers', { state: 'new', since: today, limit: 20, dismissed: 'exclude' }),
+    ask('papers', { state: 'saved', limit: 5 }),
+  ]);
+  let fresh = todays;
+  let heading = "Today's new papers";
+  if (todays?.ok && todays.papers.length === 0) {
+    // Nothing published today (weekends, or papertray polled earlier days): show what is still unseen.
+    fresh = await ask('papers', { state: 'new', limit: 20, dismissed: 'exclude' });
+    heading = 'New papers (none today yet)';
+  }
+  if (fresh?.ok) {
+    const more = fresh.total > fresh.papers.length ? ` - ${fresh.total} in all` : '';
+    document.getElementById('new-heading').textContent = `${heading}${more}`;
+    renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
+  }
+  if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
+}
+
+document.getElementById('open-list').addEventListener('click', () => {
+  chrome.tabs.create({ url: chrome.runtime.getURL('reading-list/reading-list.html') });
+});
+document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
+
+load();

@@ -1,0 +1,90 @@
+"""What the tray shows, without a display: the drawn icon, the backend choice, and the state fed from a real
+Store and EventBus through `follow()` into the bridge's queue."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from papertray.events import EventBus
+from papertray.models import Paper, SourceState
+from papertray.store import Store
+from papertray.tray import (
+    TrayBridge,
+    TrayState,
+    backend_limits,
+    choose_backend,
+    display_problem,
+    follow,
+    render_icon,
+    snapshot,
+    tooltip,
+)
+
+ORANGE = (234, 88, 12, 255)
+RED = (220, 38, 38, 255)
+
+
+def colours(state: TrayState) -> set[tuple[int, int, int, int]]:
+    return {colour for _count, colour in render_icon(state).getcolors(64 * 64)}
+
+
+def test_icon_shows_a_badge_for_new_papers_and_a_mark_when_failing() -> None:
+    assert ORANGE not in colours(TrayState()) and RED not in colours(TrayState())
+    assert ORANGE in colours(TrayState(new_count=3))
+    assert RED in colours(TrayState(failing=("hf: HTTP 503",)))
+    # The number itself is drawn: 3 and 7 give different pictures.
+    assert render_icon(TrayState(new_count=3)).tobytes() != render_icon(TrayState(new_count=7)).tobytes()
+    assert render_icon(TrayState(), size=22).size == (22, 22)
+    assert tooltip(TrayState(new_count=1, paused=True, failing=("hf: down",))) == (
+        "papertray — 1 new paper; notifications paused; hf: down"
+    )
+
+
+def test_backend_choice_is_deliberate() -> None:
+    assert choose_backend({"PYSTRAY_BACKEND": "appindicator"}, "linux") == "appindicator"
+    assert choose_backend({}, "darwin") == "darwin"
+    assert choose_backend({}, "win32") == "win32"
+    assert choose_backend({}, "linux") in ("gtk", "xorg")
+    assert "no menu" in backend_limits("xorg")
+    assert display_problem({}, "linux") == "no display (DISPLAY is not set)"
+    assert "Wayland" in (display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") or "")
+    assert display_problem({"DISPLAY": ":1"}, "linux") is None
+    assert display_problem({}, "darwin") is None
+
+
+async def test_follow_feeds_the_tray_from_the_store_and_the_bus(tmp_path: Path) -> None:
+    bus = EventBus()
+    store = Store.open(tmp_path / "data", bus)
+    bridge = TrayBridge(
+        poll_now=lambda: None,
+        toggle_pause=lambda: None,
+        pair_code=lambda: "",
+        open_reading_list=lambda: None,
+        open_config=lambda: None,
+        open_paper=lambda _id: None,
+        quit=lambda: None,
+    )
+    today = datetime.now(UTC).date().isoformat()
+    failing = [SourceState(name="hf", error_count=2, last_error="HTTP 503")]
+    task = asyncio.create_task(
+        follow(bridge, bus, lambda: snapshot(store, source_states=lambda: failing, paused=lambda: True), settle=0)
+    )
+    try:
+        first = await asyncio.to_thread(bridge.states.get, True, 5)
+        assert first == TrayState(new_count=0, failing=("hf: HTTP 503",), paused=True)
+        papers = [Paper(id=f"2511.{n:05d}", title=f"Paper {n}", daily_date=today, upvotes=n) for n in range(1, 8)]
+        await store.add_papers([*papers, Paper(id="2401.00001", title="Old", daily_date="2024-01-01")])
+        state = await asyncio.to_thread(bridge.states.get, True, 5)
+        while not bridge.states.empty():
+            state = bridge.states.get_nowait()
+        assert state.new_count == 7  # the old day is not "new today"
+        assert [p.title for p in state.new_today] == ["Paper 7", "Paper 6", "Paper 5", "Paper 4", "Paper 3"]
+        await store.update_state("2511.00007", seen=True)
+        state = await asyncio.to_thread(bridge.states.get, True, 5)
+        assert state.new_count == 6 and state.new_today[0].title == "Paper 6"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.close()

@@ -1,0 +1,157 @@
+"""A real API server for tests: a real Store in a temp dir, a real EventBus, the real Poller fetching from a
+real Daily Papers fixture server (tests/support/feed_server.py), `create_api`, served exactly as app.py serves
+it (AppRunner + TCPSite on 127.0.0.1, port 0, no access log), plus small raw-socket helpers for requests no
+HTTP client will send (no Host, two Hosts, smuggling shapes)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from papertray.api import CONTEXT, ApiContext, create_api
+from papertray.api.guard import FailureLimiter
+from papertray.api.pairing import PairingCodes
+from papertray.config import Config, Paths
+from papertray.events import EventBus
+from papertray.models import Paper
+from papertray.poller import Poller
+from papertray.store import Store
+from tests.support.feed_server import FeedServer
+
+EXT = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+MOZ_A = "moz-extension://0b5d3c7e-3f52-4a8e-9a7b-6f0e2f1c9d11"
+MOZ_B = "moz-extension://9c0ffee0-1111-4222-8333-444455556666"
+
+
+def sample_papers(n: int = 5) -> list[Paper]:
+    papers = [
+        Paper(id=f"2503.{10000 + i}", version=1, title=f"Paper {i}", daily_date=f"2025-03-{1 + i % 28:02d}", upvotes=i)
+        for i in range(n)
+    ]
+    papers.append(Paper(id="hep-th/9901001", title="An old-style paper", daily_date="1999-01-05"))
+    return papers
+
+
+class ApiServer:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        papers: Sequence[Paper] = (),
+        limiter: FailureLimiter | None = None,
+        pairing: PairingCodes | None = None,
+        heartbeat: float = 15.0,
+    ) -> None:
+        self.home = home
+        self.paths = Paths(
+            config_file=home / "config.toml",
+            data_dir=home / "data",
+            cache_dir=home / "cache",
+            state_dir=home / "state",
+            log_dir=home / "logs",
+        )
+        self.initial = list(papers)
+        self.limiter = limiter
+        self.pairing = pairing
+        self.heartbeat = heartbeat
+        self.feed = FeedServer()
+        self.config = Config(paths=self.paths)
+        self.problems: list[str] = []
+        self.port = 0
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> ApiServer:
+        self.paths.ensure()
+        await self.feed.start()
+        self.config = Config(paths=self.paths, hf_url=self.feed.url, rules=self.config.rules)
+        self.bus = EventBus()
+        self.bus.bind(asyncio.get_running_loop())
+        self.store = Store.open(self.paths.data_dir, self.bus)
+        if self.initial:
+            await self.store.add_papers(self.initial)
+        # The real poller, without the 1 s politeness gap between requests (the fixture server does not mind).
+        self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
+        self.app = create_api(
+            config=lambda: self.config,
+            store=self.store,
+            bus=self.bus,
+            poller=self.poller,
+            paths=self.paths,
+            problems=lambda: list(self.problems),
+            limiter=self.limiter,
+            pairing=self.pairing,
+        )
+        self.app[CONTEXT].heartbeat_seconds = self.heartbeat
+        # As app.py does it: loopback by address, no access log.
+        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, host="127.0.0.1", port=0)
+        await self.site.start()
+        self.port = self.runner.addresses[0][1]
+        self.token = (self.paths.state_dir / "cli.token").read_text().strip()
+        return self
+
+    @property
+    def context(self) -> ApiContext:
+        return self.app[CONTEXT]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/api/v1/{path.lstrip('/')}"
+
+    def auth(self, token: str | None = None, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.token}", **extra}
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.poller.close()
+        await self.store.close()
+        await self.feed.stop()
+
+
+async def pair_extension(server: ApiServer, session: aiohttp.ClientSession, origin: str = EXT) -> str:
+    """Pair `origin` the way the extension does and return its token."""
+    code, _ = server.context.pairing.new_code()
+    async with session.post(server.url("pair"), json={"code": code}, headers={"Origin": origin}) as resp:
+        assert resp.status == 201, await resp.text()
+        return str((await resp.json())["token"])
+
+
+def raw_request(port: int, data: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send bytes on a fresh loopback socket and return everything the server answers until it closes or
+    goes quiet (a blocking helper: call it through asyncio.to_thread from async tests)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks) and _complete(b"".join(chunks)):
+                    break
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+def _complete(data: bytes) -> bool:
+    head, _, body = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":", 1)[1])
+    return False
+
+
+def status_of(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/") else 0
