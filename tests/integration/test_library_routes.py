@@ -78,6 +78,10 @@ async def page(site: LibrarySite) -> AsyncIterator[Page]:
         yield Page(site, http)
 
 
+def auth(site: LibrarySite) -> dict[str, str]:
+    return {"Authorization": f"Bearer {site.token}"}
+
+
 def save(site: LibrarySite, paper_id: str, **fields: Any) -> None:
     site.call(site.store.update_state(paper_id, saved=True, **fields))
 
@@ -207,22 +211,24 @@ async def test_export_and_import_over_the_api(site: LibrarySite, page: Page) -> 
         ("markdown", "text/markdown"),
         ("json", "application/json"),
     ]:
-        async with page.http.get(site.url + f"/api/v1/export?format={fmt}&state=saved") as response:
+        async with page.http.get(site.url + f"/api/v1/export?format={fmt}&state=saved", headers=auth(site)) as response:
             assert response.status == 200
             assert response.headers["Content-Type"].startswith(ctype)
             assert "Sparse Autoencoders" in await response.text()
-    async with page.http.get(site.url + "/api/v1/export?format=docx") as response:
+    async with page.http.get(site.url + "/api/v1/export?format=docx", headers=auth(site)) as response:
         assert response.status == 400
     bib = (
         "@misc{x, title={Large N}, eprint={hep-th/9901001}, archivePrefix={arXiv}, keywords={old}}\n@book{b, title={B}}"
     )
-    async with page.http.post(site.url + "/api/v1/import", json={"format": "bibtex", "content": bib}) as response:
+    async with page.http.post(
+        site.url + "/api/v1/import", json={"format": "bibtex", "content": bib}, headers=auth(site)
+    ) as response:
         report = await response.json()
     assert report["imported"] == 1 and report["total"] == 2
     assert report["skipped"] == [{"label": "b", "reason": "No arXiv id in it (papertray keeps arXiv papers only)."}]
     site.wait_downloaded("hep-th/9901001")
     assert site.store.get_state("hep-th/9901001").tags == ("old",)
-    async with page.http.get(site.url + "/api/v1/export?format=csljson") as response:
+    async with page.http.get(site.url + "/api/v1/export?format=csljson", headers=auth(site)) as response:
         exported = citations.parse_csljson(await response.text())
     assert {e.id for e in exported.entries} == {"2307.12345", "hep-th/9901001"}
 
@@ -245,3 +251,18 @@ async def test_offline_the_list_notes_and_pdfs_are_still_served(
     for key in ("2307.12345", "hep-th_9901001"):
         async with page.http.get(site.url + f"/library/pdf/{key}", headers=page.headers(False)) as response:
             assert response.status == 200 and (await response.read()).startswith(b"%PDF-")
+
+
+async def test_the_guard_still_checks_host_and_the_token_routes_need_the_token(site: LibrarySite, page: Page) -> None:
+    await page.login()
+    rebound = {**page.headers(False), "Host": f"evil.example:{site.port}"}
+    for path in ("/library/", "/library/api/papers", "/library/pdf/2307.12345", "/library/login?once=x"):
+        async with page.http.get(site.url + path, headers=rebound) as response:
+            assert response.status == 403, path
+    # The session cookie is no substitute for the bearer token on /api/v1.
+    for method, path in [("POST", "/api/v1/library/login"), ("GET", "/api/v1/export"), ("GET", "/api/v1/library")]:
+        async with page.http.request(method, site.url + path, headers=page.headers(True), json={}) as response:
+            assert response.status in (401, 403), path
+    async with page.http.get(site.url + "/api/v1/library", headers=auth(site)) as response:
+        status = await response.json()
+        assert status["root"].endswith("library") and status["queued"] == 0

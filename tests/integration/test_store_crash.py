@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support.store_driver import CrashHarness
 
 TRIALS = int(os.environ.get("PAPERTRAY_CRASH_TRIALS", "200"))

@@ -1,5 +1,5 @@
 """The reading list served for real on 127.0.0.1: a store in a temp home, the Library downloading from a
-`PaperServer`, and an aiohttp application with the library routes, all on one event loop in a thread, so that
+`PaperServer`, and the real API application (`create_api`, guard included), all on one event loop in a thread, so that
 sync tests, async tests and Playwright can all talk to it over HTTP.
 
     with LibrarySite(home, paper_server) as site:
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from papertray.api.library_routes import add_library_routes
+from papertray.api import create_api
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -55,6 +55,7 @@ class LibrarySite:
         self.store: Store
         self.library: Library
         self.bus = EventBus()
+        self.token = ""
 
     @property
     def url(self) -> str:
@@ -92,14 +93,23 @@ class LibrarySite:
             lambda: self.config, self.store, self.bus, spacing=0.0, retry_base=0.05, retry_max=0.2, read_timeout=2.0
         )
         self._task = asyncio.create_task(self.library.run())
-        app = web.Application()
-        add_library_routes(app, self.library, self.store)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        self.config.paths.ensure()
+        app = create_api(
+            config=lambda: self.config,
+            store=self.store,
+            bus=self.bus,
+            poller=None,
+            paths=self.config.paths,
+            problems=list,
+            library=self.library,
+        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         assert site._server is not None
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.token = (self.config.paths.state_dir / "cli.token").read_text().strip()
 
     async def _stop(self) -> None:
         if self._task is not None:
@@ -131,6 +141,7 @@ class LibrarySite:
     def login_url(self) -> str:
         request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=b"{}", method="POST")
         request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=10) as response:
             return str(json.loads(response.read())["url"])
 

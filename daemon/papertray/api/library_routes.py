@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import orjson
 from aiohttp import hdrs, web
 
 from papertray import citations
+from papertray.api import bodies
+from papertray.api.bodies import Field
+from papertray.api.responses import ApiError, error_response, json_response
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
 from papertray.store import PaperView, Store
@@ -40,10 +42,13 @@ CSRF_HEADER = "X-Papertray-CSRF"
 LOGIN_TTL = 120.0
 SESSION_IDLE = 12 * 3600.0
 MAX_SESSIONS = 64
-MAX_NOTE = 100_000
-MAX_TAGS = 50
-MAX_TAG = 100
-MAX_IMPORT_BODY = 4 * 1024 * 1024
+PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
+PAGE_PATCH.pop("dismissed")
+RESTORE = {"read": Field("bool")}
+IMPORT = {
+    "format": Field("str", required=True, max_length=16),
+    "content": Field("str", required=True, max_length=bodies.MAX_BODY_BYTES),
+}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -77,15 +82,11 @@ def is_library_path(path: str) -> bool:
 
 def error(status: int, message: str) -> web.Response:
     """The one error body of the API."""
-    return web.Response(
-        body=orjson.dumps({"ok": False, "error": message, "status": status}),
-        status=status,
-        content_type="application/json",
-    )
+    return error_response(status, message)
 
 
 def ok(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+    return json_response(data, status=status)
 
 
 @dataclass
@@ -181,21 +182,6 @@ def _paper_id(request: web.Request) -> str | None:
     return id_from_key(request.match_info.get("key", ""))
 
 
-async def _json_body(request: web.Request, limit: int) -> dict[str, Any] | web.Response:
-    if request.content_length is not None and request.content_length > limit:
-        return error(413, f"The body is larger than {limit // 1024} KiB.")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        return error(413, f"The body is larger than {limit // 1024} KiB.")
-    try:
-        data = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError:
-        return error(400, "The body is not valid JSON.")
-    if not isinstance(data, dict):
-        return error(400, "The body must be a JSON object.")
-    return data
-
-
 def _item(library: Library, view: PaperView) -> dict[str, Any]:
     data = view.to_dict()
     data["key"] = folder_key(view.id)
@@ -249,15 +235,11 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
         )
 
     async def import_(request: web.Request) -> web.Response:
-        body = await _json_body(request, MAX_IMPORT_BODY)
-        if isinstance(body, web.Response):
-            return body
-        fmt, content = body.get("format"), body.get("content")
-        if set(body) - {"format", "content"}:
-            return error(400, "Only the fields format and content are accepted.")
-        if fmt not in citations.IMPORT_FORMATS or not isinstance(content, str):
-            return error(400, 'Send {"format": "bibtex" or "csljson", "content": "<the file as text>"}.')
-        parsed = citations.parse(content, fmt)
+        body = await bodies.read_json(request, IMPORT)
+        fmt = body["format"]
+        if fmt not in citations.IMPORT_FORMATS:
+            raise ApiError(400, "format must be bibtex or csljson.")
+        parsed = citations.parse(body["content"], fmt)
         report = await library.import_entries(parsed.entries)
         return ok(
             {
@@ -277,7 +259,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
         return web.Response(body=body, content_type=ctype, headers=PAGE_HEADERS)
 
     async def page_root(request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/library/")
+        return web.Response(status=302, headers={hdrs.LOCATION: "/library/"})
 
     async def login(request: web.Request) -> web.StreamResponse:
         opened = sessions.redeem(request.query.get("once", ""))
@@ -290,10 +272,10 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
                 headers=PAGE_HEADERS,
             )
         sid, _session = opened
-        response = web.HTTPSeeOther("/library/", headers=PAGE_HEADERS)
-        response.set_cookie(COOKIE, sid, path="/library", httponly=True, samesite="Strict", max_age=None)
+        response = web.Response(status=303, headers={**PAGE_HEADERS, hdrs.LOCATION: "/library/"})
+        response.set_cookie(COOKIE, sid, path="/library", httponly=True, samesite="Strict")
         log.info("reading-list session opened")
-        raise response
+        return response
 
     @_page_route(change=False)
     async def session_info(request: web.Request) -> web.Response:
@@ -312,26 +294,11 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
         paper_id = _paper_id(request)
         if paper_id is None:
             return error(400, "The path does not hold an arXiv paper id.")
-        body = await _json_body(request, 256 * 1024)
-        if isinstance(body, web.Response):
-            return body
-        fields: dict[str, Any] = {}
-        for name, value in body.items():
-            if name in ("read", "saved") and isinstance(value, bool):
-                fields[name] = value
-            elif name == "note" and isinstance(value, str) and len(value) <= MAX_NOTE:
-                fields["note"] = value
-            elif (
-                name == "tags"
-                and isinstance(value, list)
-                and len(value) <= MAX_TAGS
-                and all(isinstance(t, str) and 0 < len(t.strip()) <= MAX_TAG for t in value)
-            ):
-                fields["tags"] = [" ".join(t.split()) for t in value]
-            else:
-                return error(400, f"Field {str(name)[:40]!r} is unknown or has the wrong type or size.")
+        fields = await bodies.read_json(request, PAGE_PATCH)
         if not fields:
             return error(400, "Send at least one of read, saved, tags, note.")
+        if "tags" in fields:
+            fields["tags"] = [" ".join(t.split()) for t in fields["tags"]]
         await store.update_state(paper_id, **fields)
         return ok(_item(library, store.view(paper_id)))
 
@@ -351,9 +318,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
         paper_id = _paper_id(request)
         if paper_id is None:
             return error(400, "The path does not hold an arXiv paper id.")
-        body = await _json_body(request, 1024)
-        if isinstance(body, web.Response):
-            return body
+        body = await bodies.read_json(request, RESTORE, optional=True)
         await library.restore(paper_id, read=body.get("read") is True)
         return ok(_item(library, store.view(paper_id)))
 

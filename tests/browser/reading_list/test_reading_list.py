@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
+
 from tests.support.library_site import LibrarySite
 from tests.support.paper_server import PaperServer
 
@@ -105,9 +106,11 @@ async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, sit
     # Search over title, abstract, authors and notes.
     await page.fill("#search", "dictionary learning")
     await until(lambda: True)
-    assert await page.locator("li.card").count() == 1 and await sae.is_visible()
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
     await page.fill("#search", "hopper")
-    assert await page.locator("li.card").count() == 1 and await weather.is_visible()
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(weather).to_be_visible()
     await page.fill("#search", "")
 
     # Tags: add one, filter by it, remove one.
@@ -115,9 +118,11 @@ async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, sit
     await weather.locator(".tag-input").press("Enter")
     await until(lambda: site.store.get_state("2310.00002").tags == ("climate",))
     await page.select_option("#tag", "climate")
-    assert await page.locator("li.card").count() == 1 and await weather.is_visible()
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(weather).to_be_visible()
     await page.select_option("#tag", "interp")
-    assert await page.locator("li.card").count() == 1 and await sae.is_visible()
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
     await sae.locator(".tag button").click()
     await until(lambda: site.store.get_state("2307.12345").tags == ())
     await page.select_option("#tag", "")
@@ -129,20 +134,23 @@ async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, sit
     notes = site.config.paths.library_dir / "2307.12345" / "notes.md"
     await until(lambda: notes.exists() and notes.read_text() == "Read on the plane: section 3")
     await page.fill("#search", "plane")
-    assert await page.locator("li.card").count() == 1 and await sae.is_visible()
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
     await page.fill("#search", "")
 
     # Read / unread, and the state filter.
     await sae.locator(".read-toggle").click()
     await until(lambda: site.store.get_state("2307.12345").read)
-    assert await sae.locator(".badge").text_content() == "Read"
+    await expect(sae.locator(".badge")).to_have_text("Read")
     await page.select_option("#state", "unread")
-    assert await sae.count() == 0
+    await expect(sae).to_have_count(0)
     await page.select_option("#state", "read")
-    assert await page.locator("li.card").count() == 1
+    await expect(page.locator("li.card")).to_have_count(1)
     await sae.locator(".read-toggle").click()
     await until(lambda: not site.store.get_state("2307.12345").read)
+    await expect(sae).to_have_count(0)  # no longer read: the "read" filter hides it
     await page.select_option("#state", "all")
+    await expect(sae.locator(".badge")).to_have_text("Unread")
 
     # The PDF opens from the library, with every paper server gone.
     href = await sae.locator(".pdf").get_attribute("href")
@@ -164,12 +172,12 @@ async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, sit
     before = await page.locator("li.card").count()
     await weather.locator(".delete").click()
     await page.wait_for_selector("#toast:not([hidden])")
-    assert await weather.count() == 0
+    await expect(weather).to_have_count(0)
     await until(lambda: not site.store.get_state("2310.00002").saved)
     assert not (site.config.paths.library_dir / "2310.00002").exists()
     await page.click("#toast-undo")
     await weather.wait_for()
-    assert await page.locator("li.card").count() == before
+    await expect(page.locator("li.card")).to_have_count(before)
     await until(lambda: site.store.get_state("2310.00002").saved)
     assert site.store.get_state("2310.00002").tags == ("climate",)
     assert list((site.config.paths.library_dir / "2310.00002").glob("*.pdf"))
