@@ -1,5 +1,7 @@
 """`POST /api/v1/lookup` with 50 ids under wrk, against a bare aiohttp JSON hello-world measured in the same run
 and the same process: req/s of each, their ratio, and p99 latency. Targets: ratio >= 0.8, p99 <= 2 ms.
+Also printed: a bare aiohttp server sending a body as large as lookup's answer, and the server CPU time per
+request of each (this process serves all three), which is steadier than req/s on a busy shared machine.
 
 The library holds 250,000 synthetic papers added through the real `Store.add_papers` in batches; the API is the
 real one (`create_api`, guard and all) served as app.py serves it. Run: `python -m bench.lookup [--papers N]
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -77,6 +80,16 @@ def lookup_ids(count: int = 50) -> list[str]:
         else:
             ids.append(base)
     return ids
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def total_requests(output: str) -> int:
+    match = re.search(r"(\d+) requests in", output)
+    return int(match.group(1)) if match else 0
 
 
 def parse_wrk(output: str) -> tuple[float, float, int]:
@@ -178,9 +191,14 @@ async def main(argv: list[str]) -> int:
         script.write_text(WRK_SCRIPT.format(body=_lua_string(body), token=token))
         # Alternate (A B B A) so that load from elsewhere on a shared machine weighs on both alike.
         runs: dict[str, list[tuple[float, float, int]]] = {"hello-world": [], "lookup": [], "same-size": []}
+        # Server CPU per request (this process serves all three): steadier than req/s on a busy machine.
+        cpu: dict[str, list[float]] = {name: [0.0, 0.0] for name in runs}
         order = [("hello-world", bare_port), ("lookup", api_port), ("same-size", sized_port)]
         for name, port in [*order, *reversed(order)][: len(order) * args.rounds]:
+            before = cpu_seconds()
             output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", script, args.seconds, args.connections)
+            cpu[name][0] += cpu_seconds() - before
+            cpu[name][1] += total_requests(output)
             runs[name].append(parse_wrk(output))
         results = {
             name: (
@@ -204,6 +222,11 @@ async def main(argv: list[str]) -> int:
     print(f"hello-world (bare aiohttp): {h_rps:9,.0f} req/s  p99 {h_p99:.2f} ms  errors {h_err}")
     print(f"lookup (papertray API):     {l_rps:9,.0f} req/s  p99 {l_p99:.2f} ms  errors {l_err}")
     print(f"same-size body (bare):      {s_rps:9,.0f} req/s  p99 {s_p99:.2f} ms  ({len(answer)} bytes, informational)")
+    per = {name: used / max(count, 1) * 1e6 for name, (used, count) in cpu.items()}
+    print(
+        f"server CPU per request:     hello-world {per['hello-world']:.0f} us, lookup {per['lookup']:.0f} us, "
+        f"same-size {per['same-size']:.0f} us (CPU ratio hello/lookup {per['hello-world'] / per['lookup']:.2f})"
+    )
     print(f"ratio lookup/hello-world:   {ratio:.2f}  (target >= 0.80)  p99 target <= 2 ms")
     print(f"ratio lookup/same-size:     {l_rps / s_rps:.2f}  (what the API itself costs beyond the bytes it sends)")
     ok = ratio >= 0.8 and l_p99 <= 2.0 and l_err == 0

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
 
+    doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+
     autostart = commands.add_parser("autostart", help="start papertray at login")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
@@ -147,7 +150,82 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
             console.err(f"Warning: {problem}")
         sys.stdout.flush()
 
-    asyncio.run(run_daemon(config, on_ready=ready))
+    if args.no_tray:
+        asyncio.run(run_daemon(config, on_ready=ready))
+        return 0
+    return _run_with_tray(config, ready, console)
+
+
+def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Console) -> int:
+    """design.md "Threads": the tray owns the main thread, asyncio runs the daemon in one worker thread."""
+    import threading
+    import webbrowser
+
+    from papertray import tray
+    from papertray.app import Daemon, run_daemon
+    from papertray.notify import paper_url
+
+    reason = tray.prepare()
+    if reason is not None:
+        console.err(f"papertray runs without a tray icon: {reason}.")
+        asyncio.run(run_daemon(config, on_ready=ready))
+        return 0
+
+    started = threading.Event()
+    holder: dict[str, Daemon] = {}
+    failure: list[BaseException] = []
+
+    def open_url(url: str) -> None:
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    bridge = tray.TrayBridge(
+        poll_now=lambda: holder["daemon"].spawn_threadsafe(lambda: holder["daemon"].poller.poll_now()),
+        toggle_pause=lambda: holder["daemon"].spawn_threadsafe(lambda: holder["daemon"].notifier.toggle_pause()),
+        pair_code=lambda: holder["daemon"].pair_code_blocking(),
+        open_reading_list=lambda: open_url(holder["daemon"].reading_list_url()),
+        open_config=lambda: open_url(config.paths.config_file.as_uri()),
+        open_paper=lambda paper_id: open_url(paper_url(paper_id)),
+        quit=lambda: holder["daemon"].request_stop(),
+    )
+
+    def on_ready(daemon: Daemon) -> None:
+        holder["daemon"] = daemon
+
+        def state() -> tray.TrayState:
+            return tray.snapshot(
+                daemon.store,
+                source_states=daemon.poller.source_states,
+                paused=lambda: daemon.notifier.paused,
+                problems=daemon.problems,
+            )
+
+        daemon.spawn_threadsafe(lambda: tray.follow(bridge, daemon.bus, state))
+        ready(daemon)
+        started.set()
+
+    def worker() -> None:
+        try:
+            # Signals reach only the main thread, which the tray owns: Quit and SIGTERM go through the bridge.
+            asyncio.run(run_daemon(config, on_ready=on_ready, install_signal_handlers=False))
+        except BaseException as exc:  # reported on the main thread, where the CLI prints
+            failure.append(exc)
+        finally:
+            started.set()
+            bridge.close()
+
+    import signal
+
+    thread = threading.Thread(target=worker, name="papertray-daemon")
+    thread.start()
+    started.wait()
+    if "daemon" in holder:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: holder["daemon"].request_stop())
+        tray.run_tray(bridge)
+        holder["daemon"].request_stop()
+    thread.join()
+    if failure:
+        raise failure[0]
     return 0
 
 
@@ -398,6 +476,22 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.doctor import run_checks
+
+    checks = run_checks(load_config(paths))
+    if args.json:
+        console.out(json.dumps([c.to_dict() for c in checks], indent=2))
+    else:
+        for check in checks:
+            console.out(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:<14} {check.detail}")
+            if not check.ok and check.fix:
+                console.out(f"      {'':<14} fix: {check.fix}")
+        failed = sum(not c.ok for c in checks)
+        console.out("\nAll checks passed." if not failed else f"\n{failed} of {len(checks)} checks failed.")
+    return 1 if any(not c.ok for c in checks) else 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "run": cmd_run,
     "status": cmd_status,
@@ -409,4 +503,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "pair": cmd_pair,
     "token": cmd_token,
     "autostart": cmd_autostart,
+    "doctor": cmd_doctor,
 }

@@ -12,7 +12,6 @@ how to fix it. The checks are read-only and bounded by short timeouts; none need
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import socket
@@ -22,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from papertray import notify, tray
+from papertray import credentials, notify, tray
 from papertray.config import Config
 
 log = logging.getLogger(__name__)
@@ -45,51 +44,10 @@ class Check:
 
 # ---------------------------------------------------------------------------------------------- keyring
 
-UNUSABLE_KEYRINGS = ("fail.Keyring", "null.Keyring", "PlaintextKeyring", "EncryptedKeyring", "chainer.ChainerBackend")
-KEYRING_FIX = (
-    "Install and unlock a Secret Service keyring (gnome-keyring or KWallet) in your desktop session; on a "
-    "headless machine start one with `dbus-run-session` and `gnome-keyring-daemon --unlock`."
-)
-
 
 def check_keyring() -> Check:
-    try:
-        credentials = importlib.import_module("papertray.credentials")
-    except ImportError:
-        credentials = None
-    status = getattr(credentials, "keyring_status", None)
-    if callable(status):
-        ok, name, sentence = status()
-        return Check("keyring", bool(ok), f"{name}: {sentence}" if ok else str(name), "" if ok else str(sentence))
-    return _keyring_fallback()
-
-
-def _keyring_fallback() -> Check:
-    """The same test poetry uses: ask keyring for its backend and refuse the ones that keep nothing safe."""
-    try:
-        import keyring
-        from keyring.backends import chainer
-    except ImportError:
-        return Check("keyring", False, "the keyring package is not installed", "pip install keyring")
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:
-        return Check("keyring", False, f"no keyring backend could be loaded ({exc})", KEYRING_FIX)
-    backends = list(backend.backends) if isinstance(backend, chainer.ChainerBackend) else [backend]
-    usable = [b for b in backends if not _unusable(b)]
-    name = ", ".join(_backend_name(b) for b in backends) or _backend_name(backend)
-    if not usable:
-        return Check("keyring", False, f"only unusable keyring backends: {name}", KEYRING_FIX)
-    return Check("keyring", True, f"secrets are kept in {_backend_name(usable[0])}")
-
-
-def _backend_name(backend: object) -> str:
-    return f"{type(backend).__module__}.{type(backend).__qualname__}".replace("keyring.backends.", "")
-
-
-def _unusable(backend: object) -> bool:
-    name = _backend_name(backend)
-    return any(name.endswith(bad) for bad in UNUSABLE_KEYRINGS) or "keyrings.alt" in name
+    ok, name, sentence = credentials.keyring_status()
+    return Check("keyring", ok, f"{name}: {sentence}" if ok else name, "" if ok else sentence)
 
 
 # ---------------------------------------------------------------------------------------------- tray

@@ -1,0 +1,179 @@
+"""The composition root: builds every long-lived part from the config, serves the API on 127.0.0.1, runs
+the poller (and, where present, notifications and the config watcher), and shuts all of it down in order.
+
+Threads (design.md): with a tray, the tray owns the main thread and this runs in one worker thread; without,
+asyncio runs on the main thread. Nothing here prints: `cli.py` reports what `run_daemon` raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from papertray import __version__
+from papertray.api import create_api
+from papertray.api.pairing import PairingCodes
+from papertray.config import Config
+from papertray.errors import PapertrayError
+from papertray.events import EventBus
+from papertray.notify import Notifier
+from papertray.poller import Poller
+from papertray.reload import ConfigWatcher
+from papertray.runtime import DaemonInfo, InstanceLock
+from papertray.store import Store, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class ConfigHolder:
+    """The one current Config; a reload swaps it whole. Long-lived parts hold this callable, not a Config."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self.error: str | None = None
+
+    def __call__(self) -> Config:
+        return self._config
+
+    def swap(self, config: Config) -> None:
+        self._config = config
+        self.error = None
+
+
+@dataclass
+class Daemon:
+    """A running daemon's parts, for the tray bridge and for tests that embed the daemon."""
+
+    config: ConfigHolder
+    bus: EventBus
+    store: Store
+    poller: Poller
+    notifier: Notifier
+    watcher: ConfigWatcher
+    pairing: PairingCodes
+    info: DaemonInfo | None = None
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def problems(self) -> list[str]:
+        found = list(self.store.problems)
+        if self.watcher.current_error:
+            found.append(self.watcher.current_error)
+        return found
+
+    def reading_list_url(self) -> str:
+        port = self.info.port if self.info else self.config().port
+        return f"http://127.0.0.1:{port}/library/"
+
+    # Called from the tray's thread: each hands its work to the event loop and returns at once.
+
+    def spawn_threadsafe(self, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(lambda: self._spawn(make()))
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def pair_code_blocking(self, timeout: float = 5.0) -> str:
+        """A fresh pairing code, for the tray's menu (runs on a helper thread, waits for the loop)."""
+        if self.loop is None:
+            raise RuntimeError("the daemon is not running")
+
+        async def mint() -> str:
+            return self.pairing.new_code()[0]
+
+        return asyncio.run_coroutine_threadsafe(mint(), self.loop).result(timeout)
+
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def request_stop(self) -> None:
+        """Safe from any thread (the tray's Quit, a signal handler)."""
+        if self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+                self.loop.call_soon_threadsafe(self.stop_event.set)
+
+
+async def run_daemon(
+    config: Config,
+    *,
+    on_ready: Callable[[Daemon], None] | None = None,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Run until SIGINT/SIGTERM or `Daemon.request_stop()`. Raises PapertrayError if it cannot start."""
+    paths = config.paths
+    paths.ensure()
+    lock = InstanceLock(paths)
+    lock.acquire()
+    loop = asyncio.get_running_loop()
+    bus = EventBus()
+    bus.bind(loop)
+    holder = ConfigHolder(config)
+    store = Store.open(paths.data_dir, bus)
+    for problem in store.problems:
+        log.error("store problem: %s", problem)
+    poller = Poller(holder, store, bus)
+    watcher = ConfigWatcher(paths, holder.swap, bus)
+    pairing = PairingCodes()
+    daemon: Daemon
+    notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
+    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, loop=loop)
+    runner: web.AppRunner | None = None
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        api = create_api(
+            config=holder, store=store, bus=bus, poller=poller, paths=paths, problems=daemon.problems, pairing=pairing
+        )
+        runner = web.AppRunner(api, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        # Loopback only, by address: "localhost" depends on resolution and None means every interface.
+        site = web.TCPSite(runner, host="127.0.0.1", port=config.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise PapertrayError(
+                f"Port {config.port} on 127.0.0.1 is in use by another program ({exc.strerror}); "
+                "set PAPERTRAY_PORT or [daemon] port in the config."
+            ) from None
+        port = _bound_port(runner) or config.port
+        daemon.info = lock.publish(port, utc_now())
+        log.info("papertray %s listening on 127.0.0.1:%s home=%s", __version__, port, paths.config_dir)
+        tasks.append(asyncio.create_task(poller.run(), name="poller"))
+        tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
+        tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
+        if install_signal_handlers:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, daemon.stop_event.set)
+        if on_ready is not None:
+            on_ready(daemon)
+        await daemon.stop_event.wait()
+        log.info("papertray stopping")
+    finally:
+        for task in [*tasks, *daemon._background]:
+            task.cancel()
+        for task in [*tasks, *daemon._background]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await poller.close()
+        if runner is not None:
+            await runner.cleanup()
+        await store.close()
+        lock.release()
+        log.info("papertray stopped")
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None
