@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -102,16 +103,20 @@ class Sessions:
         self._clock = clock
         self._once: dict[str, float] = {}
         self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
 
     def mint_login(self) -> str:
-        now = self._clock()
-        self._once = {k: t for k, t in self._once.items() if t > now}
-        once = secrets.token_urlsafe(32)
-        self._once[once] = now + LOGIN_TTL
-        return once
+        """Safe from any thread (the tray asks from its own)."""
+        with self._lock:
+            now = self._clock()
+            self._once = {k: t for k, t in self._once.items() if t > now}
+            once = secrets.token_urlsafe(32)
+            self._once[once] = now + LOGIN_TTL
+            return once
 
     def redeem(self, once: str) -> tuple[str, Session] | None:
-        expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
+        with self._lock:
+            expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
         if expiry is None or expiry < self._clock():
             return None
         if len(self._sessions) >= MAX_SESSIONS:
@@ -136,6 +141,11 @@ class Sessions:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSIONS_KEY = web.AppKey("papertray.library.sessions", Sessions)
+
+
+def login_url(app: web.Application, port: int) -> str:
+    """A fresh one-time link into the reading list, for the tray and notifications (any thread)."""
+    return f"http://127.0.0.1:{port}/library/login?once={app[SESSIONS_KEY].mint_login()}"
 
 
 def _own_origins(request: web.Request) -> set[str]:
@@ -205,9 +215,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store) -> 
     async def login_link(request: web.Request) -> web.Response:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         port = sockname[1] if isinstance(sockname, tuple) else 0
-        once = sessions.mint_login()
-        url = f"http://127.0.0.1:{port}/library/login?once={once}"
-        return ok({"url": url, "expires_in": int(LOGIN_TTL)})
+        return ok({"url": login_url(request.app, port), "expires_in": int(LOGIN_TTL)})
 
     async def library_status(request: web.Request) -> web.Response:
         return ok(library.status())
