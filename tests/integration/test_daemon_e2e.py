@@ -130,6 +130,8 @@ async def test_sigterm_releases_the_port_and_removes_daemon_json(daemon: DaemonP
     assert await asyncio.to_thread(daemon.stop) == 0
     assert not (daemon.home / "state" / "daemon.json").exists()
     with socket.socket() as sock:
+        # As a server binds: SO_REUSEADDR passes over TIME_WAIT remnants but never over a live listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))  # free again
     result = await asyncio.to_thread(run_cli, daemon.home, "status", env=daemon.env)
     assert result.returncode == 1
