@@ -1,6 +1,6 @@
 """The composition root: builds every long-lived part from the config, serves the API on 127.0.0.1, runs
-the poller, the library's download queue (and, where present, notifications and the config watcher), and
-shuts all of it down in order.
+the poller, notifications, the config watcher and the library's download queue, and shuts all of it down in
+order.
 
 Threads (design.md): with a tray, the tray owns the main thread and this runs in one worker thread; without,
 asyncio runs on the main thread. Nothing here prints: `cli.py` reports what `run_daemon` raises.
@@ -41,14 +41,12 @@ class ConfigHolder:
 
     def __init__(self, config: Config) -> None:
         self._config = config
-        self.error: str | None = None
 
     def __call__(self) -> Config:
         return self._config
 
     def swap(self, config: Config) -> None:
         self._config = config
-        self.error = None
 
 
 @dataclass
@@ -67,6 +65,7 @@ class Daemon:
     info: DaemonInfo | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     loop: asyncio.AbstractEventLoop | None = None
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)  # tray-started work, cancelled at stop
 
     def problems(self) -> list[str]:
         found = list(self.store.problems)
@@ -102,8 +101,6 @@ class Daemon:
             return self.pairing.new_code()[0]
 
         return asyncio.run_coroutine_threadsafe(mint(), self.loop).result(timeout)
-
-    _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def request_stop(self) -> None:
         """Safe from any thread (the tray's Quit, a signal handler)."""

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from papertray import __version__
-from papertray.errors import FeedError, FeedTooLarge, RateLimited
+from papertray.errors import FeedError, FeedTooLarge, RateLimited, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ ETAG_MAX_BODY_BYTES = 2 * 1024 * 1024
 CHUNK = 64 * 1024
 
 _RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*(\d+(?:\.\d+)?)")
-
-
-class Unreachable(FeedError):
-    """No answer at all (refused, DNS, reset, deadline): the next request to this host would fail the same way."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,14 +29,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from papertray.config import Config
-from papertray.errors import FeedError, RateLimited, StoreError
+from papertray.errors import FeedError, RateLimited, StoreError, Unreachable
 from papertray.events import EventBus
 from papertray.fetch import (
     MAX_BODY_BYTES,
     MIN_SPACING_SECONDS,
     TIMEOUT_SECONDS,
     Fetcher,
-    Unreachable,
     host_label,
 )
 from papertray.models import Paper, SourceState
