@@ -31,15 +31,16 @@
     button:hover { border-color: #8b9099; background: #f3f4f6; }
     button:focus-visible { outline: 2px solid #0b57d0; outline-offset: 1px; }
     button[disabled] { opacity: .6; cursor: progress; }
-    @media (prefers-color-scheme: dark) {
-      .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
-      .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
-      .badge[data-state="saved"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
-      .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
-      .badge[data-state="unknown"] { background: transparent; }
-      button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
-      button:hover { background: #3c4043; border-color: #9aa0a6; }
-    }
+    /* Dark only when the page itself is (huggingface.co puts "dark" on <html>); the OS setting says nothing
+       about arXiv, which is always light. */
+    :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
+    :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
+    :host-context(.dark) .badge[data-state="saved"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
+    :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
+    :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
+    :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
+    :host-context(.dark) button:hover { background: #3c4043; border-color: #9aa0a6; }
+    :host-context(.dark) button::before { color: #fdd663; }
   `;
 
   /**

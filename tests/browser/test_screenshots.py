@@ -11,7 +11,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.extension import REPO, ExtensionBrowser, Mark
 from tests.browser.test_with_daemon import HF_LIST, IDS, TITLES, pair
@@ -125,5 +125,10 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     assert first.get_by_role("button").text_content() == "Save"
     saved = popup.locator("#saved-list li").evaluate_all("rs => rs.map(r => r.dataset.id)")
     assert set(saved) == SAVED
+    # Chrome sizes a popup to its content (up to 600px): so does the picture, and everything fits in it.
+    height = popup.evaluate("() => Math.ceil(document.body.getBoundingClientRect().bottom)")
+    assert height <= 600
+    popup.set_viewport_size({"width": 408, "height": height})
+    expect(popup.get_by_role("button", name="Open reading list")).to_be_in_viewport(ratio=1)
     shoot(popup, "popup.png")
     assert browser.page_errors == []
