@@ -26,8 +26,8 @@
     .badge[data-state="unknown"] { background: transparent; border-style: dashed; font-weight: 500; }
     button { font: inherit; font-weight: 600; padding: 0 9px 0 7px; border-radius: 999px; border: 1px solid #c4c7cc;
       background: linear-gradient(#fff, #f3f4f6); color: #1f2937; cursor: pointer; }
-    button::before { content: "\\2606"; margin-right: 4px; color: #b45309; }
-    button[aria-pressed="true"]::before { content: "\\2605"; }
+    button::before { content: "\\2606" / ""; margin-right: 4px; color: #b45309; }
+    button[aria-pressed="true"]::before { content: "\\2605" / ""; }
     button:hover { border-color: #8b9099; background: #f3f4f6; }
     button:focus-visible { outline: 2px solid #0b57d0; outline-offset: 1px; }
     button[disabled] { opacity: .6; cursor: progress; }
