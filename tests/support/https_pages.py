@@ -116,7 +116,8 @@ article > div > div:last-child { flex: 1; min-width: 0; }
 h3 { margin: 0 0 6px; font-size: 18px; font-weight: 600; line-height: 1.25; }
 h3 a:hover { text-decoration: underline; }
 .org, .comments { display: inline-block; margin: 6px 12px 0 0; font-size: 14px; color: #6b7280; }
-.comments::after { content: " comments"; }
+.comments::before { content: ""; display: inline-block; width: 11px; height: 9px; margin-right: 5px;
+  border: 1.5px solid #9ca3af; border-radius: 3px; }
 header .logo .mark { display: inline-block; width: 22px; height: 22px; margin-right: 8px; vertical-align: -5px;
   border-radius: 50%; background: radial-gradient(circle at 50% 70%, #ff9d00 0 30%, #ffd21e 31%); }
 """
