@@ -22,6 +22,9 @@ BENCHMARKS = [
     ("bench.lookup", "API lookup under wrk vs a bare aiohttp hello-world", []),
     ("bench.soak", "Soak: wrk + 5 SSE clients + polls, RSS sampled", ["--minutes", "10"]),
     ("bench.extension_marking", "Extension: DOMContentLoaded to 50 cards marked (cold / warm SW)", []),
+    ("bench.poll_ingest", "Poller: parse a Daily Papers day, poll 30 days into a real store", []),
+    ("bench.bench_rules", "Interest rules: 5,000 papers x 6 rules", []),
+    ("bench.library_bench", "Reading list: exports, imports, a 20 MB PDF, the page's list", []),
 ]
 
 

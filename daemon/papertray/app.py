@@ -1,5 +1,6 @@
 """The composition root: builds every long-lived part from the config, serves the API on 127.0.0.1, runs
-the poller (and, where present, notifications and the config watcher), and shuts all of it down in order.
+the poller, notifications, the config watcher and the library's download queue, and shuts all of it down in
+order.
 
 Threads (design.md): with a tray, the tray owns the main thread and this runs in one worker thread; without,
 asyncio runs on the main thread. Nothing here prints: `cli.py` reports what `run_daemon` raises.
@@ -19,10 +20,13 @@ from aiohttp import web
 
 from papertray import __version__
 from papertray.api import create_api
+from papertray.api.library_routes import login_url
 from papertray.api.pairing import PairingCodes
 from papertray.config import Config
-from papertray.errors import PapertrayError
+from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
+from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
 from papertray.reload import ConfigWatcher
@@ -37,14 +41,12 @@ class ConfigHolder:
 
     def __init__(self, config: Config) -> None:
         self._config = config
-        self.error: str | None = None
 
     def __call__(self) -> Config:
         return self._config
 
     def swap(self, config: Config) -> None:
         self._config = config
-        self.error = None
 
 
 @dataclass
@@ -58,9 +60,12 @@ class Daemon:
     notifier: Notifier
     watcher: ConfigWatcher
     pairing: PairingCodes
+    library: Library | None = None
+    api: web.Application | None = None
     info: DaemonInfo | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     loop: asyncio.AbstractEventLoop | None = None
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)  # tray-started work, cancelled at stop
 
     def problems(self) -> list[str]:
         found = list(self.store.problems)
@@ -69,7 +74,10 @@ class Daemon:
         return found
 
     def reading_list_url(self) -> str:
+        """A one-time login link into the reading list (the page itself cannot be opened without one)."""
         port = self.info.port if self.info else self.config().port
+        if self.api is not None:
+            return login_url(self.api, port)
         return f"http://127.0.0.1:{port}/library/"
 
     # Called from the tray's thread: each hands its work to the event loop and returns at once.
@@ -93,8 +101,6 @@ class Daemon:
             return self.pairing.new_code()[0]
 
         return asyncio.run_coroutine_threadsafe(mint(), self.loop).result(timeout)
-
-    _background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def request_stop(self) -> None:
         """Safe from any thread (the tray's Quit, a signal handler)."""
@@ -121,17 +127,33 @@ async def run_daemon(
     store = Store.open(paths.data_dir, bus)
     for problem in store.problems:
         log.error("store problem: %s", problem)
-    poller = Poller(holder, store, bus)
+    secrets = Credentials(paths.state_dir, insecure_file=(paths.state_dir / INSECURE_FILE).exists())
+
+    def hf_token() -> str | None:
+        try:
+            return secrets.get("hf_token")
+        except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
+            return None
+
+    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
-    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, loop=loop)
+    library = Library(holder, store, bus)
+    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, loop=loop)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
     try:
-        api = create_api(
-            config=holder, store=store, bus=bus, poller=poller, paths=paths, problems=daemon.problems, pairing=pairing
+        api = daemon.api = create_api(
+            config=holder,
+            store=store,
+            bus=bus,
+            poller=poller,
+            paths=paths,
+            problems=daemon.problems,
+            pairing=pairing,
+            library=library,
         )
         runner = web.AppRunner(api, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
@@ -150,6 +172,7 @@ async def run_daemon(
         tasks.append(asyncio.create_task(poller.run(), name="poller"))
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
         tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
+        tasks.append(asyncio.create_task(library.run(), name="library"))
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -165,6 +188,7 @@ async def run_daemon(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await poller.close()
+        await library.close()
         if runner is not None:
             await runner.cleanup()
         await store.close()

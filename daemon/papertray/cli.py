@@ -19,6 +19,8 @@ from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
 from papertray.models import parse_paper_ref
 
 STATES = ("new", "seen", "saved", "read", "all")
+SECRET_NAMES = ("hf_token",)
+EXPORT_FORMATS = ("bibtex", "ris", "csljson", "markdown", "json")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +67,31 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands.add_parser("list", help="list tokens (names only)")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
+
+    commands.add_parser("open", help="open the reading list in your browser")
+
+    export = commands.add_parser("export", help="write papers as BibTeX, RIS, CSL-JSON, Markdown or JSON")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="bibtex")
+    export.add_argument("--state", choices=("saved", "new", "seen", "read", "all"), default="saved")
+    export.add_argument("-o", "--output", help="write to this file (default: standard output)")
+
+    importing = commands.add_parser("import", help="add papers to the reading list from BibTeX or CSL-JSON")
+    importing.add_argument("file", help="a .bib or .json file (Zotero's 'Better BibTeX' or 'CSL JSON' export)")
+    importing.add_argument("--format", choices=("bibtex", "csljson"), help="default: from the file's name")
+
+    secrets = commands.add_parser("secrets", help="secrets in the OS keyring (a Hugging Face token)")
+    secret_commands = secrets.add_subparsers(dest="secrets_command", metavar="ACTION")
+    secret_commands.required = True
+    secret_set = secret_commands.add_parser("set", help="store a secret (the value is read from standard input)")
+    secret_set.add_argument("name", choices=SECRET_NAMES)
+    secret_set.add_argument(
+        "--insecure-storage",
+        action="store_true",
+        help="no usable keyring: keep it in a plain 0600 file instead (papertray warns whenever it uses it)",
+    )
+    secret_delete = secret_commands.add_parser("delete", help="remove a secret")
+    secret_delete.add_argument("name", choices=SECRET_NAMES)
+    secret_commands.add_parser("status", help="which secrets are set, and where they are kept")
 
     doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
@@ -476,6 +503,99 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
     return 0
 
 
+def cmd_open(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    import webbrowser
+
+    client = DaemonClient.connect(paths)
+    url = client.post("library/login", {})["url"]
+    console.out(f"Opening the reading list: {url}")
+    if not webbrowser.open(url):
+        console.err("No browser could be started; open the link above yourself (it works once).")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from pathlib import Path
+
+    from papertray.client import ApiError
+
+    client = DaemonClient.connect(paths)
+    status, body = client.request_raw("GET", f"export?format={args.format}&state={args.state}")
+    if status >= 400:
+        try:
+            message = json.loads(body).get("error")
+        except ValueError:
+            message = None
+        raise ApiError(message or f"papertray answered HTTP {status}.", status)
+    if args.output:
+        target = Path(args.output)
+        try:
+            target.write_bytes(body)
+        except OSError as exc:
+            raise PapertrayError(f"Could not write {target} ({exc.strerror}).") from None
+        console.err(f"Wrote {target} ({args.format}, {args.state} papers).")
+    else:
+        sys.stdout.write(body.decode("utf-8"))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from papertray import citations
+
+    source = Path(args.file)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PapertrayError(f"Could not read {source} ({getattr(exc, 'strerror', None) or exc}).") from None
+    fmt = args.format or ("csljson" if source.suffix.lower() == ".json" else "bibtex")
+    parsed = citations.parse(text, fmt)
+    client = DaemonClient.connect(paths)
+    imported = already = 0
+    with tqdm(total=len(parsed.entries), unit="paper", desc="import", file=sys.stderr, dynamic_ncols=True) as bar:
+        for count, document in citations.csljson_chunks(parsed.entries):
+            report = client.post("import", {"format": "csljson", "content": document})
+            imported += int(report.get("imported", 0))
+            already += int(report.get("already_saved", 0))
+            bar.update(count)
+    console.out(f"Imported {imported} papers into the reading list; {already} were already there.")
+    if parsed.skipped:
+        console.out(f"Skipped {len(parsed.skipped)} records:")
+        for item in parsed.skipped:
+            console.out(f"  {item.label}: {item.reason}")
+    return 0
+
+
+def cmd_secrets(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    import getpass
+
+    from papertray.credentials import INSECURE_FILE, Credentials, keyring_status
+
+    opted_in = getattr(args, "insecure_storage", False) or (paths.state_dir / INSECURE_FILE).exists()
+    secrets = Credentials(paths.state_dir, insecure_file=opted_in)
+    if args.secrets_command == "set":
+        value = getpass.getpass(f"{args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
+        value = value.strip()
+        if not value:
+            raise PapertrayError(f"No value was given for {args.name}; nothing was stored.")
+        secrets.set(args.name, value)
+        ok, backend, _advice = keyring_status()
+        where = backend if ok else f"the plain file {secrets.file_path} (0600)"
+        console.out(f"Stored {args.name} in {where}; papertray uses it from its next poll.")
+        if not ok:
+            console.err("Warning: this secret is kept unencrypted because no keyring is usable.")
+    elif args.secrets_command == "delete":
+        removed = secrets.delete(args.name)
+        console.out(f"Removed {args.name}." if removed else f"{args.name} was not set.")
+    else:
+        for name in SECRET_NAMES:
+            console.out(f"{name:<10} {'set' if secrets.get(name) else 'not set'}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from papertray.doctor import run_checks
 
@@ -504,4 +624,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "token": cmd_token,
     "autostart": cmd_autostart,
     "doctor": cmd_doctor,
+    "secrets": cmd_secrets,
+    "open": cmd_open,
+    "export": cmd_export,
+    "import": cmd_import,
 }

@@ -42,8 +42,20 @@ class DaemonClient:
         return cls(info, token, timeout)
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
+        status, raw = self.request_raw(method, path, body)
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            raise ApiError(f"papertray answered {status} with a body that is not JSON.", status) from None
+        if status >= 400:
+            message = data.get("error") if isinstance(data, dict) else None
+            raise ApiError(message or f"papertray answered HTTP {status}.", status)
+        return data
+
+    def request_raw(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        """The status and body bytes, for answers that are not JSON (exports)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.info.port, timeout=self.timeout)
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self.token}"}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -60,16 +72,7 @@ class DaemonClient:
             raise DaemonNotRunning(NOT_RUNNING) from None
         finally:
             conn.close()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            raise ApiError(
-                f"papertray answered {response.status} with a body that is not JSON.", response.status
-            ) from None
-        if response.status >= 400:
-            message = data.get("error") if isinstance(data, dict) else None
-            raise ApiError(message or f"papertray answered HTTP {response.status}.", response.status)
-        return data
+        return response.status, raw
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)

@@ -95,7 +95,8 @@ def advice(backend_name: str) -> str:
         )
     return (
         f"No usable keyring ({backend_name}): {fix}, or set HF_TOKEN / PAPERTRAY_SMTP_PASSWORD in the "
-        "environment, or opt in to a plain 0600 file with --insecure-storage (papertray warns whenever it uses it)."
+        "environment, or opt in to a plain 0600 file with `papertray secrets set NAME --insecure-storage` "
+        "(papertray warns whenever it uses it)."
     )
 
 

@@ -9,7 +9,8 @@ and, where possible, what to do. `cli.py` maps them to exit codes; the API maps 
     │   └── StoreFullError     the disk is full (ENOSPC / EDQUOT): nothing was written
     ├── FeedError              one poll of a source failed (network, HTTP status, body); never fatal
     │   ├── RateLimited        429: carries the number of seconds to wait
-    │   └── FeedTooLarge       the body passed the size cap
+    │   ├── FeedTooLarge       the body passed the size cap
+    │   └── Unreachable        no answer at all (refused, DNS, reset, deadline); retried sooner than errors
     ├── DaemonNotRunning       the CLI found no daemon for this home
     ├── DaemonAlreadyRunning   a second daemon for the same home
     ├── PaperNotFound          an id that is valid but unknown
@@ -52,6 +53,10 @@ class RateLimited(FeedError):
 
 class FeedTooLarge(FeedError):
     pass
+
+
+class Unreachable(FeedError):
+    """No answer at all (refused, DNS, reset, deadline): the next request to this host would fail the same way."""
 
 
 class DaemonNotRunning(PapertrayError):

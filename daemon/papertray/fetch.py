@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from papertray import __version__
-from papertray.errors import FeedError, FeedTooLarge, RateLimited
+from papertray.errors import FeedError, FeedTooLarge, RateLimited, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ ETAG_MAX_BODY_BYTES = 2 * 1024 * 1024
 CHUNK = 64 * 1024
 
 _RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*(\d+(?:\.\d+)?)")
-
-
-class Unreachable(FeedError):
-    """No answer at all (refused, DNS, reset, deadline): the next request to this host would fail the same way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +159,10 @@ class Fetcher:
             await self._session.close()
         self._session = None
 
-    async def get(self, url: str, *, what: str) -> FetchResult:
-        """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for)."""
+    async def get(self, url: str, *, what: str, headers: Mapping[str, str] | None = None) -> FetchResult:
+        """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for); `headers`
+        are added to this request only (an Authorization header is not carried across a redirect to another
+        host by aiohttp)."""
         host = host_label(url)
         async with self.limiter.slot(host):
             # checked inside the slot: a request queued behind a 429 must not go out either
@@ -176,7 +174,7 @@ class Fetcher:
                 )
             try:
                 async with asyncio.timeout(self.timeout):
-                    return await self._exchange(url, host, what)
+                    return await self._exchange(url, host, what, headers)
             except TimeoutError:
                 unit = "second" if self.timeout == 1 else "seconds"
                 raise Unreachable(f"{host} did not answer within {self.timeout:g} {unit} for {what}.") from None
@@ -188,8 +186,8 @@ class Fetcher:
             except aiohttp.ClientError as exc:
                 raise Unreachable(f"The connection to {host} failed for {what} ({type(exc).__name__}).") from None
 
-    async def _exchange(self, url: str, host: str, what: str) -> FetchResult:
-        headers = {}
+    async def _exchange(self, url: str, host: str, what: str, extra: Mapping[str, str] | None = None) -> FetchResult:
+        headers = dict(extra or {})
         cached = self._etags.get(url)
         if cached is not None:
             headers["If-None-Match"] = cached[0]

@@ -41,6 +41,7 @@ NOTIFIED_KEY = "notify.notified"
 HELD_KEY = "notify.held"
 BUDGET_KEY = "notify.budget"
 PAUSED_KEY = "notify.paused"
+USER_SOURCES = frozenset({"library", "import"})  # papers that entered the store through the user's own hand
 MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
 MAX_LISTED = 3  # titles listed in the body of a coalesced notification
 RELEASE_CHECK_SECONDS = 60.0
@@ -261,6 +262,8 @@ class Notifier:
         for paper_id in ids:
             paper = self.store.get_paper(paper_id)
             if paper is None or paper_id in notified or paper_id in held:
+                continue
+            if paper.source in USER_SOURCES:  # the user saved or imported it: nothing to tell them
                 continue
             if paper.daily_date is not None and paper.daily_date < oldest:
                 continue

@@ -22,21 +22,20 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from papertray.config import Config
-from papertray.errors import FeedError, RateLimited, StoreError
+from papertray.errors import FeedError, RateLimited, StoreError, Unreachable
 from papertray.events import EventBus
 from papertray.fetch import (
     MAX_BODY_BYTES,
     MIN_SPACING_SECONDS,
     TIMEOUT_SECONDS,
     Fetcher,
-    Unreachable,
     host_label,
 )
 from papertray.models import Paper, SourceState
@@ -143,6 +142,7 @@ class Poller:
         now: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        hf_token: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -156,6 +156,8 @@ class Poller:
         self._now = now
         self._monotonic = monotonic
         self._rand = rand
+        self._hf_token = hf_token  # asked once per poll: a token set or removed meanwhile takes effect
+        self._auth: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._inflight: dict[tuple[str, ...] | None, asyncio.Task[PollReport]] = {}
         self._due_mono: float | None = None  # monotonic twin of state.next_poll_at
@@ -292,6 +294,7 @@ class Poller:
         self._state = replace(self._state, polling=True, last_poll_at=iso(started))
         self._bus.publish("poll.started", {"source": SOURCE, "days": list(day_names)})
         log.info("poll started source=%s days=%s", SOURCE, ",".join(day_names))
+        self._auth = await self._authorization()
 
         collected: dict[str, Paper] = {}
         skipped = 0
@@ -359,6 +362,17 @@ class Poller:
         self._bus.publish("poll.done", report.to_dict())
         return report
 
+    async def _authorization(self) -> dict[str, str]:
+        """The user's Hugging Face token raises the rate limit; without one, papertray polls anonymously."""
+        if self._hf_token is None:
+            return {}
+        try:
+            token = await self._hf_token()
+        except Exception as exc:  # a locked or missing keyring must not stop polling
+            log.warning("no Hugging Face token for this poll reason=%s", type(exc).__name__)
+            return {}
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     async def _poll_day(self, day: date, collected: dict[str, Paper]) -> int:
         """Fetch every page of one day into `collected` (one record per id); returns the skipped count."""
         base = self._config().hf_url.rstrip("/")
@@ -367,7 +381,7 @@ class Poller:
         for page in range(MAX_PAGES):
             url = f"{base}/api/daily_papers?" + urlencode({"date": name, "limit": self._page_size, "p": page})
             what = name if page == 0 else f"{name} (page {page + 1})"
-            result = await self._fetcher.get(url, what=what)
+            result = await self._fetcher.get(url, what=what, headers=self._auth)
             papers, page_skipped = parse_daily_papers(result.body, day=name, host=host_label(url))
             skipped += page_skipped
             for paper in papers:

@@ -16,6 +16,9 @@
   let tracker = null;
   let lastUrl = location.href;
   let needsRetry = false;
+  let lastRefresh = Date.now();
+  const REFRESH_GAP_MS = 2000;
+  let refreshTimer = null;
   let firstDone = false;
   let scanTimer = null;
 
@@ -178,8 +181,20 @@
     if (scanTimer === null) scanTimer = setTimeout(scan, location.href !== lastUrl ? 0 : 60);
   }
 
-  async function retry() {
-    if (!needsRetry || document.hidden) return;
+  // Back on this tab: look again, so what changed elsewhere (the reading list, another tab, the CLI) shows,
+  // and marks come back after papertray was down. At most once every few seconds: focus events come in bursts.
+  async function refresh() {
+    if (document.hidden || !entries.size) return;
+    const wait = needsRetry ? 0 : REFRESH_GAP_MS - (Date.now() - lastRefresh);
+    if (wait > 0) {
+      // Too soon after the last look: look once more when the gap is over, so the latest change still shows.
+      refreshTimer ??= setTimeout(() => {
+        refreshTimer = null;
+        refresh();
+      }, wait);
+      return;
+    }
+    lastRefresh = Date.now();
     await lookup([...entries.keys()]);
   }
 
@@ -197,8 +212,8 @@
   function start() {
     new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
     window.addEventListener('popstate', scheduleScan);
-    document.addEventListener('visibilitychange', retry);
-    window.addEventListener('focus', retry);
+    document.addEventListener('visibilitychange', refresh);
+    window.addEventListener('focus', refresh);
     scan();
   }
 

@@ -1,7 +1,7 @@
 // What each message does. Content scripts get look-ups, seen reports and save/unsave; everything else is for
 // papertray's own pages (router.js enforces `pageOnly`). Nothing here is kept in memory between events: every
 // handler reads settings from storage, so a service-worker restart loses nothing.
-import { call, DaemonError, paperPath } from './daemon-client.js';
+import { baseUrl, call, DaemonError, paperPath } from './daemon-client.js';
 import { readSettings, writeSettings, saveToken, clearToken, DEFAULTS } from './settings.js';
 import { refreshBadge } from './badge.js';
 import { syncSites } from './sites.js';
@@ -164,4 +164,19 @@ export const TABLE = {
     },
   },
   refreshBadge: { pageOnly: true, handle: async () => ({ text: await refreshBadge() }) },
+  // The reading list is papertray's own page: a one-time login link sets its session cookie, so the token
+  // never reaches that page or its URL bar.
+  openReadingList: {
+    pageOnly: true,
+    async handle() {
+      const settings = await readSettings();
+      const { body } = await call(settings, 'library/login', { method: 'POST', body: {} });
+      const url = typeof body?.url === 'string' ? body.url : '';
+      if (!url.startsWith(new URL('/library/login?once=', baseUrl(settings.port)).href)) {
+        throw new DaemonError('http', 'papertray sent an unexpected reading-list link; update papertray.');
+      }
+      await chrome.tabs.create({ url });
+      return { opened: true };
+    },
+  },
 };

@@ -63,8 +63,14 @@ async function load() {
   if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
 }
 
-document.getElementById('open-list').addEventListener('click', () => {
-  chrome.tabs.create({ url: chrome.runtime.getURL('reading-list/reading-list.html') });
+document.getElementById('open-list').addEventListener('click', async () => {
+  const reply = await ask('openReadingList');
+  if (reply?.ok) {
+    window.close();
+    return;
+  }
+  const [headline, todo] = reply?.kind === 'offline' ? explain({ state: 'offline' }) : [reply?.error ?? '', ''];
+  document.getElementById('status').replaceChildren(sentence(`${headline} ${todo}`.trim()));
 });
 document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 

@@ -114,6 +114,8 @@ class ExtensionBrowser:
         if worker is not None:
             if worker.url.startswith(origin):
                 self.from_extension.append(request.url)
+        elif request.is_navigation_request():
+            return  # a top-level navigation (a tab opened by the extension): the page's own load, not a fetch
         elif request.frame.url.startswith(origin):
             self.from_extension.append(request.url)
 

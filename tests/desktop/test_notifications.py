@@ -237,3 +237,18 @@ async def test_pause_suppresses_and_resume_notifies_only_new_papers(setup: Setup
     await until(lambda: dunst.displayed_count() == 1, "a notification after resuming")
     history = await asyncio.to_thread(dunst.close_all_and_read)
     assert [item["summary"] for item in history] == ["New paper — Yann LeCun"]
+
+
+async def test_papers_the_user_saved_or_imported_are_not_announced(setup: Setup, dunst: DesktopSession) -> None:
+    # A save of a paper papertray had never seen, or an import, adds it to the store (publishing paper.new):
+    # the user put it there, so telling them about it would be noise, even when a rule matches.
+    saved = make_paper(6, "A sparse autoencoder I saved from arXiv", source="library")
+    imported = make_paper(7, "A sparse autoencoder from my Zotero", source="import")
+    await poll(setup, [saved, imported])
+    await settled(setup)
+    assert dunst.displayed_count() == 0
+
+    await poll(setup, [SAE[1]])  # a paper from the feed still is
+    await until(lambda: dunst.displayed_count() == 1, "the feed paper's notification")
+    history = await asyncio.to_thread(dunst.close_all_and_read)
+    assert [item["summary"] for item in history] == ["New paper — sae-watch"]

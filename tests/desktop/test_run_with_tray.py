@@ -75,6 +75,8 @@ def test_run_shows_the_tray_and_quit_from_its_menu_stops_cleanly(
     assert tray.proc.wait(20) == 0
     assert not (home / "state" / "daemon.json").exists()
     with socket.socket() as sock:
+        # As a server binds: SO_REUSEADDR passes over TIME_WAIT remnants but never over a live listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))  # the port is free again
 
 

@@ -16,6 +16,8 @@ def _routes(app: web.Application) -> set[tuple[str, str]]:
     for route in app.router.routes():
         if route.method in ("HEAD", "*"):
             continue
+        if route.resource is not None and not route.resource.canonical.startswith("/api/"):
+            continue  # the reading-list page (/library/...) is a web page, not part of the API spec
         found.add((route.method.lower(), route.resource.canonical if route.resource else ""))
     return found
 

@@ -13,25 +13,16 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import TODAY
 from tests.support.daemon import DaemonProcess, daemon_env, run_cli
 from tests.support.feed_server import Fault, FeedServer, load_fixture_day
 
-TODAY = datetime.now(UTC).date().isoformat()
 SYNTHETIC_IDS = sorted(entry["paper"]["id"] for entry in load_fixture_day())
 
 
 @pytest.fixture
-async def feed() -> AsyncIterator[FeedServer]:
-    # The synthetic seed day is served as today, so the daemon's normal poll (today and yesterday) finds it.
-    server = FeedServer(days={TODAY: load_fixture_day()})
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def daemon(tmp_path: Path, feed: FeedServer) -> AsyncIterator[DaemonProcess]:
-    process = DaemonProcess(tmp_path / "home", PAPERTRAY_HF_URL=feed.url)
+async def daemon(tmp_path: Path, today_feed: FeedServer) -> AsyncIterator[DaemonProcess]:
+    process = DaemonProcess(tmp_path / "home", PAPERTRAY_HF_URL=today_feed.url)
     await asyncio.to_thread(process.start)
     yield process
     await asyncio.to_thread(process.stop)
@@ -94,10 +85,10 @@ async def test_save_rejects_what_is_not_a_paper_id(daemon: DaemonProcess) -> Non
 
 
 async def test_status_shows_a_failing_feed_and_the_next_good_poll_clears_it(
-    daemon: DaemonProcess, feed: FeedServer
+    daemon: DaemonProcess, today_feed: FeedServer
 ) -> None:
     await cli(daemon, "poll")
-    feed.fail_day(TODAY, Fault.http(502))
+    today_feed.fail_day(TODAY, Fault.http(502))
     failed = await cli(daemon, "poll")
     assert failed.returncode == 1
     assert "502" in failed.stdout
@@ -109,7 +100,7 @@ async def test_status_shows_a_failing_feed_and_the_next_good_poll_clears_it(
     human = await cli(daemon, "status")
     assert "failing" in human.stdout and "502" in human.stdout
 
-    feed.heal()
+    today_feed.heal()
     healed = await cli(daemon, "poll")
     assert healed.returncode == 0, healed.stdout
     status = json.loads((await cli(daemon, "status", "--json")).stdout)
@@ -130,6 +121,8 @@ async def test_sigterm_releases_the_port_and_removes_daemon_json(daemon: DaemonP
     assert await asyncio.to_thread(daemon.stop) == 0
     assert not (daemon.home / "state" / "daemon.json").exists()
     with socket.socket() as sock:
+        # As a server binds: SO_REUSEADDR passes over TIME_WAIT remnants but never over a live listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))  # free again
     result = await asyncio.to_thread(run_cli, daemon.home, "status", env=daemon.env)
     assert result.returncode == 1
@@ -166,10 +159,10 @@ def test_commands_other_than_run_say_when_papertray_is_not_running(tmp_path: Pat
         assert "papertray is not running (start it with `papertray run`)" in result.stderr, args
 
 
-async def test_backfill_fetches_past_days_with_progress(daemon: DaemonProcess, feed: FeedServer) -> None:
+async def test_backfill_fetches_past_days_with_progress(daemon: DaemonProcess, today_feed: FeedServer) -> None:
     first = (datetime.now(UTC).date() - timedelta(days=3)).isoformat()
     result = await cli(daemon, "backfill", "--since", first)
     assert result.returncode == 0, result.stderr
     assert "Backfilled 4 days" in result.stdout
     assert "backfill" in result.stderr  # the progress bar
-    assert {first, TODAY} <= set(feed.days_requested())
+    assert {first, TODAY} <= set(today_feed.days_requested())

@@ -18,6 +18,7 @@ from papertray.api.guard import FailureLimiter
 from papertray.api.pairing import PairingCodes
 from papertray.config import Config, Paths
 from papertray.events import EventBus
+from papertray.library import Library
 from papertray.models import Paper
 from papertray.poller import Poller
 from papertray.store import Store
@@ -76,6 +77,8 @@ class ApiServer:
             await self.store.add_papers(self.initial)
         # The real poller, without the 1 s politeness gap between requests (the fixture server does not mind).
         self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
+        # The library's routes are part of the API; its download loop is not started here.
+        self.library = Library(lambda: self.config, self.store, self.bus)
         self.app = create_api(
             config=lambda: self.config,
             store=self.store,
@@ -85,6 +88,7 @@ class ApiServer:
             problems=lambda: list(self.problems),
             limiter=self.limiter,
             pairing=self.pairing,
+            library=self.library,
         )
         self.app[CONTEXT].heartbeat_seconds = self.heartbeat
         # As app.py does it: loopback by address, no access log.
@@ -114,6 +118,7 @@ class ApiServer:
         if self.runner is not None:
             await self.runner.cleanup()
         await self.poller.close()
+        await self.library.close()
         await self.store.close()
         await self.feed.stop()
 

@@ -23,6 +23,7 @@ LAYERS = [
     "poller",
     "rules",
     "notify",
+    "citations",
     "library",
     "api",
     "reload",

@@ -17,10 +17,12 @@ from papertray.api import routes_papers, routes_system, routes_tokens, sse
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
+from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.events import EventBus
+from papertray.library import Library
 from papertray.store import Store
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
@@ -38,6 +40,7 @@ def create_api(
     problems: Callable[[], list[str]],
     limiter: FailureLimiter | None = None,
     pairing: PairingCodes | None = None,
+    library: Library | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -60,6 +63,8 @@ def create_api(
     routes_papers.add_routes(app)
     routes_tokens.add_routes(app)
     sse.add_routes(app)
+    if library is not None:
+        add_library_routes(app, library, store)
     return app
 
 

@@ -12,6 +12,9 @@
 5. Body      POST/PUT/PATCH (and a DELETE with a body) need `Content-Type: application/json` (415); a
              declared Content-Length over the limit is refused before anything is read (413).
 
+Paths under `/library/` (the reading-list page) pass only the Host and body checks here: their handlers in
+library_routes.py authenticate with the session cookie, a CSRF header and the page's own Origin instead.
+
 Every failure, aiohttp's own 404/405 included, leaves as the one error body.
 """
 
@@ -26,6 +29,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
+from papertray.api.library_routes import is_library_path
 from papertray.api.pairing import is_extension_origin
 from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
 from papertray.api.tokens import TokenRecord, TokenStore
@@ -143,6 +147,8 @@ class Guard:
         if len(hosts) != 1 or hosts[0] not in self._allowed_hosts(request):
             log.warning("refused request with an unexpected Host count=%d", len(hosts))
             raise ApiError(403, "This address is not served here (the Host header is not the local API's).")
+        if is_library_path(request.path):
+            return None  # the reading-list page: its handlers check the session cookie, CSRF and their Origin
         origins = headers.getall(hdrs.ORIGIN, ())
         if len(origins) > 1:
             raise ApiError(403, "Requests from this origin are not accepted.")
@@ -194,7 +200,7 @@ class Guard:
     # ------------------------------------------------------------------ 4. auth
 
     def _check_auth(self, request: web.Request, origin: str | None) -> None:
-        if (request.method, request.path) in PUBLIC:
+        if (request.method, request.path) in PUBLIC or is_library_path(request.path):
             return
         values = request.headers.getall(hdrs.AUTHORIZATION, [])
         if not values:

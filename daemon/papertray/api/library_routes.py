@@ -1,0 +1,378 @@
+"""Routes of the reading list: the page (`/library/…`, cookie session + CSRF) and the library's token routes
+(`/api/v1/library…`, `/api/v1/export`, `/api/v1/import`, bearer token like every other API route).
+
+The page never sees a token. `POST /api/v1/library/login` (bearer) returns a one-time URL
+`http://127.0.0.1:<port>/library/login?once=<random>`; visiting it sets an HttpOnly, SameSite=Strict session
+cookie scoped to `/library` and redirects to `/library/`. The page's state changes need that cookie, a
+per-session CSRF token in `X-Papertray-CSRF` (read from `GET /library/api/session`), an Origin equal to the
+page's own (`http://127.0.0.1:<port>` or `http://localhost:<port>`) and a JSON body. The page's HTML, CSS and JS
+hold no data and are served without a session, so a session-less visit can say how to get in.
+
+Every library route checks what it needs itself; the API guard keeps its Host and body checks for `/library/`
+paths and leaves Origin and authentication to these handlers (see `is_library_path`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from aiohttp import hdrs, web
+
+from papertray import citations
+from papertray.api import bodies
+from papertray.api.bodies import Field
+from papertray.api.responses import ApiError, error_response, json_response
+from papertray.library import Library, folder_key, id_from_key
+from papertray.models import State
+from papertray.store import PaperView, Store
+
+log = logging.getLogger(__name__)
+
+COOKIE = "papertray_library"
+CSRF_HEADER = "X-Papertray-CSRF"
+LOGIN_TTL = 120.0
+SESSION_IDLE = 12 * 3600.0
+MAX_SESSIONS = 64
+PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
+PAGE_PATCH.pop("dismissed")
+RESTORE = {"read": Field("bool")}
+IMPORT = {
+    "format": Field("str", required=True, max_length=16),
+    "content": Field("str", required=True, max_length=bodies.MAX_BODY_BYTES),
+}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STATIC = {
+    "": ("index.html", "text/html"),
+    "app.js": ("app.js", "text/javascript"),
+    "app.css": ("app.css", "text/css"),
+    "icon.svg": ("icon.svg", "image/svg+xml"),
+}
+EXPORT_TYPES = {
+    "bibtex": ("application/x-bibtex", "bib"),
+    "ris": ("application/x-research-info-systems", "ris"),
+    "csljson": ("application/vnd.citationstyles.csl+json", "json"),
+    "markdown": ("text/markdown", "md"),
+    "json": ("application/json", "json"),
+}
+
+
+def is_library_path(path: str) -> bool:
+    """True for the page's routes, which authenticate with the session cookie instead of a bearer token."""
+    return path == "/library" or path.startswith("/library/")
+
+
+def error(status: int, message: str) -> web.Response:
+    """The one error body of the API."""
+    return error_response(status, message)
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    return json_response(data, status=status)
+
+
+@dataclass
+class Session:
+    csrf: str
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class Sessions:
+    """One-time login links and the sessions they open; in memory (a restart asks for a new link)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._once: dict[str, float] = {}
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def mint_login(self) -> str:
+        """Safe from any thread (the tray asks from its own)."""
+        with self._lock:
+            now = self._clock()
+            self._once = {k: t for k, t in self._once.items() if t > now}
+            once = secrets.token_urlsafe(32)
+            self._once[once] = now + LOGIN_TTL
+            return once
+
+    def redeem(self, once: str) -> tuple[str, Session] | None:
+        with self._lock:
+            expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
+        if expiry is None or expiry < self._clock():
+            return None
+        if len(self._sessions) >= MAX_SESSIONS:
+            oldest = min(self._sessions, key=lambda k: self._sessions[k].last_used)
+            del self._sessions[oldest]
+        sid = secrets.token_urlsafe(32)
+        session = Session(csrf=secrets.token_urlsafe(32), last_used=self._clock())
+        self._sessions[sid] = session
+        return sid, session
+
+    def get(self, sid: str | None) -> Session | None:
+        if not sid:
+            return None
+        session = self._sessions.get(sid)
+        now = self._clock()
+        if session is None or now - session.last_used > SESSION_IDLE:
+            self._sessions.pop(sid, None)
+            return None
+        session.last_used = now
+        return session
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SESSIONS_KEY = web.AppKey("papertray.library.sessions", Sessions)
+
+
+def login_url(app: web.Application, port: int) -> str:
+    """A fresh one-time link into the reading list, for the tray and notifications (any thread)."""
+    return f"http://127.0.0.1:{port}/library/login?once={app[SESSIONS_KEY].mint_login()}"
+
+
+def _own_origins(request: web.Request) -> set[str]:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    port = sockname[1] if isinstance(sockname, tuple) and len(sockname) >= 2 else None
+    return {f"http://127.0.0.1:{port}", f"http://localhost:{port}"} if port else set()
+
+
+def _page_checks(sessions: Sessions, request: web.Request, *, change: bool) -> Session | web.Response:
+    """Cookie session for every data route; for a change also CSRF header, own Origin and a JSON body."""
+    origins = request.headers.getall(hdrs.ORIGIN, [])
+    if origins and (len(origins) > 1 or origins[0] not in _own_origins(request)):
+        return error(403, "Requests from this origin are not accepted.")
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return error(403, "Requests from other sites are not accepted.")
+    session = sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        return error(401, "Open the reading list from papertray (tray menu, extension or `papertray open`).")
+    if change:
+        if not origins:
+            return error(403, "A change must come from the reading-list page.")
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            return error(403, "The page's security token is missing or stale; reload the page.")
+        if request.body_exists and request.content_type != "application/json":
+            return error(415, "Send the body as application/json.")
+    return session
+
+
+def _page_route(change: bool) -> Callable[[Handler], Handler]:
+    def wrap(handler: Handler) -> Handler:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            result = _page_checks(request.app[SESSIONS_KEY], request, change=change)
+            if isinstance(result, web.Response):
+                return result
+            return await handler(request)
+
+        return checked
+
+    return wrap
+
+
+def _paper_id(request: web.Request) -> str | None:
+    return id_from_key(request.match_info.get("key", ""))
+
+
+def _item(library: Library, view: PaperView) -> dict[str, Any]:
+    data = view.to_dict()
+    data["key"] = folder_key(view.id)
+    data["library"] = library.paper_status(view.id)
+    return data
+
+
+def _reading_list(store: Store) -> list[PaperView]:
+    return store.query(predicate=lambda v: v.state.saved or v.state.read)
+
+
+def add_library_routes(app: web.Application, library: Library, store: Store) -> None:
+    """Add the page, its data routes and the library's token routes to the API application."""
+    sessions = Sessions()
+    app[SESSIONS_KEY] = sessions
+    web_files = resources.files("papertray") / "web"
+    assets = {name: (web_files.joinpath(file).read_bytes(), ctype) for name, (file, ctype) in STATIC.items()}
+
+    # ------------------------------------------------------------ token routes (the guard checks the bearer)
+
+    async def login_link(request: web.Request) -> web.Response:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        port = sockname[1] if isinstance(sockname, tuple) else 0
+        return ok({"url": login_url(request.app, port), "expires_in": int(LOGIN_TTL)})
+
+    async def library_status(request: web.Request) -> web.Response:
+        return ok(library.status())
+
+    async def export(request: web.Request) -> web.StreamResponse:
+        fmt = request.query.get("format", "bibtex")
+        if fmt not in EXPORT_TYPES:
+            return error(400, f"Unknown export format {fmt[:20]!r} (choose one of {', '.join(citations.FORMATS)}).")
+        state = request.query.get("state", "saved")
+        if state == "saved":
+            views = _reading_list(store)
+        elif state in {s.value for s in State} - {"unknown"}:
+            views = store.query(state=State(state))
+        elif state == "all":
+            views = store.query()
+        else:
+            return error(400, "state must be saved, new, seen, read or all.")
+        content_type, ext = EXPORT_TYPES[fmt]
+        text = citations.export(views, fmt)
+        return web.Response(
+            text=text,
+            content_type=content_type,
+            charset="utf-8",
+            headers={hdrs.CONTENT_DISPOSITION: f'attachment; filename="papertray-{state}.{ext}"'},
+        )
+
+    async def import_(request: web.Request) -> web.Response:
+        body = await bodies.read_json(request, IMPORT)
+        fmt = body["format"]
+        if fmt not in citations.IMPORT_FORMATS:
+            raise ApiError(400, "format must be bibtex or csljson.")
+        parsed = citations.parse(body["content"], fmt)
+        report = await library.import_entries(parsed.entries)
+        return ok(
+            {
+                **report,
+                "total": len(parsed.entries) + len(parsed.skipped),
+                "skipped": [{"label": s.label, "reason": s.reason} for s in parsed.skipped],
+            }
+        )
+
+    # ------------------------------------------------------------ the page
+
+    async def page_asset(request: web.Request) -> web.StreamResponse:
+        name = request.match_info.get("name", "")
+        if name not in assets:
+            return error(404, "Not found.")
+        body, ctype = assets[name]
+        return web.Response(body=body, content_type=ctype, headers=PAGE_HEADERS)
+
+    async def page_root(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={hdrs.LOCATION: "/library/"})
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        opened = sessions.redeem(request.query.get("once", ""))
+        if opened is None:
+            return web.Response(
+                status=403,
+                text="This link was already used or has expired. Open the reading list again from the papertray "
+                "tray menu, the extension, or `papertray open`.\n",
+                content_type="text/plain",
+                headers=PAGE_HEADERS,
+            )
+        sid, _session = opened
+        response = web.Response(status=303, headers={**PAGE_HEADERS, hdrs.LOCATION: "/library/"})
+        response.set_cookie(COOKIE, sid, path="/library", httponly=True, samesite="Strict")
+        log.info("reading-list session opened")
+        return response
+
+    @_page_route(change=False)
+    async def session_info(request: web.Request) -> web.Response:
+        session = sessions.get(request.cookies.get(COOKIE))
+        assert session is not None
+        return ok({"csrf": session.csrf, "header": CSRF_HEADER})
+
+    @_page_route(change=False)
+    async def list_papers(request: web.Request) -> web.Response:
+        items = [_item(library, v) for v in _reading_list(store)]
+        tags = sorted({t for item in items for t in item["tags"]}, key=str.casefold)
+        return ok({"papers": items, "tags": tags, "status": library.status()})
+
+    @_page_route(change=True)
+    async def patch_paper(request: web.Request) -> web.Response:
+        paper_id = _paper_id(request)
+        if paper_id is None:
+            return error(400, "The path does not hold an arXiv paper id.")
+        fields = await bodies.read_json(request, PAGE_PATCH)
+        if not fields:
+            return error(400, "Send at least one of read, saved, tags, note.")
+        if "tags" in fields:
+            fields["tags"] = [" ".join(t.split()) for t in fields["tags"]]
+        await store.update_state(paper_id, **fields)
+        return ok(_item(library, store.view(paper_id)))
+
+    @_page_route(change=True)
+    async def delete_paper(request: web.Request) -> web.Response:
+        paper_id = _paper_id(request)
+        if paper_id is None:
+            return error(400, "The path does not hold an arXiv paper id.")
+        view = store.view(paper_id)
+        if not (view.state.saved or view.state.read):
+            return error(404, "This paper is not in the reading list.")
+        undo = await library.remove(paper_id)
+        return ok({"id": paper_id, "undo": undo})
+
+    @_page_route(change=True)
+    async def restore_paper(request: web.Request) -> web.Response:
+        paper_id = _paper_id(request)
+        if paper_id is None:
+            return error(400, "The path does not hold an arXiv paper id.")
+        body = await bodies.read_json(request, RESTORE, optional=True)
+        await library.restore(paper_id, read=body.get("read") is True)
+        return ok(_item(library, store.view(paper_id)))
+
+    @_page_route(change=True)
+    async def retry_paper(request: web.Request) -> web.Response:
+        paper_id = _paper_id(request)
+        if paper_id is None:
+            return error(400, "The path does not hold an arXiv paper id.")
+        await library.retry(paper_id)
+        return ok(_item(library, store.view(paper_id)))
+
+    @_page_route(change=False)
+    async def pdf(request: web.Request) -> web.StreamResponse:
+        paper_id = _paper_id(request)
+        version_text = request.query.get("v", "")
+        if paper_id is None or (version_text and not re.fullmatch(r"[1-9]\d{0,3}", version_text)):
+            return error(404, "No such PDF.")
+        path = library.pdf_path(paper_id, int(version_text) if version_text else None)
+        if path is None:
+            return error(404, "This PDF is not in the library (yet).")
+        filename = path.name  # built by papertray from a validated id: [A-Za-z0-9._-] only
+        ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+        return web.FileResponse(
+            path,
+            headers={
+                hdrs.CONTENT_TYPE: "application/pdf",
+                hdrs.CONTENT_DISPOSITION: (
+                    f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(filename)}"
+                ),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    key = "{key:[A-Za-z0-9._-]{1,64}}"
+    app.router.add_post("/api/v1/library/login", login_link)
+    app.router.add_get("/api/v1/library", library_status)
+    app.router.add_get("/api/v1/export", export)
+    app.router.add_post("/api/v1/import", import_)
+    app.router.add_get("/library", page_root)
+    app.router.add_get("/library/login", login)
+    app.router.add_get("/library/api/session", session_info)
+    app.router.add_get("/library/api/papers", list_papers)
+    app.router.add_patch(f"/library/api/papers/{key}", patch_paper)
+    app.router.add_delete(f"/library/api/papers/{key}", delete_paper)
+    app.router.add_post(f"/library/api/papers/{key}/restore", restore_paper)
+    app.router.add_post(f"/library/api/papers/{key}/retry", retry_paper)
+    app.router.add_get(f"/library/pdf/{key}", pdf)
+    app.router.add_get("/library/{name:(|app\\.js|app\\.css|icon\\.svg)}", page_asset)

@@ -1,0 +1,29 @@
+"""Real headless Chromium (the system one, driven by Playwright) for the reading-list page. The page needs no
+extension, so this conftest starts a plain browser; the extension's tests have their own conftest one level up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+FLAGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+]
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -1,0 +1,218 @@
+"""The reading-list page in real headless Chromium against the real library routes: search, tags, notes,
+read / unread, the PDF offline, delete and undo; hostile titles and authors render as text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.library_site import LibrarySite
+from tests.support.paper_server import PaperServer
+
+pytestmark = pytest.mark.browser
+
+XSS = [
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    "{{7*7}}",
+    "${alert(1)}",
+    "\u202eevil title",
+    "javascript:alert(1)",
+    "L" * 3000,
+]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[LibrarySite]:
+    with PaperServer() as papers:
+        papers.add(
+            "2307.12345",
+            title="Sparse Autoencoders Find Interpretable Features",
+            authors=["Ada Lovelace", "Alan Turing"],
+            summary="We study dictionary learning on activations.",
+        )
+        papers.add(
+            "2310.00002",
+            title="Diffusion Models for Weather",
+            authors=["Grace Hopper"],
+            summary="Forecasting with score-based models.",
+        )
+        for n, payload in enumerate(XSS):
+            papers.add(f"2401.{n:05d}", title=payload, authors=[payload, "Normal Author"], summary=payload)
+        with LibrarySite(tmp_path / "home", papers) as s:
+            ids = ["2307.12345", "2310.00002", *[f"2401.{n:05d}" for n in range(len(XSS))]]
+            s.call(s.store.update_states({pid: {"saved": True} for pid in ids}))
+            s.call(s.store.update_state("2307.12345", tags=["interp"]))
+            for pid in ids:
+                s.wait_downloaded(pid)
+            papers.stop()  # everything below runs offline
+            yield s
+
+
+async def until(check: Callable[[], Any], timeout: float = 15) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition never held")
+
+
+def card(page: Page, paper_id: str) -> Any:
+    return page.locator(f'li.card[data-id="{paper_id}"]')
+
+
+async def open_page(browser: Browser, site: LibrarySite) -> tuple[Page, list[str], list[str]]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    dialogs: list[str] = []
+    problems: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    await page.goto(site.login_url())
+    assert page.url == f"{site.url}/library/"
+    await page.wait_for_selector('body[data-ready="true"]')
+    return page, dialogs, problems
+
+
+async def test_hostile_titles_and_authors_render_as_text(chromium: Browser, site: LibrarySite) -> None:
+    page, dialogs, problems = await open_page(chromium, site)
+    await page.wait_for_selector("li.card >> nth=9")
+    assert await page.locator("#list img, #list script, #list svg, #list iframe, #list object").count() == 0
+    for n, payload in enumerate(XSS):
+        item = card(page, f"2401.{n:05d}")
+        assert await item.locator(".title").text_content() == payload
+        assert await item.locator(".authors").text_content() == f"{payload}, Normal Author"
+        assert await item.locator(".abstract p").text_content() == payload
+    hrefs = await page.eval_on_selector_all("#list a[href]", "els => els.map(e => e.href)")
+    assert hrefs and all(h.startswith(("https://arxiv.org/abs/", f"{site.url}/library/pdf/")) for h in hrefs)
+    await page.wait_for_timeout(300)  # give a stray onerror handler the chance to fire
+    assert dialogs == []
+    assert problems == []
+
+
+async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, site: LibrarySite) -> None:
+    page, dialogs, problems = await open_page(chromium, site)
+    sae = card(page, "2307.12345")
+    weather = card(page, "2310.00002")
+
+    # Search over title, abstract, authors and notes.
+    await page.fill("#search", "dictionary learning")
+    await until(lambda: True)
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
+    await page.fill("#search", "hopper")
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(weather).to_be_visible()
+    await page.fill("#search", "")
+
+    # Tags: add one, filter by it, remove one.
+    await weather.locator(".tag-input").fill("climate")
+    await weather.locator(".tag-input").press("Enter")
+    await until(lambda: site.store.get_state("2310.00002").tags == ("climate",))
+    await page.select_option("#tag", "climate")
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(weather).to_be_visible()
+    await page.select_option("#tag", "interp")
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
+    await sae.locator(".tag button").click()
+    await until(lambda: site.store.get_state("2307.12345").tags == ())
+    await page.select_option("#tag", "")
+
+    # A note is saved to the store and to notes.md in the plain folder; search finds it.
+    await sae.locator(".note").fill("Read on the plane: section 3")
+    await sae.locator(".note").blur()
+    await until(lambda: site.store.get_state("2307.12345").note == "Read on the plane: section 3")
+    notes = site.config.paths.library_dir / "2307.12345" / "notes.md"
+    await until(lambda: notes.exists() and notes.read_text() == "Read on the plane: section 3")
+    await page.fill("#search", "plane")
+    await expect(page.locator("li.card")).to_have_count(1)
+    await expect(sae).to_be_visible()
+    await page.fill("#search", "")
+
+    # Read / unread, and the state filter.
+    await sae.locator(".read-toggle").click()
+    await until(lambda: site.store.get_state("2307.12345").read)
+    await expect(sae.locator(".badge")).to_have_text("Read")
+    await page.select_option("#state", "unread")
+    await expect(sae).to_have_count(0)
+    await page.select_option("#state", "read")
+    await expect(page.locator("li.card")).to_have_count(1)
+    await sae.locator(".read-toggle").click()
+    await until(lambda: not site.store.get_state("2307.12345").read)
+    await expect(sae).to_have_count(0)  # no longer read: the "read" filter hides it
+    await page.select_option("#state", "all")
+    await expect(sae.locator(".badge")).to_have_text("Unread")
+
+    # The PDF opens from the library, with every paper server gone.
+    href = await sae.locator(".pdf").get_attribute("href")
+    assert href == "/library/pdf/2307.12345"
+    kind, magic = await page.evaluate(
+        """async (href) => { const r = await fetch(href);
+             const b = new Uint8Array(await r.arrayBuffer());
+             return [r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 5))]; }""",
+        href,
+    )
+    assert (kind, magic) == ("application/pdf", "%PDF-")
+    async with page.expect_popup() as popup_info:
+        await sae.locator(".pdf").click()
+    popup = await popup_info.value
+    assert popup.url == f"{site.url}/library/pdf/2307.12345"
+    await popup.close()
+
+    # Delete, then undo.
+    before = await page.locator("li.card").count()
+    await weather.locator(".delete").click()
+    await page.wait_for_selector("#toast:not([hidden])")
+    await expect(weather).to_have_count(0)
+    await until(lambda: not site.store.get_state("2310.00002").saved)
+    assert not (site.config.paths.library_dir / "2310.00002").exists()
+    await page.click("#toast-undo")
+    await weather.wait_for()
+    await expect(page.locator("li.card")).to_have_count(before)
+    await until(lambda: site.store.get_state("2310.00002").saved)
+    assert site.store.get_state("2310.00002").tags == ("climate",)
+    assert list((site.config.paths.library_dir / "2310.00002").glob("*.pdf"))
+
+    # Sorting by title puts "Diffusion" before "Sparse".
+    await page.select_option("#sort", "title-asc")
+    ids = await page.eval_on_selector_all("li.card", "els => els.map(e => e.dataset.id)")
+    assert ids.index("2310.00002") < ids.index("2307.12345")
+    assert dialogs == [] and problems == []
+
+
+async def test_without_a_session_the_page_says_how_to_get_in(chromium: Browser, site: LibrarySite) -> None:
+    context = await chromium.new_context()
+    page = await context.new_page()
+    await page.goto(f"{site.url}/library/")
+    await page.wait_for_selector('body[data-ready="error"]')
+    assert "papertray open" in (await page.text_content("#message") or "")
+    assert await page.locator("li.card").count() == 0
+    # A used link does not open a session.
+    url = site.login_url()
+    await page.goto(url)
+    await page.goto(url)
+    assert "already used" in (await page.text_content("body") or "")
+    await context.close()
+
+
+async def test_a_login_link_followed_from_another_site_still_opens_the_list(
+    chromium: Browser, site: LibrarySite
+) -> None:
+    # SameSite=Strict keeps the cookie off cross-site requests; the page's own fetches are same-site, so a link
+    # clicked in another site's page (or opened by the extension) still ends in a working reading list.
+    context = await chromium.new_context()
+    page = await context.new_page()
+    await page.goto("data:text/html,<a id=go href='" + site.login_url() + "'>open</a>")
+    await page.click("#go")
+    await page.wait_for_selector('body[data-ready="true"]')
+    assert await page.locator("li.card").count() == 2 + len(XSS)
+    await context.close()

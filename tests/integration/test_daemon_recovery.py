@@ -1,0 +1,108 @@
+"""The daemon with damaged or interrupted data: it starts anyway, says what it did in one sentence, and keeps
+every acknowledged save (SIGKILL of the whole daemon at random moments during polls and saves)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+from pathlib import Path
+
+from tests.support.daemon import DaemonProcess, run_cli
+from tests.support.feed_server import FeedServer, load_fixture_day
+
+IDS = sorted(entry["paper"]["id"] for entry in load_fixture_day())
+
+
+async def test_a_corrupt_user_file_is_moved_aside_reported_and_recovered(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(daemon.start)
+    await asyncio.to_thread(daemon.post, "poll")
+    for paper_id in IDS[:2]:
+        assert (await asyncio.to_thread(daemon.post, f"papers/{paper_id}/save"))[0] == 200
+    await asyncio.to_thread(daemon.stop)
+
+    user = home / "data" / "user.json"
+    user.write_bytes(b'{"states": {"torn')  # a file cut off mid-write by something outside papertray
+
+    await asyncio.to_thread(daemon.start)
+    try:
+        status = json.loads((await asyncio.to_thread(run_cli, home, "status", "--json", env=daemon.env)).stdout)
+        problems = status["problems"]
+        assert len(problems) == 1 and "user.json" in problems[0] and "moved aside" in problems[0]
+        assert list((home / "data").glob("user.json.corrupt-*")), "the damaged file is kept, never deleted"
+        human = await asyncio.to_thread(run_cli, home, "status", env=daemon.env)
+        assert "Problem" in human.stdout
+        listed = await asyncio.to_thread(run_cli, home, "list", "--state", "saved", "--json", env=daemon.env)
+        assert sorted(p["id"] for p in json.loads(listed.stdout)) == IDS[:2]  # recovered, nothing lost
+    finally:
+        await asyncio.to_thread(daemon.stop)
+
+
+async def test_a_store_file_from_a_newer_papertray_is_set_aside_and_the_daemon_starts(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(daemon.start)
+    await asyncio.to_thread(daemon.post, "poll")
+    await asyncio.to_thread(daemon.stop)
+    meta = home / "data" / "meta.json"
+    meta.write_text(json.dumps({"_meta": {"1": {"schema": 99, "kind": "meta"}}, "meta": {"1": {}}}))
+
+    await asyncio.to_thread(daemon.start)
+    try:
+        status = (await asyncio.to_thread(daemon.get, "status"))[1]
+        assert any("newer papertray" in problem for problem in status["problems"])
+        assert list((home / "data").glob("meta.json.corrupt-*"))
+        assert (await asyncio.to_thread(daemon.get, "health"))[0] == 200
+    finally:
+        await asyncio.to_thread(daemon.stop)
+
+
+async def test_sigkill_during_polls_and_saves_never_loses_an_acknowledged_save(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    rng = random.Random(7)
+    acknowledged: set[str] = set()
+    trials = 12
+
+    def hammer(stop: threading.Event) -> None:
+        """Saves one after another, with polls in between, until the daemon is killed."""
+        for paper_id in rng.sample(IDS, len(IDS)):
+            if stop.is_set():
+                return
+            try:
+                if rng.random() < 0.3:
+                    daemon.post("poll")
+                status, _ = daemon.post(f"papers/{paper_id}/save")
+            except OSError:
+                return  # the daemon died under us: this save was never acknowledged
+            if status == 200:
+                acknowledged.add(paper_id)
+
+    for _trial in range(trials):
+        await asyncio.to_thread(daemon.start)
+        stop = threading.Event()
+        worker = threading.Thread(target=hammer, args=(stop,))
+        worker.start()
+        await asyncio.sleep(rng.uniform(0.05, 0.6))
+        await asyncio.to_thread(daemon.kill)
+        stop.set()
+        await asyncio.to_thread(worker.join)
+
+        await asyncio.to_thread(daemon.start)
+        status = (await asyncio.to_thread(daemon.get, "status"))[1]
+        assert status["problems"] == [], status["problems"]
+        code, page = await asyncio.to_thread(daemon.get, "papers?state=saved&limit=500")
+        assert code == 200
+        saved = {p["id"] for p in page["papers"]}
+        assert acknowledged <= saved, f"lost acknowledged saves: {sorted(acknowledged - saved)}"
+        await asyncio.to_thread(daemon.stop)
+    assert acknowledged, "the trials acknowledged some saves"

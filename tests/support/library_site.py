@@ -1,0 +1,159 @@
+"""The reading list served for real on 127.0.0.1: a store in a temp home, the Library downloading from a
+`PaperServer`, and the real API application (`create_api`, guard included), all on one event loop in a thread, so that
+sync tests, async tests and Playwright can all talk to it over HTTP.
+
+    with LibrarySite(home, paper_server) as site:
+        site.call(site.store.update_state("2307.12345", saved=True))
+        url = site.login_url()          # the one-time link the tray / extension / `papertray open` get
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import urllib.request
+from collections.abc import Coroutine
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from papertray.api import create_api
+from papertray.config import Config, Paths
+from papertray.events import EventBus
+from papertray.library import Library
+from papertray.store import Store
+from tests.support.paper_server import PaperServer
+
+T = TypeVar("T")
+
+
+def home_config(home: Path, server: PaperServer | None, **overrides: Any) -> Config:
+    paths = Paths(
+        config_file=home / "config.toml",
+        data_dir=home / "data",
+        cache_dir=home / "cache",
+        state_dir=home / "state",
+        log_dir=home / "logs",
+    )
+    url = server.url if server else "http://127.0.0.1:9"
+    base = Config(paths=paths, hf_url=url, arxiv_url=url, allowed_private_hosts=("127.0.0.1",))
+    return replace(base, **overrides)
+
+
+class LibrarySite:
+    def __init__(self, home: Path, server: PaperServer | None, **config: Any) -> None:
+        self.config = home_config(home, server, **config)
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.store: Store
+        self.library: Library
+        self.bus = EventBus()
+        self.token = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LibrarySite:
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self.loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._start())
+            except BaseException as exc:
+                errors.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="library-site", daemon=True)
+        self._thread.start()
+        ready.wait(20)
+        if errors:
+            raise errors[0]
+        return self
+
+    async def _start(self) -> None:
+        self.store = Store.open(self.config.paths.data_dir, self.bus)
+        self.library = Library(
+            lambda: self.config, self.store, self.bus, spacing=0.0, retry_base=0.05, retry_max=0.2, read_timeout=2.0
+        )
+        self._task = asyncio.create_task(self.library.run())
+        self.config.paths.ensure()
+        app = create_api(
+            config=lambda: self.config,
+            store=self.store,
+            bus=self.bus,
+            poller=None,
+            paths=self.config.paths,
+            problems=list,
+            library=self.library,
+        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        assert site._server is not None
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.token = (self.config.paths.state_dir / "cli.token").read_text().strip()
+
+    async def _stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.library.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.store.close()
+
+    def stop(self) -> None:
+        if self.loop is None or self._thread is None:
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(20)
+        self.loop = None
+
+    def __enter__(self) -> LibrarySite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def login_url(self) -> str:
+        request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=b"{}", method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(json.loads(response.read())["url"])
+
+    def wait_downloaded(self, paper_id: str, timeout: float = 30) -> None:
+        async def wait() -> None:
+            for _ in range(int(timeout / 0.02)):
+                status = self.library.paper_status(paper_id)
+                if status["state"] == "ready" and status["pdfs"]:
+                    return
+                if status["state"] == "failed":
+                    raise AssertionError(f"{paper_id} failed: {status}")
+                await asyncio.sleep(0.02)
+            raise AssertionError(f"{paper_id} not downloaded: {self.library.paper_status(paper_id)}")
+
+        self.call(wait(), timeout + 5)

@@ -1,0 +1,312 @@
+"""A real aiohttp server on 127.0.0.1 that plays Hugging Face (`/api/papers/{id}`) and arXiv (`/api/query`,
+`/pdf/{id}`) for the library's tests, with PDFs generated on the spot and faults on demand.
+
+It runs its own event loop in a thread, so sync tests, async tests and daemon subprocesses can all use it:
+
+    server = PaperServer().start()
+    server.add("2307.12345", title="…", authors=["…"], version=2)
+    server.fault("/pdf/2307.12345", "500", times=1)      # the next request only
+    …
+    server.stop()
+
+Faults: "404", "500", "429", "html" (an HTML page instead of a PDF), "truncated" (Content-Length promises more
+than is sent, then the connection closes), "no-eof" (a complete response whose PDF lacks %%EOF), "slow" (half the
+body, then nothing until the server stops), "redirect:<url>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+
+def make_pdf(text: str, *, pad_to: int = 0) -> bytes:
+    """A small valid one-page PDF that shows `text`; `pad_to` grows it (a comment) to at least that many bytes."""
+    safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 18 Tf 40 760 Td ({safe}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    if pad_to:
+        filler = max(0, pad_to - 600)
+        out += b"%" + b"x" * filler + b"\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@dataclass
+class FixturePaper:
+    id: str
+    title: str
+    authors: list[str]
+    summary: str = "An abstract."
+    version: int = 1
+    published: str = "2023-07-21T17:59:59Z"
+    pdfs: dict[int, bytes] = field(default_factory=dict)  # version -> bytes
+    on_hf: bool = True
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int | None  # None: every time
+
+
+class PaperServer:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = 0
+        self.papers: dict[str, FixturePaper] = {}
+        self.faults: dict[str, Fault] = {}
+        self.requests: list[tuple[float, str]] = []  # (monotonic time, path) of every request
+        self.max_concurrent = 0
+        self._concurrent = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopping: asyncio.Event | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ data
+
+    def add(
+        self,
+        paper_id: str,
+        *,
+        title: str,
+        authors: list[str] | None = None,
+        summary: str = "An abstract.",
+        version: int = 1,
+        on_hf: bool = True,
+        pdf_size: int = 0,
+    ) -> FixturePaper:
+        paper = FixturePaper(paper_id, title, authors or ["Ada Lovelace"], summary, version, on_hf=on_hf)
+        paper.pdfs[version] = make_pdf(f"{paper_id}v{version} {title[:40]}", pad_to=pdf_size)
+        with self._lock:
+            self.papers[paper_id] = paper
+        return paper
+
+    def new_version(self, paper_id: str) -> int:
+        with self._lock:
+            paper = self.papers[paper_id]
+            paper.version += 1
+            paper.pdfs[paper.version] = make_pdf(f"{paper_id}v{paper.version} {paper.title[:40]}")
+            return paper.version
+
+    def fault(self, path: str, kind: str, *, times: int | None = None) -> None:
+        with self._lock:
+            self.faults[path] = Fault(kind, times)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def hits(self, prefix: str) -> int:
+        return sum(1 for _t, path in self.requests if path.startswith(prefix))
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> PaperServer:
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._start())
+            except BaseException as exc:  # reported to the starting thread
+                errors.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="paper-server", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if errors:
+            raise errors[0]
+        return self
+
+    async def _start(self) -> None:
+        self._stopping = asyncio.Event()
+        app = web.Application()
+        app.router.add_get("/api/papers/{id:.+}", self._hf_paper)
+        app.router.add_get("/api/query", self._arxiv_query)
+        app.router.add_get("/pdf/{id:.+}", self._pdf)
+        app.router.add_get("/elsewhere/{id:.+}", self._pdf)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        loop = self._loop
+        if self._stopping is not None:
+            loop.call_soon_threadsafe(self._stopping.set)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(15)
+        self._loop = None
+
+    def __enter__(self) -> PaperServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ handlers
+
+    def _take_fault(self, path: str) -> str | None:
+        with self._lock:
+            fault = self.faults.get(path)
+            if fault is None:
+                return None
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    del self.faults[path]
+            return fault.kind
+
+    async def _enter(self, request: web.Request) -> str | None:
+        self.requests.append((time.monotonic(), request.path_qs))
+        return self._take_fault(request.path) or self._take_fault(request.path_qs)
+
+    async def _simple_fault(self, kind: str) -> web.StreamResponse | None:
+        if kind in ("404", "500", "429"):
+            return web.Response(status=int(kind), text=f"fixture fault {kind}")
+        if kind.startswith("redirect:"):
+            raise web.HTTPFound(kind.split(":", 1)[1])
+        return None
+
+    async def _hf_paper(self, request: web.Request) -> web.StreamResponse:
+        kind = await self._enter(request)
+        if kind and (response := await self._simple_fault(kind)):
+            return response
+        paper = self.papers.get(request.match_info["id"])
+        if paper is None or not paper.on_hf:
+            return web.json_response({"error": "Entry not found"}, status=404)
+        return web.json_response(
+            {
+                "id": paper.id,
+                "title": paper.title,
+                "summary": paper.summary,
+                "authors": [{"_id": str(i), "name": name, "hidden": False} for i, name in enumerate(paper.authors)],
+                "publishedAt": paper.published,
+                "upvotes": 7,
+                "ai_keywords": ["fixture"],
+            }
+        )
+
+    async def _arxiv_query(self, request: web.Request) -> web.StreamResponse:
+        kind = await self._enter(request)
+        if kind and (response := await self._simple_fault(kind)):
+            return response
+        entries = []
+        for paper_id in request.query.get("id_list", "").split(","):
+            paper = self.papers.get(paper_id)
+            if paper is None:
+                continue
+            authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in paper.authors)
+            entries.append(
+                f"<entry><id>http://arxiv.org/abs/{paper.id}v{paper.version}</id>"
+                f"<published>{paper.published}</published><title>{escape(paper.title)}</title>"
+                f"<summary>{escape(paper.summary)}</summary>{authors}</entry>"
+            )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<title>ArXiv Query</title>{''.join(entries)}</feed>"
+        )
+        return web.Response(text=body, content_type="application/atom+xml")
+
+    async def _pdf(self, request: web.Request) -> web.StreamResponse:
+        kind = await self._enter(request)
+        if kind and (response := await self._simple_fault(kind)):
+            return response
+        ref = request.match_info["id"]
+        base, _, version = ref.partition("v") if "/" not in ref and "v" in ref else (ref, "", "")
+        paper = self.papers.get(base)
+        if paper is None:
+            return web.Response(status=404, text="no such paper")
+        body = paper.pdfs[int(version) if version else paper.version]
+        if kind == "html":
+            return web.Response(
+                text="<html><body>Sorry, the PDF is being generated</body></html>", content_type="text/html"
+            )
+        if kind == "no-eof":
+            body = body[: len(body) // 2]
+            return web.Response(body=body, content_type="application/pdf")
+        response = web.StreamResponse(headers={"Content-Type": "application/pdf"})
+        response.content_length = len(body)
+        self._concurrent += 1
+        self.max_concurrent = max(self.max_concurrent, self._concurrent)
+        try:
+            await response.prepare(request)
+            if kind == "truncated":
+                await response.write(body[: len(body) // 2])
+                assert request.transport is not None
+                request.transport.close()
+                return response
+            if kind == "slow":
+                await response.write(body[: len(body) // 2])
+                assert self._stopping is not None
+                await self._stopping.wait()
+                return response
+            for start in range(0, len(body), 16 * 1024):
+                await response.write(body[start : start + 16 * 1024])
+            await response.write_eof()
+            return response
+        finally:
+            self._concurrent -= 1
+
+
+def run_forever(**papers: Any) -> None:  # pragma: no cover - manual use: python -m tests.support.paper_server
+    server = PaperServer().start()
+    server.add("2307.12345", title="A fixture paper", authors=["Ada Lovelace"])
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run_forever()
