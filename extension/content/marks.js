@@ -10,17 +10,37 @@
     read: { text: '\u2713 Read', aria: 'papertray: read' },
     unknown: { text: '? Not in papertray', aria: 'papertray: not in papertray yet' },
   };
+  // Pills in the sites' own idiom (rounded, light tints, system font) so the mark reads as part of the card; the
+  // tint is a second cue, the text and aria-label carry the state. The button's star is decoration from CSS, so
+  // the accessible name stays "Save"/"Unsave".
   const CSS = `
-    :host { all: initial; display: inline-flex; vertical-align: middle; margin: 2px 0 2px 6px; }
-    .box { display: inline-flex; gap: 6px; align-items: center; font: 12px/1.4 system-ui, sans-serif; }
-    .badge { padding: 1px 6px; border-radius: 9px; border: 1px solid currentColor; color: #444; background: #fff; }
-    .badge[data-state="new"] { color: #0b57d0; font-weight: 600; }
-    .badge[data-state="saved"] { color: #8a5a00; font-weight: 600; }
-    .badge[data-state="read"] { color: #137333; }
-    button { font: inherit; padding: 1px 8px; border-radius: 9px; border: 1px solid #888; background: #f6f6f6;
-      color: #222; cursor: pointer; }
+    :host { all: initial; display: inline-flex; vertical-align: middle; margin: 2px 10px 2px 6px; }
+    .box { display: inline-flex; gap: 6px; align-items: center; font: 12px/18px system-ui, -apple-system,
+      "Segoe UI", sans-serif; white-space: nowrap; }
+    .badge { padding: 0 8px; border-radius: 999px; border: 1px solid #dadce0; color: #5f6368; background: #f1f3f4;
+      font-weight: 600; }
+    .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; }
+    .badge[data-state="saved"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
+    .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; }
+    .badge[data-state="seen"] { font-weight: 500; }
+    .badge[data-state="unknown"] { background: transparent; border-style: dashed; font-weight: 500; }
+    button { font: inherit; font-weight: 600; padding: 0 9px 0 7px; border-radius: 999px; border: 1px solid #c4c7cc;
+      background: linear-gradient(#fff, #f3f4f6); color: #1f2937; cursor: pointer; }
+    button::before { content: "\\2606" / ""; margin-right: 4px; color: #b45309; }
+    button[aria-pressed="true"]::before { content: "\\2605" / ""; }
+    button:hover { border-color: #8b9099; background: #f3f4f6; }
     button:focus-visible { outline: 2px solid #0b57d0; outline-offset: 1px; }
     button[disabled] { opacity: .6; cursor: progress; }
+    /* Dark only when the page itself is (huggingface.co puts "dark" on <html>); the OS setting says nothing
+       about arXiv, which is always light. */
+    :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
+    :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
+    :host-context(.dark) .badge[data-state="saved"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
+    :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
+    :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
+    :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
+    :host-context(.dark) button:hover { background: #3c4043; border-color: #9aa0a6; }
+    :host-context(.dark) button::before { color: #fdd663; }
   `;
 
   /**

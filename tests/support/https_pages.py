@@ -85,6 +85,44 @@ document.getElementById('tab-week').addEventListener('click', () => {
 """
 
 
+# Enough of huggingface.co's look (Tailwind, two-column card grid, thumbnails, upvote box) that screenshots of
+# the marked page resemble the real site; the markup the content script hooks into is the real one above.
+_HF_CSS = """
+body { margin: 0; background: #fff; color: #111827; font: 16px/1.5 "Source Sans Pro", system-ui, sans-serif; }
+a { color: inherit; text-decoration: none; }
+header { display: flex; gap: 24px; align-items: center; height: 64px; padding: 0 32px;
+  border-bottom: 1px solid #f3f4f6; font-size: 15px; color: #4b5563; }
+header .logo { font-weight: 700; font-size: 18px; color: #111827; margin-right: auto; }
+main { max-width: 1280px; margin: 0 auto; padding: 0 32px; }
+nav { display: flex; gap: 8px; align-items: center; padding: 20px 0 0; font-size: 14px; }
+nav a, nav button { font: inherit; padding: 3px 12px; border: 1px solid #e5e7eb; border-radius: 8px; color: #374151;
+  background: linear-gradient(#fff, #f9fafb); }
+h1 { font-size: 30px; font-weight: 700; margin: 18px 0 0; }
+.byline { margin: 0 0 24px; color: #6b7280; }
+#cards { display: grid; grid-template-columns: 1fr 1fr; gap: 36px 40px; padding-bottom: 40px; }
+article { display: flex; flex-direction: column; overflow: hidden; border: 1px solid #f3f4f6; border-radius: 12px;
+  box-shadow: 0 1px 3px #0000000d; }
+article > a { display: block; height: 120px; overflow: hidden;
+  background: linear-gradient(120deg, #eef2ff, #fdf2f8 55%, #fefce8); }
+article:nth-child(3n+2) > a { background: linear-gradient(120deg, #ecfeff, #eef2ff 60%, #f5f3ff); }
+article:nth-child(3n) > a { background: linear-gradient(120deg, #fff7ed, #fef2f2 50%, #f0fdf4); }
+article img { width: 100%; height: 100%; object-fit: cover; }
+article > div { display: flex; gap: 16px; padding: 18px 24px 20px; background: linear-gradient(#f9fafb, #fff); }
+article > div > div:first-child { display: flex; flex: none; flex-direction: column; align-items: center;
+  justify-content: center; width: 48px; height: 56px; border: 1px solid #e5e7eb; border-radius: 8px;
+  background: #fff; font-weight: 600; font-size: 14px; }
+article > div > div:first-child::before { content: "\\25B2"; font-size: 10px; color: #9ca3af; }
+article > div > div:last-child { flex: 1; min-width: 0; }
+h3 { margin: 0 0 6px; font-size: 18px; font-weight: 600; line-height: 1.25; }
+h3 a:hover { text-decoration: underline; }
+.org, .comments { display: inline-block; margin: 6px 12px 0 0; font-size: 14px; color: #6b7280; }
+.comments::before { content: ""; display: inline-block; width: 11px; height: 9px; margin-right: 5px;
+  border: 1.5px solid #9ca3af; border-radius: 3px; }
+header .logo .mark { display: inline-block; width: 22px; height: 22px; margin-right: 8px; vertical-align: -5px;
+  border-radius: 50%; background: radial-gradient(circle at 50% 70%, #ff9d00 0 30%, #ffd21e 31%); }
+"""
+
+
 def hf_list_page(entries: list[dict[str, Any]], week: list[dict[str, Any]]) -> str:
     props = {
         "dailyPapers": entries,
@@ -94,15 +132,17 @@ def hf_list_page(entries: list[dict[str, Any]], week: list[dict[str, Any]]) -> s
         "isTrending": False,
     }
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Daily Papers - Hugging Face</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Daily Papers - Hugging Face</title>
+<style>{_HF_CSS}</style></head>
 <body>
-<header><a href="/">Hugging Face</a> <a href="/papers/trending">Trending</a></header>
+<header><a href="/" class="logo"><span aria-hidden="true" class="mark"></span>Hugging Face</a>
+  <a href="/papers/trending">Trending</a></header>
 <main>
   <nav><a href="/papers/date/2025-07-30">Previous</a> <a href="/papers/week/2025-W31">Week</a>
     <a href="/papers/month/2025-07">Month</a> <a href="/papers/submit">Submit</a>
     <button type="button" id="tab-week">Weekly</button></nav>
   <div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{_e(json.dumps(props))}">
-    <section><h1>Daily Papers</h1>
+    <section><h1>Daily Papers</h1><p class="byline">by AK and the research community &middot; Jul 31</p>
       <div id="cards" class="grid grid-cols-1 gap-14 lg:grid-cols-2">{"".join(_card(e) for e in entries)}</div>
     </section>
   </div>
@@ -149,13 +189,37 @@ def _arxiv_item(n: int, pid: str, title: str) -> str:
   </dd>"""
 
 
+# arxiv.org's list page look (red header, Lucida Grande, bare titles): screenshots resemble the real site.
+_ARXIV_CSS = """
+body { margin: 0; font: 15px/1.4 "Lucida Grande", Helvetica, Arial, sans-serif; color: #000; }
+a { color: #0066cc; text-decoration: none; }
+a:hover { text-decoration: underline; }
+#header { display: flex; gap: 18px; align-items: baseline; padding: 10px 24px; background: #b31b1b; color: #fff; }
+#header .logo { color: #fff; font: 700 30px/1 Georgia, serif; }
+#content-inner { padding: 4px 24px 24px; }
+h1 { font-size: 24px; margin: 12px 0 4px; }
+h3 { font-size: 17px; margin: 10px 0; }
+dl { margin: 0; }
+dt { margin-top: 14px; font-size: 15px; }
+dd { margin: 4px 0 0 40px; }
+.list-title { font-size: 18px; font-weight: 600; }
+.list-title .descriptor, .list-subjects .descriptor { display: none; }
+.list-authors { font-size: 15px; }
+.list-subjects { font-size: 13px; color: #333; }
+.primary-subject { font-weight: 600; }
+p.mathjax { margin: 4px 0 0; font-size: 14px; }
+"""
+
+
 def arxiv_list_page(known: list[dict[str, Any]]) -> str:
     items = [(e["paper"]["id"], e["paper"]["title"]) for e in known]
     items += [(pid, f"A paper papertray has not seen ({pid})") for pid in UNKNOWN_IDS]
     body = "".join(_arxiv_item(n, pid, title) for n, (pid, title) in enumerate(items, 1))
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Machine Learning  new submissions</title></head>
-<body><div id="content-inner"><div id="dlpage">
+<html lang="en"><head><meta charset="utf-8"><title>Machine Learning  new submissions</title>
+<style>{_ARXIV_CSS}</style></head>
+<body><div id="header"><a href="/" class="logo">arXiv</a><span>cs &gt; cs.LG</span></div>
+<div id="content-inner"><div id="dlpage">
   <h1>Machine Learning</h1>
   <h3>Showing new listings for Thursday, 31 July 2025</h3>
   <dl id="articles">
