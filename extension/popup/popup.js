@@ -56,7 +56,7 @@ async function load() {
     heading = 'New papers (none today yet)';
   }
   if (fresh?.ok) {
-    const more = fresh.total > fresh.papers.length ? ` - ${fresh.total} in all` : '';
+    const more = fresh.total > fresh.papers.length ? ` · ${fresh.total} in all` : '';
     document.getElementById('new-heading').textContent = `${heading}${more}`;
     renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
   }

@@ -78,7 +78,7 @@ def test_pairing_through_the_options_page(browser: ExtensionBrowser, daemon: Dae
     rows.first.wait_for()
     assert rows.count() == 20
     # The fixture feed's papers are from 2025-07-31, so "today" is empty and the popup says what it shows instead.
-    assert popup.locator("#new-heading").text_content() == "New papers (none today yet) - 50 in all"
+    assert popup.locator("#new-heading").text_content() == "New papers (none today yet) · 50 in all"
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.id)")) <= set(IDS)
     assert browser.page_errors == []
 
