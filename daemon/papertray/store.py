@@ -323,6 +323,9 @@ class Store:
         self._committer: asyncio.Task[None] | None = None
         self._feed_lock = asyncio.Lock()
         self._meta_lock = asyncio.Lock()
+        # Bumped by every write that changes what `view()` answers, whether or not it announces itself on the
+        # bus (`update_states(event=False)`, an ingest that only updates): caches of views key on it.
+        self._generation = 0
 
     # ---------------------------------------------------------------- opening
 
@@ -552,6 +555,12 @@ class Store:
     def __len__(self) -> int:
         return sum(len(month) for month in self._months.values())
 
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a write changes what `view()` or `query()` answers; a cache built
+        from views is current while it holds the generation it was built at."""
+        return self._generation
+
     def _summary(self, paper_id: str) -> Summary | None:
         month = self._months.get(shard_key(paper_id))
         return month.get(paper_id) if month is not None else None
@@ -755,6 +764,7 @@ class Store:
             self._months.update(batch.months)
             if batch.months:
                 self._order = None
+                self._generation += 1
         for paper in batch.new:
             self.bus.publish("paper.new", {"id": paper.id, "title": paper.title})
         return IngestResult(tuple(batch.new), batch.updated, batch.unchanged)
@@ -867,6 +877,7 @@ class Store:
                     if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
                         self._order = None
                     self._states.update(merged)
+                    self._generation += 1
             except Exception as exc:  # every save of the batch failed alike; memory is unchanged
                 for request in accepted:
                     if not request.future.done():
