@@ -15,11 +15,11 @@ import orjson
 from aiohttp import web
 
 from papertray.api import bodies
-from papertray.api.context import ApiContext, ctx
+from papertray.api.context import ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
 from papertray.api.responses import JSON, ApiError, json_response
 from papertray.models import State
-from papertray.store import PaperView
+from papertray.store import PaperView, Store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -41,53 +41,34 @@ def brief(view: PaperView) -> dict[str, Any]:
 
 
 class BriefCache:
-    """Badges by canonical id, built with `store.view()`, and whole lookup answers by request body; both are
-    dropped whenever anything is published on the bus (every store write announces itself: paper.new,
-    paper.state, poll.done). The extension asks about the same page's ids again and again (each re-scan of a
-    list page); this makes a repeat cost a dict lookup."""
+    """Badges by canonical id, built with `store.view()`. They are dropped whenever the store's generation
+    moves on: every store write that changes what `view()` answers bumps it, whether or not it publishes an
+    event, so a badge here is never older than the store. The extension asks about the same page's ids again
+    and again (each re-scan of a list page); between writes a repeat costs a dict lookup."""
 
     MAX_ENTRIES = 100_000
-    MAX_ANSWERS = 256
-    MAX_ANSWER_KEY = 32 * 1024
 
     def __init__(self) -> None:
         self._entries: dict[str, dict[str, Any]] = {}
-        self._answers: dict[bytes, bytes] = {}
-        self._seen_event = -1
+        self._generation = -1
 
-    def current(self, context: ApiContext) -> dict[str, dict[str, Any]]:
-        """The entries, emptied first if anything was published since they were filled."""
-        last = context.bus.last_id
-        if last != self._seen_event or len(self._entries) >= self.MAX_ENTRIES:
+    def current(self, store: Store) -> dict[str, dict[str, Any]]:
+        """The entries, emptied first if the store changed since they were filled. Use them before the next
+        `await`: a write can only land while the handler waits."""
+        generation = store.generation
+        if generation != self._generation or len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-            self._answers.clear()
-            self._seen_event = last
+            self._generation = generation
         return self._entries
-
-    def answer(self, body: bytes) -> bytes | None:
-        return self._answers.get(body)
-
-    def remember(self, body: bytes, answer: bytes) -> None:
-        if len(body) > self.MAX_ANSWER_KEY:
-            return
-        if len(self._answers) >= self.MAX_ANSWERS:
-            self._answers.pop(next(iter(self._answers)))
-        self._answers[body] = answer
 
 
 BRIEFS: web.AppKey[BriefCache] = web.AppKey("papertray.api.briefs")
 
 
 async def lookup(request: web.Request) -> web.Response:
-    raw = await bodies.read_raw(request)
-    context = ctx(request)
-    store = context.store
-    briefs = request.app[BRIEFS]
-    cache = briefs.current(context)
-    known = briefs.answer(raw)
-    if known is not None:
-        return web.Response(body=known, content_type=JSON)
-    body = bodies.parse_json(raw, bodies.IDS)
+    body = bodies.parse_json(await bodies.read_raw(request), bodies.IDS)
+    store = ctx(request).store
+    cache = request.app[BRIEFS].current(store)
     papers: dict[str, dict[str, Any]] = {}
     refs: dict[str, str] = {}
     invalid: list[str] = []
@@ -103,9 +84,7 @@ async def lookup(request: web.Request) -> web.Response:
             if entry is None:
                 entry = cache[paper_id] = brief(store.view(paper_id))
             papers[paper_id] = entry
-    answer = orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid})
-    briefs.remember(raw, answer)
-    return web.Response(body=answer, content_type=JSON)
+    return web.Response(body=orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid}), content_type=JSON)
 
 
 # ---------------------------------------------------------------------- listing
