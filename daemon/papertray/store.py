@@ -231,6 +231,22 @@ class PaperView:
             return State.UNKNOWN
         return self.state.state
 
+    def brief(self) -> dict[str, Any]:
+        """The badge lookup answers per paper (state, saved, read, dismissed, title), straight from the summary
+        and the user's state: no full record is read and no empty state is made."""
+        state = self._state
+        title = self._summary[0] if self._summary is not None else None
+        if state is None:  # nothing the user did: new when ingested, else unknown
+            status = State.NEW if self._summary is not None else State.UNKNOWN
+            return {"state": status.value, "saved": False, "read": False, "dismissed": False, "title": title}
+        return {
+            "state": self.status.value,
+            "saved": state.saved_at is not None,
+            "read": state.read_at is not None,
+            "dismissed": state.dismissed_at is not None,
+            "title": title,
+        }
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PaperView):
             return NotImplemented
@@ -598,8 +614,9 @@ class Store:
         return self._states.get(paper_id) or PaperState(id=paper_id)
 
     def view(self, paper_id: str) -> PaperView:
+        # No user state yet: the view makes the empty one only if it is asked for (lookup's badges are not).
         return PaperView(
-            paper_id, state=self.get_state(paper_id), summary=self._summary(paper_id), loader=self.get_paper
+            paper_id, state=self._states.get(paper_id), summary=self._summary(paper_id), loader=self.get_paper
         )
 
     def lookup(self, refs: Iterable[str]) -> dict[str, PaperView]:
