@@ -28,18 +28,6 @@ STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
 DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
-def brief(view: PaperView) -> dict[str, Any]:
-    """What lookup answers per paper: enough for the extension to paint a badge (no full record is read)."""
-    data = view.to_dict(full=False)
-    return {
-        "state": data["state"],
-        "saved": data["saved"],
-        "read": data["read"],
-        "dismissed": data["dismissed"],
-        "title": data.get("title"),
-    }
-
-
 class BriefCache:
     """Badges by canonical id, built with `store.view()`. They are dropped whenever the store's generation
     moves on: every store write that changes what `view()` answers bumps it, whether or not it publishes an
@@ -82,7 +70,7 @@ async def lookup(request: web.Request) -> web.Response:
         if paper_id not in papers:
             entry = cache.get(paper_id)
             if entry is None:
-                entry = cache[paper_id] = brief(store.view(paper_id))
+                entry = cache[paper_id] = store.view(paper_id).brief()
             papers[paper_id] = entry
     return web.Response(body=orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid}), content_type=JSON)
 
@@ -241,7 +229,7 @@ async def seen(request: web.Request) -> web.Response:
             ids[paper_id] = None
     if ids:
         await store.update_states({paper_id: {"seen": True} for paper_id in ids})
-    return json_response({"papers": {pid: brief(store.view(pid)) for pid in ids}, "invalid": invalid})
+    return json_response({"papers": {pid: store.view(pid).brief() for pid in ids}, "invalid": invalid})
 
 
 def add_routes(app: web.Application) -> None:
