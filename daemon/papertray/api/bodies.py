@@ -79,6 +79,8 @@ def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
                 raise ApiError(400, f"{name!r} holds more than {field.max_length} items.")
             if len(value) < field.min_items:
                 raise ApiError(400, f"{name!r} needs at least {field.min_items} item(s).")
+            if field.pattern is None and _short_strings(value, field.item_max_length):
+                continue  # every item checked at C speed; the loop below only names the first problem
             for item in value:
                 if not isinstance(item, str):
                     raise ApiError(400, f"Every item of {name!r} must be a string, not {_type_name(item)}.")
@@ -89,6 +91,11 @@ def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
         else:  # pragma: no cover - a schema typo, caught by the unit tests
             raise AssertionError(f"unknown field kind {field.kind}")
     return data
+
+
+def _short_strings(items: list[Any], max_length: int) -> bool:
+    """Whether every item is a str of at most `max_length` characters (orjson makes exact `str`s)."""
+    return not items or (set(map(type, items)) == {str} and max(map(len, items)) <= max_length)
 
 
 async def read_raw(request: web.Request) -> bytes:

@@ -15,11 +15,12 @@ import orjson
 from aiohttp import web
 
 from papertray.api import bodies
-from papertray.api.context import ctx
+from papertray.api.badges import Badges
+from papertray.api.context import CONTEXT, ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
 from papertray.api.responses import JSON, ApiError, json_response
 from papertray.models import State
-from papertray.store import PaperView, Store
+from papertray.store import PaperView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -28,51 +29,12 @@ STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
 DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
-class BriefCache:
-    """Badges by canonical id, built with `store.view()`. They are dropped whenever the store's generation
-    moves on: every store write that changes what `view()` answers bumps it, whether or not it publishes an
-    event, so a badge here is never older than the store. The extension asks about the same page's ids again
-    and again (each re-scan of a list page); between writes a repeat costs a dict lookup."""
-
-    MAX_ENTRIES = 100_000
-
-    def __init__(self) -> None:
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._generation = -1
-
-    def current(self, store: Store) -> dict[str, dict[str, Any]]:
-        """The entries, emptied first if the store changed since they were filled. Use them before the next
-        `await`: a write can only land while the handler waits."""
-        generation = store.generation
-        if generation != self._generation or len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()
-            self._generation = generation
-        return self._entries
-
-
-BRIEFS: web.AppKey[BriefCache] = web.AppKey("papertray.api.briefs")
+BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
 
 
 async def lookup(request: web.Request) -> web.Response:
     body = bodies.parse_json(await bodies.read_raw(request), bodies.IDS)
-    store = ctx(request).store
-    cache = request.app[BRIEFS].current(store)
-    papers: dict[str, dict[str, Any]] = {}
-    refs: dict[str, str] = {}
-    invalid: list[str] = []
-    for ref in body["ids"]:
-        paper_id = cached_canonical_id(ref)
-        if paper_id is None:
-            invalid.append(ref)
-            continue
-        if ref != paper_id:
-            refs[ref] = paper_id
-        if paper_id not in papers:
-            entry = cache.get(paper_id)
-            if entry is None:
-                entry = cache[paper_id] = store.view(paper_id).brief()
-            papers[paper_id] = entry
-    return web.Response(body=orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid}), content_type=JSON)
+    return web.Response(body=request.app[BADGES].answer(body["ids"]), content_type=JSON)
 
 
 # ---------------------------------------------------------------------- listing
@@ -233,7 +195,7 @@ async def seen(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app[BRIEFS] = BriefCache()
+    app[BADGES] = Badges(app[CONTEXT].store)
     app.router.add_post("/api/v1/lookup", lookup)
     app.router.add_post("/api/v1/seen", seen)
     app.router.add_get("/api/v1/papers", list_papers)
