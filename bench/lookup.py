@@ -4,14 +4,19 @@ Also printed: a bare aiohttp server sending a body as large as lookup's answer, 
 request of each (this process serves all three), which is steadier than req/s on a busy shared machine.
 
 The library holds 250,000 synthetic papers added through the real `Store.add_papers` in batches; the API is the
-real one (`create_api`, guard and all) served as app.py serves it. Run: `python -m bench.lookup [--papers N]
-[--seconds S] [--connections C]`.
+real one (`create_api`, guard and all) served as app.py serves it. wrk sends a different body with every request
+(`--pages` of them, 1,000 by default: 50,000 references drawn from the whole library, like many different list
+pages), so a cache keyed on the request body cannot stand in for lookup; lookup's own per-reference badges are
+warm after the first pass, as they are for an extension re-scanning pages. An informational cold run
+(`--cold-pages`, 5,000: every paper once) shows the cost when nothing is remembered. Run: `python -m bench.lookup
+[--papers N] [--seconds S] [--connections C] [--pages P] [--cold-pages P]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import re
 import resource
 import shutil
@@ -32,11 +37,27 @@ from papertray.models import Paper
 from papertray.store import Store
 
 PER_MONTH = 25_000
+# Each request sends the next of many different bodies (like the extension scanning one list page after
+# another), so no cache keyed on the request body can answer for the API. The requests are formatted once in
+# init(); request() only hands the next one out, so wrk costs the same per request for every server.
 WRK_SCRIPT = """
 wrk.method = "POST"
-wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
+local bodies = {{
+{bodies}
+}}
+local requests = {{}}
+local n = 0
+function init(args)
+  for i, body in ipairs(bodies) do
+    requests[i] = wrk.format(nil, nil, nil, body)
+  end
+end
+function request()
+  n = n % #requests + 1
+  return requests[n]
+end
 """
 
 
@@ -63,6 +84,44 @@ def synthetic(n: int) -> list[list[Paper]]:
             ]
         )
     return batches
+
+
+def all_ids(n: int) -> list[str]:
+    """The ids `synthetic(n)` adds, in order."""
+    return [paper.id for batch in synthetic(n) for paper in batch]
+
+
+def lookup_pages(papers: int, pages: int, per_page: int = 50, seed: int = 1) -> list[str]:
+    """`pages` different lookup bodies (JSON text) of `per_page` ids each, drawn without repeats from a shuffled
+    library while it lasts (then reshuffled): the forms an HF list page sends - mostly bare ids, some versioned
+    arXiv links or HF links, and one in ten never ingested (state unknown)."""
+    rng = random.Random(seed)
+    ids = all_ids(papers)
+    pool: list[str] = []
+    bodies = []
+    for page in range(pages):
+        refs = []
+        for i in range(per_page):
+            form = i % 10
+            if form == 9:
+                refs.append(f"28{rng.randrange(10):02d}.{rng.randrange(100_000):05d}")  # never ingested
+                continue
+            if not pool:
+                pool = ids[:]
+                rng.shuffle(pool)
+            base = pool.pop()
+            if form == 7:
+                refs.append(f"https://arxiv.org/abs/{base}v{1 + page % 3}")
+            elif form == 8:
+                refs.append(f"https://huggingface.co/papers/{base}")
+            else:
+                refs.append(base)
+        bodies.append(orjson.dumps({"ids": refs}).decode())
+    return bodies
+
+
+def wrk_script(bodies: list[str], token: str) -> str:
+    return WRK_SCRIPT.format(bodies=",\n".join(_lua_string(body) for body in bodies), token=token)
 
 
 def lookup_ids(count: int = 50) -> list[str]:
@@ -151,7 +210,16 @@ async def main(argv: list[str]) -> int:
     parser.add_argument("--papers", type=int, default=250_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2, help="1 = A B C; 2 = A B C C B A (each --seconds long)")
+    parser.add_argument("--rounds", type=int, default=2, help="1 = A B C D; 2 = A B C D D C B A (each --seconds long)")
+    parser.add_argument(
+        "--pages", type=int, default=1_000, help="different request bodies wrk cycles through (default: 1,000)"
+    )
+    parser.add_argument(
+        "--cold-pages",
+        type=int,
+        default=5_000,
+        help="bodies of the informational cold run: 5,000 pages of 50 cover every paper once (0: no cold run)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -186,17 +254,23 @@ async def main(argv: list[str]) -> int:
         sized = web.Application()
         sized.router.add_post("/api/v1/lookup", fixed(answer))
         sized_runner, sized_port = await serve(sized)
-        body = orjson.dumps({"ids": lookup_ids()}).decode()
+        bodies = lookup_pages(args.papers, args.pages)
         script = home / "post.lua"
-        script.write_text(WRK_SCRIPT.format(body=_lua_string(body), token=token))
-        # Alternate (A B B A) so that load from elsewhere on a shared machine weighs on both alike.
+        script.write_text(wrk_script(bodies, token))
+        cold_script = home / "cold.lua"
+        if args.cold_pages:
+            cold_script.write_text(wrk_script(lookup_pages(args.papers, args.cold_pages, seed=2), token))
+        # Alternate (A B C D D C B A) so that load from elsewhere on a shared machine weighs on all alike.
         runs: dict[str, list[tuple[float, float, int]]] = {"hello-world": [], "lookup": [], "same-size": []}
-        # Server CPU per request (this process serves all three): steadier than req/s on a busy machine.
+        order = [("hello-world", bare_port, script), ("lookup", api_port, script), ("same-size", sized_port, script)]
+        if args.cold_pages:
+            runs["lookup-cold"] = []
+            order.append(("lookup-cold", api_port, cold_script))
+        # Server CPU per request (this process serves them all): steadier than req/s on a busy machine.
         cpu: dict[str, list[float]] = {name: [0.0, 0.0] for name in runs}
-        order = [("hello-world", bare_port), ("lookup", api_port), ("same-size", sized_port)]
-        for name, port in [*order, *reversed(order)][: len(order) * args.rounds]:
+        for name, port, lua in [*order, *reversed(order)][: len(order) * args.rounds]:
             before = cpu_seconds()
-            output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", script, args.seconds, args.connections)
+            output = await wrk(f"http://127.0.0.1:{port}/api/v1/lookup", lua, args.seconds, args.connections)
             cpu[name][0] += cpu_seconds() - before
             cpu[name][1] += total_requests(output)
             runs[name].append(parse_wrk(output))
@@ -216,13 +290,26 @@ async def main(argv: list[str]) -> int:
     s_rps, s_p99, _ = results["same-size"]
     ratio = l_rps / h_rps
     print(
-        f"wrk -t1 -c{args.connections} -d{args.seconds}s per run, runs alternated A B C C B A ({args.rounds} rounds), "
-        f"POST with 50 ids ({len(body)} bytes); req/s = mean of runs, p99 = worst run"
+        f"wrk -t1 -c{args.connections} -d{args.seconds}s per run, runs alternated A B C D D C B A "
+        f"({args.rounds} rounds), "
+        f"POST with 50 ids; req/s = mean of runs, p99 = worst run"
+    )
+    sizes = sorted(len(body) for body in bodies)
+    print(
+        f"request bodies: {len(bodies):,} different pages of 50 ids drawn from the {args.papers:,} papers, cycled "
+        f"in turn ({sizes[0]}-{sizes[-1]} bytes): no cache keyed on the body can answer; lookup's per-reference "
+        f"badges are warm after the first pass"
     )
     print(f"hello-world (bare aiohttp): {h_rps:9,.0f} req/s  p99 {h_p99:.2f} ms  errors {h_err}")
     print(f"lookup (papertray API):     {l_rps:9,.0f} req/s  p99 {l_p99:.2f} ms  errors {l_err}")
     print(f"same-size body (bare):      {s_rps:9,.0f} req/s  p99 {s_p99:.2f} ms  ({len(answer)} bytes, informational)")
     per = {name: used / max(count, 1) * 1e6 for name, (used, count) in cpu.items()}
+    if args.cold_pages:
+        c_rps, c_p99, c_err = results["lookup-cold"]
+        print(
+            f"lookup, cold (informational): {c_rps:7,.0f} req/s  p99 {c_p99:.2f} ms  errors {c_err}  CPU "
+            f"{per['lookup-cold']:.0f} us/request ({args.cold_pages:,} pages, every paper once: nothing is remembered)"
+        )
     print(
         f"server CPU per request:     hello-world {per['hello-world']:.0f} us, lookup {per['lookup']:.0f} us, "
         f"same-size {per['same-size']:.0f} us (CPU ratio hello/lookup {per['hello-world'] / per['lookup']:.2f})"

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
 
-from bench.lookup import WRK_SCRIPT, _lua_string, lookup_ids, parse_wrk, synthetic
+from bench.lookup import lookup_ids, lookup_pages, parse_wrk, synthetic, wrk_script
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_DAYS = ["2025-04-01", "2025-04-02", "2025-04-03", "2025-04-04"]
@@ -160,8 +159,7 @@ async def main(argv: list[str]) -> int:
             port, token, pid = int(line[0]), line[1], int(line[2])
             url = f"http://127.0.0.1:{port}/api/v1"
             script = Path(tmp) / "post.lua"
-            body = orjson.dumps({"ids": lookup_ids()}).decode()
-            script.write_text(WRK_SCRIPT.format(body=_lua_string(body), token=token))
+            script.write_text(wrk_script(lookup_pages(args.papers, 1_000), token))
             tally = Tally()
             stop = asyncio.Event()
             tasks = [asyncio.create_task(sse_client(i, url, token, tally, stop)) for i in range(args.clients)]

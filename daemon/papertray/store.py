@@ -231,6 +231,22 @@ class PaperView:
             return State.UNKNOWN
         return self.state.state
 
+    def brief(self) -> dict[str, Any]:
+        """The badge lookup answers per paper (state, saved, read, dismissed, title), straight from the summary
+        and the user's state: no full record is read and no empty state is made."""
+        state = self._state
+        title = self._summary[0] if self._summary is not None else None
+        if state is None:  # nothing the user did: new when ingested, else unknown
+            status = State.NEW if self._summary is not None else State.UNKNOWN
+            return {"state": status.value, "saved": False, "read": False, "dismissed": False, "title": title}
+        return {
+            "state": self.status.value,
+            "saved": state.saved_at is not None,
+            "read": state.read_at is not None,
+            "dismissed": state.dismissed_at is not None,
+            "title": title,
+        }
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PaperView):
             return NotImplemented
@@ -323,6 +339,9 @@ class Store:
         self._committer: asyncio.Task[None] | None = None
         self._feed_lock = asyncio.Lock()
         self._meta_lock = asyncio.Lock()
+        # Bumped by every write that changes what `view()` answers, whether or not it announces itself on the
+        # bus (`update_states(event=False)`, an ingest that only updates): caches of views key on it.
+        self._generation = 0
 
     # ---------------------------------------------------------------- opening
 
@@ -552,6 +571,12 @@ class Store:
     def __len__(self) -> int:
         return sum(len(month) for month in self._months.values())
 
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a write changes what `view()` or `query()` answers; a cache built
+        from views is current while it holds the generation it was built at."""
+        return self._generation
+
     def _summary(self, paper_id: str) -> Summary | None:
         month = self._months.get(shard_key(paper_id))
         return month.get(paper_id) if month is not None else None
@@ -589,8 +614,9 @@ class Store:
         return self._states.get(paper_id) or PaperState(id=paper_id)
 
     def view(self, paper_id: str) -> PaperView:
+        # No user state yet: the view makes the empty one only if it is asked for (lookup's badges are not).
         return PaperView(
-            paper_id, state=self.get_state(paper_id), summary=self._summary(paper_id), loader=self.get_paper
+            paper_id, state=self._states.get(paper_id), summary=self._summary(paper_id), loader=self.get_paper
         )
 
     def lookup(self, refs: Iterable[str]) -> dict[str, PaperView]:
@@ -755,6 +781,7 @@ class Store:
             self._months.update(batch.months)
             if batch.months:
                 self._order = None
+                self._generation += 1
         for paper in batch.new:
             self.bus.publish("paper.new", {"id": paper.id, "title": paper.title})
         return IngestResult(tuple(batch.new), batch.updated, batch.unchanged)
@@ -867,6 +894,7 @@ class Store:
                     if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
                         self._order = None
                     self._states.update(merged)
+                    self._generation += 1
             except Exception as exc:  # every save of the batch failed alike; memory is unchanged
                 for request in accepted:
                     if not request.future.done():

@@ -15,7 +15,8 @@ import orjson
 from aiohttp import web
 
 from papertray.api import bodies
-from papertray.api.context import ApiContext, ctx
+from papertray.api.badges import Badges
+from papertray.api.context import CONTEXT, ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
 from papertray.api.responses import JSON, ApiError, json_response
 from papertray.models import State
@@ -28,84 +29,12 @@ STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
 DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
-def brief(view: PaperView) -> dict[str, Any]:
-    """What lookup answers per paper: enough for the extension to paint a badge (no full record is read)."""
-    data = view.to_dict(full=False)
-    return {
-        "state": data["state"],
-        "saved": data["saved"],
-        "read": data["read"],
-        "dismissed": data["dismissed"],
-        "title": data.get("title"),
-    }
-
-
-class BriefCache:
-    """Badges by canonical id, built with `store.view()`, and whole lookup answers by request body; both are
-    dropped whenever anything is published on the bus (every store write announces itself: paper.new,
-    paper.state, poll.done). The extension asks about the same page's ids again and again (each re-scan of a
-    list page); this makes a repeat cost a dict lookup."""
-
-    MAX_ENTRIES = 100_000
-    MAX_ANSWERS = 256
-    MAX_ANSWER_KEY = 32 * 1024
-
-    def __init__(self) -> None:
-        self._entries: dict[str, dict[str, Any]] = {}
-        self._answers: dict[bytes, bytes] = {}
-        self._seen_event = -1
-
-    def current(self, context: ApiContext) -> dict[str, dict[str, Any]]:
-        """The entries, emptied first if anything was published since they were filled."""
-        last = context.bus.last_id
-        if last != self._seen_event or len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()
-            self._answers.clear()
-            self._seen_event = last
-        return self._entries
-
-    def answer(self, body: bytes) -> bytes | None:
-        return self._answers.get(body)
-
-    def remember(self, body: bytes, answer: bytes) -> None:
-        if len(body) > self.MAX_ANSWER_KEY:
-            return
-        if len(self._answers) >= self.MAX_ANSWERS:
-            self._answers.pop(next(iter(self._answers)))
-        self._answers[body] = answer
-
-
-BRIEFS: web.AppKey[BriefCache] = web.AppKey("papertray.api.briefs")
+BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
 
 
 async def lookup(request: web.Request) -> web.Response:
-    raw = await bodies.read_raw(request)
-    context = ctx(request)
-    store = context.store
-    briefs = request.app[BRIEFS]
-    cache = briefs.current(context)
-    known = briefs.answer(raw)
-    if known is not None:
-        return web.Response(body=known, content_type=JSON)
-    body = bodies.parse_json(raw, bodies.IDS)
-    papers: dict[str, dict[str, Any]] = {}
-    refs: dict[str, str] = {}
-    invalid: list[str] = []
-    for ref in body["ids"]:
-        paper_id = cached_canonical_id(ref)
-        if paper_id is None:
-            invalid.append(ref)
-            continue
-        if ref != paper_id:
-            refs[ref] = paper_id
-        if paper_id not in papers:
-            entry = cache.get(paper_id)
-            if entry is None:
-                entry = cache[paper_id] = brief(store.view(paper_id))
-            papers[paper_id] = entry
-    answer = orjson.dumps({"papers": papers, "refs": refs, "invalid": invalid})
-    briefs.remember(raw, answer)
-    return web.Response(body=answer, content_type=JSON)
+    body = bodies.parse_json(await bodies.read_raw(request), bodies.IDS)
+    return web.Response(body=request.app[BADGES].answer(body["ids"]), content_type=JSON)
 
 
 # ---------------------------------------------------------------------- listing
@@ -262,11 +191,11 @@ async def seen(request: web.Request) -> web.Response:
             ids[paper_id] = None
     if ids:
         await store.update_states({paper_id: {"seen": True} for paper_id in ids})
-    return json_response({"papers": {pid: brief(store.view(pid)) for pid in ids}, "invalid": invalid})
+    return json_response({"papers": {pid: store.view(pid).brief() for pid in ids}, "invalid": invalid})
 
 
 def add_routes(app: web.Application) -> None:
-    app[BRIEFS] = BriefCache()
+    app[BADGES] = Badges(app[CONTEXT].store)
     app.router.add_post("/api/v1/lookup", lookup)
     app.router.add_post("/api/v1/seen", seen)
     app.router.add_get("/api/v1/papers", list_papers)
