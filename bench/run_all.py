@@ -79,13 +79,27 @@ def main(argv: list[str]) -> int:
             f"## {title}\n\n`python -m {module} {' '.join(extra)}` ({elapsed:.0f} s)\n\n```\n{body}\n```{status}\n"
         )
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(
-        "# Benchmarks\n\nWritten by `make bench` (`python -m bench.run_all`). Each figure is printed beside a "
-        "baseline measured in the same run on the same machine; targets are in the issues and in each "
-        "benchmark's docstring. Numbers from a noisy 2-core machine: compare ratios, not absolutes.\n\n"
-        "## Machine\n\n" + "\n".join(machine()) + "\n\n" + "\n".join(sections),
-        encoding="utf-8",
-    )
+    if argv and OUT.exists():
+        # A selection updates its own sections in place (with the machine it ran on) and keeps the others.
+        text = OUT.read_text(encoding="utf-8")
+        for section in sections:
+            title = section.split("\n", 1)[0]
+            stamped = section.replace("\n\n", "\n\nRun alone on: " + "; ".join(m[2:] for m in machine()) + ".\n\n", 1)
+            if title in text:
+                start = text.index(title)
+                end = text.find("\n## ", start + len(title))
+                text = text[:start] + stamped + (text[end + 1 :] if end != -1 else "")
+            else:
+                text = text.rstrip("\n") + "\n\n" + stamped
+        OUT.write_text(text, encoding="utf-8")
+    else:
+        OUT.write_text(
+            "# Benchmarks\n\nWritten by `make bench` (`python -m bench.run_all`). Each figure is printed beside a "
+            "baseline measured in the same run on the same machine; targets are in the issues and in each "
+            "benchmark's docstring. Numbers from a noisy 2-core machine: compare ratios, not absolutes.\n\n"
+            "## Machine\n\n" + "\n".join(machine()) + "\n\n" + "\n".join(sections),
+            encoding="utf-8",
+        )
     print(f"wrote {OUT.relative_to(REPO)}")
     return 1 if failures else 0
 
