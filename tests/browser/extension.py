@@ -24,15 +24,22 @@ EXTENSION_ID = "ecjoinkgnkfofdpffhicmbeconlelkjb"  # fixed by the manifest's "ke
 ID_IN_LABEL = re.compile(r"papertray (\S+)$")
 
 
+# Headless Chromium as root on a machine with no network but loopback (testing.md): without the background
+# networking flags it keeps trying Google's hosts.
+BASE_FLAGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-gpu",
+]
+
+
 def chromium_flags(resolver_rules: str) -> list[str]:
     return [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-gpu",
+        *BASE_FLAGS,
         f"--host-resolver-rules={resolver_rules}",
         f"--disable-extensions-except={EXTENSION}",
         f"--load-extension={EXTENSION}",

@@ -8,21 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-FLAGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-gpu",
-]
+from tests.browser.extension import BASE_FLAGS
 
 
 @pytest.fixture
 async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=FLAGS)
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BASE_FLAGS)
         try:
             yield browser
         finally:
