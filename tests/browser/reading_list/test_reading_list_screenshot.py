@@ -4,6 +4,7 @@ The picture is checked for what it must show before it is written to docs/screen
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +34,11 @@ def library(tmp_path: Path) -> Iterator[LibrarySite]:
             added = papers.add(paper["id"], title=paper["title"], authors=authors, summary=paper["summary"])
             added.published = paper["publishedAt"]  # the arXiv date that goes with the id, as the real API says
         with LibrarySite(tmp_path / "home", papers) as site:
-            # Saved one after the other, oldest first, so "Newest saved" lists them in reverse.
+            # Saved one after the other, oldest first, so "Newest saved" lists them in reverse. Save times have
+            # millisecond resolution: two saves in the same millisecond would tie, so they are spaced apart.
             for pid in reversed(IDS):
                 site.call(site.store.update_state(pid, saved=True))
+                time.sleep(0.003)
             for pid, tags in TAGS.items():
                 site.call(site.store.update_state(pid, tags=tags))
             site.call(site.store.update_state(NOTE[0], note=NOTE[1]))
