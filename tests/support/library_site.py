@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import urllib.request
-from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +24,7 @@ from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
 from papertray.store import Store
+from tests.support.loop_thread import LoopThread
 from tests.support.paper_server import PaperServer
 
 T = TypeVar("T")
@@ -44,12 +43,13 @@ def home_config(home: Path, server: PaperServer | None, **overrides: Any) -> Con
     return replace(base, **overrides)
 
 
-class LibrarySite:
+class LibrarySite(LoopThread):
+    thread_name = "library-site"
+
     def __init__(self, home: Path, server: PaperServer | None, **config: Any) -> None:
+        super().__init__()
         self.config = home_config(home, server, **config)
         self.port = 0
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self.store: Store
@@ -60,32 +60,6 @@ class LibrarySite:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LibrarySite:
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self.loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._start())
-            except BaseException as exc:
-                errors.append(exc)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._stop())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="library-site", daemon=True)
-        self._thread.start()
-        ready.wait(20)
-        if errors:
-            raise errors[0]
-        return self
 
     async def _start(self) -> None:
         self.store = Store.open(self.config.paths.data_dir, self.bus)
@@ -107,8 +81,7 @@ class LibrarySite:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        assert site._server is not None
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
         self.token = (self.config.paths.state_dir / "cli.token").read_text().strip()
 
     async def _stop(self) -> None:
@@ -120,23 +93,6 @@ class LibrarySite:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.store.close()
-
-    def stop(self) -> None:
-        if self.loop is None or self._thread is None:
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(20)
-        self.loop = None
-
-    def __enter__(self) -> LibrarySite:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        assert self.loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def login_url(self) -> str:
         request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=b"{}", method="POST")

@@ -25,6 +25,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from tests.support.loop_thread import LoopThread
+
 
 def make_pdf(text: str, *, pad_to: int = 0) -> bytes:
     """A small valid one-page PDF that shows `text`; `pad_to` grows it (a comment) to at least that many bytes."""
@@ -72,8 +74,12 @@ class Fault:
     times: int | None  # None: every time
 
 
-class PaperServer:
+class PaperServer(LoopThread):
+    thread_name = "paper-server"
+    start_timeout = 15.0
+
     def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__()
         self.host = host
         self.port = 0
         self.papers: dict[str, FixturePaper] = {}
@@ -81,8 +87,6 @@ class PaperServer:
         self.requests: list[tuple[float, str]] = []  # (monotonic time, path) of every request
         self.max_concurrent = 0
         self._concurrent = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
         self._lock = threading.Lock()
@@ -130,32 +134,6 @@ class PaperServer:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> PaperServer:
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._start())
-            except BaseException as exc:  # reported to the starting thread
-                errors.append(exc)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._stop())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="paper-server", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        if errors:
-            raise errors[0]
-        return self
-
     async def _start(self) -> None:
         self._stopping = asyncio.Event()
         app = web.Application()
@@ -167,9 +145,7 @@ class PaperServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def _stop(self) -> None:
         if self._stopping is not None:
@@ -177,21 +153,9 @@ class PaperServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        loop = self._loop
+    def _stop_requested(self) -> None:
         if self._stopping is not None:
-            loop.call_soon_threadsafe(self._stopping.set)
-        loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(15)
-        self._loop = None
-
-    def __enter__(self) -> PaperServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._stopping.set()
 
     # ------------------------------------------------------------ handlers
 
