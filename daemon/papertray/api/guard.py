@@ -24,6 +24,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from email.message import Message
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -113,11 +115,12 @@ class Guard:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         origin: str | None = None
         try:
-            origin = self._check_host_and_origin(request)
+            path = request.path
+            origin = self._check_host_and_origin(request, path)
             if request.method == hdrs.METH_OPTIONS:
                 response: web.StreamResponse = self._preflight(request, origin)
             else:
-                self._check_auth(request, origin)
+                self._check_auth(request, path, origin)
                 routing_error = request.match_info.http_exception
                 if routing_error is not None:  # 404/405 before any body rule
                     raise routing_error
@@ -133,30 +136,33 @@ class Guard:
             log.exception("unhandled error method=%s path=%s", request.method, request.path)
             response = error_response(500, "Something went wrong inside papertray; the log has the details.")
         if not response.prepared:  # a stream (events) set its own headers before it started
-            response.headers.update(STANDARD_HEADERS)
+            headers = response.headers
+            headers.update(STANDARD_HEADERS)
             if origin is not None and self._origin_allowed(request, origin):
-                response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
-                response.headers.add(hdrs.VARY, "Origin")
+                headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+                headers.add(hdrs.VARY, "Origin")
         return response
 
     # ------------------------------------------------------------------ 1. Host, 2. Origin
 
-    def _check_host_and_origin(self, request: web.Request) -> str | None:
+    def _check_host_and_origin(self, request: web.Request, path: str) -> str | None:
         headers = request.headers
-        hosts = headers.getall(hdrs.HOST, [])
+        hosts = headers.getall(hdrs.HOST, ())
         if len(hosts) != 1 or hosts[0] not in self._allowed_hosts(request):
             log.warning("refused request with an unexpected Host count=%d", len(hosts))
             raise ApiError(403, "This address is not served here (the Host header is not the local API's).")
-        if is_library_path(request.path):
+        if is_library_path(path):
             return None  # the reading-list page: its handlers check the session cookie, CSRF and their Origin
         origins = headers.getall(hdrs.ORIGIN, ())
-        if len(origins) > 1:
-            raise ApiError(403, "Requests from this origin are not accepted.")
-        origin = origins[0] if origins else None
-        if origin is not None and not self._origin_allowed(request, origin):
-            log.warning("refused request from an unpaired origin path=%s", request.path)
-            raise ApiError(403, "Requests from this origin are not accepted; pair the extension first.")
-        if request.path == PAIR_PATH and request.method == hdrs.METH_POST and origin is None:
+        origin = None
+        if origins:
+            if len(origins) > 1:
+                raise ApiError(403, "Requests from this origin are not accepted.")
+            origin = origins[0]
+            if not self._origin_allowed(request, origin):
+                log.warning("refused request from an unpaired origin path=%s", path)
+                raise ApiError(403, "Requests from this origin are not accepted; pair the extension first.")
+        elif path == PAIR_PATH and request.method == hdrs.METH_POST:
             raise ApiError(403, "Pairing is done from the papertray extension's options page.")
         if headers.get("Sec-Fetch-Mode") == "navigate":
             raise ApiError(403, "The papertray API is not a web page.")
@@ -199,8 +205,8 @@ class Guard:
 
     # ------------------------------------------------------------------ 4. auth
 
-    def _check_auth(self, request: web.Request, origin: str | None) -> None:
-        if (request.method, request.path) in PUBLIC or is_library_path(request.path):
+    def _check_auth(self, request: web.Request, path: str, origin: str | None) -> None:
+        if (request.method, path) in PUBLIC or is_library_path(path):
             return
         values = request.headers.getall(hdrs.AUTHORIZATION, [])
         if not values:
@@ -237,17 +243,21 @@ class Guard:
     def _check_body(self, request: web.Request) -> None:
         method = request.method
         if method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
-            types = request.headers.getall(hdrs.CONTENT_TYPE, [])
-            if len(types) != 1 or request.content_type != "application/json" or _bad_charset(request):
+            types = request.headers.getall(hdrs.CONTENT_TYPE, ())
+            if len(types) != 1 or not is_json_content_type(types[0]):
                 raise ApiError(415, "Send the body as application/json.")
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
             raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
 
 
-def _bad_charset(request: web.Request) -> bool:
-    charset = request.charset
-    return charset is not None and charset.lower() not in ("utf-8", "utf8")
+@lru_cache(maxsize=64)
+def is_json_content_type(raw: str) -> bool:
+    """`application/json`, in UTF-8 if a charset is named. Parsed by the standard library's MIME parser (as
+    aiohttp parses `request.content_type`); a client sends the same header every time, so the verdict is kept."""
+    header = Message()
+    header["Content-Type"] = raw
+    return header.get_content_type() == "application/json" and header.get_content_charset() in (None, "utf-8", "utf8")
 
 
 def _allowed_methods(request: web.Request) -> set[str]:

@@ -33,8 +33,8 @@ BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
 
 
 async def lookup(request: web.Request) -> web.Response:
-    body = bodies.parse_json(await bodies.read_raw(request), bodies.IDS)
-    return web.Response(body=request.app[BADGES].answer(body["ids"]), content_type=JSON)
+    ids = bodies.lookup_ids(await bodies.read_raw(request))
+    return web.Response(body=request.app[BADGES].answer(ids), content_type=JSON)
 
 
 # ---------------------------------------------------------------------- listing
