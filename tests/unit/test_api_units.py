@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from papertray.api import bodies
-from papertray.api.guard import FailureLimiter
+from papertray.api.guard import FailureLimiter, is_json_content_type
 from papertray.api.ids import path_id
 from papertray.api.pairing import CODE_TRIES, PairingCodes, is_extension_origin, normalise_code
 from papertray.api.responses import ApiError
@@ -188,3 +188,46 @@ def test_path_ids_refuse_everything_else(raw: str) -> None:
 def test_foreign_cursors_are_400(cursor: str) -> None:
     with pytest.raises(ApiError):
         decode_cursor(cursor)
+
+
+def test_a_token_accepted_a_moment_ago_stops_working_when_revoked_repaired_or_rotated(tmp_path: Path) -> None:
+    """Accepted tokens are remembered to spare a hash per request; every change to the tokens forgets them."""
+    store = TokenStore(tmp_path)
+    origin = "chrome-extension://ecjoinkgnkfofdpffhicmbeconlelkjb"
+    scripts = [store.create(f"s{i}") for i in range(6)]  # more than are remembered
+    extension = store.pair(origin)
+    cli = store.mint_cli_token()
+    for _ in range(3):
+        for token in [*scripts, extension, cli]:
+            assert store.check(token) is not None
+    assert store.check(scripts[0] + "x") is None and store.check(cli[:-1]) is None
+    assert store.revoke("s5")
+    assert store.check(scripts[5]) is None
+    assert store.check(scripts[4]) is not None
+    store.pair(origin)
+    assert store.check(extension) is None
+    store.mint_cli_token()
+    assert store.check(cli) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("application/json", True),
+        ("Application/JSON", True),
+        ("application/json; charset=utf-8", True),
+        ('application/json; charset="UTF-8"', True),
+        ("application/json;charset=utf8", True),
+        ("application/json; charset=latin-1", False),
+        ('application/json; charset="latin-1"', False),
+        ("application/jsonp", False),
+        ("application/json-patch+json", False),
+        ("text/json", False),
+        ("text/plain", False),
+        ("multipart/form-data; boundary=x", False),
+        ("", False),
+        ("application/json, text/plain", False),
+    ],
+)
+def test_only_json_in_utf8_passes_the_content_type_check(header: str, accepted: bool) -> None:
+    assert is_json_content_type(header) is accepted
