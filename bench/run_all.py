@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
             if title in text:
                 start = text.index(title)
                 end = text.find("\n## ", start + len(title))
-                text = text[:start] + stamped + (text[end + 1 :] if end != -1 else "")
+                text = text[:start] + stamped.rstrip("\n") + "\n\n" + (text[end + 1 :] if end != -1 else "")
             else:
                 text = text.rstrip("\n") + "\n\n" + stamped
         OUT.write_text(text, encoding="utf-8")
