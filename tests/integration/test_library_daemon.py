@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from papertray import citations
 from tests.support.daemon import DaemonProcess
+from tests.support.library_page import login, page_get
 from tests.support.paper_server import PaperServer
 
 pytest.importorskip("papertray.app", reason="the daemon's composition root (app.py) is not merged yet")
@@ -54,32 +53,6 @@ def library_of(daemon: DaemonProcess) -> list[tuple[Any, ...]]:
     assert status == 200
     entries = citations.parse_csljson(json.dumps(exported)).entries
     return sorted((e.id, e.title, e.authors, e.tags, e.note, e.read) for e in entries)
-
-
-def page_get(daemon: DaemonProcess, cookie: str, path: str) -> tuple[int, bytes, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{daemon.port}{path}", headers={"Cookie": cookie})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read(), response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as err:
-        return err.code, err.read(), ""
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def login(daemon: DaemonProcess) -> str:
-    status, body = daemon.post("library/login")
-    assert status == 200
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        opener.open(body["url"], timeout=30)
-    except urllib.error.HTTPError as err:
-        assert err.code == 303
-        return str(err.headers["Set-Cookie"]).split(";", 1)[0]
-    raise AssertionError("the login link did not redirect")
 
 
 def test_save_export_import_into_an_empty_home_and_read_offline(tmp_path: Path, papers: PaperServer) -> None:

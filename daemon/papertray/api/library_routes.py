@@ -17,13 +17,10 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import secrets
-import threading
-import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -31,6 +28,7 @@ from aiohttp import hdrs, web
 from papertray import citations
 from papertray.api import bodies
 from papertray.api.bodies import Field
+from papertray.api.library_sessions import LOGIN_TTL, Session, Sessions
 from papertray.api.responses import ApiError, error_response, json_response
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
@@ -40,9 +38,6 @@ log = logging.getLogger(__name__)
 
 COOKIE = "papertray_library"
 CSRF_HEADER = "X-Papertray-CSRF"
-LOGIN_TTL = 120.0
-SESSION_IDLE = 12 * 3600.0
-MAX_SESSIONS = 64
 PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
 PAGE_PATCH.pop("dismissed")
 RESTORE = {"read": Field("bool")}
@@ -88,55 +83,6 @@ def error(status: int, message: str) -> web.Response:
 
 def ok(data: Any, status: int = 200) -> web.Response:
     return json_response(data, status=status)
-
-
-@dataclass
-class Session:
-    csrf: str
-    last_used: float = field(default_factory=time.monotonic)
-
-
-class Sessions:
-    """One-time login links and the sessions they open; in memory (a restart asks for a new link)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._once: dict[str, float] = {}
-        self._sessions: dict[str, Session] = {}
-        self._lock = threading.Lock()
-
-    def mint_login(self) -> str:
-        """Safe from any thread (the tray asks from its own)."""
-        with self._lock:
-            now = self._clock()
-            self._once = {k: t for k, t in self._once.items() if t > now}
-            once = secrets.token_urlsafe(32)
-            self._once[once] = now + LOGIN_TTL
-            return once
-
-    def redeem(self, once: str) -> tuple[str, Session] | None:
-        with self._lock:
-            expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
-        if expiry is None or expiry < self._clock():
-            return None
-        if len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions, key=lambda k: self._sessions[k].last_used)
-            del self._sessions[oldest]
-        sid = secrets.token_urlsafe(32)
-        session = Session(csrf=secrets.token_urlsafe(32), last_used=self._clock())
-        self._sessions[sid] = session
-        return sid, session
-
-    def get(self, sid: str | None) -> Session | None:
-        if not sid:
-            return None
-        session = self._sessions.get(sid)
-        now = self._clock()
-        if session is None or now - session.last_used > SESSION_IDLE:
-            self._sessions.pop(sid, None)
-            return None
-        session.last_used = now
-        return session
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -203,9 +149,10 @@ def _reading_list(store: Store) -> list[PaperView]:
     return store.query(predicate=lambda v: v.state.saved or v.state.read)
 
 
-def add_library_routes(app: web.Application, library: Library, store: Store) -> None:
-    """Add the page, its data routes and the library's token routes to the API application."""
-    sessions = Sessions()
+def add_library_routes(app: web.Application, library: Library, store: Store, sessions_file: Path | None = None) -> None:
+    """Add the page, its data routes and the library's token routes to the API application. Sessions are kept
+    in `sessions_file` across restarts when it is given."""
+    sessions = Sessions(sessions_file)
     app[SESSIONS_KEY] = sessions
     web_files = resources.files("papertray") / "web"
     assets = {name: (web_files.joinpath(file).read_bytes(), ctype) for name, (file, ctype) in STATIC.items()}

@@ -1,0 +1,165 @@
+"""The reading-list page's sessions: one-time login links and the cookie sessions they open.
+
+A session outlives a daemon restart (an update, a reboot with autostart): the reading-list tab the user left
+open keeps working. They are kept in `state/library-sessions.json` (0600), under the sha256 of the cookie's
+value, so the file opens nothing by itself; the CSRF token beside it is useless without the cookie. Login
+links live only in memory (two minutes). A session ends after 12 idle hours; its last use is written at most
+every few minutes, so a page in use costs no write per request. The file is disposable: unreadable, it is
+moved aside with a warning and the user opens the reading list again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from papertray.atomic import write_atomic
+from papertray.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+LOGIN_TTL = 120.0
+SESSION_IDLE = 12 * 3600.0
+MAX_SESSIONS = 64
+LAST_USE_WRITE_EVERY = 300.0  # seconds: how stale the file's idea of a session's last use may get
+
+
+@dataclass
+class Session:
+    csrf: str
+    last_used: float
+    last_written: float = 0.0
+
+
+def _key(sid: str) -> str:
+    return hashlib.sha256(sid.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Sessions:
+    """Login links (memory) and sessions (memory and, when `path` is given, on disk). Times are wall-clock
+    seconds, so that idle time counts across restarts."""
+
+    def __init__(self, path: Path | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._once: dict[str, float] = {}
+        self._sessions: dict[str, Session] = {}  # by the sha256 of the cookie's value
+        self._lock = threading.Lock()
+        self._load()
+
+    def mint_login(self) -> str:
+        """Safe from any thread (the tray asks from its own)."""
+        with self._lock:
+            now = self._clock()
+            self._once = {k: t for k, t in self._once.items() if t > now}
+            once = secrets.token_urlsafe(32)
+            self._once[once] = now + LOGIN_TTL
+            return once
+
+    def redeem(self, once: str) -> tuple[str, Session] | None:
+        """The cookie value and session a valid one-time link opens, or None."""
+        with self._lock:
+            expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
+        now = self._clock()
+        if expiry is None or expiry < now:
+            return None
+        self._expire(now)
+        if len(self._sessions) >= MAX_SESSIONS:
+            oldest = min(self._sessions, key=lambda k: self._sessions[k].last_used)
+            del self._sessions[oldest]
+        sid = secrets.token_urlsafe(32)
+        session = Session(csrf=secrets.token_urlsafe(32), last_used=now, last_written=now)
+        self._sessions[_key(sid)] = session
+        self._save()
+        return sid, session
+
+    def get(self, sid: str | None) -> Session | None:
+        if not sid or len(sid) > 100:
+            return None
+        key = _key(sid)
+        session = self._sessions.get(key)
+        now = self._clock()
+        if session is None:
+            return None
+        if now - session.last_used > SESSION_IDLE:
+            del self._sessions[key]
+            self._save()
+            return None
+        session.last_used = now
+        if now - session.last_written > LAST_USE_WRITE_EVERY:
+            self._save()
+        return session
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    # ------------------------------------------------------------------ the file
+
+    def _expire(self, now: float) -> None:
+        for key in [k for k, s in self._sessions.items() if now - s.last_used > SESSION_IDLE]:
+            del self._sessions[key]
+
+    def _load(self) -> None:
+        if self.path is None:
+            return
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("reading-list sessions unreadable path=%s reason=%s", self.path, exc)
+            return
+        try:
+            data = orjson.loads(raw)
+            if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+                raise ValueError("unexpected shape or schema")
+            for key, item in data["sessions"].items():
+                if not (isinstance(key, str) and len(key) == 64 and isinstance(item["csrf"], str)):
+                    raise ValueError("bad session record")
+                last_used = float(item["last_used"])
+                self._sessions[key] = Session(csrf=item["csrf"], last_used=last_used, last_written=last_used)
+        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self._sessions.clear()
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+            try:
+                os.replace(self.path, target)
+            except OSError:
+                target = self.path
+            log.warning(
+                "reading-list sessions unreadable; the page asks to be opened again path=%s moved_to=%s reason=%s",
+                self.path,
+                target.name,
+                exc,
+            )
+            return
+        self._expire(self._clock())
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        now = self._clock()
+        data = {
+            "schema": SCHEMA_VERSION,
+            "sessions": {k: {"csrf": s.csrf, "last_used": s.last_used} for k, s in self._sessions.items()},
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, orjson.dumps(data), mode=0o600)
+        except (StoreError, OSError) as exc:
+            # Sessions still work from memory; only a restart would forget them.
+            log.warning("reading-list sessions not written path=%s reason=%s", self.path, exc)
+            return
+        for session in self._sessions.values():
+            session.last_written = now
