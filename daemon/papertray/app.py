@@ -71,6 +71,13 @@ class Daemon:
         found = list(self.store.problems)
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
+        config = self.config()
+        if self.info is not None and config.port not in (0, self.info.port):
+            # The extension and open pages know the running port; moving under them would cut them off.
+            found.append(
+                f"The port is now {config.port} in {config.paths.config_file}; papertray keeps serving on "
+                f"{self.info.port} until it is restarted."
+            )
         return found
 
     def reading_list_url(self) -> str:

@@ -31,7 +31,7 @@ DEFAULT_CONFIG_TEXT = f"""\
 # (tray, `papertray status`, log) and the previous settings stay in force.
 
 [daemon]
-# The local API listens on 127.0.0.1 only. PAPERTRAY_PORT overrides this.
+# The local API listens on 127.0.0.1 only. PAPERTRAY_PORT overrides this. A new port applies at the next start.
 port = {DEFAULT_PORT}
 
 [poll]

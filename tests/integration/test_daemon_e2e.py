@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import free_port
 from tests.integration.conftest import TODAY
 from tests.support.daemon import DaemonProcess, daemon_env, run_cli
 from tests.support.feed_server import Fault, FeedServer, load_fixture_day
@@ -166,3 +168,38 @@ async def test_backfill_fetches_past_days_with_progress(daemon: DaemonProcess, t
     assert "Backfilled 4 days" in result.stdout
     assert "backfill" in result.stderr  # the progress bar
     assert {first, TODAY} <= set(today_feed.days_requested())
+
+
+def test_a_new_port_in_the_config_is_reported_until_the_restart_that_applies_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    first, second = free_port(), free_port()
+    (home / "config.toml").write_text(f"[daemon]\nport = {first}\n")
+    process = DaemonProcess(home, PAPERTRAY_HF_URL="http://127.0.0.1:9")
+    del process.env["PAPERTRAY_PORT"]  # the file decides, as for a user
+    process.start()
+    try:
+        assert process.port == first
+        temp = home / ".config.toml.swp~"
+        temp.write_text(f"[daemon]\nport = {second}\n")
+        temp.replace(home / "config.toml")  # as an editor saves
+        expected = (
+            f"The port is now {second} in {home / 'config.toml'}; papertray keeps serving on {first} until it "
+            "is restarted."
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            result = run_cli(home, "status", env=process.env)
+            if expected in result.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert expected in result.stdout, result.stdout
+        assert process.get("health")[0] == 200  # still serving where the extension knows to look
+    finally:
+        process.stop()
+    process.start()
+    try:
+        assert process.port == second
+        assert "The port is now" not in run_cli(home, "status", env=process.env).stdout
+    finally:
+        process.stop()
