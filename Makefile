@@ -6,13 +6,14 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 TEST_STAMP := $(VENV)/.test-installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test test-fast lint typecheck bench extension system-deps node-deps clean help
+.PHONY: run test test-fast lint typecheck bench screenshots extension system-deps node-deps clean help
 
 help:
 	@echo "make run        install papertray into $(VENV) and run it (tray when a display is present)"
 	@echo "make test       install everything the tests need (apt, pip, npm) and run every tier"
 	@echo "make test-fast  unit + integration only, no browser or desktop tier"
 	@echo "make bench      run the benchmarks and rewrite docs/benchmarks.md"
+	@echo "make screenshots  retake the README's pictures into docs/screenshots/ (tests write elsewhere)"
 	@echo "make extension  build dist/papertray-chrome.zip and the Firefox package"
 
 $(VENV)/bin/python:
@@ -51,6 +52,9 @@ lint: $(TEST_STAMP) node-deps
 
 bench: system-deps $(TEST_STAMP)
 	$(PY) -m bench.run_all
+
+screenshots: system-deps $(TEST_STAMP)
+	PAPERTRAY_SCREENSHOTS=docs $(PY) -m pytest -q -k screenshot tests/browser tests/desktop
 
 extension: node-deps
 	bash packaging/build-extension

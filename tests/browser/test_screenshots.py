@@ -1,6 +1,6 @@
 """The README's pictures, taken from the real thing: the real daemon holding papers in every state, the shipped
 extension in Chromium, the fixture Hugging Face and arXiv pages. Each picture is checked for what it must show
-(the right badge on the right card, in view) before it is written to docs/screenshots/."""
+(the right badge on the right card, in view); `make screenshots` writes them to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.extension import REPO, ExtensionBrowser, Mark
+from tests.browser.extension import ExtensionBrowser, Mark
 from tests.browser.test_with_daemon import HF_LIST, IDS, TITLES, pair
 from tests.support.daemon import DaemonProcess
 from tests.support.https_pages import FixtureSite, feed_entries
+from tests.support.screenshots import screenshot_path
 
 pytestmark = pytest.mark.browser
 
-SHOTS = REPO / "docs" / "screenshots"
 # The states the pictures show: the first cards of the day in a mix a user would have after a morning's reading.
 SAVED = {IDS[1], IDS[4]}
 READ = {IDS[2]}
@@ -77,7 +77,7 @@ def in_view(page: Page, browser: ExtensionBrowser, marks: list[Mark]) -> list[Ma
 
 
 def shoot(page: Page, name: str) -> Path:
-    path = SHOTS / name
+    path = screenshot_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), animations="disabled", caret="hide")
     assert path.stat().st_size < 300_000, f"{name} is {path.stat().st_size} bytes"

@@ -21,10 +21,10 @@ import pytest
 
 from tests.conftest import REPO
 from tests.support.desktop_session import DesktopSession, stop_process, wait_for
+from tests.support.screenshots import screenshot_path
 
 pytestmark = pytest.mark.desktop
 
-SCREENSHOT = REPO / "docs" / "screenshots" / "tray.png"
 STATE = {
     "new_count": 7,
     "new_today": [
@@ -200,7 +200,7 @@ def test_screenshot_of_the_tray_and_its_menu(gtk_tray: Tray, trayer: int, deskto
     top = max(0, min(y for _, y, _, _ in boxes))
     right = min(desktop.width, max(x + w for x, _, w, _ in boxes) + 8)
     bottom = min(desktop.height, max(y + h for _, y, _, h in boxes) + 8)
-    shot = desktop.screenshot(SCREENSHOT, crop=(left, top, right - left, bottom - top))
+    shot = desktop.screenshot(screenshot_path("tray.png"), crop=(left, top, right - left, bottom - top))
     identify = desktop.run("identify", "-format", "%w %h", str(shot)).stdout.split()
     assert [int(v) for v in identify] == [right - left, bottom - top]
     # The picture is not blank: the icon and the menu put many colours on the grey panel.

@@ -1,6 +1,6 @@
 """The README's picture of the reading list, taken from the real page: the real library routes and downloader
 over a temp store, PDFs fetched from a local paper server, a morning's saves with tags, a note and a read paper.
-The picture is checked for what it must show before it is written to docs/screenshots/reading-list.png."""
+The picture is checked for what it must show; `make screenshots` writes it to docs/screenshots/reading-list.png."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from playwright.async_api import Browser, expect
 from tests.support.https_pages import feed_entries
 from tests.support.library_site import LibrarySite
 from tests.support.paper_server import PaperServer
+from tests.support.screenshots import screenshot_path
 
 pytestmark = pytest.mark.browser
 
-SHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshots" / "reading-list.png"
 ENTRIES = feed_entries(6)
 IDS = [e["paper"]["id"] for e in ENTRIES]
 TAGS = {IDS[0]: ["neuro", "vision"], IDS[2]: ["efficiency"], IDS[3]: ["interp"]}
@@ -69,9 +69,9 @@ async def test_screenshot_of_the_reading_list(chromium: Browser, library: Librar
         # The picture shows the first card whole and the read one below it.
         await expect(first).to_be_in_viewport(ratio=1)
         await expect(page.locator(f'li.card[data-id="{READ}"] .badge')).to_be_in_viewport()
-        SHOT.parent.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SHOT), animations="disabled", caret="hide")
-        assert SHOT.stat().st_size < 300_000
+        shot = screenshot_path("reading-list.png")
+        await page.screenshot(path=str(shot), animations="disabled", caret="hide")
+        assert shot.stat().st_size < 300_000
         assert problems == []
     finally:
         await context.close()
