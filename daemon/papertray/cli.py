@@ -306,8 +306,9 @@ def render_status(status: dict[str, Any]) -> str:
         last_ok = _ago(source.get("last_success_at"), now)
         next_poll = _ago(source.get("next_poll_at"), now)
         state = "polling now" if source.get("polling") else "ok"
-        if source.get("error_count"):
-            state = f"failing ({source['error_count']} errors in a row): {source.get('last_error')}"
+        errors = source.get("error_count") or 0
+        if errors:
+            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {source.get('last_error')}"
         lines.append(f"  {source['name']:<6} {state}")
         lines.append(f"         last success {last_ok} · next poll {next_poll}")
     counts = status.get("counts", {})
