@@ -448,8 +448,11 @@ def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     paper_id = _paper_path(args.id)
     client = DaemonClient.connect(paths)
     result = client.post(f"papers/{paper_id}/save", {})
-    title = result.get("title") or paper_id
-    console.out(f"Saved {paper_id}: {title}")
+    title = result.get("title")
+    if title:
+        console.out(f"Saved {paper_id}: {title}")
+    else:
+        console.out(f"Saved {paper_id}; its title and PDF follow once papertray has fetched them.")
     return 0
 
 

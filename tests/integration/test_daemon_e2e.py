@@ -67,7 +67,11 @@ async def test_save_from_any_id_form_and_unsave(daemon: DaemonProcess) -> None:
     paper_id = SYNTHETIC_IDS[0]
     saved = await cli(daemon, "save", f"https://arxiv.org/abs/{paper_id}v2")
     assert saved.returncode == 0, saved.stderr
-    assert paper_id in saved.stdout
+    entry = next(e for e in load_fixture_day() if e["paper"]["id"] == paper_id)
+    assert saved.stdout.strip() == f"Saved {paper_id}: {' '.join(entry['paper']['title'].split())}"
+    unknown = await cli(daemon, "save", "2401.00001")  # not in any feed papertray has seen
+    assert unknown.stdout.strip() == "Saved 2401.00001; its title and PDF follow once papertray has fetched them."
+    assert (await cli(daemon, "unsave", "2401.00001")).returncode == 0
     assert await list_ids(daemon, "--state", "saved") == [paper_id]
 
     # The save is durable: it survives a crash of the daemon right after the acknowledgement.
