@@ -95,25 +95,46 @@ def check_notifications() -> Check:
 # ---------------------------------------------------------------------------------------------- port
 
 
-def _daemon_pid(config: Config) -> int | None:
+def _daemon_record(config: Config) -> tuple[int | None, int | None]:
+    """The pid and port `daemon.json` names (either may be None)."""
     try:
         data = json.loads(config.paths.daemon_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    pid = data.get("pid") if isinstance(data, dict) else None
-    return pid if isinstance(pid, int) else None
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    pid, port = data.get("pid"), data.get("port")
+    return (pid if isinstance(pid, int) else None), (port if isinstance(port, int) else None)
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def check_port(config: Config) -> Check:
     port = config.port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        busy = sock.connect_ex(("127.0.0.1", port)) == 0
-    if not busy:
+    pid, running_port = _daemon_record(config)
+    if running_port is not None and running_port != port:
+        # papertray runs elsewhere (PAPERTRAY_PORT, or the config changed since it started): say where, since
+        # the extension must use that port until the next start.
+        version = _papertray_version(f"http://127.0.0.1:{running_port}/api/v1/health")
+        if version is not None:
+            detail = f"papertray {version} runs on 127.0.0.1:{running_port} (pid {pid}); the configured port {port}"
+            if not _in_use(port):
+                return Check("port", True, f"{detail} is free for its next start")
+            return Check(
+                "port",
+                False,
+                f"{detail} is used by another program",
+                f"Before papertray restarts, choose another port: set `port` under [daemon] in "
+                f"{config.paths.config_file} or PAPERTRAY_PORT.",
+            )
+    if not _in_use(port):
         return Check("port", True, f"127.0.0.1:{port} is free")
     version = _papertray_version(f"http://127.0.0.1:{port}/api/v1/health")
     if version is not None:
-        pid = _daemon_pid(config)
         return Check("port", True, f"127.0.0.1:{port} is held by our daemon (papertray {version}, pid {pid})")
     return Check(
         "port",

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from papertray.config import Config, Paths, load_config
-from papertray.doctor import Check, run_checks
+from papertray.doctor import Check, check_port, run_checks
+from tests.conftest import free_port
 from tests.support.desktop_session import DesktopSession
 
 pytestmark = pytest.mark.desktop
@@ -122,3 +123,33 @@ async def test_port_held_by_our_daemon(home: Path, serve: Serve) -> None:
     config.paths.daemon_file.write_text(json.dumps({"pid": 4242, "port": port, "version": "0.1.0"}))
     found = await checks(config)
     assert found["port"] == Check("port", True, f"127.0.0.1:{port} is held by our daemon (papertray 0.1.0, pid 4242)")
+
+
+def papertray_health_app() -> web.Application:
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": "0.1.0"}, headers={"X-Papertray-Version": "0.1.0"})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/health", health)
+    return app
+
+
+async def test_papertray_running_on_another_port_is_named_with_the_port_it_will_use_next(
+    home: Path, serve: Serve
+) -> None:
+    running = await serve(papertray_health_app())
+    foreign = await serve(web.Application())
+    free = free_port()
+    config = config_for(home, port=free)
+    config.paths.daemon_file.write_text(json.dumps({"pid": 4242, "port": running, "version": "0.1.0"}))
+    found = await asyncio.to_thread(check_port, config)
+    assert found == Check(
+        "port",
+        True,
+        f"papertray 0.1.0 runs on 127.0.0.1:{running} (pid 4242); the configured port {free} is free for its next "
+        "start",
+    )
+    taken = await asyncio.to_thread(check_port, replace(config, port=foreign))
+    assert not taken.ok
+    assert taken.detail.endswith(f"the configured port {foreign} is used by another program")
+    assert "Before papertray restarts, choose another port" in taken.fix
