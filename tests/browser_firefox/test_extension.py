@@ -17,12 +17,16 @@ pytestmark = pytest.mark.browser
 HF_LIST = "https://huggingface.co/papers/date/2025-07-31"
 ARXIV_LIST = "https://arxiv.org/list/cs.LG/new"
 IDS = [e["paper"]["id"] for e in feed_entries(50)]
+TITLES = {e["paper"]["id"]: e["paper"]["title"] for e in feed_entries(50)}
+RUNNING = "document.getElementById('status').innerText.includes('is running')"
 CODE = re.compile(r"Pairing code: (\S+)")
 
 
-def pair_with(options: Tab, daemon: DaemonProcess, code: str) -> None:
-    """What a user does on the options page: the daemon's port, Save settings, then the code and Pair."""
+def pair_with(options: Tab, daemon: DaemonProcess, code: str, *, seen_delay_s: float = 60) -> None:
+    """What a user does on the options page: the daemon's port (and the seen delay: long, unless a test is about
+    seen reports, so cards on screen keep their state while a test reads them), Save settings, the code, Pair."""
     options.fill("#port", str(daemon.port))
+    options.fill("#seen-delay", str(seen_delay_s))
     options.click(options.locate("#settings-form button[type=submit]"))
     options.wait_for("document.getElementById('settings-result').innerText === 'Saved.'", "the port to be saved")
     options.fill("#pair-code", code)
@@ -30,11 +34,11 @@ def pair_with(options: Tab, daemon: DaemonProcess, code: str) -> None:
     options.wait_for("document.getElementById('pair-result').innerText !== 'Pairing…'", "the pairing answer")
 
 
-def pair(firefox: Firefox, daemon: DaemonProcess) -> None:
+def pair(firefox: Firefox, daemon: DaemonProcess, *, seen_delay_s: float = 60) -> None:
     status, body = daemon.post("pair/code")
     assert status == 201, body
     options = firefox.open(firefox.url("options/options.html"))
-    pair_with(options, daemon, body["code"])
+    pair_with(options, daemon, body["code"], seen_delay_s=seen_delay_s)
     assert options.text("#pair-result") == "Paired."
     options.close()
 
@@ -66,7 +70,7 @@ def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProces
     pair_with(options, daemon, match.group(1))
     assert options.text("#pair-result") == "Paired."
     assert options.text("#pair-state") == "This browser is paired with papertray."
-    options.wait_for("document.getElementById('status').innerText.includes('is running')", "the running status")
+    options.wait_for(RUNNING, "the running status")
 
     _, status = daemon.get("status")
     assert status["paired_extensions"] == 1
@@ -141,12 +145,12 @@ def test_one_click_on_a_card_saves_the_paper(firefox: Firefox, daemon: DaemonPro
     assert firefox.errors() == []
 
 
-def test_save_from_the_popup_updates_the_open_page(firefox: Firefox, daemon: DaemonProcess) -> None:
+def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: Firefox, daemon: DaemonProcess) -> None:
     pair(firefox, daemon)
     page = firefox.open(HF_LIST)
     page.wait_marked()
     popup = firefox.open(firefox.url("popup/popup.html"))
-    popup.wait_for("document.getElementById('status').innerText.includes('is running')", "the running status")
+    popup.wait_for(RUNNING, "the running status")
     popup.wait_for("document.querySelectorAll('#new-list li[data-id]').length > 0", "the new papers")
     assert popup.evaluate("document.querySelectorAll('#new-list li').length") == 20
     assert popup.text("#new-heading") == "New papers (none today yet) \u00b7 50 in all"
@@ -157,4 +161,105 @@ def test_save_from_the_popup_updates_the_open_page(firefox: Firefox, daemon: Dae
     assert saved_ids(daemon) == {pid}
     # The worker tells every open tab; the Daily Papers page follows without a reload.
     wait_until(lambda: by_id(page.marks())[pid].state == "saved", "the open page to show the paper saved")
+
+    # "Open reading list" opens papertray's own page through a one-time login link, in a new tab.
+    popup.click(popup.locate("#open-list"))
+    reading = firefox.wait_for_tab(f"http://127.0.0.1:{daemon.port}/library/")
+    reading.wait_for(f"document.querySelector('#list li[data-id=\"{pid}\"]')", "the saved paper in the list")
+    assert TITLES[pid] in reading.text(f'#list li[data-id="{pid}"]')
+    assert daemon.token not in reading.evaluate("document.documentElement.outerHTML")
+    reading.click(reading.locate(f'#list li[data-id="{pid}"] .read-toggle'))
+    wait_until(lambda: daemon.get(f"papers/{pid}")[1]["read"] is True, "the read mark to reach papertray")
+    page.activate()  # back on the Daily Papers tab: the page looks again
+    wait_until(lambda: by_id(page.marks())[pid].state == "read", "the open page to show it read")
+    assert firefox.errors() == []
+    # The extension reaches the daemon on loopback, which Firefox never proxies; anything else it (or Firefox) tried
+    # would have gone through the proxy, which lets only the fixture hostnames through.
+    assert firefox.proxy.refused == []
+    assert {target.split(":")[0] for target in firefox.proxy.tunnelled} == {"huggingface.co"}
+
+
+def test_saving_after_firefox_suspended_the_background_page(firefox: Firefox, daemon: DaemonProcess) -> None:
+    # Firefox runs the manifest's background.scripts as an event page and unloads it when idle; the extension keeps
+    # nothing in memory, so a click wakes a fresh page that must find the port and token again.
+    pair(firefox, daemon)
+    page = firefox.open(HF_LIST)
+    page.wait_marked()
+    firefox.suspend_background()
+    assert firefox.background_state() == "stopped"
+    target = by_id(page.marks())[IDS[7]]
+    page.click(target.button_ref)
+    wait_until(lambda: by_id(page.marks())[IDS[7]].state == "saved", "the card to show Saved")
+    assert saved_ids(daemon) == {IDS[7]}
+    assert firefox.background_state() == "running"
+
+    firefox.suspend_background()
+    page.reload()
+    assert page.wait_marked() == {"marked": 50, "ids": 50}
+    assert by_id(page.marks())[IDS[7]].state == "saved"
+    assert firefox.errors() == []
+
+
+def test_papers_on_screen_are_reported_seen(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon, seen_delay_s=0.3)
+    page = firefox.open(HF_LIST)
+    page.wait_marked()
+
+    def seen() -> set[str]:
+        _, body = daemon.get("papers?state=seen&limit=100")
+        return {p["id"] for p in body["papers"]}
+
+    wait_until(lambda: bool(seen()), "the first seen report")
+    first = seen()
+    assert first < set(IDS[:10])  # only cards that were on screen, from the top
+    wait_until(lambda: {m.id for m in page.marks() if m.state == "seen"} == first, "the cards to show Seen")
+
+    page.scroll(100_000)
+    wait_until(lambda: IDS[-1] in seen(), "the last card to be seen after scrolling to it")
+    assert len(seen()) < 50  # cards scrolled past at once never counted
+    assert firefox.errors() == []
+
+
+def test_daemon_stopped_and_started_again(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon)
+    port = daemon.port
+    daemon.stop()
+
+    popup = firefox.open(firefox.url("popup/popup.html"))
+    popup.wait_for("document.getElementById('status').innerText.includes('papertray is not running.')", "offline")
+    arxiv = firefox.open(ARXIV_LIST)
+    assert arxiv.wait_marked()["marked"] == 0
+    assert arxiv.marks() == []
+    popup.activate()  # the user goes to another tab and starts papertray
+
+    restarted = DaemonProcess(daemon.home, port=port, PAPERTRAY_HF_URL=daemon.env["PAPERTRAY_HF_URL"]).start()
+    try:
+        daemon.proc = restarted.proc  # the fixture stops whichever process is current
+        arxiv.activate()  # back on the arXiv tab: the page looks again
+        wait_until(lambda: len(arxiv.marks()) == 6, "marks once papertray is back")
+        popup.reload()
+        popup.wait_for(RUNNING, "the running status")
+    finally:
+        restarted.stop()
+    assert firefox.errors() == []
+
+
+def test_context_menu_and_shortcut_save_the_paper(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon)
+    # A right click on an entry's abstract link offers papertray's item among Firefox's own; choosing it saves.
+    arxiv = firefox.open(ARXIV_LIST)
+    arxiv.wait_marked()
+    arxiv.click(arxiv.locate(f'a[title="Abstract"][id="{IDS[3]}"]'), button=2)
+    assert "Save to papertray" in firefox.context_menu()
+    firefox.choose_from_context_menu("Save to papertray")
+    wait_until(lambda: saved_ids(daemon) == {IDS[3]}, "the menu's save to reach papertray")
+    wait_until(lambda: by_id(arxiv.marks())[IDS[3]].state == "saved", "the entry's mark to follow")
+
+    # The manifest's shortcut on an abstract page saves that page's paper.
+    abstract = firefox.open(f"https://arxiv.org/abs/{IDS[1]}")
+    abstract.wait_marked()
+    assert [(m.id, m.state) for m in abstract.marks()] == [(IDS[1], "new")]
+    firefox.press_shortcut("Alt+Shift+S")
+    wait_until(lambda: saved_ids(daemon) == {IDS[3], IDS[1]}, "the shortcut's save to reach papertray")
+    wait_until(lambda: abstract.marks()[0].state == "saved", "the page's mark to follow")
     assert firefox.errors() == []

@@ -457,8 +457,22 @@ class Tab:
             {"context": self.context, "actions": [{"type": "key", "id": "keyboard", "actions": keys}]},
         )
 
-    def click(self, shared_id: str) -> None:
-        """A real mouse click in the middle of an element (scrolled into view first), through Firefox's input."""
+    def activate(self) -> None:
+        """Bring this tab to the front, as a user switching back to it does."""
+        self._call("browsingContext.activate", {"context": self.context})
+
+    def scroll(self, delta_y: int) -> None:
+        """Turn the mouse wheel over the middle of the page."""
+        size = self.evaluate("[innerWidth, innerHeight]")
+        wheel = {"type": "scroll", "x": int(size[0] / 2), "y": int(size[1] / 2), "deltaX": 0, "deltaY": delta_y}
+        self._call(
+            "input.performActions",
+            {"context": self.context, "actions": [{"type": "wheel", "id": "wheel", "actions": [wheel]}]},
+        )
+
+    def click(self, shared_id: str, button: int = 0) -> None:
+        """A real mouse click in the middle of an element (scrolled into view first), through Firefox's input;
+        `button=2` is a right click, which opens the context menu."""
         self.call_on("(el) => el.scrollIntoView({block: 'center'})", shared_id)
         origin = {"type": "element", "element": {"sharedId": shared_id}}
         self._call(
@@ -472,8 +486,8 @@ class Tab:
                         "parameters": {"pointerType": "mouse"},
                         "actions": [
                             {"type": "pointerMove", "x": 0, "y": 0, "origin": origin},
-                            {"type": "pointerDown", "button": 0},
-                            {"type": "pointerUp", "button": 0},
+                            {"type": "pointerDown", "button": button},
+                            {"type": "pointerUp", "button": button},
                         ],
                     }
                 ],
@@ -611,6 +625,88 @@ class Firefox(LoopThread):
         tab = Tab(self, str(created["context"]))
         tab.navigate(url)
         return tab
+
+    def wait_for_tab(self, url_prefix: str, timeout: float = 15) -> Tab:
+        """The tab something else opened (the extension, a link), once its URL starts with `url_prefix`."""
+        found: list[str] = []
+
+        def opened() -> bool:
+            for context in self.command("browsingContext.getTree", {"maxDepth": 0})["contexts"]:
+                if str(context["url"]).startswith(url_prefix):
+                    found.append(str(context["context"]))
+                    return True
+            return False
+
+        wait_until(opened, f"a tab at {url_prefix}", timeout)
+        return Tab(self, found[0])
+
+    def chrome_evaluate(self, expression: str) -> Any:
+        """Evaluate privileged JavaScript in the browser window (allowed by `--remote-allow-system-access`): how tests
+        reach what about:debugging shows for an extension."""
+        tree = self.command("browsingContext.getTree", {"moz:scope": "chrome"})
+        target = {"context": tree["contexts"][0]["context"]}
+        result = self.command("script.evaluate", {"expression": expression, "target": target, "awaitPromise": True})
+        if result.get("type") == "exception":
+            raise BiDiError(f"chrome script threw: {result.get('exceptionDetails', {}).get('text')}")
+        return from_remote(result["result"])
+
+    @property
+    def _extension_js(self) -> str:
+        return f"WebExtensionPolicy.getByID({json.dumps(self.extension_id)}).extension"
+
+    def background_state(self) -> str:
+        """The extension's background (an event page in Firefox): starting, running, suspending or stopped."""
+        return str(self.chrome_evaluate(f"{self._extension_js}.backgroundState"))
+
+    def suspend_background(self) -> None:
+        """Stop the event page as Firefox does when it has been idle (about:debugging's "Terminate background
+        script"); the next event starts it again with nothing kept in memory."""
+        self.chrome_evaluate(f"{self._extension_js}.terminateBackground({{disableResetIdleForTest: true}})")
+        wait_until(lambda: self.background_state() == "stopped", "the background page to stop")
+
+    def context_menu(self) -> list[str]:
+        """The labels of the page context menu's visible items (open it with `Tab.context_click`)."""
+        wait_until(
+            lambda: self.chrome_evaluate("document.getElementById('contentAreaContextMenu').state") == "open",
+            "the context menu to open",
+        )
+        labels = self.chrome_evaluate(
+            "[...document.getElementById('contentAreaContextMenu').querySelectorAll('menuitem')]"
+            ".filter((item) => !item.hidden && item.getAttribute('label')).map((item) => item.getAttribute('label'))"
+        )
+        return [str(label) for label in labels]
+
+    def choose_from_context_menu(self, label: str) -> None:
+        """Activate the open context menu's item called `label`, as a click on it does (the menu closes)."""
+        chosen = self.chrome_evaluate(
+            f"""(() => {{
+              const menu = document.getElementById('contentAreaContextMenu');
+              const item = [...menu.querySelectorAll('menuitem')].find(
+                (i) => !i.hidden && i.getAttribute('label') === {json.dumps(label)});
+              if (!item) return false;
+              item.closest('menupopup').activateItem(item);
+              return true;
+            }})()"""
+        )
+        if chosen is not True:
+            raise AssertionError(f"the context menu has no item {label!r}")
+
+    def press_shortcut(self, shortcut: str) -> None:
+        """Run a keyboard shortcut such as "Alt+Shift+S" through the browser window's key bindings, where Firefox
+        registers extension commands (WebDriver key input goes to the page, which never sees browser shortcuts)."""
+        *modifiers, key = shortcut.split("+")
+        xul_modifiers = ",".join(m.lower() for m in modifiers)
+        ran = self.chrome_evaluate(
+            f"""(() => {{
+              const key = [...document.querySelectorAll('key')].find((k) => k.getAttribute('key') === {json.dumps(key)}
+                && k.getAttribute('modifiers') === {json.dumps(xul_modifiers)});
+              if (!key) return false;
+              key.doCommand();
+              return true;
+            }})()"""
+        )
+        if ran is not True:
+            raise AssertionError(f"no browser shortcut {shortcut} is registered")
 
     def errors(self) -> list[str]:
         """Errors web pages logged (uncaught exceptions and console.error), one line each.
