@@ -1,13 +1,15 @@
 """Drive stock Firefox (Debian's firefox-esr) with the shipped extension, with no geckodriver and no new package.
 
 Firefox's own Remote Agent speaks WebDriver BiDi over a WebSocket (`--remote-debugging-port 0`: Firefox picks a free
-port and writes it to WebDriverBiDiServer.json in the profile). `BiDi` is a small aiohttp client for it. `Firefox`
-starts headless Firefox on a fresh profile, installs `extension/` as a temporary add-on (`webExtension.install`), and
-gives tests sync handles on tabs; it runs everything on its own event loop in a thread (`LoopThread`), like the other
-fixture services, so tests stay plain functions.
+port and writes it to WebDriverBiDiServer.json in the profile); `tests.support.bidi` is a small aiohttp client for it.
+`Firefox` starts headless Firefox on a fresh profile, installs `extension/` as a temporary add-on
+(`webExtension.install`), and gives tests sync handles on tabs; it runs everything on its own event loop in a thread
+(`LoopThread`), like the other fixture services, so tests stay plain functions. `--remote-allow-system-access` lets the
+session open the extension's own moz-extension:// pages (as a user does from about:addons) and reach the browser window
+itself, where Firefox keeps the context menu, extension shortcuts and the state of the extension's background page.
 
-Firefox cannot remap host:port the way Chromium's `--host-resolver-rules` does. The profile points Firefox at
-`TunnelProxy`, a CONNECT proxy on 127.0.0.1 that tunnels `huggingface.co:443` and `arxiv.org:443` to the fixture HTTPS
+Firefox cannot remap host:port the way Chromium's `--host-resolver-rules` does. The profile points Firefox at a
+`TunnelProxy` (tests.support.tunnel_proxy) that tunnels `huggingface.co:443` and `arxiv.org:443` to the fixture HTTPS
 server and refuses everything else, so pages load under their real hostnames and the manifest's content-script matches
 are what runs. Loopback (the daemon) is never proxied: that is Firefox's default.
 
@@ -32,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
+from tests.support.bidi import BiDi, BiDiError, from_remote, to_remote
 from tests.support.loop_thread import LoopThread
+from tests.support.tunnel_proxy import TunnelProxy
 
 log = logging.getLogger(__name__)
 
@@ -131,159 +133,6 @@ def profile_prefs(proxy_port: int, extension_uuids: dict[str, str]) -> dict[str,
 def write_user_js(profile: Path, prefs: dict[str, bool | int | str]) -> None:
     lines = [f"user_pref({json.dumps(name)}, {json.dumps(value)});" for name, value in prefs.items()]
     (profile / "user.js").write_text("\n".join(lines) + "\n")
-
-
-class TunnelProxy:
-    """An HTTP CONNECT proxy on 127.0.0.1 that tunnels `host:443` for the given hosts to `127.0.0.1:target_port` and
-    answers 403 to anything else (recorded in `refused`)."""
-
-    def __init__(self, hosts: Iterable[str], target_port: int) -> None:
-        self.hosts = frozenset(hosts)
-        self.target_port = target_port
-        self.port = 0
-        self.tunnelled: list[str] = []
-        self.refused: list[str] = []
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> TunnelProxy:
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = int(self._server.sockets[0].getsockname()[1])
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            host, _, port = target.rpartition(":")
-            if method != "CONNECT" or port != "443" or host not in self.hosts:
-                self.refused.append(f"{method} {target}")
-                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                await writer.drain()
-                return
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            self.tunnelled.append(target)
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await writer.drain()
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            writer.close()
-
-
-class BiDiError(RuntimeError):
-    """A WebDriver BiDi command answered with an error."""
-
-
-class BiDi:
-    """One WebDriver BiDi session over a WebSocket: `command()` sends and awaits the answer with the same id; events
-    go to the listeners added with `on()`."""
-
-    def __init__(self) -> None:
-        self._http: aiohttp.ClientSession | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._next_id = 0
-        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._listeners: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
-
-    async def connect(self, url: str) -> None:
-        self._http = aiohttp.ClientSession()
-        self._ws = await self._http.ws_connect(url, max_msg_size=0, heartbeat=None)
-        self._reader = asyncio.create_task(self._read())
-
-    def on(self, event: str, listener: Callable[[dict[str, Any]], None]) -> None:
-        self._listeners.setdefault(event, []).append(listener)
-
-    async def command(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30) -> dict[str, Any]:
-        assert self._ws is not None, "not connected"
-        self._next_id += 1
-        command_id = self._next_id
-        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[command_id] = answer
-        try:
-            await self._ws.send_json({"id": command_id, "method": method, "params": params or {}})
-            message = await asyncio.wait_for(answer, timeout)
-        finally:
-            self._waiting.pop(command_id, None)
-        if message.get("type") == "error":
-            raise BiDiError(f"{method}: {message.get('error')}: {message.get('message')}")
-        result: dict[str, Any] = message.get("result", {})
-        return result
-
-    async def _read(self) -> None:
-        assert self._ws is not None
-        async for frame in self._ws:
-            if frame.type != aiohttp.WSMsgType.TEXT:
-                continue
-            message: dict[str, Any] = json.loads(frame.data)
-            if "id" in message and message["id"] in self._waiting:
-                future = self._waiting[message["id"]]
-                if not future.done():
-                    future.set_result(message)
-            elif message.get("type") == "event":
-                for listener in self._listeners.get(str(message.get("method")), []):
-                    listener(message.get("params", {}))
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(BiDiError("the WebDriver BiDi connection closed"))
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._reader, 5)
-        if self._http is not None:
-            await self._http.close()
-
-
-def from_remote(value: dict[str, Any]) -> Any:
-    """A BiDi RemoteValue as plain Python: primitives, arrays, objects; nodes stay as their serialized dicts."""
-    kind = value.get("type")
-    if kind in {"undefined", "null"}:
-        return None
-    if kind in {"string", "boolean"}:
-        return value["value"]
-    if kind == "number":
-        number = value["value"]
-        return float("nan") if isinstance(number, str) else number
-    if kind in {"array", "set", "nodelist", "htmlcollection"}:
-        return [from_remote(item) for item in value.get("value", [])]
-    if kind in {"object", "map"}:
-        return {
-            (key if isinstance(key, str) else str(from_remote(key))): from_remote(item)
-            for key, item in value.get("value", [])
-        }
-    return value
 
 
 @dataclass
@@ -404,7 +253,7 @@ class Tab:
 
     def call(self, function: str, *args: Any) -> Any:
         """Call a page function with JSON arguments."""
-        return from_remote(self._remote(function, [_to_remote(a) for a in args]))
+        return from_remote(self._remote(function, [to_remote(a) for a in args]))
 
     def call_on(self, function: str, shared_id: str) -> Any:
         """Call a page function with one node (by its shared id) as its argument."""
@@ -495,22 +344,6 @@ class Tab:
         )
 
 
-def _to_remote(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"type": "null"}
-    if isinstance(value, bool):
-        return {"type": "boolean", "value": value}
-    if isinstance(value, int | float):
-        return {"type": "number", "value": value}
-    if isinstance(value, str):
-        return {"type": "string", "value": value}
-    if isinstance(value, list | tuple):
-        return {"type": "array", "value": [_to_remote(v) for v in value]}
-    if isinstance(value, dict):
-        return {"type": "object", "value": [[str(k), _to_remote(v)] for k, v in value.items()]}
-    raise TypeError(f"cannot send {type(value).__name__} to the page")
-
-
 class Firefox(LoopThread):
     """Headless firefox-esr on a fresh profile with the extension installed. `.start()`, then always `.stop()`."""
 
@@ -554,6 +387,7 @@ class Firefox(LoopThread):
                 start_new_session=True,
             )  # fmt: skip
         port = await self._bidi_port()
+        log.info("firefox started pid=%d bidi_port=%d proxy_port=%d", self.proc.pid, port, self.proxy.port)
         await self.bidi.connect(f"ws://127.0.0.1:{port}/session")
         await self.bidi.command("session.new", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}})
         self.bidi.on("log.entryAdded", self.log_entries.append)
@@ -601,6 +435,7 @@ class Firefox(LoopThread):
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 # The process group is Firefox's own (start_new_session): its content processes go with it.
+                log.warning("firefox did not close; killing it pid=%d", proc.pid)
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
