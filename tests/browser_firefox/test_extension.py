@@ -54,6 +54,7 @@ def saved_ids(daemon: DaemonProcess) -> set[str]:
 
 
 def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProcess) -> None:
+    firefox.pin_to_toolbar()
     options = firefox.open(firefox.url("options/options.html"))
     options.wait_for("document.getElementById('pair-state').innerText === 'Not paired yet.'", "the pairing state")
 
@@ -77,6 +78,8 @@ def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProces
     # The daemon pinned the token to this Firefox install's moz-extension origin, and says so.
     listed = run_cli(daemon.home, "token", "list", env=daemon.env)
     assert f"paired with {EXTENSION_ORIGIN}" in listed.stdout, listed.stdout
+    # The toolbar button counts the new papers.
+    wait_until(lambda: firefox.toolbar_badge() == "50", "the badge to count 50")
     assert firefox.errors() == []
 
 
@@ -146,6 +149,7 @@ def test_one_click_on_a_card_saves_the_paper(firefox: Firefox, daemon: DaemonPro
 
 
 def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: Firefox, daemon: DaemonProcess) -> None:
+    firefox.pin_to_toolbar()
     pair(firefox, daemon)
     page = firefox.open(HF_LIST)
     page.wait_marked()
@@ -161,6 +165,7 @@ def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: F
     assert saved_ids(daemon) == {pid}
     # The worker tells every open tab; the Daily Papers page follows without a reload.
     wait_until(lambda: by_id(page.marks())[pid].state == "saved", "the open page to show the paper saved")
+    wait_until(lambda: firefox.toolbar_badge() == "49", "the badge to count one less")
 
     # "Open reading list" opens papertray's own page through a one-time login link, in a new tab.
     popup.click(popup.locate("#open-list"))
@@ -262,4 +267,28 @@ def test_context_menu_and_shortcut_save_the_paper(firefox: Firefox, daemon: Daem
     firefox.press_shortcut("Alt+Shift+S")
     wait_until(lambda: saved_ids(daemon) == {IDS[3], IDS[1]}, "the shortcut's save to reach papertray")
     wait_until(lambda: abstract.marks()[0].state == "saved", "the page's mark to follow")
+    assert firefox.errors() == []
+
+
+def test_a_site_the_user_adds_gets_marks_once_firefox_grants_it(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon)
+    options = firefox.open(firefox.url("options/options.html"))
+    options.wait_for("document.getElementById('sites').innerText.includes('No other sites.')", "the empty site list")
+
+    # Firefox asks; "Don't allow" changes nothing.
+    options.fill("#site", "scholar.example.org")
+    options.click(options.locate("#site-form button[type=submit]"))
+    firefox.answer_permission_prompt(allow=False)
+    options.wait_for("document.getElementById('site-result').classList.contains('error')", "the refusal")
+    assert "did not allow https://scholar.example.org/*" in options.text("#site-result")
+
+    options.click(options.locate("#site-form button[type=submit]"))
+    said = firefox.answer_permission_prompt(allow=True)
+    assert "scholar.example.org" in said, said
+    options.wait_for("document.getElementById('sites').innerText.includes('https://scholar.example.org/*')", "the site")
+
+    notes = firefox.open("https://scholar.example.org/notes")
+    assert notes.wait_marked() == {"marked": 3, "ids": 3}
+    assert [(m.id, m.state) for m in notes.marks()] == [(pid, "new") for pid in IDS[:3]]
+    assert all(m.container == "LI" for m in notes.marks())
     assert firefox.errors() == []

@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -542,6 +543,40 @@ class Firefox(LoopThread):
         )
         if ran is not True:
             raise AssertionError(f"no browser shortcut {shortcut} is registered")
+
+    def pin_to_toolbar(self) -> None:
+        """Pin the extension's button to the toolbar, as a user does from the extensions menu (Firefox starts it in
+        that menu, where the badge is not shown)."""
+        self.chrome_evaluate(
+            f"CustomizableUI.addWidgetToArea({json.dumps(self._widget_id)}, CustomizableUI.AREA_NAVBAR)"
+        )
+
+    def toolbar_badge(self) -> str:
+        """The badge text on the extension's pinned toolbar button ("" when there is none)."""
+        return str(
+            self.chrome_evaluate(
+                f"""(() => {{
+                  const node = document.getElementById({json.dumps(self._widget_id)});
+                  if (!node) return '';
+                  return (node.getAttribute('badge') ?? node.querySelector('[badge]')?.getAttribute('badge')) ?? '';
+                }})()"""
+            )
+        )
+
+    @property
+    def _widget_id(self) -> str:
+        # Firefox's makeWidgetId(): the add-on id, lower case, anything but [a-z0-9_-] as "_".
+        return re.sub(r"[^a-z0-9_-]", "_", self.extension_id.lower()) + "-browser-action"
+
+    def answer_permission_prompt(self, allow: bool) -> str:
+        """Answer the doorhanger Firefox shows for the extension's `permissions.request` (Allow or Don't allow);
+        returns what the prompt said."""
+        found = "PopupNotifications.panel.querySelector('#addon-webext-permissions-notification')"
+        wait_until(lambda: self.chrome_evaluate(f"{found} !== null") is True, "the permission prompt")
+        said = str(self.chrome_evaluate(f"{found}.textContent.replace(/\\s+/g, ' ').trim()"))
+        choice = "button" if allow else "secondaryButton"
+        self.chrome_evaluate(f"{found}.{choice}.click()")
+        return said
 
     def errors(self) -> list[str]:
         """Errors web pages logged (uncaught exceptions and console.error), one line each.
