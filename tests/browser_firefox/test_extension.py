@@ -184,6 +184,21 @@ def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: F
     assert {target.split(":")[0] for target in firefox.proxy.tunnelled} == {"huggingface.co"}
 
 
+def test_client_side_navigation_to_another_period_marks_the_new_cards(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon)
+    page = firefox.open(HF_LIST)
+    page.wait_marked()
+    assert len(page.marks()) == 50
+    page.click(page.locate("#tab-week"))  # the page swaps its cards and URL, no page load
+    assert page.url == "https://huggingface.co/papers/week/2025-W31"
+    week = [e["paper"]["id"] for e in feed_entries(53)[3:53]]
+    known = [pid for pid in week if pid in IDS]
+    assert len(known) == 47  # the three papers papertray never ingested stay unmarked
+    wait_until(lambda: [m.id for m in page.marks()] == known, "marks on the week's cards")
+    assert all(m.container == "ARTICLE" and m.state == "new" for m in page.marks())
+    assert firefox.errors() == []
+
+
 def test_saving_after_firefox_suspended_the_background_page(firefox: Firefox, daemon: DaemonProcess) -> None:
     # Firefox runs the manifest's background.scripts as an event page and unloads it when idle; the extension keeps
     # nothing in memory, so a click wakes a fresh page that must find the port and token again.
