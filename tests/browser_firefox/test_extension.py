@@ -4,6 +4,7 @@ on a mark's button saving the paper in papertray."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -22,24 +23,35 @@ RUNNING = "document.getElementById('status').innerText.includes('is running')"
 CODE = re.compile(r"Pairing code: (\S+)")
 
 
-def pair_with(options: Tab, daemon: DaemonProcess, code: str, *, seen_delay_s: float = 60) -> None:
-    """What a user does on the options page: the daemon's port (and the seen delay: long, unless a test is about
-    seen reports, so cards on screen keep their state while a test reads them), Save settings, the code, Pair."""
+def save_settings(options: Tab, daemon: DaemonProcess, *, seen_delay_s: float = 60) -> None:
+    """The options page's settings as a user types them: the daemon's port, and the seen delay (long, unless a test is
+    about seen reports, so cards on screen keep their state while a test reads them)."""
     options.fill("#port", str(daemon.port))
     options.fill("#seen-delay", str(seen_delay_s))
     options.click(options.locate("#settings-form button[type=submit]"))
-    options.wait_for("document.getElementById('settings-result').innerText === 'Saved.'", "the port to be saved")
+    options.wait_for("document.getElementById('settings-result').innerText === 'Saved.'", "the settings to be saved")
+
+
+def enter_code(options: Tab, code: str) -> str:
+    """Type a pairing code, press Pair, and return the sentence the page answers with."""
+    before = options.text("#pair-result")
     options.fill("#pair-code", code)
     options.click(options.locate("#pair-button"))
-    options.wait_for("document.getElementById('pair-result').innerText !== 'Pairing…'", "the pairing answer")
+    answered = f"""(() => {{
+      const said = document.getElementById('pair-result').innerText;
+      return said !== 'Pairing…' && said !== {json.dumps(before)} && !document.getElementById('pair-button').disabled;
+    }})()"""
+    options.wait_for(answered, "the pairing answer")
+    return options.text("#pair-result")
 
 
 def pair(firefox: Firefox, daemon: DaemonProcess, *, seen_delay_s: float = 60) -> None:
     status, body = daemon.post("pair/code")
     assert status == 201, body
     options = firefox.open(firefox.url("options/options.html"))
-    pair_with(options, daemon, body["code"], seen_delay_s=seen_delay_s)
-    assert options.text("#pair-result") == "Paired."
+    save_settings(options, daemon, seen_delay_s=seen_delay_s)
+    assert enter_code(options, body["code"]) == "Paired."
+    options.wait_for("document.getElementById('pair-state').dataset.paired === 'true'", "the paired state")
     options.close()
 
 
@@ -58,9 +70,10 @@ def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProces
     options = firefox.open(firefox.url("options/options.html"))
     options.wait_for("document.getElementById('pair-state').innerText === 'Not paired yet.'", "the pairing state")
 
+    save_settings(options, daemon)
     # A wrong code is refused with a sentence and pairs nothing.
-    pair_with(options, daemon, "WRNG-CODE")
-    assert options.evaluate("document.getElementById('pair-result').classList.contains('error')") is True
+    refused = enter_code(options, "WRNG-CODE")
+    assert options.evaluate("document.getElementById('pair-result').classList.contains('error')") is True, refused
     assert options.text("#pair-state") == "Not paired yet."
 
     # The code `papertray pair` prints, typed into the page.
@@ -68,9 +81,10 @@ def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProces
     assert printed.returncode == 0, printed.stderr
     match = CODE.search(printed.stdout)
     assert match, printed.stdout
-    pair_with(options, daemon, match.group(1))
-    assert options.text("#pair-result") == "Paired."
-    assert options.text("#pair-state") == "This browser is paired with papertray."
+    assert enter_code(options, match.group(1)) == "Paired."
+    options.wait_for(
+        "document.getElementById('pair-state').innerText === 'This browser is paired with papertray.'", "paired"
+    )
     options.wait_for(RUNNING, "the running status")
 
     _, status = daemon.get("status")
