@@ -1,0 +1,45 @@
+"""Firefox-tier fixtures: the fixture HTTPS site (session), a fresh headless Firefox ESR with the extension per test
+(reaching the site under its real hostnames through a local CONNECT proxy), and the real daemon fed from the site's
+Daily Papers JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.daemon import DaemonProcess
+from tests.support.firefox import FIREFOX, Firefox
+from tests.support.https_pages import HOSTS, FixtureSite, make_certificate
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
+    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
+    fixture = FixtureSite(cert, key).start()
+    yield fixture
+    fixture.stop()
+
+
+@pytest.fixture
+def firefox(site: FixtureSite) -> Iterator[Firefox]:
+    if not FIREFOX.exists():
+        pytest.skip(f"{FIREFOX} is not installed (.ci/install-system-deps installs firefox-esr)")
+    browser = Firefox(hosts=HOSTS, tunnel_port=site.https_port).start()
+    try:
+        yield browser
+    finally:
+        browser.stop()
+
+
+@pytest.fixture
+def daemon(site: FixtureSite, tmp_path: Path) -> Iterator[DaemonProcess]:
+    """The real daemon, its feed pointed at the fixture site and polled once: 50 new papers."""
+    process = DaemonProcess(tmp_path / "papertray-home", PAPERTRAY_HF_URL=site.feed_url).start()
+    try:
+        status, report = process.post("poll")
+        assert status == 200 and len(report["new"]) == 50, report
+        yield process
+    finally:
+        process.stop()
