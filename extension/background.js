@@ -1,6 +1,6 @@
 // The service worker: registers every listener at top level and dispatches. It is the only part of the
-// extension that talks to the daemon, and it keeps no state in memory (settings and the token live in
-// chrome.storage.local, the badge refresh in chrome.alarms), so Chrome may stop it at any moment.
+// extension that talks to the daemon, and it keeps no state only in memory (settings live in chrome.storage.local,
+// the token in the vault, the badge refresh in chrome.alarms), so the browser may stop it at any moment.
 import { createRouter } from './lib/router.js';
 import { TABLE, setSaved } from './lib/handlers.js';
 import { refreshBadge } from './lib/badge.js';

@@ -1,6 +1,8 @@
-// Settings and the pairing token: what lives in chrome.storage.local, with every default in one place.
-// The token stays in storage.local (pairing must survive restarts), never storage.sync (that would upload it to
-// the browser account). The service worker restricts the area to trusted contexts where the browser allows it.
+// Settings and the pairing token, with every default in one place. Settings live in chrome.storage.local (never
+// storage.sync, which would upload them to the browser account); the token lives in the vault (vault.js), out of
+// every content script's reach. A token an earlier version left in storage.local moves to the vault when first
+// read. The service worker also restricts storage.local to trusted contexts where the browser allows it.
+import { VAULT } from './vault.js';
 
 export const DEFAULTS = Object.freeze({
   port: 27483,
@@ -12,10 +14,18 @@ export const DEFAULTS = Object.freeze({
 
 export const LIMITS = Object.freeze({ minSeenDelayMs: 0, maxSeenDelayMs: 60000, minPort: 1024, maxPort: 65535 });
 
-/** Every setting, defaults filled in. `area` is injectable for the node tests. */
-export async function readSettings(area = chrome.storage.local) {
-  const stored = await area.get(Object.keys(DEFAULTS));
-  return { ...DEFAULTS, ...stored };
+/** Every setting, defaults filled in, and the token. `area` and `vault` are injectable for the node tests. */
+export async function readSettings(area = chrome.storage.local, vault = VAULT) {
+  const { token: legacy, ...stored } = await area.get(Object.keys(DEFAULTS));
+  let token;
+  if (typeof legacy === 'string' && legacy) {
+    await vault.save(legacy);
+    await area.remove('token');
+    token = legacy;
+  } else {
+    token = await vault.read();
+  }
+  return { ...DEFAULTS, ...stored, token };
 }
 
 /** Check and normalise a partial settings object from the options page; throws Error with one sentence. */
@@ -64,11 +74,13 @@ export async function writeSettings(patch, area = chrome.storage.local) {
   return clean;
 }
 
-export async function saveToken(token, area = chrome.storage.local) {
-  await area.set({ token });
+export async function saveToken(token, area = chrome.storage.local, vault = VAULT) {
+  await vault.save(token);
+  await area.remove('token');
 }
 
-export async function clearToken(area = chrome.storage.local) {
+export async function clearToken(area = chrome.storage.local, vault = VAULT) {
+  await vault.clear();
   await area.remove('token');
 }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULTS, readSettings, validateSettings, writeSettings, saveToken, sitePattern, restrictStorage } from '../lib/settings.js';
+import { DEFAULTS, readSettings, validateSettings, writeSettings, saveToken, clearToken, sitePattern, restrictStorage } from '../lib/settings.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,11 +30,31 @@ function memoryArea() {
   };
 }
 
+/** The vault's contract (vault.js keeps it in IndexedDB; the browser tiers run that one for real). */
+function memoryVault() {
+  let token = '';
+  return {
+    get token() {
+      return token;
+    },
+    async read() {
+      return token;
+    },
+    async save(value) {
+      token = String(value);
+    },
+    async clear() {
+      token = '';
+    },
+  };
+}
+
 test('missing settings take their defaults, stored ones win', async () => {
   const area = memoryArea();
-  assert.deepEqual(await readSettings(area), DEFAULTS);
+  const vault = memoryVault();
+  assert.deepEqual(await readSettings(area, vault), DEFAULTS);
   await writeSettings({ port: 31000, seenDelayMs: 250 }, area);
-  const s = await readSettings(area);
+  const s = await readSettings(area, vault);
   assert.equal(s.port, 31000);
   assert.equal(s.seenDelayMs, 250);
   assert.equal(s.showUnknown, false);
@@ -59,10 +79,19 @@ test('sites become one exact-host pattern', () => {
   assert.throws(() => sitePattern(''));
 });
 
-test('the token goes to the area it is given (storage.local), and that area is restricted', async () => {
+test('the token lives in the vault, never in storage.local; one an earlier version left there moves over', async () => {
   const area = memoryArea();
-  await saveToken('t0k', area);
-  assert.equal(area.data.token, 't0k');
+  const vault = memoryVault();
+  await saveToken('t0k', area, vault);
+  assert.equal(vault.token, 't0k');
+  assert.equal('token' in area.data, false);
+  assert.equal((await readSettings(area, vault)).token, 't0k');
+  area.data.token = 'from-an-earlier-version';
+  assert.equal((await readSettings(area, vault)).token, 'from-an-earlier-version');
+  assert.equal('token' in area.data, false);
+  assert.equal(vault.token, 'from-an-earlier-version');
+  await clearToken(area, vault);
+  assert.equal((await readSettings(area, vault)).token, '');
   assert.equal(await restrictStorage(area), true);
   assert.deepEqual(area.levels, ['TRUSTED_CONTEXTS']);
   assert.equal(await restrictStorage({}), false);

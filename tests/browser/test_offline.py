@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.extension import ExtensionBrowser
 from tests.support.https_pages import FixtureSite
+from tests.support.vault_js import VAULT_TOKEN
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +134,14 @@ def test_popup_says_when_papertray_speaks_another_api_version(browser: Extension
         assert "Update papertray or this extension" in status.inner_text()
     finally:
         site.future_api = None
+
+
+def test_a_token_an_earlier_version_left_in_storage_local_moves_to_the_vault(
+    browser: ExtensionBrowser, dead_port: int
+) -> None:
+    """Versions before the vault kept the token in storage.local, which Firefox's content scripts can read."""
+    browser.set_storage({"port": dead_port, "token": "pt_from-an-earlier-version"})
+    popup = browser.open(browser.url("popup/popup.html"))  # asks for the status, which reads the settings
+    popup.get_by_role("status").filter(has_text="not running").wait_for()
+    assert "token" not in browser.sw("() => chrome.storage.local.get(null)")
+    assert browser.sw(VAULT_TOKEN) == "pt_from-an-earlier-version"

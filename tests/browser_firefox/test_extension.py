@@ -12,6 +12,7 @@ import pytest
 from tests.support.daemon import DaemonProcess, run_cli
 from tests.support.firefox import EXTENSION_ORIGIN, Firefox, Mark, Tab, wait_until
 from tests.support.https_pages import UNKNOWN_IDS, feed_entries
+from tests.support.vault_js import VAULT_TOKEN
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +90,10 @@ def test_pairing_through_the_options_page(firefox: Firefox, daemon: DaemonProces
 
     _, status = daemon.get("status")
     assert status["paired_extensions"] == 1
+    # Firefox lets content scripts read storage.local (it has no setAccessLevel for it): the token is not there but
+    # in the extension's own IndexedDB, which a content script cannot open.
+    assert "token" not in options.evaluate("browser.storage.local.get(null)")
+    assert str(options.call(VAULT_TOKEN)).startswith("pt_")
     # The daemon pinned the token to this Firefox install's moz-extension origin, and says so.
     listed = run_cli(daemon.home, "token", "list", env=daemon.env)
     assert f"paired with {EXTENSION_ORIGIN}" in listed.stdout, listed.stdout
