@@ -16,14 +16,12 @@ export const LIMITS = Object.freeze({ minSeenDelayMs: 0, maxSeenDelayMs: 60000, 
 
 /** Every setting, defaults filled in, and the token. `area` and `vault` are injectable for the node tests. */
 export async function readSettings(area = chrome.storage.local, vault = VAULT) {
-  const { token: legacy, ...stored } = await area.get(Object.keys(DEFAULTS));
-  let token;
+  const [{ token: legacy, ...stored }, kept] = await Promise.all([area.get(Object.keys(DEFAULTS)), vault.read()]);
+  let token = kept;
   if (typeof legacy === 'string' && legacy) {
     await vault.save(legacy);
     await area.remove('token');
     token = legacy;
-  } else {
-    token = await vault.read();
   }
   return { ...DEFAULTS, ...stored, token };
 }
