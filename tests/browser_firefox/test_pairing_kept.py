@@ -1,9 +1,11 @@
-"""A Firefox user stays paired across a browser restart: the extension installed for good (not a temporary add-on,
-which Firefox removes on close with its data), paired through the options page, Firefox closed as a user closes it
-and started again on the same profile. Checked twice: with Firefox's defaults, and with "Clear cookies and site data
-every time you close Firefox" ticked in its settings (earlier versions: "Delete cookies and site data when Firefox is
-closed"), the setting privacy-minded users pick. A web page's own storage on huggingface.co is the witness that the
-setting really ran: kept by a plain restart, gone after the one that clears on close."""
+"""A Firefox user stays paired when Firefox clears data: across a browser restart (the extension installed for good,
+not as a temporary add-on, which Firefox removes on close with its data; paired through the options page; Firefox
+closed as a user closes it and started again on the same profile), checked with Firefox's defaults and with "Clear
+cookies and site data every time you close Firefox" ticked in its settings (earlier versions: "Delete cookies and site
+data when Firefox is closed"), the setting privacy-minded users pick; and after clearing all browsing data by hand.
+A web page's own storage on huggingface.co is the witness that the clearing really ran: kept by a plain restart, gone
+after the others. Firefox clears only http, https and file origins' storage (PrincipalsCollector, ClearDataService),
+so the extension's own origin, where its vault is, keeps its data."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ PAIRED = "document.getElementById('pair-state').innerText === 'This browser is p
 
 # The setting as Firefox 153 ESR words it in about:preferences#privacy (config/privacy.mjs, setting "deleteOnClose").
 DELETE_ON_CLOSE = "Clear cookies and site data every time you close Firefox"
+# Everything "Clear browsing data" can clear (sanitizeDialog.js: its boxes' ids), for the time range "Everything".
+CLEAR_EVERYTHING_JS = """ChromeUtils.importESModule('resource:///modules/Sanitizer.sys.mjs').Sanitizer.sanitize(
+  ['browsingHistoryAndDownloads', 'cookiesAndStorage', 'cache', 'siteSettings', 'formdata'],
+  {ignoreTimespan: true, range: null}).then(() => true)"""
 PREFS_JS = """['privacy.sanitize.sanitizeOnShutdown', 'privacy.clearOnShutdown_v2.cookiesAndStorage']
   .map((name) => Services.prefs.getBoolPref(name))"""
 
@@ -149,3 +155,23 @@ def test_pairing_survives_a_restart_that_deletes_cookies_and_site_data(launch: L
     witness = restart(launch, daemon, delete_on_close=True)
     # The setting ran: the page's data on huggingface.co is gone, while the extension's vault was kept (above).
     assert witness == {"localStorage": None, "indexedDB": None}
+
+
+def test_pairing_survives_clearing_all_browsing_data(firefox: Firefox, daemon: DaemonProcess) -> None:
+    pair(firefox, daemon)
+    token = vault_token(firefox)
+    page = firefox.open(HF_LIST)
+    assert page.wait_marked() == {"marked": 50, "ids": 50}
+    assert page.call(WRITE_SITE_DATA) is True
+
+    # What "Clear browsing data" does with every box ticked and the time range "Everything" (its Clear button calls
+    # Sanitizer.sanitize with the ticked items).
+    assert firefox.chrome_evaluate(CLEAR_EVERYTHING_JS) is True
+    firefox.suspend_background()  # nothing the background kept in memory: the next lookups read the vault
+    page.reload()
+    assert page.call(READ_SITE_DATA) == {"localStorage": None, "indexedDB": None}  # the clearing ran
+    assert page.wait_marked() == {"marked": 50, "ids": 50}
+    options = firefox.open(firefox.url("options/options.html"))
+    options.wait_for(PAIRED, "the options page to say paired")
+    assert options.call(VAULT_TOKEN) == token
+    assert firefox.errors() == []
