@@ -3,8 +3,9 @@
 Firefox's own Remote Agent speaks WebDriver BiDi over a WebSocket (`--remote-debugging-port 0`: Firefox picks a free
 port and writes it to WebDriverBiDiServer.json in the profile); `tests.support.bidi` is a small aiohttp client for it.
 `Firefox` starts headless Firefox on a fresh profile, installs `extension/` as a temporary add-on
-(`webExtension.install`), and gives tests sync handles on tabs; it runs everything on its own event loop in a thread
-(`LoopThread`), like the other fixture services, so tests stay plain functions. `--remote-allow-system-access` lets the
+(`webExtension.install`; or, to outlive a restart, permanently from a packed XPI on a profile the caller keeps), and
+gives tests sync handles on tabs; it runs everything on its own event loop in a thread (`LoopThread`), like the other
+fixture services, so tests stay plain functions. `--remote-allow-system-access` lets the
 session open the extension's own moz-extension:// pages (as a user does from about:addons) and reach the browser window
 itself, where Firefox keeps the context menu, extension shortcuts and the state of the extension's background page.
 
@@ -30,6 +31,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,17 @@ EXTENSION_UUID = "3f0c5a52-7d64-4e7b-9c1a-5b2e8d4f6a10"
 EXTENSION_ORIGIN = f"moz-extension://{EXTENSION_UUID}"
 CONTROL = "\ue009"  # WebDriver's key codes
 BACKSPACE = "\ue003"
+
+
+def build_xpi(extension: Path, dest: Path) -> Path:
+    """The extension packed as Firefox installs it from a file: a zip of the folder without its unit tests (what
+    packaging/build-extension ships), unsigned."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as xpi:
+        for path in sorted(extension.rglob("*")):
+            relative = path.relative_to(extension)
+            if path.is_file() and relative.parts[0] != "tests":
+                xpi.write(path, relative.as_posix())
+    return dest
 
 
 def gecko_id(extension: Path = EXTENSION) -> str:
@@ -345,8 +358,17 @@ class Tab:
         )
 
 
+# A permanent install of an unsigned XPI: release builds require signatures, ESR honours this pref.
+UNSIGNED_PREFS: dict[str, bool | int | str] = {"xpinstall.signatures.required": False}
+
+
 class Firefox(LoopThread):
-    """Headless firefox-esr on a fresh profile with the extension installed. `.start()`, then always `.stop()`."""
+    """Headless firefox-esr with the extension installed. `.start()`, then always `.stop()`.
+
+    By default the profile is fresh and the extension a temporary add-on (gone when Firefox closes). `profile=` runs
+    on a folder the caller keeps (started again on it, it is the same user's Firefox after a restart); `permanent=True`
+    installs the packed extension as a user does from a file, so it stays installed with its data across restarts
+    (`installed_now` says whether this run installed it or found it installed)."""
 
     thread_name = "firefox-bidi"
     start_timeout = 90.0
@@ -359,26 +381,33 @@ class Firefox(LoopThread):
         extension: Path = EXTENSION,
         extension_uuid: str = EXTENSION_UUID,
         executable: Path = FIREFOX,
+        profile: Path | None = None,
+        permanent: bool = False,
     ) -> None:
         super().__init__()
         self.executable = executable
         self.extension = extension
         self.extension_uuid = extension_uuid
+        self.permanent = permanent
         self.proxy = TunnelProxy(hosts, tunnel_port)
         self.bidi = BiDi()
         self.workdir = Path(tempfile.mkdtemp(prefix="papertray-firefox-"))
-        self.profile = self.workdir / "profile"
+        self.profile = profile if profile is not None else self.workdir / "profile"
         self.log_path = self.workdir / "firefox.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.extension_id = ""
+        self.installed_now = False
+        self.killed = False
+        self.closed_cleanly = False
         self.log_entries: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ start and stop (on the loop thread)
 
     async def _start(self) -> None:
         await self.proxy.start()
-        self.profile.mkdir()
-        write_user_js(self.profile, profile_prefs(self.proxy.port, {gecko_id(self.extension): self.extension_uuid}))
+        self.profile.mkdir(exist_ok=True)
+        prefs = profile_prefs(self.proxy.port, {gecko_id(self.extension): self.extension_uuid})
+        write_user_js(self.profile, {**prefs, **(UNSIGNED_PREFS if self.permanent else {})})
         with open(self.log_path, "wb") as out:
             self.proc = subprocess.Popen(
                 [str(self.executable), "-headless", "-no-remote", "-profile", str(self.profile),
@@ -393,10 +422,43 @@ class Firefox(LoopThread):
         await self.bidi.command("session.new", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}})
         self.bidi.on("log.entryAdded", self.log_entries.append)
         await self.bidi.command("session.subscribe", {"events": ["log.entryAdded"]})
+        if self.permanent:
+            await self._install_permanently()
+        else:
+            installed = await self.bidi.command(
+                "webExtension.install", {"extensionData": {"type": "path", "path": str(self.extension)}}
+            )
+            self.extension_id = str(installed["extension"])
+
+    async def _install_permanently(self) -> None:
+        """Install the packed extension for good (`moz:permanent`, Firefox's own install-from-file path), unless
+        this profile has it already: then wait until Firefox has started it, as it does at every launch."""
+        addon_id = gecko_id(self.extension)
+        if await self._chrome(f"AddonManager.getAddonByID({json.dumps(addon_id)}).then((a) => a !== null)"):
+            deadline = time.monotonic() + 30
+            while not await self._chrome(f"WebExtensionPolicy.getByID({json.dumps(addon_id)})?.active === true"):
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"the installed extension did not start:\n{self.output()}")
+                await asyncio.sleep(0.1)
+            self.extension_id = addon_id
+            return
+        xpi = build_xpi(self.extension, self.workdir / "papertray.xpi")
         installed = await self.bidi.command(
-            "webExtension.install", {"extensionData": {"type": "path", "path": str(self.extension)}}
+            "webExtension.install",
+            {"extensionData": {"type": "archivePath", "path": str(xpi)}, "moz:permanent": True},
         )
         self.extension_id = str(installed["extension"])
+        self.installed_now = True
+
+    async def _chrome(self, expression: str) -> Any:
+        tree = await self.bidi.command("browsingContext.getTree", {"moz:scope": "chrome"})
+        target = {"context": tree["contexts"][0]["context"]}
+        result = await self.bidi.command(
+            "script.evaluate", {"expression": expression, "target": target, "awaitPromise": True}
+        )
+        if result.get("type") == "exception":
+            raise BiDiError(f"chrome script threw: {result.get('exceptionDetails', {}).get('text')}")
+        return from_remote(result["result"])
 
     async def _bidi_port(self, timeout: float = 60) -> int:
         # `--remote-debugging-port 0`: Firefox chooses a free port and writes it to the profile.
@@ -429,17 +491,21 @@ class Firefox(LoopThread):
         return self
 
     def stop(self) -> None:
+        """Close Firefox as a user closing its last window does (its shutdown work, such as clearing data on close,
+        runs); `closed_cleanly` says whether it exited with 0 by itself rather than being killed."""
         super().stop()
         proc = self.proc
         if proc is not None and proc.poll() is None:
             try:
-                proc.wait(15)
+                proc.wait(30)
             except subprocess.TimeoutExpired:
                 # The process group is Firefox's own (start_new_session): its content processes go with it.
                 log.warning("firefox did not close; killing it pid=%d", proc.pid)
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+                self.killed = True
+        self.closed_cleanly = proc is not None and not self.killed and proc.returncode == 0
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def output(self) -> str:
@@ -479,12 +545,7 @@ class Firefox(LoopThread):
     def chrome_evaluate(self, expression: str) -> Any:
         """Evaluate privileged JavaScript in the browser window (allowed by `--remote-allow-system-access`): how tests
         reach what about:debugging shows for an extension."""
-        tree = self.command("browsingContext.getTree", {"moz:scope": "chrome"})
-        target = {"context": tree["contexts"][0]["context"]}
-        result = self.command("script.evaluate", {"expression": expression, "target": target, "awaitPromise": True})
-        if result.get("type") == "exception":
-            raise BiDiError(f"chrome script threw: {result.get('exceptionDetails', {}).get('text')}")
-        return from_remote(result["result"])
+        return self.call(self._chrome(expression), 35)
 
     @property
     def _extension_js(self) -> str:
