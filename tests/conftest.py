@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.https_pages import FixtureSite, make_certificate
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
@@ -30,3 +32,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
+    """The fixture Hugging Face and arXiv pages over HTTPS, for both browser tiers (Chromium and Firefox)."""
+    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
+    fixture = FixtureSite(cert, key).start()
+    yield fixture
+    fixture.stop()

@@ -12,15 +12,7 @@ from playwright.sync_api import Playwright, sync_playwright
 from tests.browser.extension import ExtensionBrowser
 from tests.conftest import free_port
 from tests.support.daemon import DaemonProcess
-from tests.support.https_pages import FixtureSite, make_certificate
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
-    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
-    fixture = FixtureSite(cert, key).start()
-    yield fixture
-    fixture.stop()
+from tests.support.https_pages import FixtureSite
 
 
 @pytest.fixture(scope="module")

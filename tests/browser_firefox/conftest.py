@@ -11,15 +11,7 @@ import pytest
 
 from tests.support.daemon import DaemonProcess
 from tests.support.firefox import FIREFOX, Firefox
-from tests.support.https_pages import HOSTS, FixtureSite, make_certificate
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixtureSite]:
-    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
-    fixture = FixtureSite(cert, key).start()
-    yield fixture
-    fixture.stop()
+from tests.support.https_pages import HOSTS, FixtureSite
 
 
 @pytest.fixture
