@@ -9,6 +9,9 @@ the file is never left with a torn record in front of the next one.
 
 `make_dir_durable`: create a folder and fsync its parent, so files written into it cannot vanish with it.
 
+`move_aside`: rename an unreadable file to `<name>.corrupt-<UTC stamp>` (never overwriting an earlier one), so
+it is kept for the user while a fresh one takes its place.
+
 ENOSPC / EDQUOT become `StoreFullError`, other OS errors `StoreError`; either way the old content is untouched
 and temp files are removed.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from papertray.errors import StoreError, StoreFullError
@@ -119,3 +123,16 @@ def make_dir_durable(folder: Path) -> None:
         return
     except OSError as exc:
         raise describe_os_error(exc, folder / ".") from exc
+
+
+def move_aside(path: Path) -> Path:
+    """Rename `path` beside itself as `<name>.corrupt-<UTC stamp>[-N]` and return the new path; OSError as
+    `os.replace` raises it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+        counter += 1
+    os.replace(path, target)
+    return target

@@ -48,7 +48,14 @@ from typing import Any, TypeVar
 import orjson
 from tinydb.storages import Storage
 
-from papertray.atomic import append_durable, describe_os_error, fsync_dir, make_dir_durable, write_atomic
+from papertray.atomic import (
+    append_durable,
+    describe_os_error,
+    fsync_dir,
+    make_dir_durable,
+    move_aside,
+    write_atomic,
+)
 from papertray.errors import StoreError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
@@ -378,14 +385,8 @@ class Store:
         return store
 
     def _move_aside(self, path: Path, reason: str) -> Path | None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = path.with_name(f"{path.name}.corrupt-{stamp}")
-        counter = 1
-        while target.exists():
-            target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
-            counter += 1
         try:
-            os.replace(path, target)
+            target = move_aside(path)
         except OSError as exc:
             log.warning("could not move unreadable store file aside path=%s error=%s", path, exc)
             return None

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
-from papertray.atomic import write_atomic
+from papertray.atomic import move_aside, write_atomic
 from papertray.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -131,10 +129,8 @@ class Sessions:
                 self._sessions[key] = Session(csrf=item["csrf"], last_used=last_used, last_written=last_used)
         except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self._sessions.clear()
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
             try:
-                os.replace(self.path, target)
+                target = move_aside(self.path)
             except OSError:
                 target = self.path
             log.warning(

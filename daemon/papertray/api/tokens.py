@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 
-from papertray.atomic import write_atomic
+from papertray.atomic import move_aside, write_atomic
 from papertray.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -117,9 +116,7 @@ class TokenStore:
                     raise ValueError(f"bad record {record.name!r}")
                 self._records[record.name] = record
         except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-            os.replace(self.path, target)
+            target = move_aside(self.path)
             self._records.clear()
             log.warning("token file unreadable path=%s moved_to=%s reason=%s", self.path, target.name, exc)
             self.problems.append(
