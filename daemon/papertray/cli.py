@@ -17,6 +17,7 @@ from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
 from papertray.models import parse_paper_ref
+from papertray.safe_text import clean, json_clean, json_text, one_line
 
 STATES = ("new", "seen", "saved", "read", "all")
 SECRET_NAMES = ("hf_token",)
@@ -118,13 +119,14 @@ def _date_arg(text: str) -> str:
 
 
 class Console:
-    """stdout for results, stderr for errors; one place so that tests can capture both."""
+    """stdout for results, stderr for errors; one place so that tests can capture both, and the one place
+    where outside text (feed titles, error texts) is stripped of terminal control sequences (safe_text)."""
 
-    def out(self, text: str = "") -> None:
-        print(text)
+    def out(self, text: str = "", *, end: str = "\n") -> None:
+        sys.stdout.write(clean(text) + end)
 
     def err(self, text: str) -> None:
-        print(text, file=sys.stderr)
+        print(clean(text), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
@@ -289,7 +291,7 @@ def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         return 1
     status = {"running": True, "pid": client.info.pid, "port": client.info.port, **status}
     if args.json:
-        console.out(json.dumps(status, indent=2))
+        console.out(json_text(status))
         return 0
     console.out(render_status(status))
     return 0
@@ -308,7 +310,8 @@ def render_status(status: dict[str, Any]) -> str:
         state = "polling now" if source.get("polling") else "ok"
         errors = source.get("error_count") or 0
         if errors:
-            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {source.get('last_error')}"
+            last_error = one_line(str(source.get("last_error")))
+            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {last_error}"
         lines.append(f"  {source['name']:<6} {state}")
         lines.append(f"         last success {last_ok} · next poll {next_poll}")
     counts = status.get("counts", {})
@@ -324,7 +327,7 @@ def render_status(status: dict[str, Any]) -> str:
     else:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
     for problem in status.get("problems", []):
-        lines.append(f"Problem  {problem}")
+        lines.append(f"Problem  {one_line(str(problem))}")
     return "\n".join(lines)
 
 
@@ -372,14 +375,14 @@ def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     if args.limit:
         papers = papers[: args.limit]
     if args.json:
-        console.out(json.dumps(papers, indent=2, ensure_ascii=False))
+        console.out(json_text(papers))
         return 0
     if not papers:
         console.out("No papers match.")
         return 0
     for paper in papers:
         mark = {"new": "•", "seen": " ", "saved": "★", "read": "✓"}.get(paper.get("state", ""), "?")
-        title = (paper.get("title") or "(title not fetched yet)").strip()
+        title = one_line(paper.get("title") or "(title not fetched yet)").strip()
         console.out(f"{mark} {paper['id']:<16} {paper.get('daily_date') or '':<10}  {title}")
     console.out(f"\n{len(papers)} papers  (• new  ★ saved  ✓ read)")
     return 0
@@ -450,7 +453,7 @@ def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     result = client.post(f"papers/{paper_id}/save", {})
     title = result.get("title")
     if title:
-        console.out(f"Saved {paper_id}: {title}")
+        console.out(f"Saved {paper_id}: {one_line(title)}")
     else:
         console.out(f"Saved {paper_id}; its title and PDF follow once papertray has fetched them.")
     return 0
@@ -531,15 +534,18 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         except ValueError:
             message = None
         raise ApiError(message or f"papertray answered HTTP {status}.", status)
+    # A file the user will `cat` carries no control sequences either; JSON formats keep them as \u escapes.
+    text = body.decode("utf-8")
+    text = json_clean(text) if args.format in ("json", "csljson") else clean(text)
     if args.output:
         target = Path(args.output)
         try:
-            target.write_bytes(body)
+            target.write_text(text, encoding="utf-8", newline="")
         except OSError as exc:
             raise PapertrayError(f"Could not write {target} ({exc.strerror}).") from None
         console.err(f"Wrote {target} ({args.format}, {args.state} papers).")
     else:
-        sys.stdout.write(body.decode("utf-8"))
+        console.out(text, end="")
     return 0
 
 
