@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 _UNSAFE_CLASS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
@@ -67,3 +68,9 @@ def json_clean(text: str) -> str:
     """JSON text (as any encoder writes it) with dangerous characters as `\\uXXXX`: the same data. Encoders
     escape C0 controls themselves; the others can only stand inside strings, where the escape is valid."""
     return UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def markup_text(text: str) -> str:
+    """`text` for a notification server that renders Pango markup (the freedesktop body; dunst the summary
+    too): shown literally, never as tags, sizes or colours. Servers decode the entities back to `<`, `&`, `>`."""
+    return xml_escape(clean(text))
