@@ -110,7 +110,7 @@ def _date_arg(text: str) -> str:
         return today.isoformat()
     if lowered == "yesterday":
         return (today - timedelta(days=1)).isoformat()
-    if lowered.endswith("d") and lowered[:-1].isdigit():
+    if lowered.endswith("d") and lowered[:-1].isascii() and lowered[:-1].isdigit():
         return (today - timedelta(days=int(lowered[:-1]))).isoformat()
     try:
         return date.fromisoformat(text).isoformat()

@@ -229,7 +229,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-QUIET_HOURS = re.compile(r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+QUIET_HOURS = re.compile(r"^\s*\Z|^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 
 
 def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | None = None) -> Config:

@@ -14,14 +14,16 @@ from typing import Any
 
 # Accepts bare ids, `arXiv:` prefixes, abs/pdf/html URLs, `oai:` guids, HF paper URLs and the arXiv DOI form.
 # The look-behind keeps us from matching inside longer numbers or words (`12307.12345`, `v2307.12345`).
+# Digits and letters are ASCII only, written out rather than by IGNORECASE (which lets the long s pass for an `s` and
+# the Kelvin sign for a `k`): a fullwidth or Arabic-Indic digit is no digit of an id. The look-arounds stay
+# Unicode-aware on purpose, so such a digit or letter next to an id makes the whole thing no id.
 ARXIV_ID = re.compile(
-    r"(?<![\w.-])(?:arxiv[:.])?"
-    r"(?P<id>(?P<new>\d{4}\.\d{4,5})|(?P<arch>[a-z][a-z-]*)(?:\.[a-z]{2})?/(?P<num>\d{7}))"
-    r"(?:v(?P<v>[1-9]\d*))?(?!\d)",
-    re.IGNORECASE,
+    r"(?<![\w.-])(?:[Aa][Rr][Xx][Ii][Vv][:.])?"
+    r"(?P<id>(?P<new>[0-9]{4}\.[0-9]{4,5})|(?P<arch>[A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/(?P<num>[0-9]{7}))"
+    r"(?:[vV](?P<v>[1-9][0-9]*))?(?!\d)"
 )
 # What a canonical id looks like once normalised; used to validate ids before they touch a path.
-CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$")
+CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$", re.ASCII)
 MAX_ID_INPUT = 2048
 
 

@@ -20,7 +20,7 @@ from papertray.api.responses import ApiError
 # Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
 MAX_BODY_BYTES = 256 * 1024
 MAX_IDS = 500
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ def path_id(raw: str) -> str:
 # hold no digit and no other id), but its search tries every position of the string, which costs up to 10 µs
 # for a link; anything that does not match whole goes that long way.
 COMMON_FORM = re.compile(
-    r"(?:https://(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/))?(\d{4}\.\d{4,5})(?:v[1-9]\d*)?"
+    r"(?:https://(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/))?([0-9]{4}\.[0-9]{4,5})(?:v[1-9][0-9]*)?"
 )
 
 
