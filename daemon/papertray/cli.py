@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -133,6 +134,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     console = console or Console()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "run":  # the daemon logs to its file; a command says what it has to say in sentences
+        logging.getLogger().addHandler(logging.NullHandler())
     paths = Paths.from_env()
     try:
         handler = HANDLERS[args.command]
@@ -583,26 +586,37 @@ def cmd_secrets(args: argparse.Namespace, paths: Paths, console: Console) -> int
     import getpass
 
     from papertray.credentials import INSECURE_FILE, Credentials, keyring_status
+    from papertray.errors import KeyringUnavailable
 
-    opted_in = getattr(args, "insecure_storage", False) or (paths.state_dir / INSECURE_FILE).exists()
+    # Only a `set` that asks for it writes the plain file; one that exists is still read and deleted from.
+    opted_in = args.insecure_storage if args.secrets_command == "set" else (paths.state_dir / INSECURE_FILE).exists()
     secrets = Credentials(paths.state_dir, insecure_file=opted_in)
     if args.secrets_command == "set":
         value = getpass.getpass(f"{args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
         value = value.strip()
         if not value:
             raise PapertrayError(f"No value was given for {args.name}; nothing was stored.")
-        secrets.set(args.name, value)
-        ok, backend, _advice = keyring_status()
-        where = backend if ok else f"the plain file {secrets.file_path} (0600)"
+        where = secrets.set(args.name, value)
         console.out(f"Stored {args.name} in {where}; papertray uses it from its next poll.")
-        if not ok:
+        if where.startswith("the plain file"):
             console.err("Warning: this secret is kept unencrypted because no keyring is usable.")
     elif args.secrets_command == "delete":
         removed = secrets.delete(args.name)
         console.out(f"Removed {args.name}." if removed else f"{args.name} was not set.")
     else:
+        ok, backend, _advice = keyring_status()
+        console.out(f"{'keyring':<10} {backend if ok else f'none usable ({backend})'}")
         for name in SECRET_NAMES:
-            console.out(f"{name:<10} {'set' if secrets.get(name) else 'not set'}")
+            try:
+                source = secrets.source(name)
+                console.out(f"{name:<10} {f'set, in {source}' if source else 'not set'}")
+            except KeyringUnavailable as exc:
+                console.out(f"{name:<10} unknown: {exc}")
+        if not ok:
+            console.out(
+                "Without a keyring: set HF_TOKEN in the environment, or `papertray secrets set hf_token "
+                "--insecure-storage` keeps it in a plain 0600 file."
+            )
     return 0
 
 
