@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from papertray import __version__
+from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
-from papertray.models import parse_paper_ref
+from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
 
 STATES = ("new", "seen", "saved", "read", "all")
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the daemon in the foreground (with a tray icon when possible)")
     run.add_argument("--no-tray", action="store_true", help="run without a tray icon")
-    run.add_argument("--port", type=int, help="API port on 127.0.0.1 (default from config)")
+    run.add_argument("--port", type=port_arg, help="API port on 127.0.0.1, 0 for any free one (default from config)")
     run.add_argument("-v", "--verbose", action="store_true", help="also log to the console")
 
     status = commands.add_parser("status", help="is papertray running, how polling goes, what is stored")
@@ -44,15 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list papers")
     listing.add_argument("--state", choices=STATES, default="all")
-    listing.add_argument("--since", type=_date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
-    listing.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    listing.add_argument("--since", type=date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
+    listing.add_argument("--limit", type=limit_arg, help="at most this many (default: all)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     commands.add_parser("poll", help="poll the feeds now and say what arrived")
 
     backfill = commands.add_parser("backfill", help="fetch past days of Daily Papers, politely")
-    backfill.add_argument("--since", type=_date_arg, required=True, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--until", type=_date_arg, help="last day (default: today, UTC)")
+    backfill.add_argument("--since", type=date_arg, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--until", type=date_arg, help="last day (default: today, UTC)")
 
     save = commands.add_parser("save", help="save a paper to the reading list")
     save.add_argument("id", help="an arXiv id or URL, or a Hugging Face paper URL")
@@ -102,21 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
     return parser
-
-
-def _date_arg(text: str) -> str:
-    today = datetime.now(UTC).date()
-    lowered = text.strip().lower()
-    if lowered == "today":
-        return today.isoformat()
-    if lowered == "yesterday":
-        return (today - timedelta(days=1)).isoformat()
-    if lowered.endswith("d") and lowered[:-1].isascii() and lowered[:-1].isdigit():
-        return (today - timedelta(days=int(lowered[:-1]))).isoformat()
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-31") from None
 
 
 class Console:
@@ -199,8 +185,13 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
 
     reason = tray.prepare()
     if reason is not None:
-        console.err(f"papertray runs without a tray icon: {reason}.")
-        asyncio.run(run_daemon(config, on_ready=ready))
+
+        def ready_without_tray(daemon: Any) -> None:
+            # Said once the daemon has started: a second `run` says only that papertray is already running.
+            console.err(f"papertray runs without a tray icon: {reason}.")
+            ready(daemon)
+
+        asyncio.run(run_daemon(config, on_ready=ready_without_tray))
         return 0
 
     started = threading.Event()
@@ -264,9 +255,7 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
 def _with_port(config: Config, port: int) -> Config:
     from dataclasses import replace
 
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"--port must be between 0 and 65535, not {port}.")
-    return replace(config, port=port)
+    return replace(config, port=port)  # checked by port_arg
 
 
 def _print_locations(config: Config, console: Console) -> None:
@@ -446,7 +435,7 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> in
 def _paper_path(ref: str) -> str:
     parsed = parse_paper_ref(ref)
     if parsed is None:
-        raise PapertrayError(f"{ref!r} is not an arXiv id or paper URL (try 2307.12345 or an arxiv.org link).")
+        raise PapertrayError(f"{ref!r} is not an arXiv id: papertray takes {ACCEPTED_FORMS}.")
     return parsed[0]
 
 
@@ -508,8 +497,7 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
         console.out(autostart.disable(paths))
     else:
         state = autostart.status(paths)
-        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")
-        return 0 if state.enabled else 1
+        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")  # a report: exit 0 either way
     return 0
 
 

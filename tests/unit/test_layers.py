@@ -34,6 +34,7 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
+    "cli_args",
     "cli",
 ]
 
