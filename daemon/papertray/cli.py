@@ -127,13 +127,13 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
         handler = HANDLERS[args.command]
         return handler(args, paths, console)
     except ConfigError as exc:
-        console.err(f"Error: {exc}")
+        console.err(f"Error: {one_line(str(exc))}")
         return 1
     except DaemonAlreadyRunning as exc:
-        console.err(f"Error: {exc}")
+        console.err(f"Error: {one_line(str(exc))}")
         return 1
     except PapertrayError as exc:
-        console.err(f"Error: {exc}")
+        console.err(f"Error: {one_line(str(exc))}")
         return 1
     except KeyboardInterrupt:
         console.err("Interrupted.")
@@ -390,7 +390,7 @@ def cmd_poll(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 def render_report(report: dict[str, Any]) -> str:
     days = ", ".join(report.get("days", [])) or "no days"
     if report.get("error"):
-        return f"Poll of {days} failed: {report['error']}"
+        return f"Poll of {days} failed: {one_line(str(report['error']))}"
     new = report.get("new", [])
     text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
     if report.get("skipped"):

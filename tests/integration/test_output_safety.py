@@ -61,7 +61,9 @@ async def test_s5_hostile_titles_and_errors_reach_no_terminal_raw(tmp_path: Path
     daemon = DaemonProcess(home, PAPERTRAY_HF_URL=hostile_feed, PAPERTRAY_ARXIV_URL=hostile_feed)
     await asyncio.to_thread(daemon.start)
     try:
-        await asyncio.to_thread(run_cli, home, "poll")
+        polled = await asyncio.to_thread(run_cli, home, "poll")
+        assert_safe(polled.stdout + polled.stderr)
+        assert not any(row.startswith("Papertray:") for row in polled.stdout.splitlines())
 
         listed = await asyncio.to_thread(run_cli, home, "list")
         assert listed.returncode == 0, listed.stderr
