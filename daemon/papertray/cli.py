@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -17,7 +18,7 @@ from papertray import __version__
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
-from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
+from papertray.errors import PapertrayError
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
 
@@ -126,13 +127,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     try:
         handler = HANDLERS[args.command]
         return handler(args, paths, console)
-    except ConfigError as exc:
-        console.err(f"Error: {one_line(str(exc))}")
-        return 1
-    except DaemonAlreadyRunning as exc:
-        console.err(f"Error: {one_line(str(exc))}")
-        return 1
-    except PapertrayError as exc:
+    except PapertrayError as exc:  # ConfigError, DaemonAlreadyRunning and the rest: one sentence, exit 1
         console.err(f"Error: {one_line(str(exc))}")
         return 1
     except KeyboardInterrupt:
@@ -153,8 +148,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 
     first_run = not paths.config_file.exists()
     config = load_config(paths)
-    if args.port is not None:
-        config = _with_port(config, args.port)
+    if args.port is not None:  # checked by port_arg
+        config = dataclasses.replace(config, port=args.port)
     setup_logging(paths, verbose=args.verbose)
     if first_run:
         console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
@@ -250,12 +245,6 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
     if failure:
         raise failure[0]
     return 0
-
-
-def _with_port(config: Config, port: int) -> Config:
-    from dataclasses import replace
-
-    return replace(config, port=port)  # checked by port_arg
 
 
 def _print_locations(config: Config, console: Console) -> None:
