@@ -24,7 +24,6 @@ def setup_logging(paths: Paths, *, verbose: bool = False, clock: Callable[[], fl
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-        handler.close()
     file_handler = logging.handlers.RotatingFileHandler(
         paths.log_dir / "papertray.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
     )
