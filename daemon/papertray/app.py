@@ -169,8 +169,9 @@ async def run_daemon(
         try:
             await site.start()
         except OSError as exc:
+            who = await asyncio.to_thread(_port_holder, config.port) or f"another program ({exc.strerror})"
             raise PapertrayError(
-                f"Port {config.port} on 127.0.0.1 is in use by another program ({exc.strerror}); "
+                f"Port {config.port} on 127.0.0.1 is in use by {who}; "
                 "set PAPERTRAY_PORT or [daemon] port in the config."
             ) from None
         port = _bound_port(runner) or config.port
@@ -208,3 +209,19 @@ def _bound_port(runner: web.AppRunner) -> int | None:
         if isinstance(address, tuple) and len(address) >= 2:
             return int(address[1])
     return None
+
+
+def _port_holder(port: int) -> str | None:
+    """'another papertray (…)' when a papertray answers on `port`, with its pid and home when it is the default
+    home's (the usual case: a PAPERTRAY_HOME run meets the everyday one); None when something else holds it."""
+    from papertray.config import Paths
+    from papertray.runtime import papertray_version_on, pid_alive, read_daemon_info
+
+    version = papertray_version_on(port)
+    if version is None:
+        return None
+    default = Paths.from_env({})
+    info = read_daemon_info(default)
+    if info is not None and info.port == port and pid_alive(info.pid):
+        return f"another papertray ({version}, pid {info.pid}, home {default.config_dir})"
+    return f"another papertray ({version}, for another home)"

@@ -73,11 +73,11 @@ def export(papers: Sequence[PaperLike], fmt: str) -> str:
 def _year(data: dict[str, Any]) -> str:
     for key in ("published_at", "daily_date", "saved_at"):
         value = data.get(key)
-        if isinstance(value, str) and re.match(r"^\d{4}", value):
+        if isinstance(value, str) and re.match(r"^[0-9]{4}", value):
             return value[:4]
     paper_id = str(data.get("id", ""))
     digits = paper_id.split("/")[-1][:2]
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit():
         # arXiv ids start with the two-digit year; 91 was the first year of arXiv.
         return ("19" if int(digits) >= 91 else "20") + digits
     return ""
@@ -194,7 +194,7 @@ def csl_item(data: dict[str, Any]) -> dict[str, Any]:
     }
     if year := _year(data):
         published = str(data.get("published_at") or "")
-        parts = [int(p) for p in re.findall(r"\d+", published[:10])] if published[:4] == year else [int(year)]
+        parts = [int(p) for p in re.findall(r"[0-9]+", published[:10])] if published[:4] == year else [int(year)]
         item["issued"] = {"date-parts": [parts[:3] or [int(year)]]}
     if data.get("summary"):
         item["abstract"] = data["summary"]
@@ -492,13 +492,14 @@ def _bib_entry(key: str, raw: dict[str, str]) -> ImportEntry | Skipped:
 
 def _bib_date(fields: dict[str, str]) -> str | None:
     date = fields.get("date", "").strip()
-    if re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", date):
+    if re.match(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z", date):
         return date
     year = fields.get("year", "").strip()
-    if not re.match(r"^\d{4}$", year):
+    if not re.match(r"^[0-9]{4}\Z", year):
         return None
     month = fields.get("month", "").strip().lower()[:3]
-    number = MONTHS.get(month) or (int(month) if month.isdigit() and 1 <= int(month) <= 12 else None)
+    numeric = month.isascii() and month.isdigit() and 1 <= int(month) <= 12
+    number = MONTHS.get(month) or (int(month) if numeric else None)
     return f"{year}-{number:02d}" if number else year
 
 
@@ -701,6 +702,6 @@ def _csl_date(issued: Any) -> str | None:
             return None
         return "-".join([f"{numbers[0]:04d}", *(f"{n:02d}" for n in numbers[1:])])
     raw = issued.get("raw")
-    if isinstance(raw, str) and re.match(r"^\d{4}", raw):
+    if isinstance(raw, str) and re.match(r"^[0-9]{4}", raw):
         return raw[:10]
     return None

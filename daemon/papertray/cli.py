@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from papertray import __version__
+from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
-from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
-from papertray.models import parse_paper_ref
+from papertray.errors import PapertrayError
+from papertray.models import ACCEPTED_FORMS, parse_paper_ref
+from papertray.safe_text import clean, json_clean, json_text, one_line
 
 STATES = ("new", "seen", "saved", "read", "all")
 SECRET_NAMES = ("hf_token",)
@@ -34,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the daemon in the foreground (with a tray icon when possible)")
     run.add_argument("--no-tray", action="store_true", help="run without a tray icon")
-    run.add_argument("--port", type=int, help="API port on 127.0.0.1 (default from config)")
+    run.add_argument("--port", type=port_arg, help="API port on 127.0.0.1, 0 for any free one (default from config)")
     run.add_argument("-v", "--verbose", action="store_true", help="also log to the console")
 
     status = commands.add_parser("status", help="is papertray running, how polling goes, what is stored")
@@ -42,15 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list papers")
     listing.add_argument("--state", choices=STATES, default="all")
-    listing.add_argument("--since", type=_date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
-    listing.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    listing.add_argument("--since", type=date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
+    listing.add_argument("--limit", type=limit_arg, help="at most this many (default: all)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     commands.add_parser("poll", help="poll the feeds now and say what arrived")
 
     backfill = commands.add_parser("backfill", help="fetch past days of Daily Papers, politely")
-    backfill.add_argument("--since", type=_date_arg, required=True, help="first day, YYYY-MM-DD")
-    backfill.add_argument("--until", type=_date_arg, help="last day (default: today, UTC)")
+    backfill.add_argument("--since", type=date_arg, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--until", type=date_arg, help="last day (default: today, UTC)")
 
     save = commands.add_parser("save", help="save a paper to the reading list")
     save.add_argument("id", help="an arXiv id or URL, or a Hugging Face paper URL")
@@ -102,47 +106,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _date_arg(text: str) -> str:
-    today = datetime.now(UTC).date()
-    lowered = text.strip().lower()
-    if lowered == "today":
-        return today.isoformat()
-    if lowered == "yesterday":
-        return (today - timedelta(days=1)).isoformat()
-    if lowered.endswith("d") and lowered[:-1].isdigit():
-        return (today - timedelta(days=int(lowered[:-1]))).isoformat()
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-31") from None
-
-
 class Console:
-    """stdout for results, stderr for errors; one place so that tests can capture both."""
+    """stdout for results, stderr for errors; one place so that tests can capture both, and the one place
+    where outside text (feed titles, error texts) is stripped of terminal control sequences (safe_text)."""
 
-    def out(self, text: str = "") -> None:
-        print(text)
+    def out(self, text: str = "", *, end: str = "\n") -> None:
+        sys.stdout.write(clean(text) + end)
 
     def err(self, text: str) -> None:
-        print(text, file=sys.stderr)
+        print(clean(text), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     console = console or Console()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "run":  # the daemon logs to its file; a command says what it has to say in sentences
+        logging.getLogger().addHandler(logging.NullHandler())
     paths = Paths.from_env()
     try:
         handler = HANDLERS[args.command]
         return handler(args, paths, console)
-    except ConfigError as exc:
-        console.err(f"Error: {exc}")
-        return 1
-    except DaemonAlreadyRunning as exc:
-        console.err(f"Error: {exc}")
-        return 1
-    except PapertrayError as exc:
-        console.err(f"Error: {exc}")
+    except PapertrayError as exc:  # ConfigError, DaemonAlreadyRunning and the rest: one sentence, exit 1
+        console.err(f"Error: {one_line(str(exc))}")
         return 1
     except KeyboardInterrupt:
         console.err("Interrupted.")
@@ -162,8 +148,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 
     first_run = not paths.config_file.exists()
     config = load_config(paths)
-    if args.port is not None:
-        config = _with_port(config, args.port)
+    if args.port is not None:  # checked by port_arg
+        config = dataclasses.replace(config, port=args.port)
     setup_logging(paths, verbose=args.verbose)
     if first_run:
         console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
@@ -194,8 +180,13 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
 
     reason = tray.prepare()
     if reason is not None:
-        console.err(f"papertray runs without a tray icon: {reason}.")
-        asyncio.run(run_daemon(config, on_ready=ready))
+
+        def ready_without_tray(daemon: Any) -> None:
+            # Said once the daemon has started: a second `run` says only that papertray is already running.
+            console.err(f"papertray runs without a tray icon: {reason}.")
+            ready(daemon)
+
+        asyncio.run(run_daemon(config, on_ready=ready_without_tray))
         return 0
 
     started = threading.Event()
@@ -256,14 +247,6 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
     return 0
 
 
-def _with_port(config: Config, port: int) -> Config:
-    from dataclasses import replace
-
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"--port must be between 0 and 65535, not {port}.")
-    return replace(config, port=port)
-
-
 def _print_locations(config: Config, console: Console) -> None:
     p = config.paths
     console.out(f"  config   {p.config_file}")
@@ -289,7 +272,7 @@ def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         return 1
     status = {"running": True, "pid": client.info.pid, "port": client.info.port, **status}
     if args.json:
-        console.out(json.dumps(status, indent=2))
+        console.out(json_text(status))
         return 0
     console.out(render_status(status))
     return 0
@@ -308,7 +291,8 @@ def render_status(status: dict[str, Any]) -> str:
         state = "polling now" if source.get("polling") else "ok"
         errors = source.get("error_count") or 0
         if errors:
-            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {source.get('last_error')}"
+            last_error = one_line(str(source.get("last_error")))
+            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {last_error}"
         lines.append(f"  {source['name']:<6} {state}")
         lines.append(f"         last success {last_ok} · next poll {next_poll}")
     counts = status.get("counts", {})
@@ -324,7 +308,7 @@ def render_status(status: dict[str, Any]) -> str:
     else:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
     for problem in status.get("problems", []):
-        lines.append(f"Problem  {problem}")
+        lines.append(f"Problem  {one_line(str(problem))}")
     return "\n".join(lines)
 
 
@@ -372,14 +356,14 @@ def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     if args.limit:
         papers = papers[: args.limit]
     if args.json:
-        console.out(json.dumps(papers, indent=2, ensure_ascii=False))
+        console.out(json_text(papers))
         return 0
     if not papers:
         console.out("No papers match.")
         return 0
     for paper in papers:
         mark = {"new": "•", "seen": " ", "saved": "★", "read": "✓"}.get(paper.get("state", ""), "?")
-        title = (paper.get("title") or "(title not fetched yet)").strip()
+        title = one_line(paper.get("title") or "(title not fetched yet)").strip()
         console.out(f"{mark} {paper['id']:<16} {paper.get('daily_date') or '':<10}  {title}")
     console.out(f"\n{len(papers)} papers  (• new  ★ saved  ✓ read)")
     return 0
@@ -395,7 +379,7 @@ def cmd_poll(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 def render_report(report: dict[str, Any]) -> str:
     days = ", ".join(report.get("days", [])) or "no days"
     if report.get("error"):
-        return f"Poll of {days} failed: {report['error']}"
+        return f"Poll of {days} failed: {one_line(str(report['error']))}"
     new = report.get("new", [])
     text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
     if report.get("skipped"):
@@ -440,7 +424,7 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> in
 def _paper_path(ref: str) -> str:
     parsed = parse_paper_ref(ref)
     if parsed is None:
-        raise PapertrayError(f"{ref!r} is not an arXiv id or paper URL (try 2307.12345 or an arxiv.org link).")
+        raise PapertrayError(f"{ref!r} is not an arXiv id: papertray takes {ACCEPTED_FORMS}.")
     return parsed[0]
 
 
@@ -450,7 +434,7 @@ def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     result = client.post(f"papers/{paper_id}/save", {})
     title = result.get("title")
     if title:
-        console.out(f"Saved {paper_id}: {title}")
+        console.out(f"Saved {paper_id}: {one_line(title)}")
     else:
         console.out(f"Saved {paper_id}; its title and PDF follow once papertray has fetched them.")
     return 0
@@ -502,8 +486,7 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
         console.out(autostart.disable(paths))
     else:
         state = autostart.status(paths)
-        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")
-        return 0 if state.enabled else 1
+        console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")  # a report: exit 0 either way
     return 0
 
 
@@ -531,15 +514,18 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         except ValueError:
             message = None
         raise ApiError(message or f"papertray answered HTTP {status}.", status)
+    # A file the user will `cat` carries no control sequences either; JSON formats keep them as \u escapes.
+    text = body.decode("utf-8")
+    text = json_clean(text) if args.format in ("json", "csljson") else clean(text)
     if args.output:
         target = Path(args.output)
         try:
-            target.write_bytes(body)
+            target.write_text(text, encoding="utf-8", newline="")
         except OSError as exc:
             raise PapertrayError(f"Could not write {target} ({exc.strerror}).") from None
         console.err(f"Wrote {target} ({args.format}, {args.state} papers).")
     else:
-        sys.stdout.write(body.decode("utf-8"))
+        console.out(text, end="")
     return 0
 
 
@@ -577,26 +563,37 @@ def cmd_secrets(args: argparse.Namespace, paths: Paths, console: Console) -> int
     import getpass
 
     from papertray.credentials import INSECURE_FILE, Credentials, keyring_status
+    from papertray.errors import KeyringUnavailable
 
-    opted_in = getattr(args, "insecure_storage", False) or (paths.state_dir / INSECURE_FILE).exists()
+    # Only a `set` that asks for it writes the plain file; one that exists is still read and deleted from.
+    opted_in = args.insecure_storage if args.secrets_command == "set" else (paths.state_dir / INSECURE_FILE).exists()
     secrets = Credentials(paths.state_dir, insecure_file=opted_in)
     if args.secrets_command == "set":
         value = getpass.getpass(f"{args.name}: ") if sys.stdin.isatty() else sys.stdin.readline()
         value = value.strip()
         if not value:
             raise PapertrayError(f"No value was given for {args.name}; nothing was stored.")
-        secrets.set(args.name, value)
-        ok, backend, _advice = keyring_status()
-        where = backend if ok else f"the plain file {secrets.file_path} (0600)"
+        where = secrets.set(args.name, value)
         console.out(f"Stored {args.name} in {where}; papertray uses it from its next poll.")
-        if not ok:
+        if where.startswith("the plain file"):
             console.err("Warning: this secret is kept unencrypted because no keyring is usable.")
     elif args.secrets_command == "delete":
         removed = secrets.delete(args.name)
         console.out(f"Removed {args.name}." if removed else f"{args.name} was not set.")
     else:
+        ok, backend, _advice = keyring_status()
+        console.out(f"{'keyring':<10} {backend if ok else f'none usable ({backend})'}")
         for name in SECRET_NAMES:
-            console.out(f"{name:<10} {'set' if secrets.get(name) else 'not set'}")
+            try:
+                source = secrets.source(name)
+                console.out(f"{name:<10} {f'set, in {source}' if source else 'not set'}")
+            except KeyringUnavailable as exc:
+                console.out(f"{name:<10} unknown: {exc}")
+        if not ok:
+            console.out(
+                "Without a keyring: set HF_TOKEN in the environment, or `papertray secrets set hf_token "
+                "--insecure-storage` keeps it in a plain 0600 file."
+            )
     return 0
 
 

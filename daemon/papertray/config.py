@@ -24,6 +24,14 @@ DEFAULT_PORT = 27483
 DEFAULT_HF_URL = "https://huggingface.co"
 DEFAULT_ARXIV_URL = "https://arxiv.org"
 MIN_POLL_MINUTES = 5.0
+# One rule for the port wherever it is given (config file, PAPERTRAY_PORT, `run --port`).
+PORT_RULE = "a port number from 0 to 65535 (0: any free port, chosen at each start)"
+
+
+def port_problem(port: int) -> str | None:
+    """Why `port` cannot be the API port (one phrase), or None."""
+    return None if 0 <= port <= 65535 else f"must be {PORT_RULE}, not {port}"
+
 
 DEFAULT_CONFIG_TEXT = f"""\
 # papertray configuration. Every key is optional: a missing key takes the default shown here.
@@ -32,6 +40,7 @@ DEFAULT_CONFIG_TEXT = f"""\
 
 [daemon]
 # The local API listens on 127.0.0.1 only. PAPERTRAY_PORT overrides this. A new port applies at the next start.
+# 0 picks a free port at each start (`papertray status` shows it; the extension must then be told by hand).
 port = {DEFAULT_PORT}
 
 [poll]
@@ -229,7 +238,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-QUIET_HOURS = re.compile(r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+QUIET_HOURS = re.compile(r"^\s*\Z|^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 
 
 def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | None = None) -> Config:
@@ -257,8 +266,9 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
 
     daemon = _Reader(path, text, "daemon", data.get("daemon", {}), {"port"})
     port = daemon.get("port", int, DEFAULT_PORT)
-    if not 1 <= port <= 65535:
-        raise daemon.error("port", f"'port' must be between 1 and 65535, not {port}")
+    problem = port_problem(port)
+    if problem:
+        raise daemon.error("port", f"'port' {problem}")
 
     poll = _Reader(path, text, "poll", data.get("poll", {}), {"interval_minutes", "catch_up_days"})
     interval = float(poll.get("interval_minutes", (int, float), 30))
@@ -295,12 +305,13 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
     rules = _rules(path, text, data.get("rules", []))
 
     if env.get("PAPERTRAY_PORT"):
-        try:
-            port = int(env["PAPERTRAY_PORT"])
-        except ValueError:
-            raise ConfigError(f"PAPERTRAY_PORT must be a port number, not {env['PAPERTRAY_PORT']!r}.") from None
-        if not 0 <= port <= 65535:
-            raise ConfigError(f"PAPERTRAY_PORT must be between 0 and 65535, not {port}.")
+        raw = env["PAPERTRAY_PORT"].strip()
+        if not (raw.isascii() and raw.isdigit()):
+            raise ConfigError(f"PAPERTRAY_PORT must be {PORT_RULE}, not {raw!r}.")
+        port = int(raw)
+        problem = port_problem(port)
+        if problem:
+            raise ConfigError(f"PAPERTRAY_PORT {problem}.")
     hf_url = env.get("PAPERTRAY_HF_URL") or hf_url
     arxiv_url = env.get("PAPERTRAY_ARXIV_URL") or arxiv_url
 

@@ -6,8 +6,11 @@ Without a usable keyring papertray says what to do (install or unlock a Secret S
 file store, which warns every time it is used); it never falls back to plain text on its own.
 
 Every keyring call runs under a timeout: a Secret Service waiting on an unlock prompt, or a session bus that
-never answers, must not hang the daemon. Environment variables (`HF_TOKEN`, `PAPERTRAY_SMTP_PASSWORD`) win over
-stored values, so a machine without a keyring can still use the features.
+never answers, must not hang the daemon. An environment variable (`HF_TOKEN`) wins over the stored value, so a
+machine without a keyring can still use the feature.
+
+The plain file is written only by a `set` that asks for it (`--insecure-storage`) each time; once it exists it is
+read (and deleted from) while no keyring is usable, and a secret later stored in a keyring leaves it.
 
 Pairing does not need any of this: the API stores only token hashes.
 """
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 
 SERVICE = "papertray"
 TIMEOUT_SECONDS = 5.0
-ENV_OVERRIDES: Mapping[str, str] = {"hf_token": "HF_TOKEN", "smtp_password": "PAPERTRAY_SMTP_PASSWORD"}
+ENV_OVERRIDES: Mapping[str, str] = {"hf_token": "HF_TOKEN"}
 INSECURE_FILE = "secrets-insecure.json"
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UNSAFE_WORDS = ("fail", "null", "plaintext", "chainer")
@@ -94,8 +97,8 @@ def advice(backend_name: str) -> str:
             "`gnome-keyring-daemon --unlock` inside a D-Bus session)"
         )
     return (
-        f"No usable keyring ({backend_name}): {fix}, or set HF_TOKEN / PAPERTRAY_SMTP_PASSWORD in the "
-        "environment, or opt in to a plain 0600 file with `papertray secrets set NAME --insecure-storage` "
+        f"No usable keyring ({backend_name}): {fix}, or set HF_TOKEN in the environment, or opt in to a plain "
+        "0600 file with `papertray secrets set NAME --insecure-storage` "
         "(papertray warns whenever it uses it)."
     )
 
@@ -187,16 +190,34 @@ class Credentials:
         result: str | None = self._call(lambda: backend.get_password(SERVICE, name))
         return result
 
-    def set(self, name: str, value: str) -> None:
+    def set(self, name: str, value: str) -> str:
+        """Store `name`; returns where it went, in words."""
         self._check_name(name)
         backend = self._backend()
         if backend is None:
             data = self._read_file()
             data[name] = value
             self._write_file(data)
-            return
+            return f"the plain file {self.file_path} (0600)"
         self._call(lambda: backend.set_password(SERVICE, name, value))
         log.info("secret stored name=%s backend=%s", name, describe(backend))
+        self._drop_from_file(name)  # a keyring took it: no unencrypted copy stays behind
+        return describe(backend)
+
+    def source(self, name: str) -> str | None:
+        """Where `get(name)` reads its value from, in words; None when it is not set. Raises
+        KeyringUnavailable when a keyring that should hold it is locked or does not answer."""
+        self._check_name(name)
+        env_name = ENV_OVERRIDES.get(name)
+        if env_name and self.env.get(env_name):
+            return f"the environment ({env_name})"
+        backend, _name, _why = _usable_backend(self.timeout)
+        if backend is not None:
+            found = self._call(lambda: backend.get_password(SERVICE, name)) is not None
+            return describe(backend) if found else None
+        if isinstance(self._read_file().get(name), str):
+            return f"the plain file {self.file_path} (0600, chosen with --insecure-storage)"
+        return None
 
     def delete(self, name: str) -> bool:
         self._check_name(name)
@@ -227,6 +248,16 @@ class Credentials:
             log.warning("insecure secrets file unreadable path=%s", self.file_path)
             return {}
         return data if isinstance(data, dict) else {}
+
+    def _drop_from_file(self, name: str) -> None:
+        data = self._read_file()
+        if data.pop(name, None) is None:
+            return
+        if data:
+            self._write_file(data)
+        else:
+            self.file_path.unlink(missing_ok=True)
+        log.info("secret left the plain file name=%s path=%s", name, self.file_path)
 
     def _write_file(self, data: dict[str, Any]) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

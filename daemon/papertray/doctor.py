@@ -23,6 +23,7 @@ from typing import Any
 
 from papertray import credentials, notify, tray
 from papertray.config import Config
+from papertray.runtime import papertray_version_on
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def check_port(config: Config) -> Check:
     if running_port is not None and running_port != port:
         # papertray runs elsewhere (PAPERTRAY_PORT, or the config changed since it started): say where, since
         # the extension must use that port until the next start.
-        version = _papertray_version(f"http://127.0.0.1:{running_port}/api/v1/health")
+        version = papertray_version_on(running_port)
         if version is not None:
             detail = f"papertray {version} runs on 127.0.0.1:{running_port} (pid {pid}); the configured port {port}"
             if not _in_use(port):
@@ -133,7 +134,7 @@ def check_port(config: Config) -> Check:
             )
     if not _in_use(port):
         return Check("port", True, f"127.0.0.1:{port} is free")
-    version = _papertray_version(f"http://127.0.0.1:{port}/api/v1/health")
+    version = papertray_version_on(port)
     if version is not None:
         return Check("port", True, f"127.0.0.1:{port} is held by our daemon (papertray {version}, pid {pid})")
     return Check(
@@ -142,18 +143,6 @@ def check_port(config: Config) -> Check:
         f"127.0.0.1:{port} is used by another program",
         f"Choose another port: set `port` under [daemon] in {config.paths.config_file} or PAPERTRAY_PORT.",
     )
-
-
-def _papertray_version(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a fixed http://127.0.0.1 URL
-            body = json.loads(response.read(4096))
-            header = response.headers.get("X-Papertray-Version")
-    except (OSError, ValueError):
-        return None
-    if isinstance(body, dict) and body.get("status") == "ok" and header:
-        return str(header)
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- feed

@@ -44,7 +44,7 @@ ETAG_CACHE_SIZE = 64  # answers kept for conditional GET (a day's page is ~100-2
 ETAG_MAX_BODY_BYTES = 2 * 1024 * 1024
 CHUNK = 64 * 1024
 
-_RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*(\d+(?:\.\d+)?)")
+_RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", value):
         return float(value)
     try:
         when = parsedate_to_datetime(value)

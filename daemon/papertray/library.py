@@ -57,7 +57,7 @@ MAX_REDIRECTS = 5
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 CHUNK = 64 * 1024
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
-PDF_NAME = re.compile(r"^(?P<key>.+?)(?:v(?P<v>\d+))?\.pdf$")
+PDF_NAME = re.compile(r"^(?P<key>.+?)(?:v(?P<v>[0-9]+))?\.pdf$")
 TRASH_DAYS = 7
 
 

@@ -14,15 +14,22 @@ from typing import Any
 
 # Accepts bare ids, `arXiv:` prefixes, abs/pdf/html URLs, `oai:` guids, HF paper URLs and the arXiv DOI form.
 # The look-behind keeps us from matching inside longer numbers or words (`12307.12345`, `v2307.12345`).
+# Digits and letters are ASCII only, written out rather than by IGNORECASE (which lets the long s pass for an `s` and
+# the Kelvin sign for a `k`): a fullwidth or Arabic-Indic digit is no digit of an id. The look-arounds stay
+# Unicode-aware on purpose, so such a digit or letter next to an id makes the whole thing no id.
 ARXIV_ID = re.compile(
-    r"(?<![\w.-])(?:arxiv[:.])?"
-    r"(?P<id>(?P<new>\d{4}\.\d{4,5})|(?P<arch>[a-z][a-z-]*)(?:\.[a-z]{2})?/(?P<num>\d{7}))"
-    r"(?:v(?P<v>[1-9]\d*))?(?!\d)",
-    re.IGNORECASE,
+    r"(?<![\w.-])(?:[Aa][Rr][Xx][Ii][Vv][:.])?"
+    r"(?P<id>(?P<new>[0-9]{4}\.[0-9]{4,5})|(?P<arch>[A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/(?P<num>[0-9]{7}))"
+    r"(?:[vV](?P<v>[1-9][0-9]*))?(?!\d)"
 )
 # What a canonical id looks like once normalised; used to validate ids before they touch a path.
-CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$")
+CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$", re.ASCII)
 MAX_ID_INPUT = 2048
+# Said wherever an id is refused, so the user sees what would have been taken.
+ACCEPTED_FORMS = (
+    "an arXiv id like 2307.12345 (five digits after the dot from 2015 on, four for 0704.0001 to 1412.9999) "
+    "or hep-th/9901001, optionally with a version (v2), or an arxiv.org or huggingface.co/papers link to one"
+)
 
 
 def parse_paper_ref(text: str) -> tuple[str, int | None] | None:
@@ -32,8 +39,20 @@ def parse_paper_ref(text: str) -> tuple[str, int | None] | None:
     match = ARXIV_ID.search(text)
     if match is None:
         return None
+    if match["new"] and not is_issued_number(match["new"]):
+        return None
     base = match["new"] if match["new"] else f"{match['arch'].lower()}/{match['num']}"
     return base, int(match["v"]) if match["v"] else None
+
+
+def is_issued_number(new_id: str) -> bool:
+    """Could arXiv have issued this YYMM.NNNNN id? Months 01-12 from 0704 on; four digits until 1412, five
+    since 1501 (arXiv's own identifier scheme). `2307.1234` is a typo for a 2023 paper, never a paper."""
+    yymm, number = new_id.split(".")
+    year, month = int(yymm[:2]), int(yymm[2:])
+    if not 1 <= month <= 12 or (year, month) < (7, 4):
+        return False
+    return len(number) == (4 if year < 15 else 5)
 
 
 def canonical_id(text: str) -> str | None:

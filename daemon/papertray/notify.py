@@ -32,6 +32,7 @@ from papertray.config import Config
 from papertray.events import EventBus
 from papertray.models import Paper
 from papertray.rules import RuleMatch, match
+from papertray.safe_text import clean, markup_text
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
@@ -156,9 +157,12 @@ class DesktopSender:
 
         if self._notifier is None:
             self._notifier = DesktopNotifier(app_name=self.app_name, app_icon=None)
+        # Titles and bodies carry feed text: on D-Bus servers it is escaped, as they render markup (dunst in the
+        # summary too, GNOME decodes the entities there); elsewhere nothing renders markup.
+        text = clean if sys.platform in ("darwin", "win32") else markup_text
         notification = Notification(
-            title=message.title,
-            message=message.body,
+            title=text(message.title),
+            message=text(message.body),
             on_clicked=message.on_clicked,
             buttons=tuple(Button(title=title, on_pressed=handler) for title, handler in message.actions),
         )

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -120,3 +121,17 @@ class InstanceLock:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def papertray_version_on(port: int) -> str | None:
+    """The version of the papertray answering on 127.0.0.1:`port`, or None (nothing there, or not papertray)."""
+    url = f"http://127.0.0.1:{port}/api/v1/health"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # a fixed http://127.0.0.1 URL
+            body = json.loads(response.read(4096))
+            header = response.headers.get("X-Papertray-Version")
+    except (OSError, ValueError):
+        return None
+    if isinstance(body, dict) and body.get("status") == "ok" and header:
+        return str(header)
+    return None

@@ -66,7 +66,7 @@ SCHEMA_VERSION = 1
 META_TABLE = "_meta"
 JOURNAL_LIMIT = 512 * 1024  # bytes of journal before it is folded into user.json
 CACHE_SHARDS = 64  # record shards kept in memory (~150 records each)
-MONTH_DIR = re.compile(r"^\d{4}$")
+MONTH_DIR = re.compile(r"^[0-9]{4}\Z")
 T = TypeVar("T")
 
 # A summary is a tuple, not a dict or object: 250k of them must load fast and stay small, and tuples of

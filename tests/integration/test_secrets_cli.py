@@ -88,3 +88,60 @@ async def test_a_daemon_without_any_token_polls_anonymously(tmp_path: Path, toda
         tmp_path / "home", today_feed, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"
     )
     assert headers and set(headers) == {None}
+
+
+def no_keyring_env(home: Path) -> dict[str, str]:
+    return daemon_env(home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+
+
+def test_u25_status_without_a_keyring_reports_where_things_stand(tmp_path: Path) -> None:
+    env = no_keyring_env(tmp_path / "home")
+    status = secrets_cli(env, "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stderr == ""
+    lines = status.stdout.splitlines()
+    assert lines[0].startswith("keyring    none usable")
+    assert "hf_token   not set" in lines
+    assert "HF_TOKEN" in status.stdout and "--insecure-storage" in status.stdout
+
+    secrets_cli(env, "set", "hf_token", "--insecure-storage", stdin=TOKEN)
+    status = secrets_cli(env, "status")
+    assert status.returncode == 0
+    assert "hf_token   set, in the plain file" in status.stdout
+
+
+def test_u25_only_a_set_that_asks_for_it_writes_the_plain_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = no_keyring_env(home)
+    assert secrets_cli(env, "set", "hf_token", "--insecure-storage", stdin=TOKEN).returncode == 0
+    plain = secrets_cli(env, "set", "hf_token", stdin="hf_second-token\n")
+    assert plain.returncode == 1
+    assert plain.stderr.startswith("Error: No usable keyring") and "--insecure-storage" in plain.stderr
+    (file,) = (home / "state").glob("secrets*")
+    assert TOKEN in file.read_text() and "hf_second-token" not in file.read_text()
+
+
+def test_u25_messages_name_only_what_exists_and_no_raw_log_line(tmp_path: Path) -> None:
+    env = no_keyring_env(tmp_path / "home")
+    refused = secrets_cli(env, "set", "hf_token", stdin=TOKEN)
+    opted = secrets_cli(env, "set", "hf_token", "--insecure-storage", stdin=TOKEN)
+    removed = secrets_cli(env, "delete", "hf_token")
+    for result in (refused, opted, removed, secrets_cli(env, "status")):
+        assert "PAPERTRAY_SMTP_PASSWORD" not in result.stdout + result.stderr
+        # stderr holds papertray's own sentences, never a log record ("secrets are kept in a plain file … path=").
+        assert all(line.startswith(("Error: ", "Warning: ")) for line in result.stderr.splitlines()), result.stderr
+    assert opted.stderr.splitlines() == ["Warning: this secret is kept unencrypted because no keyring is usable."]
+    assert removed.stdout.strip() == "Removed hf_token."
+
+
+def test_u25_a_keyring_that_appears_later_takes_the_secret_and_the_plain_copy_goes(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert secrets_cli(no_keyring_env(home), "set", "hf_token", "--insecure-storage", stdin=TOKEN).returncode == 0
+    with secret_service(tmp_path / "desktop") as keyring_env:
+        env = {**daemon_env(home), **keyring_env}
+        stored = secrets_cli(env, "set", "hf_token", stdin="hf_in-the-keyring\n")
+        assert stored.returncode == 0, stored.stderr
+        assert "SecretService" in stored.stdout and stored.stderr == ""
+        assert not list((home / "state").glob("secrets*"))  # no unencrypted copy left behind
+        status = secrets_cli(env, "status")
+        assert status.returncode == 0 and "hf_token   set, in keyring.backends.SecretService" in status.stdout

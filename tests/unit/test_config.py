@@ -77,7 +77,7 @@ notify = false
     ("text", "line", "key", "words"),
     [
         ('[daemon]\nport = "eighty"\n', 2, "port", "whole number"),
-        ("[daemon]\nport = 70000\n", 2, "port", "between 1 and 65535"),
+        ("[daemon]\nport = 70000\n", 2, "port", "from 0 to 65535"),
         ("[poll]\n\ninterval_minutes = 1\n", 3, "interval_minutes", "at least 5"),
         ('[notifications]\nquiet_hours = "late"\n', 2, "quiet_hours", "22:00-07:00"),
         ("[notifications]\nenabled = 1\n", 2, "enabled", "true or false"),

@@ -10,11 +10,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "daemon" / "papertray"
 # Lowest first. A module may import only modules that stand before it here.
 LAYERS = [
     "errors",
+    "safe_text",
     "models",
     "events",
     "atomic",
     "config",
     "runtime",
+    "log_guard",
     "logs",
     "credentials",
     "fetch",
@@ -32,6 +34,7 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
+    "cli_args",
     "cli",
 ]
 

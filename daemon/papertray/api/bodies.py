@@ -20,7 +20,7 @@ from papertray.api.responses import ApiError
 # Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
 MAX_BODY_BYTES = 256 * 1024
 MAX_IDS = 500
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class Field:
     item_max_length: int = 2048
     min_items: int = 0
     pattern: re.Pattern[str] | None = None
-    description: str = ""
+    description: str = ""  # what a valid value looks like, said when `pattern` refuses one
 
 
 def _type_name(value: Any) -> str:
@@ -71,6 +71,8 @@ def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
             if len(value) > field.max_length:
                 raise ApiError(400, f"{name!r} is longer than {field.max_length} characters.")
             if field.pattern is not None and not field.pattern.match(value):
+                if field.description:
+                    raise ApiError(400, f"{name!r} must be {field.description}, not {value[:80]!r}.")
                 raise ApiError(400, f"{name!r} does not have the expected form.")
         elif field.kind == "str_list":
             if not isinstance(value, list):
@@ -156,7 +158,10 @@ def lookup_ids(raw: bytes) -> list[str]:
 # ---------------------------------------------------------------------- the bodies of the v1 routes
 
 TAG = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
-TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
+NAME_FORM = (
+    "1 to 64 letters, digits and the characters _ . : - (no spaces), starting with a letter or digit, like my-script"
+)
 
 ID_MAX_LENGTH = 2048
 IDS = {"ids": Field("str_list", required=True, max_length=MAX_IDS, item_max_length=ID_MAX_LENGTH)}
@@ -169,4 +174,4 @@ PATCH_PAPER = {
 POLL = {"days": Field("str_list", max_length=60, min_items=1, item_max_length=10, pattern=DATE)}
 PAIR = {"code": Field("str", required=True, max_length=64)}
 EMPTY: dict[str, Field] = {}
-TOKEN_CREATE = {"name": Field("str", required=True, max_length=64, pattern=TOKEN_NAME)}
+TOKEN_CREATE = {"name": Field("str", required=True, max_length=64, pattern=TOKEN_NAME, description=NAME_FORM)}

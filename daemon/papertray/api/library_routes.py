@@ -289,7 +289,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
     async def pdf(request: web.Request) -> web.StreamResponse:
         paper_id = _paper_id(request)
         version_text = request.query.get("v", "")
-        if paper_id is None or (version_text and not re.fullmatch(r"[1-9]\d{0,3}", version_text)):
+        if paper_id is None or (version_text and not re.fullmatch(r"[1-9][0-9]{0,3}", version_text)):
             return error(404, "No such PDF.")
         path = library.pdf_path(paper_id, int(version_text) if version_text else None)
         if path is None:

@@ -26,7 +26,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
 STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
-DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
 
 
 BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
