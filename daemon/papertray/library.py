@@ -6,7 +6,8 @@ filled in the background by a polite, resumable download queue.
         meta.json                   what the feeds said, the user's tags and dates, and each PDF's sha256
         paper.bib                   a BibTeX entry for the paper
         notes.md                    the user's note, kept in sync with the store
-    <data>/library/.trash/<id>/     folders removed from the reading list, kept until the next start
+    <data>/library/.trash/<id>/     folders removed from the reading list, kept 7 days from removal
+                                    (`library_trash.py`)
 
 A save is made durable by the store first; `Library.run()` sees the `paper.state` event, records the paper in a
 durable queue (store meta `library.queue`), then fetches metadata (Hugging Face, falling back to arXiv's export
@@ -26,8 +27,6 @@ import hashlib
 import json
 import logging
 import os
-import re
-import shutil
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -37,12 +36,14 @@ from typing import Any
 
 from yarl import URL
 
-from papertray import __version__, citations
+from papertray import __version__, citations, library_meta
 from papertray.atomic import fsync_dir, write_atomic
 from papertray.config import Config
 from papertray.errors import StoreError, one_sentence
 from papertray.events import EventBus
 from papertray.library_http import CHUNK, METADATA_TIMEOUT, PDF_TIMEOUT, DownloadFailed, DownloadRefused, SafeHttp
+from papertray.library_meta import pdf_files, sha256_of
+from papertray.library_trash import Trash
 from papertray.models import Paper, is_canonical_id, parse_paper_ref
 from papertray.store import Store, utc_now
 
@@ -51,8 +52,6 @@ log = logging.getLogger(__name__)
 QUEUE_META_KEY = "library.queue"
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
-PDF_NAME = re.compile(r"^(?P<key>.+?)(?:v(?P<v>\d+))?\.pdf$")
-TRASH_DAYS = 7
 MAX_VERSION = 9999  # the page's PDF route accepts up to four digits; arXiv's record is in the dozens
 
 
@@ -199,6 +198,8 @@ class Library:
         self._wake = asyncio.Event()
         self._queue_lock = asyncio.Lock()
         self._file_lock = asyncio.Lock()
+        self._repair_lock = asyncio.Lock()
+        self.problems: list[str] = []  # shown by `papertray status` beside the store's
         self._last_progress = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._done_count = 0
@@ -208,6 +209,10 @@ class Library:
     @property
     def root(self) -> Path:
         return self._config().paths.library_dir
+
+    @property
+    def trash(self) -> Trash:
+        return Trash(self.root)
 
     def folder(self, paper_id: str) -> Path:
         if not is_canonical_id(paper_id):
@@ -236,26 +241,18 @@ class Library:
 
     def pdfs(self, paper_id: str) -> list[tuple[int | None, str]]:
         """(version, file name) of every complete PDF in the paper's folder, oldest version first."""
-        folder = self.folder(paper_id)
-        key = folder_key(paper_id)
-        found: list[tuple[int | None, str]] = []
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            return []
-        for name in names:
-            match = PDF_NAME.match(name)
-            if match and match["key"] == key:
-                found.append((int(match["v"]) if match["v"] else None, name))
-        found.sort(key=lambda item: item[0] or 0)
-        return found
+        return pdf_files(self.folder(paper_id), folder_key(paper_id))
 
-    def read_meta(self, paper_id: str) -> dict[str, Any]:
-        try:
-            data = json.loads((self.folder(paper_id) / "meta.json").read_bytes())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    async def pdf_records(self, paper_id: str) -> list[dict[str, Any]]:
+        """meta.json's record of the folder's PDFs; a damaged meta.json is kept aside, reported in `problems`
+        and its records rebuilt from the files (OSError when it cannot even be moved)."""
+        async with self._repair_lock:  # one repair at a time: the worker and a note edit may both ask
+            records, problem = await asyncio.to_thread(
+                library_meta.pdf_records, self.folder(paper_id), folder_key(paper_id), paper_id
+            )
+        if problem is not None:
+            self.problems.append(problem)
+        return records
 
     # ---------------------------------------------------------------- status
 
@@ -364,12 +361,14 @@ class Library:
         self._tasks.append(events)
         await asyncio.sleep(0)  # let the subscription start before we look at what is already saved
         saved = [v.id for v in self.store.query() if v.state.saved or v.state.read]
-        missing = [pid for pid in saved if not (self.folder(pid) / "meta.json").exists()]
+        missing = [pid for pid in saved if self._needs_fetch(pid)]
         if missing:
             await self.enqueue(missing)
         for pid in saved:
-            if pid not in missing:
+            try:
                 await self.sync_user_files(pid)
+            except (StoreError, OSError) as exc:
+                log.warning("library could not bring a folder up to date id=%s error=%s", pid, exc)
         try:
             await self._work()
         finally:
@@ -383,19 +382,13 @@ class Library:
         await self.http.close()
 
     def _tidy_disk(self) -> None:
-        """Remove `.part` leftovers of interrupted downloads, and trash older than TRASH_DAYS."""
+        """Remove `.part` leftovers of interrupted downloads, and trash removed more than TRASH_DAYS ago."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         for part in self.root.glob("*/.*.part"):
             with contextlib.suppress(OSError):
                 part.unlink()
                 log.info("removed an interrupted download path=%s", part)
-        trash = self.root / ".trash"
-        if trash.is_dir():
-            cutoff = time.time() - TRASH_DAYS * 86400
-            for entry in trash.iterdir():
-                with contextlib.suppress(OSError):
-                    if entry.stat().st_mtime < cutoff:
-                        shutil.rmtree(entry)
+        self.trash.purge()
 
     async def _follow_events(self) -> None:
         async for event in self.bus.subscribe():
@@ -407,14 +400,19 @@ class Library:
             state = self.store.get_state(paper_id)
             try:
                 if state.saved or state.read:
-                    if (self.folder(paper_id) / "meta.json").exists():
-                        await self.sync_user_files(paper_id)
-                    else:
+                    await self.sync_user_files(paper_id)
+                    if self._needs_fetch(paper_id):
                         await self.enqueue([paper_id])
                 elif paper_id in self._queue:
                     await self._dequeue(paper_id)
             except (StoreError, OSError) as exc:
                 log.warning("library could not follow a change id=%s error=%s", paper_id, exc)
+
+    def _needs_fetch(self, paper_id: str) -> bool:
+        """No folder yet, or one written offline that still waits for its PDF."""
+        if not (self.folder(paper_id) / "meta.json").exists():
+            return True
+        return self._config().download_pdfs and not self.pdfs(paper_id)
 
     def _next_due(self) -> tuple[QueueItem | None, float]:
         now = time.time()
@@ -488,20 +486,23 @@ class Library:
     # ---------------------------------------------------------------- fetching one paper
 
     async def fetch_paper(self, paper_id: str) -> None:
-        """Metadata, then the newest PDF, then the folder's files. Raises DownloadFailed."""
+        """Metadata, then the folder's files, then the newest PDF. Raises DownloadFailed."""
         config = self._config()
+        folder = self.folder(paper_id)
+        known = self.store.get_paper(paper_id)
+        if known is not None and known.title and not (folder / "meta.json").exists():
+            # The feed already said what the paper is: the folder need not wait for the network (11.20).
+            await self._write_files(paper_id, known, await self.pdf_records(paper_id))
         self._active = Progress(paper_id, "metadata")
         self._progress(paper_id, "metadata")
         paper = await self._metadata(config, paper_id)
-        folder = self.folder(paper_id)
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True, mode=0o700)
-        meta = self.read_meta(paper_id)
-        files: list[dict[str, Any]] = [f for f in meta.get("pdfs") or [] if isinstance(f, dict)]
+        files = await self.pdf_records(paper_id)
+        await self._write_files(paper_id, paper, files)  # only changed files are written again
         if config.download_pdfs:
             record = await self._download_pdf(config, paper, folder)
             if record is not None:
                 files = [f for f in files if f.get("file") != record["file"]] + [record]
-        await self._write_files(paper_id, paper, files)
+                await self._write_files(paper_id, paper, files)
 
     async def _metadata(self, config: Config, paper_id: str) -> Paper:
         known = self.store.get_paper(paper_id)
@@ -599,15 +600,13 @@ class Library:
             part.unlink(missing_ok=True)
             raise DownloadFailed(f"The PDF of {paper_id} arrived truncated (no %%EOF at its end).")
         sha = digest.hexdigest()
-        known = {
-            f.get("file"): f.get("sha256") for f in self.read_meta(paper_id).get("pdfs") or [] if isinstance(f, dict)
-        }
+        known = {f.get("file"): f.get("sha256") for f in await self.pdf_records(paper_id)}
         if sha in known.values():
             part.unlink(missing_ok=True)
             return None  # the newest PDF is one we already have
         name = f"{key}v{paper.version}.pdf" if paper.version else f"{key}.pdf"
         target = folder / name
-        if target.exists() and await asyncio.to_thread(_sha256_of, target) != sha:
+        if target.exists() and (await asyncio.to_thread(sha256_of, target))[0] != sha:
             # Different bytes under a name we already filled: arXiv has a newer version it did not name.
             # Keep the old file untouched and ask again later, when the export API tells the version.
             part.unlink(missing_ok=True)
@@ -652,9 +651,7 @@ class Library:
         """Bring notes.md, paper.bib and meta.json in line with the store (note, tags, read)."""
         if not (self.folder(paper_id) / "meta.json").exists():
             return
-        meta = self.read_meta(paper_id)
-        pdfs = [f for f in meta.get("pdfs") or [] if isinstance(f, dict)]
-        await self._write_files(paper_id, None, pdfs)
+        await self._write_files(paper_id, None, await self.pdf_records(paper_id))
 
     # ---------------------------------------------------------------- delete / undo / import
 
@@ -666,15 +663,12 @@ class Library:
         await self._dequeue(paper_id)
         folder = self.folder(paper_id)
         if folder.exists():
-            trash = self.root / ".trash" / folder.name
-            await asyncio.to_thread(_move_replacing, folder, trash)
+            await asyncio.to_thread(self.trash.put, folder)
         return undo
 
     async def restore(self, paper_id: str, *, read: bool = False) -> None:
-        trash = self.root / ".trash" / folder_key(paper_id)
-        folder = self.folder(paper_id)
-        if trash.exists() and not folder.exists():
-            await asyncio.to_thread(_move_replacing, trash, folder)
+        """Undo `remove`. Raises RestoreFailed (and changes nothing) when its files are no longer in the trash."""
+        await asyncio.to_thread(self.trash.take_back, folder_key(paper_id), self.folder(paper_id), paper_id)
         await self.store.update_state(paper_id, saved=True, read=read)
 
     async def import_entries(self, entries: Iterable[citations.ImportEntry]) -> dict[str, int]:
@@ -720,14 +714,6 @@ def _finish_file(handle: Any) -> None:
     os.fsync(handle.fileno())
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _ends_like_pdf(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
@@ -751,11 +737,3 @@ def _write_changed(folder: Path, files: dict[str, bytes]) -> None:
         except OSError:
             pass
         write_atomic(path, data, mode=0o644)
-
-
-def _move_replacing(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(source, target)
-    fsync_dir(target.parent)

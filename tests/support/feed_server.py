@@ -4,8 +4,9 @@
 
 Days come from the fixtures (`load_fixture_day`) or are generated (`make_day`, `make_entry`). Faults can be
 injected for the next request(s) (`fail_next`, optionally only for one day; a redirect is one too) or for
-every request of a day until healed (`fail_day`): see `Fault`. Every request is recorded (`requests`) with server-side monotonic
-start/end times, and `max_in_flight` says how many were ever served at once, for politeness checks.
+every request of a day until healed (`fail_day`): see `Fault`. Every request is recorded (`requests`) with
+server-side monotonic start/end times, and `max_in_flight` says how many were ever served at once, for
+politeness checks.
 """
 
 from __future__ import annotations
