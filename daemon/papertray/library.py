@@ -37,7 +37,7 @@ from typing import Any
 from yarl import URL
 
 from papertray import __version__, citations, library_meta
-from papertray.atomic import fsync_dir, write_atomic
+from papertray.atomic import describe_os_error, fsync_dir, write_atomic
 from papertray.config import Config
 from papertray.errors import StoreError, one_sentence
 from papertray.events import EventBus
@@ -451,8 +451,13 @@ class Library:
         except DownloadFailed as exc:
             await self._failed(item, exc)
             return
-        except (StoreError, OSError) as exc:
-            await self._failed(item, DownloadFailed(f"Could not write the library folder ({exc})."))
+        except StoreError as exc:
+            await self._failed(item, DownloadFailed(str(exc)))
+            return
+        except OSError as exc:
+            # One sentence, not "[Errno 13] Permission denied: '/…'" (11.27).
+            failure = describe_os_error(exc, Path(exc.filename or self.folder(paper_id) / "meta.json"))
+            await self._failed(item, DownloadFailed(str(failure)))
             return
         except Exception:
             # A bug or an upstream answer nobody foresaw: it costs this paper one attempt, never the queue.

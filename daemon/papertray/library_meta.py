@@ -39,13 +39,12 @@ def pdf_files(folder: Path, key: str) -> list[tuple[int | None, str]]:
 
 
 def read_meta(folder: Path) -> dict[str, Any] | None:
-    """The parsed meta.json; {} when there is none; None when there is one that cannot be used."""
+    """The parsed meta.json; {} when there is none; None when there is one that cannot be used. OSError when
+    it cannot be read at all (that is not damage: nothing is moved)."""
     try:
         raw = (folder / META).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    except OSError:
-        return None
     try:
         data = json.loads(raw)
     except ValueError:
@@ -60,11 +59,7 @@ def pdf_records(folder: Path, key: str, paper_id: str) -> tuple[list[dict[str, A
     meta = read_meta(folder)
     if meta is not None:
         return [f for f in meta.get("pdfs") or [] if isinstance(f, dict)], None
-    try:
-        kept = move_aside(folder / META)
-    except OSError as exc:
-        # Could not even move it: leave it for the user, and write nothing over it this time.
-        raise OSError(f"{folder / META} is unreadable and could not be kept aside ({exc.strerror})") from None
+    kept = move_aside(folder / META)  # OSError: it stays where it is, and nothing is written over it
     records = [_record(folder / name, version) for version, name in pdf_files(folder, key)]
     problem = (
         f"The meta.json of {paper_id} in {folder} was unreadable: papertray kept it as {kept.name} and rebuilt "

@@ -123,3 +123,15 @@ async def test_u27_an_offline_download_error_is_one_sentence_a_user_understands(
         "or no such host); 1 more request failed too."
     )
     assert "Errno" not in failed["error"] and ".;" not in failed["error"]
+
+
+async def test_u27_a_folder_that_cannot_be_written_is_one_sentence_too(harness: Harness) -> None:
+    # A file where the paper's folder should go (works as root too, unlike a read-only folder).
+    blocker = harness.config.paths.library_dir / "2307.12345"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
+    await harness.start(max_attempts=1)
+    await harness.store.update_state("2307.12345", saved=True)
+    failed = await harness.wait_for("2307.12345", "failed")
+    assert failed["error"] == f"Could not write {blocker} (File exists): nothing was written."
+    assert blocker.read_text() == "not a folder"
