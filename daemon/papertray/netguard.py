@@ -15,6 +15,10 @@ Two ways to be let through although private: a host the user listed in `allowed_
 a trusted origin (scheme, host and port of a source URL the user configured, e.g. a test server on 127.0.0.1).
 A redirect from a trusted origin to any other private address — another port on 127.0.0.1 such as papertray's
 own API included — is refused.
+
+Through a proxy from the environment (the feeds honour HTTPS_PROXY / NO_PROXY; downloads never use one), the proxy
+resolves and connects: papertray cannot pin its choice, but still refuses a host that resolves to a private
+address here.
 """
 
 from __future__ import annotations

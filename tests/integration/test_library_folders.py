@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +17,7 @@ import pytest
 
 from papertray.library_trash import RestoreFailed
 from papertray.models import Paper
+from tests.integration import test_library
 from tests.integration.test_library import Harness
 from tests.integration.test_library_routes import Page
 from tests.support.library_site import LibrarySite
@@ -32,11 +33,7 @@ def server() -> Iterator[PaperServer]:
         yield srv
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, server: PaperServer) -> AsyncIterator[Harness]:
-    h = Harness(tmp_path / "home", server)
-    yield h
-    await h.stop()
+harness = test_library.harness  # with this module's `server`
 
 
 def age(folder: Path, when: float) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from papertray import library as library_module
+from tests.integration import test_library
 from tests.integration.test_library import Harness
 from tests.support.paper_server import PaperServer
 
@@ -22,11 +23,7 @@ def server() -> AsyncIterator[PaperServer]:
         yield srv
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, server: PaperServer) -> AsyncIterator[Harness]:
-    h = Harness(tmp_path / "home", server)
-    yield h
-    await h.stop()
+harness = test_library.harness  # with this module's `server`
 
 
 @pytest.mark.parametrize(
