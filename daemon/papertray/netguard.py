@@ -199,7 +199,8 @@ class Guard:
             else:
                 what = f"{where} is a private or local address"
             raise AddressRefused(
-                f"{what}: papertray does not connect there (list the host in allowed_private_hosts if you mean it)."
+                f"{what}: papertray does not connect there "
+                "(list the host in [library] allowed_private_hosts if you mean it)."
             )
 
 
