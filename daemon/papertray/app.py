@@ -69,6 +69,8 @@ class Daemon:
 
     def problems(self) -> list[str]:
         found = list(self.store.problems)
+        if self.library is not None:
+            found += self.library.problems
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
         config = self.config()

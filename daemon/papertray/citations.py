@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from papertray.models import parse_paper_ref
+from papertray.models import id_month, parse_paper_ref
 
 FORMATS = ("bibtex", "ris", "csljson", "markdown", "json")
 IMPORT_FORMATS = ("bibtex", "csljson")
@@ -71,16 +71,14 @@ def export(papers: Sequence[PaperLike], fmt: str) -> str:
 
 
 def _year(data: dict[str, Any]) -> str:
-    for key in ("published_at", "daily_date", "saved_at"):
+    for key in ("published_at", "daily_date"):
         value = data.get(key)
         if isinstance(value, str) and re.match(r"^[0-9]{4}", value):
             return value[:4]
-    paper_id = str(data.get("id", ""))
-    digits = paper_id.split("/")[-1][:2]
-    if digits.isascii() and digits.isdigit():
-        # arXiv ids start with the two-digit year; 91 was the first year of arXiv.
-        return ("19" if int(digits) >= 91 else "20") + digits
-    return ""
+    # Never the day it was saved (a paper saved before its metadata came was exported as this year's): the id
+    # itself says the year and month arXiv issued it, which is known; anything else stays unknown (11.20).
+    month = id_month(str(data.get("id", "")))
+    return month[:4] if month else ""
 
 
 def _abs_url(paper_id: str) -> str:
@@ -194,7 +192,13 @@ def csl_item(data: dict[str, Any]) -> dict[str, Any]:
     }
     if year := _year(data):
         published = str(data.get("published_at") or "")
-        parts = [int(p) for p in re.findall(r"[0-9]+", published[:10])] if published[:4] == year else [int(year)]
+        month = id_month(paper_id)
+        if published[:4] == year:
+            parts = [int(p) for p in re.findall(r"[0-9]+", published[:10])]
+        elif month is not None and month[:4] == year:
+            parts = [int(month[:4]), int(month[5:])]  # from the id: year and month, no day
+        else:
+            parts = [int(year)]
         item["issued"] = {"date-parts": [parts[:3] or [int(year)]]}
     if data.get("summary"):
         item["abstract"] = data["summary"]

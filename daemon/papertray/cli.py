@@ -16,7 +16,7 @@ from typing import Any
 
 from papertray import __version__
 from papertray.cli_args import date_arg, limit_arg, port_arg
-from papertray.client import DaemonClient
+from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import PapertrayError
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
@@ -443,6 +443,14 @@ def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 def cmd_unsave(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     paper_id = _paper_path(args.id)
     client = DaemonClient.connect(paths)
+    try:
+        saved = bool(client.get(f"papers/{paper_id}").get("saved"))
+    except ApiError as exc:
+        if exc.status != 404:  # 404: papertray has never heard of it, so it is not saved either
+            raise
+        saved = False
+    if not saved:
+        raise PapertrayError(f"{paper_id} is not in the reading list, so nothing was removed.")
     client.delete(f"papers/{paper_id}/save")
     console.out(f"Removed {paper_id} from the reading list.")
     return 0

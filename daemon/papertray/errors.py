@@ -11,6 +11,9 @@ and, where possible, what to do. `cli.py` maps them to exit codes; the API maps 
     │   ├── RateLimited        429: carries the number of seconds to wait
     │   ├── FeedTooLarge       the body passed the size cap
     │   └── Unreachable        no answer at all (refused, DNS, reset, deadline); retried sooner than errors
+    ├── AddressRefused       a URL papertray will not fetch (not http(s), or a private address: SSRF guard)
+    ├── HostNotFound         a host name with no address (offline, or no such host)
+    ├── TooManyRedirects     a chain of redirects longer than papertray follows
     ├── DaemonNotRunning       the CLI found no daemon for this home
     ├── DaemonAlreadyRunning   a second daemon for the same home
     ├── PaperNotFound          an id that is valid but unknown
@@ -57,6 +60,28 @@ class FeedTooLarge(FeedError):
 
 class Unreachable(FeedError):
     """No answer at all (refused, DNS, reset, deadline): the next request to this host would fail the same way."""
+
+
+class AddressRefused(PapertrayError):
+    """The SSRF guard refused a URL: never retried, since asking again would be refused the same way."""
+
+
+class HostNotFound(PapertrayError):
+    pass
+
+
+class TooManyRedirects(PapertrayError):
+    pass
+
+
+def one_sentence(reasons: list[str]) -> str | None:
+    """Several failures as the one sentence a user reads: the first, and how many more there were."""
+    if not reasons:
+        return None
+    if len(reasons) == 1:
+        return reasons[0]
+    others = len(reasons) - 1
+    return f"{reasons[0].rstrip('.')}; {others} more {'request' if others == 1 else 'requests'} failed too."
 
 
 class DaemonNotRunning(PapertrayError):

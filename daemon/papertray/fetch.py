@@ -9,6 +9,9 @@ or as an HTTP date, or the `t=` of the IETF `RateLimit` header that huggingface.
 over the host is not asked again. An `ETag` is remembered per URL and sent back as `If-None-Match`; a 304
 hands back the body cached with it.
 
+Every request and every redirect goes through the SSRF guard (`netguard.py`): the poller trusts the origin of
+the source URL the user configured, and nothing else that is private.
+
 Every failure is a `FeedError` (or subclass) whose text is one sentence naming the host and what was asked.
 """
 
@@ -25,12 +28,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from papertray import __version__
-from papertray.errors import FeedError, FeedTooLarge, RateLimited, Unreachable
+from papertray.errors import (
+    AddressRefused,
+    FeedError,
+    FeedTooLarge,
+    HostNotFound,
+    RateLimited,
+    TooManyRedirects,
+    Unreachable,
+)
+from papertray.netguard import Guard, connect_reason, host_label, open_checked
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +68,6 @@ class FetchResult:
     @property
     def not_modified(self) -> bool:
         return self.status == HTTPStatus.NOT_MODIFIED
-
-
-def host_label(url: str) -> str:
-    """The host as a user would recognise it: `huggingface.co`, or `127.0.0.1:8123` for a non-default port."""
-    parts = urlsplit(url)
-    host = parts.hostname or url
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return f"{host}:{parts.port}" if parts.port and parts.port != default else host
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -134,17 +137,21 @@ class Fetcher:
         min_spacing: float = MIN_SPACING_SECONDS,
         limiter: HostLimiter | None = None,
         user_agent: str = USER_AGENT,
+        guard: Guard | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.limiter = limiter or HostLimiter(min_spacing)
         self.user_agent = user_agent
+        # Without a guard of the caller's, no private address is reachable at all.
+        self.guard = guard or Guard(use_proxy=True)
         self._session: aiohttp.ClientSession | None = None
         self._etags: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
+                connector=self.guard.connector(),
                 headers={"User-Agent": self.user_agent, "Accept": "application/json"},
                 # the overall deadline is enforced around the whole exchange below; these catch a stalled
                 # connect or a silent socket early
@@ -162,7 +169,7 @@ class Fetcher:
     async def get(self, url: str, *, what: str, headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for); `headers`
         are added to this request only (an Authorization header is not carried across a redirect to another
-        host by aiohttp)."""
+        host)."""
         host = host_label(url)
         async with self.limiter.slot(host):
             # checked inside the slot: a request queued behind a 429 must not go out either
@@ -175,13 +182,19 @@ class Fetcher:
             try:
                 async with asyncio.timeout(self.timeout):
                     return await self._exchange(url, host, what, headers)
+            except AddressRefused as exc:
+                raise FeedError(f"{str(exc).rstrip('.')}; it was asking for {what}.") from None
+            except HostNotFound:
+                raise Unreachable(f"Cannot reach {host} for {what} (no network connection, or no such host).") from None
+            except TooManyRedirects:
+                raise FeedError(f"{host} redirected papertray's request for {what} too many times.") from None
             except TimeoutError:
                 unit = "second" if self.timeout == 1 else "seconds"
                 raise Unreachable(f"{host} did not answer within {self.timeout:g} {unit} for {what}.") from None
             except aiohttp.ClientPayloadError:
                 raise Unreachable(f"{host} broke off its answer for {what} before the end.") from None
             except aiohttp.ClientConnectorError as exc:
-                reason = _connect_reason(exc)
+                reason = connect_reason(exc)
                 raise Unreachable(f"Cannot reach {host} for {what} ({reason}).") from None
             except aiohttp.ClientError as exc:
                 raise Unreachable(f"The connection to {host} failed for {what} ({type(exc).__name__}).") from None
@@ -192,7 +205,7 @@ class Fetcher:
         if cached is not None:
             headers["If-None-Match"] = cached[0]
         log.debug("GET url=%s", url)
-        async with self._get_session().get(url, headers=headers, allow_redirects=True) as resp:
+        async with open_checked(self._get_session(), self.guard, url, headers=headers) as resp:
             if resp.status == HTTPStatus.NOT_MODIFIED and cached is not None:
                 self._etags.move_to_end(url)
                 return FetchResult(url, resp.status, cached[1], cached[0])
@@ -248,15 +261,6 @@ def _reason(resp: aiohttp.ClientResponse) -> str:
         return HTTPStatus(resp.status).phrase
     except ValueError:
         return "(no reason given)"
-
-
-def _connect_reason(exc: aiohttp.ClientConnectorError) -> str:
-    os_error = exc.os_error
-    if isinstance(os_error, ConnectionRefusedError):
-        return "connection refused"
-    if os_error is not None and os_error.strerror:
-        return os_error.strerror.lower()
-    return "no connection"
 
 
 def _megabytes(size: float) -> str:

@@ -6,7 +6,8 @@ filled in the background by a polite, resumable download queue.
         meta.json                   what the feeds said, the user's tags and dates, and each PDF's sha256
         paper.bib                   a BibTeX entry for the paper
         notes.md                    the user's note, kept in sync with the store
-    <data>/library/.trash/<id>/     folders removed from the reading list, kept until the next start
+    <data>/library/.trash/<id>/     folders removed from the reading list, kept 7 days from removal
+                                    (`library_trash.py`)
 
 A save is made durable by the store first; `Library.run()` sees the `paper.state` event, records the paper in a
 durable queue (store meta `library.queue`), then fetches metadata (Hugging Face, falling back to arXiv's export
@@ -23,13 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
 import json
 import logging
 import os
-import re
-import shutil
-import socket
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -37,44 +34,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from papertray import __version__, citations
-from papertray.atomic import fsync_dir, write_atomic
+from papertray import __version__, citations, library_meta
+from papertray.atomic import describe_os_error, fsync_dir, write_atomic
 from papertray.config import Config
-from papertray.errors import PapertrayError, StoreError
+from papertray.errors import StoreError, one_sentence
 from papertray.events import EventBus
-from papertray.fetch import USER_AGENT, HostLimiter, host_label, parse_retry_after
+from papertray.library_http import CHUNK, METADATA_TIMEOUT, PDF_TIMEOUT, DownloadFailed, DownloadRefused, SafeHttp
+from papertray.library_meta import pdf_files, sha256_of
+from papertray.library_trash import Trash
 from papertray.models import Paper, is_canonical_id, parse_paper_ref
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
 
 QUEUE_META_KEY = "library.queue"
-MAX_REDIRECTS = 5
 MAX_METADATA_BYTES = 4 * 1024 * 1024
-CHUNK = 64 * 1024
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
-PDF_NAME = re.compile(r"^(?P<key>.+?)(?:v(?P<v>[0-9]+))?\.pdf$")
-TRASH_DAYS = 7
-
-
-class DownloadFailed(PapertrayError):
-    """One fetch went wrong. `retry` says whether trying again later can help."""
-
-    def __init__(self, message: str, *, retry: bool = True, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry = retry
-        self.retry_after = retry_after
-
-
-class DownloadRefused(DownloadFailed):
-    """The target is not a place papertray downloads from (SSRF guard). Never retried."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retry=False)
+MAX_VERSION = 9999  # the page's PDF route accepts up to four digits; arXiv's record is in the dozens
 
 
 def folder_key(paper_id: str) -> str:
@@ -87,149 +65,6 @@ def id_from_key(key: str) -> str | None:
         return None
     candidate = key.replace("_", "/", 1) if "_" in key else key
     return candidate if is_canonical_id(candidate) else None
-
-
-# ------------------------------------------------------------------------------------------ safe HTTP
-
-
-class _PinnedResolver(AbstractResolver):
-    """Answers only with addresses `SafeHttp` has checked, so the connection goes where the check looked."""
-
-    def __init__(self) -> None:
-        self.pins: dict[str, list[tuple[socket.AddressFamily, str]]] = {}
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        pinned = self.pins.get(host.lower())
-        if not pinned:
-            raise OSError(f"{host} was not checked before connecting")
-        return [
-            {"hostname": host, "host": addr, "port": port, "family": fam, "proto": 0, "flags": socket.AI_NUMERICHOST}
-            for fam, addr in pinned
-        ]
-
-    async def close(self) -> None:
-        pass
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-class SafeHttp:
-    """GETs that follow redirects by hand, re-checking every hop, with a per-host pause between requests."""
-
-    def __init__(
-        self,
-        config: Callable[[], Config],
-        *,
-        spacing: float,
-        connect_timeout: float,
-        read_timeout: float,
-    ) -> None:
-        self._config = config
-        self._limiter = HostLimiter(spacing)
-        self._resolver = _PinnedResolver()
-        self._session: aiohttp.ClientSession | None = None
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout)
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # One connection at a time (arXiv's terms); no DNS cache so every hop goes through the check.
-            connector = aiohttp.TCPConnector(resolver=self._resolver, limit=1, use_dns_cache=False)
-            self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, headers={"User-Agent": USER_AGENT}, auto_decompress=True
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def check(self, url: URL) -> None:
-        """Refuse URLs that are not http(s) or whose host resolves to a non-public address (unless allowed)."""
-        if url.scheme not in ("http", "https") or not url.host:
-            raise DownloadRefused(f"papertray downloads only http(s) URLs, not {str(url)[:80]!r}.")
-        host = url.host.lower().rstrip(".")
-        allowed = {h.lower().rstrip(".") for h in self._config().allowed_private_hosts}
-        port = url.port or (443 if url.scheme == "https" else 80)
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise DownloadFailed(f"Cannot resolve {host} ({exc}).") from None
-        pinned: list[tuple[socket.AddressFamily, str]] = []
-        for family, _type, _proto, _name, sockaddr in infos:
-            text = str(sockaddr[0]).split("%", 1)[0]
-            address = ipaddress.ip_address(text)
-            if host not in allowed and not _is_public(address):
-                raise DownloadRefused(
-                    f"{host} resolves to {address}, a private or local address: papertray does not download from "
-                    "there (list the host in allowed_private_hosts if you mean it)."
-                )
-            pinned.append((socket.AddressFamily(family), text))
-        if not pinned:
-            raise DownloadFailed(f"{host} has no address.")
-        self._resolver.pins[host] = pinned
-
-    @contextlib.asynccontextmanager
-    async def open(self, url: str) -> Any:
-        """Yield the final 200 response after checked redirects; raise DownloadFailed / DownloadRefused.
-
-        Each hop holds its host's slot (one request at a time, spaced from the end of the previous one) until
-        the caller has finished reading the body."""
-        current = URL(url)
-        for _hop in range(MAX_REDIRECTS + 1):
-            await self.check(current)
-            host = host_label(str(current))
-            async with self._limiter.slot(host):
-                held = self._limiter.held_for(host)
-                if held > 0:
-                    raise DownloadFailed(f"{host} asked us to wait; trying again later.", retry_after=held)
-                try:
-                    response = await self._client().get(current, allow_redirects=False)
-                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    raise DownloadFailed(f"Could not reach {host} ({type(exc).__name__}: {exc}).") from None
-                try:
-                    if response.status in (301, 302, 303, 307, 308):
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise DownloadFailed(f"{host} redirected without a Location.", retry=False)
-                        current = current.join(URL(location))
-                        continue
-                    if response.status == 200:
-                        yield response
-                        return
-                    error = _status_error(current, response)
-                    if error.retry_after is not None:
-                        self._limiter.hold(host, error.retry_after)
-                    raise error
-                finally:
-                    response.release()
-        raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects from {url}.", retry=False)
-
-    async def get_bytes(self, url: str, max_bytes: int) -> bytes:
-        async with self.open(url) as response:
-            body = bytearray()
-            try:
-                async for chunk in response.content.iter_chunked(CHUNK):
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise DownloadFailed(f"{url} sent more than {max_bytes} bytes.", retry=False)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise DownloadFailed(f"The answer from {url} was cut off ({type(exc).__name__}).") from None
-            return bytes(body)
-
-
-def _status_error(url: URL, response: aiohttp.ClientResponse) -> DownloadFailed:
-    status = response.status
-    if status == 429 or status >= 500:
-        after = parse_retry_after(response.headers.get("Retry-After"))
-        return DownloadFailed(f"{url.host} answered HTTP {status}; trying again later.", retry_after=after)
-    return DownloadFailed(f"{url.host} answered HTTP {status} for {url.path}.", retry=False)
 
 
 # ------------------------------------------------------------------------------------------ metadata
@@ -280,9 +115,14 @@ def parse_arxiv_atom(body: bytes, paper_id: str) -> Paper | None:
         if title == "Error":
             return None
         authors = tuple(" ".join((a.findtext("a:name", "", ATOM)).split()) for a in entry.findall("a:author", ATOM))
+        version = ref[1]
+        if version is not None and version > MAX_VERSION:
+            # Upstream garbage (a number past 2**64 crashed the store's JSON): keep the entry, drop the field.
+            log.warning("arXiv reported an impossible version id=%s digits=%d", paper_id, len(str(version)))
+            version = None
         return Paper(
             id=paper_id,
-            version=ref[1],
+            version=version,
             title=title,
             summary=" ".join(entry.findtext("a:summary", "", ATOM).split()),
             authors=tuple(a for a in authors if a),
@@ -336,6 +176,8 @@ class Library:
         max_attempts: int = 8,
         connect_timeout: float = 20.0,
         read_timeout: float = 60.0,
+        metadata_timeout: float = METADATA_TIMEOUT,
+        pdf_timeout: float = PDF_TIMEOUT,
     ) -> None:
         self._config = config
         self.store = store
@@ -343,12 +185,21 @@ class Library:
         self._retry_base = retry_base
         self._retry_max = retry_max
         self._max_attempts = max_attempts
-        self.http = SafeHttp(config, spacing=spacing, connect_timeout=connect_timeout, read_timeout=read_timeout)
+        self.http = SafeHttp(
+            config,
+            spacing=spacing,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            metadata_timeout=metadata_timeout,
+            pdf_timeout=pdf_timeout,
+        )
         self._queue: dict[str, QueueItem] = {}
         self._active: Progress | None = None
         self._wake = asyncio.Event()
         self._queue_lock = asyncio.Lock()
         self._file_lock = asyncio.Lock()
+        self._repair_lock = asyncio.Lock()
+        self.problems: list[str] = []  # shown by `papertray status` beside the store's
         self._last_progress = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._done_count = 0
@@ -358,6 +209,10 @@ class Library:
     @property
     def root(self) -> Path:
         return self._config().paths.library_dir
+
+    @property
+    def trash(self) -> Trash:
+        return Trash(self.root)
 
     def folder(self, paper_id: str) -> Path:
         if not is_canonical_id(paper_id):
@@ -386,26 +241,18 @@ class Library:
 
     def pdfs(self, paper_id: str) -> list[tuple[int | None, str]]:
         """(version, file name) of every complete PDF in the paper's folder, oldest version first."""
-        folder = self.folder(paper_id)
-        key = folder_key(paper_id)
-        found: list[tuple[int | None, str]] = []
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            return []
-        for name in names:
-            match = PDF_NAME.match(name)
-            if match and match["key"] == key:
-                found.append((int(match["v"]) if match["v"] else None, name))
-        found.sort(key=lambda item: item[0] or 0)
-        return found
+        return pdf_files(self.folder(paper_id), folder_key(paper_id))
 
-    def read_meta(self, paper_id: str) -> dict[str, Any]:
-        try:
-            data = json.loads((self.folder(paper_id) / "meta.json").read_bytes())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    async def pdf_records(self, paper_id: str) -> list[dict[str, Any]]:
+        """meta.json's record of the folder's PDFs; a damaged meta.json is kept aside, reported in `problems`
+        and its records rebuilt from the files (OSError when it cannot even be moved)."""
+        async with self._repair_lock:  # one repair at a time: the worker and a note edit may both ask
+            records, problem = await asyncio.to_thread(
+                library_meta.pdf_records, self.folder(paper_id), folder_key(paper_id), paper_id
+            )
+        if problem is not None:
+            self.problems.append(problem)
+        return records
 
     # ---------------------------------------------------------------- status
 
@@ -514,12 +361,14 @@ class Library:
         self._tasks.append(events)
         await asyncio.sleep(0)  # let the subscription start before we look at what is already saved
         saved = [v.id for v in self.store.query() if v.state.saved or v.state.read]
-        missing = [pid for pid in saved if not (self.folder(pid) / "meta.json").exists()]
+        missing = [pid for pid in saved if self._needs_fetch(pid)]
         if missing:
             await self.enqueue(missing)
         for pid in saved:
-            if pid not in missing:
+            try:
                 await self.sync_user_files(pid)
+            except (StoreError, OSError) as exc:
+                log.warning("library could not bring a folder up to date id=%s error=%s", pid, exc)
         try:
             await self._work()
         finally:
@@ -533,19 +382,13 @@ class Library:
         await self.http.close()
 
     def _tidy_disk(self) -> None:
-        """Remove `.part` leftovers of interrupted downloads, and trash older than TRASH_DAYS."""
+        """Remove `.part` leftovers of interrupted downloads, and trash removed more than TRASH_DAYS ago."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         for part in self.root.glob("*/.*.part"):
             with contextlib.suppress(OSError):
                 part.unlink()
                 log.info("removed an interrupted download path=%s", part)
-        trash = self.root / ".trash"
-        if trash.is_dir():
-            cutoff = time.time() - TRASH_DAYS * 86400
-            for entry in trash.iterdir():
-                with contextlib.suppress(OSError):
-                    if entry.stat().st_mtime < cutoff:
-                        shutil.rmtree(entry)
+        self.trash.purge()
 
     async def _follow_events(self) -> None:
         async for event in self.bus.subscribe():
@@ -557,14 +400,19 @@ class Library:
             state = self.store.get_state(paper_id)
             try:
                 if state.saved or state.read:
-                    if (self.folder(paper_id) / "meta.json").exists():
-                        await self.sync_user_files(paper_id)
-                    else:
+                    await self.sync_user_files(paper_id)
+                    if self._needs_fetch(paper_id):
                         await self.enqueue([paper_id])
                 elif paper_id in self._queue:
                     await self._dequeue(paper_id)
             except (StoreError, OSError) as exc:
                 log.warning("library could not follow a change id=%s error=%s", paper_id, exc)
+
+    def _needs_fetch(self, paper_id: str) -> bool:
+        """No folder yet, or one written offline that still waits for its PDF."""
+        if not (self.folder(paper_id) / "meta.json").exists():
+            return True
+        return self._config().download_pdfs and not self.pdfs(paper_id)
 
     def _next_due(self) -> tuple[QueueItem | None, float]:
         now = time.time()
@@ -588,7 +436,13 @@ class Library:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
                 continue
-            await self._process(item)
+            try:
+                await self._process(item)
+            except Exception:
+                # Even recording the failure failed (the store cannot write): wait before this item again.
+                log.exception("library queue could not record a result id=%s", item.id)
+                if item.id in self._queue:
+                    self._queue[item.id] = replace(item, next_at=time.time() + self._retry_base)
 
     async def _process(self, item: QueueItem) -> None:
         paper_id = item.id
@@ -597,8 +451,20 @@ class Library:
         except DownloadFailed as exc:
             await self._failed(item, exc)
             return
-        except (StoreError, OSError) as exc:
-            await self._failed(item, DownloadFailed(f"Could not write the library folder ({exc})."))
+        except StoreError as exc:
+            await self._failed(item, DownloadFailed(str(exc)))
+            return
+        except OSError as exc:
+            # One sentence, not "[Errno 13] Permission denied: '/…'" (11.27).
+            failure = describe_os_error(exc, Path(exc.filename or self.folder(paper_id) / "meta.json"))
+            await self._failed(item, DownloadFailed(str(failure)))
+            return
+        except Exception:
+            # A bug or an upstream answer nobody foresaw: it costs this paper one attempt, never the queue.
+            log.exception("library fetch hit an internal error id=%s", paper_id)
+            await self._failed(
+                item, DownloadFailed("papertray hit an internal error fetching this paper; the log has the details.")
+            )
             return
         finally:
             self._active = None
@@ -625,20 +491,23 @@ class Library:
     # ---------------------------------------------------------------- fetching one paper
 
     async def fetch_paper(self, paper_id: str) -> None:
-        """Metadata, then the newest PDF, then the folder's files. Raises DownloadFailed."""
+        """Metadata, then the folder's files, then the newest PDF. Raises DownloadFailed."""
         config = self._config()
+        folder = self.folder(paper_id)
+        known = self.store.get_paper(paper_id)
+        if known is not None and known.title and not (folder / "meta.json").exists():
+            # The feed already said what the paper is: the folder need not wait for the network (11.20).
+            await self._write_files(paper_id, known, await self.pdf_records(paper_id))
         self._active = Progress(paper_id, "metadata")
         self._progress(paper_id, "metadata")
         paper = await self._metadata(config, paper_id)
-        folder = self.folder(paper_id)
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True, mode=0o700)
-        meta = self.read_meta(paper_id)
-        files: list[dict[str, Any]] = [f for f in meta.get("pdfs") or [] if isinstance(f, dict)]
+        files = await self.pdf_records(paper_id)
+        await self._write_files(paper_id, paper, files)  # only changed files are written again
         if config.download_pdfs:
             record = await self._download_pdf(config, paper, folder)
             if record is not None:
                 files = [f for f in files if f.get("file") != record["file"]] + [record]
-        await self._write_files(paper_id, paper, files)
+                await self._write_files(paper_id, paper, files)
 
     async def _metadata(self, config: Config, paper_id: str) -> Paper:
         known = self.store.get_paper(paper_id)
@@ -646,7 +515,9 @@ class Library:
         errors: list[str] = []
         if "/" not in paper_id:  # Hugging Face indexes new-style ids only
             try:
-                body = await self.http.get_bytes(f"{config.hf_url}/api/papers/{paper_id}", MAX_METADATA_BYTES)
+                body = await self.http.get_bytes(
+                    f"{config.hf_url}/api/papers/{paper_id}", MAX_METADATA_BYTES, what=f"the details of {paper_id}"
+                )
                 found = parse_hf_paper(body, paper_id)
             except DownloadRefused:
                 raise
@@ -658,13 +529,15 @@ class Library:
         if found is None or refresh or (found.version is None and (known is None or known.version is None)):
             try:
                 body = await self.http.get_bytes(
-                    f"{arxiv_api_base(config.arxiv_url)}/api/query?id_list={paper_id}", MAX_METADATA_BYTES
+                    f"{arxiv_api_base(config.arxiv_url)}/api/query?id_list={paper_id}",
+                    MAX_METADATA_BYTES,
+                    what=f"the details of {paper_id}",
                 )
                 from_arxiv = parse_arxiv_atom(body, paper_id)
                 if from_arxiv is not None:
                     found = from_arxiv if found is None else found.merged_with(from_arxiv)
                 elif found is None:
-                    errors.append(f"arXiv knows no paper {paper_id}")
+                    errors.append(f"arXiv knows no paper {paper_id}.")
             except DownloadRefused:
                 raise
             except DownloadFailed as exc:
@@ -672,7 +545,7 @@ class Library:
         if found is None:
             if known is not None and known.title:
                 return known  # the feed already told us enough to file it
-            raise DownloadFailed(f"No metadata for {paper_id} yet: {'; '.join(errors) or 'not found'}.")
+            raise DownloadFailed(f"No title or abstract for {paper_id} yet: {one_sentence(errors) or 'not found.'}")
         merged = known.merged_with(found) if known else replace(found, source="library")
         if merged != known:
             await self.store.add_papers([merged])
@@ -689,7 +562,7 @@ class Library:
         digest = hashlib.sha256()
         size = 0
         try:
-            async with self.http.open(url) as response:
+            async with self.http.open(url, what=f"the PDF of {paper_id}", total=self.http.pdf_timeout) as response:
                 length = response.content_length
                 if length is not None and length > cap:
                     raise DownloadFailed(
@@ -699,11 +572,11 @@ class Library:
                 self._active.total = length
                 handle = await asyncio.to_thread(open, part, "wb")
                 try:
-                    first = b""
+                    head = b""  # the first bytes, judged once five have come (a slow server sends fewer at first)
                     async for chunk in response.content.iter_chunked(CHUNK):
-                        if size == 0:
-                            first = chunk[:5]
-                            if not chunk.startswith(b"%PDF-"):
+                        if len(head) < 5:
+                            head = (head + chunk)[:5]
+                            if not b"%PDF-".startswith(head):
                                 raise DownloadFailed(
                                     f"{URL(url).host} sent something that is not a PDF for {paper_id}."
                                 )
@@ -719,15 +592,11 @@ class Library:
                         if now - self._last_progress > 0.25:
                             self._last_progress = now
                             self._progress(paper_id, "downloading", bytes=size, total=length)
-                    if first != b"%PDF-":
+                    if head != b"%PDF-":
                         raise DownloadFailed(f"{URL(url).host} sent an empty PDF for {paper_id}.")
                     await asyncio.to_thread(_finish_file, handle)
                 finally:
                     handle.close()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            with contextlib.suppress(OSError):
-                part.unlink()
-            raise DownloadFailed(f"The PDF download of {paper_id} was cut off ({type(exc).__name__}).") from None
         except BaseException:
             with contextlib.suppress(OSError):
                 part.unlink()
@@ -736,15 +605,13 @@ class Library:
             part.unlink(missing_ok=True)
             raise DownloadFailed(f"The PDF of {paper_id} arrived truncated (no %%EOF at its end).")
         sha = digest.hexdigest()
-        known = {
-            f.get("file"): f.get("sha256") for f in self.read_meta(paper_id).get("pdfs") or [] if isinstance(f, dict)
-        }
+        known = {f.get("file"): f.get("sha256") for f in await self.pdf_records(paper_id)}
         if sha in known.values():
             part.unlink(missing_ok=True)
             return None  # the newest PDF is one we already have
         name = f"{key}v{paper.version}.pdf" if paper.version else f"{key}.pdf"
         target = folder / name
-        if target.exists() and await asyncio.to_thread(_sha256_of, target) != sha:
+        if target.exists() and (await asyncio.to_thread(sha256_of, target))[0] != sha:
             # Different bytes under a name we already filled: arXiv has a newer version it did not name.
             # Keep the old file untouched and ask again later, when the export API tells the version.
             part.unlink(missing_ok=True)
@@ -789,9 +656,7 @@ class Library:
         """Bring notes.md, paper.bib and meta.json in line with the store (note, tags, read)."""
         if not (self.folder(paper_id) / "meta.json").exists():
             return
-        meta = self.read_meta(paper_id)
-        pdfs = [f for f in meta.get("pdfs") or [] if isinstance(f, dict)]
-        await self._write_files(paper_id, None, pdfs)
+        await self._write_files(paper_id, None, await self.pdf_records(paper_id))
 
     # ---------------------------------------------------------------- delete / undo / import
 
@@ -803,15 +668,12 @@ class Library:
         await self._dequeue(paper_id)
         folder = self.folder(paper_id)
         if folder.exists():
-            trash = self.root / ".trash" / folder.name
-            await asyncio.to_thread(_move_replacing, folder, trash)
+            await asyncio.to_thread(self.trash.put, folder)
         return undo
 
     async def restore(self, paper_id: str, *, read: bool = False) -> None:
-        trash = self.root / ".trash" / folder_key(paper_id)
-        folder = self.folder(paper_id)
-        if trash.exists() and not folder.exists():
-            await asyncio.to_thread(_move_replacing, trash, folder)
+        """Undo `remove`. Raises RestoreFailed (and changes nothing) when its files are no longer in the trash."""
+        await asyncio.to_thread(self.trash.take_back, folder_key(paper_id), self.folder(paper_id), paper_id)
         await self.store.update_state(paper_id, saved=True, read=read)
 
     async def import_entries(self, entries: Iterable[citations.ImportEntry]) -> dict[str, int]:
@@ -857,14 +719,6 @@ def _finish_file(handle: Any) -> None:
     os.fsync(handle.fileno())
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _ends_like_pdf(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(0, os.SEEK_END)
@@ -888,11 +742,3 @@ def _write_changed(folder: Path, files: dict[str, bytes]) -> None:
         except OSError:
             pass
         write_atomic(path, data, mode=0o644)
-
-
-def _move_replacing(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(source, target)
-    fsync_dir(target.parent)

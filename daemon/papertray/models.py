@@ -65,6 +65,21 @@ def is_canonical_id(text: str) -> bool:
     return isinstance(text, str) and CANONICAL_ID.fullmatch(text) is not None
 
 
+def id_month(paper_id: str) -> str | None:
+    """`YYYY-MM`, the month an arXiv id was issued (its first version's submission), read from the id itself:
+    `2307.12345` → `2023-07`, `hep-th/9901001` → `1999-01`. A known fact about the paper, not a guess; None
+    for anything that is not a canonical id."""
+    if not is_canonical_id(paper_id):
+        return None
+    digits = paper_id.split("/")[-1][:4]
+    year, month = int(digits[:2]), int(digits[2:])
+    if not 1 <= month <= 12:
+        return None
+    # Old-style ids ran from 1991-08 to 2007-03; new-style ids began in 2007-04.
+    century = 1900 if "/" in paper_id and year >= 91 else 2000
+    return f"{century + year:04d}-{month:02d}"
+
+
 class State(StrEnum):
     """What the extension shows. Precedence: read > saved > seen > new; `unknown` was never ingested."""
 

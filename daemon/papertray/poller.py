@@ -29,16 +29,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from papertray.config import Config
-from papertray.errors import FeedError, RateLimited, StoreError, Unreachable
+from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.fetch import (
     MAX_BODY_BYTES,
     MIN_SPACING_SECONDS,
     TIMEOUT_SECONDS,
     Fetcher,
-    host_label,
 )
 from papertray.models import Paper, SourceState
+from papertray.netguard import Guard, host_label
 from papertray.parse import parse_daily_papers
 from papertray.store import Store
 
@@ -147,7 +147,14 @@ class Poller:
         self._config = config
         self._store = store
         self._bus = bus
-        self._fetcher = fetcher or Fetcher(timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing)
+        # The configured source is trusted as configured (a test or mirror on 127.0.0.1); a redirect from it to
+        # any other private address is not (11.7).
+        guard = Guard(
+            allowed_hosts=lambda: config().allowed_private_hosts,
+            trusted_origins=lambda: (config().hf_url,),
+            use_proxy=True,
+        )
+        self._fetcher = fetcher or Fetcher(timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, guard=guard)
         self._interval = interval
         self._tick = tick
         self._retry_base = retry_base
@@ -331,7 +338,7 @@ class Poller:
         finally:
             self._state = replace(self._state, polling=False)
 
-        error = _one_sentence(errors)
+        error = one_sentence(errors)
         if explicit is None:
             self._advance_last_full_day(today, days, ok_days)
             self._last_poll_day = today
@@ -494,12 +501,3 @@ def _merge_in_poll(known: Paper, again: Paper) -> Paper:
         upvotes=max(known.upvotes, again.upvotes),
         num_comments=max(known.num_comments, again.num_comments),
     )
-
-
-def _one_sentence(errors: list[str]) -> str | None:
-    if not errors:
-        return None
-    if len(errors) == 1:
-        return errors[0]
-    others = len(errors) - 1
-    return f"{errors[0].rstrip('.')}; {others} more {'request' if others == 1 else 'requests'} failed too."

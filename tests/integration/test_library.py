@@ -432,7 +432,8 @@ def test_sigkill_in_the_middle_of_a_download_never_leaves_a_partial_pdf(tmp_path
             if stream:
                 stream.close()
     assert list(folder.glob("*.pdf")) == []  # only the hidden .part, never "2307.12345v2.pdf"
-    assert not (folder / "meta.json").exists()
+    # The folder's own files come before the PDF (11.20); they record no PDF that is not complete.
+    assert json.loads((folder / "meta.json").read_text())["pdfs"] == []
 
     async def resume() -> None:
         h = Harness(home, server)

@@ -3,9 +3,10 @@
 400 with `{"error": …}` for a bad date or limit, `[]` for a day with no papers).
 
 Days come from the fixtures (`load_fixture_day`) or are generated (`make_day`, `make_entry`). Faults can be
-injected for the next request(s) (`fail_next`, optionally only for one day) or for every request of a day
-until healed (`fail_day`): see `Fault`. Every request is recorded (`requests`) with server-side monotonic
-start/end times, and `max_in_flight` says how many were ever served at once, for politeness checks.
+injected for the next request(s) (`fail_next`, optionally only for one day; a redirect is one too) or for
+every request of a day until healed (`fail_day`): see `Fault`. Every request is recorded (`requests`) with
+server-side monotonic start/end times, and `max_in_flight` says how many were ever served at once, for
+politeness checks.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ class Fault:
             status=429,
             headers=(("RateLimit", f'"api";r=0;t={t}'), ("RateLimit-Policy", '"fixed window";"api";q=500;w=300')),
         )
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Fault:
+        """A redirect to `location` (absolute, or a path on this server)."""
+        return cls("redirect", status=status, headers=(("Location", location),))
 
     @classmethod
     def hang(cls) -> Fault:
@@ -283,7 +289,7 @@ class FeedServer:
         return web.Response(body=body, content_type="application/json", headers=headers)
 
     async def _misbehave(self, request: web.Request, fault: Fault, body: bytes) -> web.StreamResponse:
-        if fault.kind == "status":
+        if fault.kind in ("status", "redirect"):
             return web.json_response({"error": "injected"}, status=fault.status, headers=dict(fault.headers))
         if fault.kind == "hang":
             await self._release.wait()

@@ -11,7 +11,9 @@ It runs its own event loop in a thread, so sync tests, async tests and daemon su
 
 Faults: "404", "500", "429", "html" (an HTML page instead of a PDF), "truncated" (Content-Length promises more
 than is sent, then the connection closes), "no-eof" (a complete response whose PDF lacks %%EOF), "slow" (half the
-body, then nothing until the server stops), "redirect:<url>".
+body, then nothing until the server stops), "drip" (one byte every `drip_delay` seconds, for ever: never silent
+long enough for a per-read timeout), "redirect:<url>". `FixturePaper.atom_version` overrides the version the
+export API reports (upstream garbage such as a number past 2**64).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class FixturePaper:
     published: str = "2023-07-21T17:59:59Z"
     pdfs: dict[int, bytes] = field(default_factory=dict)  # version -> bytes
     on_hf: bool = True
+    atom_version: str | None = None
 
 
 @dataclass
@@ -86,6 +89,7 @@ class PaperServer(LoopThread):
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[float, str]] = []  # (monotonic time, path) of every request
         self.max_concurrent = 0
+        self.drip_delay = 0.1
         self._concurrent = 0
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
@@ -210,8 +214,9 @@ class PaperServer(LoopThread):
             if paper is None:
                 continue
             authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in paper.authors)
+            version = paper.atom_version or paper.version
             entries.append(
-                f"<entry><id>http://arxiv.org/abs/{paper.id}v{paper.version}</id>"
+                f"<entry><id>http://arxiv.org/abs/{paper.id}v{version}</id>"
                 f"<published>{paper.published}</published><title>{escape(paper.title)}</title>"
                 f"<summary>{escape(paper.summary)}</summary>{authors}</entry>"
             )
@@ -248,6 +253,11 @@ class PaperServer(LoopThread):
                 await response.write(body[: len(body) // 2])
                 assert request.transport is not None
                 request.transport.close()
+                return response
+            if kind == "drip":
+                for index in range(len(body)):
+                    await response.write(body[index : index + 1])
+                    await asyncio.sleep(self.drip_delay)
                 return response
             if kind == "slow":
                 await response.write(body[: len(body) // 2])

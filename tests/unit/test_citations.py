@@ -234,7 +234,7 @@ def test_large_imports_split_into_chunks_that_read_back_the_same() -> None:
             title=e.title,
             authors=e.authors,
             summary="",
-            published_at="2024",  # no date given: the year comes from the arXiv id
+            published_at="2024-01",  # no date given: the year and month come from the arXiv id
             tags=e.tags,
             note=e.note,
             read=e.read,
