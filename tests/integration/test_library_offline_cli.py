@@ -46,9 +46,12 @@ async def test_u20_a_paper_saved_before_its_metadata_is_exported_with_its_ids_ye
 
 
 async def test_u24_unsave_of_a_paper_never_saved_says_so_and_fails(daemon: DaemonProcess) -> None:
-    result = await cli(daemon, "unsave", "9999.99999")
+    # 9999.99999 (the example) is no arXiv id at all (month 99): refused as such, and nothing "removed".
+    bogus = await cli(daemon, "unsave", "9999.99999")
+    assert bogus.returncode == 1 and "is not an arXiv id" in bogus.stderr and "Removed" not in bogus.stdout
+    result = await cli(daemon, "unsave", "2401.99999")
     assert result.returncode == 1
-    assert result.stderr.strip() == "Error: 9999.99999 is not in the reading list, so nothing was removed."
+    assert result.stderr.strip() == "Error: 2401.99999 is not in the reading list, so nothing was removed."
     assert "Removed" not in result.stdout
 
     assert (await cli(daemon, "save", "2307.12345")).returncode == 0
