@@ -29,14 +29,23 @@ class Clock:
 def logged(tmp_path: Path) -> Iterator[tuple[Path, Clock]]:
     paths = Paths.from_env({"PAPERTRAY_HOME": str(tmp_path / "home")})
     clock = Clock()
+    # setup_logging configures the process's loggers: put back what it changes, so later tests (caplog among them)
+    # see the logging they started with.
+    root, access = logging.getLogger(), logging.getLogger("aiohttp.access")
+    before = (list(root.handlers), root.level, access.level)
     setup_logging(paths, clock=clock)
     try:
         yield paths.log_dir, clock
     finally:
-        root = logging.getLogger()
+        handlers, root_level, access_level = before
         for handler in list(root.handlers):
             root.removeHandler(handler)
-            handler.close()
+            if handler not in handlers:
+                handler.close()
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(root_level)
+        access.setLevel(access_level)
 
 
 def lines(log_dir: Path) -> list[str]:
