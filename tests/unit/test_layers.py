@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "daemon" / "papertray"
 # Lowest first. A module may import only modules that stand before it here.
 LAYERS = [
     "errors",
+    "wording",
     "models",
     "events",
     "atomic",
@@ -23,7 +24,11 @@ LAYERS = [
     "poller",
     "rules",
     "notify",
+    "bibtex_scan",
+    "latex_text",
     "citations",
+    "user_fields",
+    "citation_formats",
     "library",
     "api",
     "reload",
