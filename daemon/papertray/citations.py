@@ -60,7 +60,7 @@ class ParseResult:
     entries: list[ImportEntry] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     records: int = 0  # records found, read or not: 0 means the text is not in this format at all
-    problem: str | None = None  # why the text as a whole is not in this format (one sentence), or None
+    problem: str | None = None  # why the text as a whole is not in this format ("it …" clause), or None
 
 
 # ------------------------------------------------------------------------------------------------ export
@@ -323,7 +323,7 @@ def parse_bibtex(text: str) -> ParseResult:
     length of `text` whatever it holds (see bibtex_scan): an import is a request any local program can send."""
     result = ParseResult()
     if len(text) > MAX_IMPORT_CHARS:
-        result.problem = "The file is larger than 20 MB; split it and import the parts."
+        result.problem = "it is larger than 20 MB; split it and import the parts."
         return result
     for record in bibtex_scan.scan(text):
         result.records += 1
@@ -336,7 +336,7 @@ def parse_bibtex(text: str) -> ParseResult:
         else:
             result.entries.append(entry)
     if not result.records:
-        result.problem = "It holds no BibTeX record (an @type{key, field = {value}} block)."
+        result.problem = "it holds no BibTeX record (no @type{key, …} block)."
     return result
 
 
@@ -438,15 +438,15 @@ def _split_top_level(raw: str, sep: str) -> list[str]:
 def parse_csljson(text: str) -> ParseResult:
     result = ParseResult()
     if len(text) > MAX_IMPORT_CHARS:
-        result.problem = "The file is larger than 20 MB; split it and import the parts."
+        result.problem = "it is larger than 20 MB; split it and import the parts."
         return result
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        result.problem = f"It is not valid JSON ({str(exc)[:120]})."
+        result.problem = f"it is not valid JSON ({str(exc)[:120]})."
         return result
     if not isinstance(data, list | dict):
-        result.problem = "It is JSON but not CSL-JSON (a list of items, or one item)."
+        result.problem = "it is JSON but not CSL-JSON (a list of items, or one item)."
         return result
     items = data if isinstance(data, list) else [data]
     result.records = len(items)

@@ -37,6 +37,7 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
+    "import_cmd",
     "cli",
 ]
 

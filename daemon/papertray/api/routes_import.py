@@ -38,7 +38,7 @@ def import_handler(library: Library, store: Store) -> Callable[[web.Request], Aw
         async with one_at_a_time:
             parsed = await asyncio.to_thread(citations.parse, body["content"], fmt)
         if parsed.problem is not None:
-            raise ApiError(400, f"The content is not {FORMAT_NAMES[fmt]}: {parsed.problem}")
+            raise ApiError(400, f"The content cannot be read as {FORMAT_NAMES[fmt]}: {parsed.problem}")
         checked = user_fields.check_import(parsed.entries, lambda paper_id: store.get_state(paper_id).tags)
         report = await library.import_entries(checked.entries)
         skipped = [*parsed.skipped, *checked.skipped]
