@@ -311,3 +311,19 @@ async def test_s16_import_stores_only_what_patch_would_accept_and_says_what_it_c
     for paper_id in ("2401.00001", "2401.00002", "2401.00003", "2401.00005"):
         fields = {"tags": list(state(paper_id).tags), "note": state(paper_id).note}
         assert bodies.validate(fields, bodies.PATCH_PAPER) == fields
+
+
+async def test_u23_api_import_of_content_in_no_known_format_is_a_clear_400(site: LibrarySite, page: Page) -> None:
+    for fmt, content, sentence in [
+        ("bibtex", "# Reading list\n\n- [A paper](https://arxiv.org/abs/2307.12345)\n", "it holds no BibTeX record"),
+        ("csljson", "@misc{a, eprint={2307.12345}}", "it is not valid JSON"),
+        ("csljson", '"just a string"', "it is JSON but not CSL-JSON"),
+    ]:
+        async with page.http.post(
+            site.url + "/api/v1/import", json={"format": fmt, "content": content}, headers=auth(site)
+        ) as response:
+            assert response.status == 400, content
+            body = await response.json()
+        name = {"bibtex": "BibTeX", "csljson": "CSL-JSON"}[fmt]
+        assert body["error"].startswith(f"The content cannot be read as {name}: {sentence}"), body
+    assert not site.store.get_state("2307.12345").saved
