@@ -327,3 +327,22 @@ async def test_u23_api_import_of_content_in_no_known_format_is_a_clear_400(site:
         name = {"bibtex": "BibTeX", "csljson": "CSL-JSON"}[fmt]
         assert body["error"].startswith(f"The content cannot be read as {name}: {sentence}"), body
     assert not site.store.get_state("2307.12345").saved
+
+
+async def test_s16_tags_read_the_same_whichever_way_they_came_in(site: LibrarySite, page: Page) -> None:
+    save(site, "2307.12345")
+    save(site, "hep-th/9901001")
+    await page.login()
+    status, _ = await page.send("PATCH", "/library/api/papers/2307.12345", {"tags": [" to  cite "]})
+    assert status == 200
+    async with page.http.patch(
+        site.url + "/api/v1/papers/hep-th/9901001", json={"tags": [" to  cite "]}, headers=auth(site)
+    ) as response:
+        assert response.status == 200
+    bib = "@misc{x, eprint={2401.00001}, keywords={ to \t cite }}"
+    async with page.http.post(
+        site.url + "/api/v1/import", json={"format": "bibtex", "content": bib}, headers=auth(site)
+    ) as response:
+        assert response.status == 200
+    for paper_id in ("2307.12345", "hep-th/9901001", "2401.00001"):
+        assert site.store.get_state(paper_id).tags == ("to cite",), paper_id
