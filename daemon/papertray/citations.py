@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from papertray import bibtex_scan
+from papertray.bibtex_scan import MONTHS
+from papertray.latex_text import latex_to_text
 from papertray.models import id_month, parse_paper_ref
 
 FORMATS = ("bibtex", "ris", "csljson", "markdown", "json")
@@ -57,6 +59,8 @@ class Skipped:
 class ParseResult:
     entries: list[ImportEntry] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    records: int = 0  # records found, read or not: 0 means the text is not in this format at all
+    problem: str | None = None  # why the text as a whole is not in this format ("it …" clause), or None
 
 
 # ------------------------------------------------------------------------------------------------ export
@@ -318,151 +322,26 @@ def _tags(value: Any) -> tuple[str, ...]:
 # BibTeX ---------------------------------------------------------------------------------------------
 
 
-class _BibSyntaxError(ValueError):
-    pass
-
-
-MONTHS = {
-    m: i
-    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
-}
-
-
 def parse_bibtex(text: str) -> ParseResult:
-    """Entries with an arXiv id, and one `Skipped` (key or title, reason) per record left out."""
+    """Entries with an arXiv id, and one `Skipped` (key or title, reason) per record left out. Linear in the
+    length of `text` whatever it holds (see bibtex_scan): an import is a request any local program can send."""
     result = ParseResult()
     if len(text) > MAX_IMPORT_CHARS:
-        result.skipped.append(Skipped("file", "The file is larger than 20 MB; split it and import the parts."))
+        result.problem = "it is larger than 20 MB; split it and import the parts."
         return result
-    strings: dict[str, str] = {m: str(i) for m, i in MONTHS.items()}
-    pos = 0
-    count = 0
-    while True:
-        at = text.find("@", pos)
-        if at < 0:
-            break
-        match = re.compile(r"@\s*([A-Za-z]+)\s*([{(])").match(text, at)
-        if match is None:
-            pos = at + 1
+    for record in bibtex_scan.scan(text):
+        result.records += 1
+        if isinstance(record, bibtex_scan.Broken):
+            result.skipped.append(Skipped(record.label, f"Could not read this record: {record.reason}."))
             continue
-        kind = match.group(1).lower()
-        closer = "}" if match.group(2) == "{" else ")"
-        start = match.end()
-        if kind == "comment":
-            pos = _skip_balanced(text, start - 1) if match.group(2) == "{" else start
-            continue
-        count += 1
-        try:
-            if kind == "preamble":
-                pos = _skip_balanced(text, start - 1)
-                continue
-            if kind == "string":
-                fields, pos = _parse_fields(text, start, closer, strings)
-                strings.update(fields)
-                continue
-            key_match = re.compile(r"\s*([^\s,{}()=\"#%']+)\s*,").match(text, start)
-            if key_match is None:
-                raise _BibSyntaxError("it has no citation key")
-            key = key_match.group(1)
-            fields, pos = _parse_fields(text, key_match.end(), closer, strings)
-        except _BibSyntaxError as exc:
-            label = _label_near(text, start) or f"entry {count}"
-            result.skipped.append(Skipped(label, f"Could not read this record: {exc}."))
-            # Resume at the next record that starts a line.
-            nxt = re.compile(r"\n\s*@").search(text, start)
-            pos = nxt.start() + 1 if nxt else len(text)
-            continue
-        entry = _bib_entry(key, fields)
+        entry = _bib_entry(record.key, record.fields)
         if isinstance(entry, Skipped):
             result.skipped.append(entry)
         else:
             result.entries.append(entry)
+    if not result.records:
+        result.problem = "it holds no BibTeX record (no @type{key, …} block)."
     return result
-
-
-def _label_near(text: str, start: int) -> str:
-    match = re.compile(r"\s*([^\s,{}()=]{1,80})").match(text, start)
-    return match.group(1) if match else ""
-
-
-def _skip_balanced(text: str, open_at: int) -> int:
-    depth = 0
-    for index in range(open_at, len(text)):
-        ch = text[index]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(text)
-
-
-def _parse_fields(text: str, pos: int, closer: str, strings: dict[str, str]) -> tuple[dict[str, str], int]:
-    fields: dict[str, str] = {}
-    name_re = re.compile(r"\s*([A-Za-z][\w\-:.+]*)\s*=\s*")
-    while True:
-        pos = _skip_space(text, pos)
-        if pos >= len(text):
-            raise _BibSyntaxError("the file ends inside it (a missing closing brace?)")
-        if text[pos] == closer:
-            return fields, pos + 1
-        if text[pos] == ",":
-            pos += 1
-            continue
-        match = name_re.match(text, pos)
-        if match is None:
-            raise _BibSyntaxError(f"unexpected text {text[pos : pos + 20]!r}")
-        name = match.group(1).lower()
-        pos = match.end()
-        parts: list[str] = []
-        while True:
-            pos = _skip_space(text, pos)
-            value, pos = _parse_value(text, pos, strings)
-            parts.append(value)
-            pos = _skip_space(text, pos)
-            if pos < len(text) and text[pos] == "#":
-                pos += 1
-                continue
-            break
-        fields[name] = "".join(parts)
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return pos
-
-
-def _parse_value(text: str, pos: int, strings: dict[str, str]) -> tuple[str, int]:
-    if pos >= len(text):
-        raise _BibSyntaxError("the file ends inside it")
-    ch = text[pos]
-    if ch == "{":
-        end = _skip_balanced(text, pos)
-        if end >= len(text) and not text.endswith("}"):
-            raise _BibSyntaxError("a value has no closing brace")
-        return text[pos + 1 : end - 1], end
-    if ch == '"':
-        depth = 0
-        for index in range(pos + 1, len(text)):
-            c = text[index]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-            elif c == '"' and depth == 0 and text[index - 1] != "\\":
-                return text[pos + 1 : index], index + 1
-        raise _BibSyntaxError("a quoted value has no closing quote")
-    match = re.compile(r"[A-Za-z0-9_\-:.+]+").match(text, pos)
-    if match is None:
-        raise _BibSyntaxError(f"unexpected text {text[pos : pos + 20]!r}")
-    word = match.group(0)
-    if word.isdigit():
-        return word, match.end()
-    if word.lower() in strings:
-        return strings[word.lower()], match.end()
-    raise _BibSyntaxError(f"it uses the undefined @string {word!r}")
 
 
 def _bib_entry(key: str, raw: dict[str, str]) -> ImportEntry | Skipped:
@@ -530,7 +409,7 @@ def _split_authors(raw: str) -> list[str]:
 
 
 def _bib_author(raw: str) -> str:
-    if raw.startswith("{") and raw.endswith("}") and _skip_balanced(raw, 0) == len(raw):
+    if raw.startswith("{") and raw.endswith("}") and bibtex_scan.balanced_end(raw, 0) == len(raw):
         return latex_to_text(raw[1:-1])  # a corporate name kept whole
     parts = [latex_to_text(p).strip() for p in _split_top_level(raw, ",")]
     if len(parts) == 3:  # von Last, Jr, First
@@ -558,87 +437,24 @@ def _split_top_level(raw: str, sep: str) -> list[str]:
     return out
 
 
-ACCENTS = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-    "r": "\u030a",
-}
-SYMBOLS = {
-    "ss": "ß",
-    "o": "ø",
-    "O": "Ø",
-    "aa": "å",
-    "AA": "Å",
-    "ae": "æ",
-    "AE": "Æ",
-    "oe": "œ",
-    "OE": "Œ",
-    "l": "ł",
-    "L": "Ł",
-    "i": "ı",
-    "textbackslash": "\\",
-    "textasciitilde": "~",
-    "textasciicircum": "^",
-    "textendash": "–",
-    "textemdash": "—",
-    "ldots": "…",
-    "dots": "…",
-}
-LATEX_TOKEN = re.compile(
-    r"\\(?P<accent>['`^\"~=.]|[uvHckr](?![A-Za-z]))\s*(?:\{\s*(?P<abody>\\?[A-Za-z]?)\s*\}|(?P<achar>[A-Za-z]))"
-    r"|\\(?P<escaped>[{}&%$#_ ,;!])"
-    r"|\\(?P<cmd>[A-Za-z]+)\s?(?:\{\})?"
-    r"|(?P<brace>[{}])"
-    r"|(?P<tilde>~)"
-)
-
-
-def latex_to_text(value: str) -> str:
-    """BibTeX field text as plain Unicode: accents composed, escapes undone, grouping braces dropped."""
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group("accent"):
-            body = match.group("abody") or match.group("achar") or ""
-            if body.startswith("\\"):
-                body = SYMBOLS.get(body[1:], body[1:])
-            return unicodedata.normalize("NFC", body + ACCENTS[match.group("accent")]) if body else ""
-        if match.group("escaped"):
-            char = match.group("escaped")
-            return " " if char in " ,;!" else char
-        if match.group("cmd"):
-            name = match.group("cmd")
-            return SYMBOLS.get(name, "")
-        if match.group("tilde"):
-            return " "
-        return ""
-
-    return LATEX_TOKEN.sub(replace, value)
-
-
 # CSL-JSON -------------------------------------------------------------------------------------------
 
 
 def parse_csljson(text: str) -> ParseResult:
     result = ParseResult()
     if len(text) > MAX_IMPORT_CHARS:
-        result.skipped.append(Skipped("file", "The file is larger than 20 MB; split it and import the parts."))
+        result.problem = "it is larger than 20 MB; split it and import the parts."
         return result
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        result.skipped.append(Skipped("file", f"The file is not valid JSON ({str(exc)[:120]})."))
+        result.problem = f"it is not valid JSON ({str(exc)[:120]})."
+        return result
+    if not isinstance(data, list | dict):
+        result.problem = "it is JSON but not CSL-JSON (a list of items, or one item)."
         return result
     items = data if isinstance(data, list) else [data]
+    result.records = len(items)
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             result.skipped.append(Skipped(f"entry {index}", "It is not a CSL-JSON object."))

@@ -19,6 +19,7 @@ from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import PapertrayError
+from papertray.import_cmd import cmd_import
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
 
@@ -75,13 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("open", help="open the reading list in your browser")
 
     export = commands.add_parser("export", help="write papers as BibTeX, RIS, CSL-JSON, Markdown or JSON")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="bibtex")
+    export.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o FILE's ending, else bibtex")
     export.add_argument("--state", choices=("saved", "new", "seen", "read", "all"), default="saved")
     export.add_argument("-o", "--output", help="write to this file (default: standard output)")
 
     importing = commands.add_parser("import", help="add papers to the reading list from BibTeX or CSL-JSON")
     importing.add_argument("file", help="a .bib or .json file (Zotero's 'Better BibTeX' or 'CSL JSON' export)")
-    importing.add_argument("--format", choices=("bibtex", "csljson"), help="default: from the file's name")
+    importing.add_argument("--format", choices=("bibtex", "csljson"), help="default: from the file's content")
 
     secrets = commands.add_parser("secrets", help="secrets in the OS keyring (a Hugging Face token)")
     secret_commands = secrets.add_subparsers(dest="secrets_command", metavar="ACTION")
@@ -512,8 +513,10 @@ def cmd_open(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from pathlib import Path
 
+    from papertray.citation_formats import export_format
     from papertray.client import ApiError
 
+    args.format = export_format(Path(args.output) if args.output else None, args.format)
     client = DaemonClient.connect(paths)
     status, body = client.request_raw("GET", f"export?format={args.format}&state={args.state}")
     if status >= 400:
@@ -534,36 +537,6 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         console.err(f"Wrote {target} ({args.format}, {args.state} papers).")
     else:
         console.out(text, end="")
-    return 0
-
-
-def cmd_import(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    from pathlib import Path
-
-    from tqdm import tqdm
-
-    from papertray import citations
-
-    source = Path(args.file)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PapertrayError(f"Could not read {source} ({getattr(exc, 'strerror', None) or exc}).") from None
-    fmt = args.format or ("csljson" if source.suffix.lower() == ".json" else "bibtex")
-    parsed = citations.parse(text, fmt)
-    client = DaemonClient.connect(paths)
-    imported = already = 0
-    with tqdm(total=len(parsed.entries), unit="paper", desc="import", file=sys.stderr, dynamic_ncols=True) as bar:
-        for count, document in citations.csljson_chunks(parsed.entries):
-            report = client.post("import", {"format": "csljson", "content": document})
-            imported += int(report.get("imported", 0))
-            already += int(report.get("already_saved", 0))
-            bar.update(count)
-    console.out(f"Imported {imported} papers into the reading list; {already} were already there.")
-    if parsed.skipped:
-        console.out(f"Skipped {len(parsed.skipped)} records:")
-        for item in parsed.skipped:
-            console.out(f"  {item.label}: {item.reason}")
     return 0
 
 

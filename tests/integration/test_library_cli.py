@@ -76,8 +76,8 @@ async def test_import_reports_each_skipped_record_and_why(daemon: DaemonProcess,
     result = await cli(daemon, "import", str(bib))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Imported 1 papers" in out
-    assert "Skipped 1 records:" in out
+    assert "Imported 1 paper into the reading list; 0 were already there." in out
+    assert "Skipped 1 record:" in out
     assert "noid:" in out
     assert await saved_ids(daemon) == ["1706.03762"]
 
@@ -110,3 +110,109 @@ async def test_open_gives_a_login_link_that_works_once(daemon: DaemonProcess, tm
     with pytest.raises(urllib.error.HTTPError) as second:
         await asyncio.to_thread(opener.open, url)
     assert second.value.code != 303  # the link is spent
+
+
+async def test_u27_import_counts_in_the_singular_and_plural(daemon: DaemonProcess, tmp_path: Path) -> None:
+    bib = tmp_path / "two.bib"
+    bib.write_text(
+        "@misc{a, title={A}, eprint={1706.03762}}\n@misc{b, title={B}, eprint={1810.04805}}\n"
+        "@book{c, title={C}}\n@book{d, title={D}}\n"
+    )
+    assert (await cli(daemon, "save", "1706.03762")).returncode == 0
+    result = await cli(daemon, "import", str(bib))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1 paper into the reading list; 1 was already there." in result.stdout
+    assert "Skipped 2 records:" in result.stdout
+
+
+async def test_u23_import_reads_the_format_from_the_content_or_says_what_it_expected(
+    daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    await cli(daemon, "poll")
+    chosen = sorted(entry["paper"]["id"] for entry in load_fixture_day()[:2])
+    for paper_id in chosen:
+        assert (await cli(daemon, "save", paper_id)).returncode == 0
+    own = tmp_path / "list.csljson"  # papertray's own CSL-JSON export, under a name that is not .json
+    assert (await cli(daemon, "export", "--format", "csljson", "-o", str(own))).returncode == 0
+    markdown = tmp_path / "list.md"
+    assert (await cli(daemon, "export", "--format", "markdown", "-o", str(markdown))).returncode == 0
+    for paper_id in chosen:
+        assert (await cli(daemon, "unsave", paper_id)).returncode == 0
+    assert await saved_ids(daemon) == []
+
+    result = await cli(daemon, "import", str(own))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 2 papers" in result.stdout
+    assert await saved_ids(daemon) == chosen
+
+    garbage = tmp_path / "garbage.bib"
+    garbage.write_text("This is not a bibliography.\nJust words, and an e-mail: someone@example.org\n")
+    wrong_flag = tmp_path / "zotero.json"
+    wrong_flag.write_text('[{"id": "x", "number": "arXiv:1706.03762"}]')
+    empty = tmp_path / "empty.bib"
+    empty.write_text("")
+    expected = {
+        (str(garbage),): "garbage.bib cannot be imported as BibTeX: it holds no BibTeX record",
+        (str(markdown),): "list.md holds Markdown, which papertray cannot import; papertray imports BibTeX (.bib) "
+        "and CSL-JSON (.json) files",
+        (str(wrong_flag), "--format", "bibtex"): "zotero.json holds CSL-JSON, not BibTeX (import it without --format)",
+        (str(empty),): "empty.bib is empty; papertray imports BibTeX (.bib) and CSL-JSON (.json) files",
+    }
+    for args, sentence in expected.items():
+        result = await cli(daemon, "import", *args)
+        assert result.returncode == 1, (args, result.stdout)
+        assert result.stderr.startswith(f"Error: {sentence}"), result.stderr
+        assert result.stderr.count("\n") == 1 and "Imported" not in result.stdout
+    assert await saved_ids(daemon) == chosen
+
+
+async def test_u23_export_takes_its_format_from_the_output_file_name(daemon: DaemonProcess, tmp_path: Path) -> None:
+    await cli(daemon, "poll")
+    paper_id = load_fixture_day()[0]["paper"]["id"]
+    assert (await cli(daemon, "save", paper_id)).returncode == 0
+    for name, looks_right in [
+        ("y.json", lambda text: json.loads(text)[0]["id"] == paper_id and "saved_at" in json.loads(text)[0]),
+        ("y.csljson", lambda text: json.loads(text)[0]["id"] == f"arXiv:{paper_id}"),
+        ("y.bib", lambda text: text.startswith(f"@misc{{arXiv:{paper_id},")),
+        ("y.ris", lambda text: text.startswith("TY  - GEN")),
+        ("y.md", lambda text: text.startswith("# Reading list")),
+        ("y.txt", lambda text: text.startswith("@misc{")),  # an ending that names no format: BibTeX, as before
+    ]:
+        target = tmp_path / name
+        result = await cli(daemon, "export", "-o", str(target))
+        assert result.returncode == 0, result.stderr
+        assert looks_right(target.read_text()), name
+    # A --format that the file name contradicts is refused, and nothing is written.
+    result = await cli(daemon, "export", "--format", "bibtex", "-o", str(tmp_path / "z.json"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: z.json names a JSON file but --format is bibtex; use --format json or --format csljson, "
+        "or a file name ending in .bib.\n"
+    )
+    assert not (tmp_path / "z.json").exists()
+    result = await cli(daemon, "export", "--format", "csljson", "-o", str(tmp_path / "z.json"))
+    assert result.returncode == 0 and json.loads((tmp_path / "z.json").read_text())[0]["type"] == "article"
+
+
+async def test_s16_cli_import_says_which_records_it_changed_or_skipped_for_the_tag_and_note_rules(
+    daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    bib = tmp_path / "big.bib"
+    many = ", ".join(f"t{n}" for n in range(124))
+    bib.write_text(
+        "@misc{many, title={Many Tags}, eprint={1706.03762}, keywords={" + many + "}}\n"
+        "@misc{note, title={Long Note}, eprint={1810.04805}, annote={" + "n" * 200_000 + "}}\n"
+    )
+    result = await cli(daemon, "import", str(bib))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Imported 1 paper into the reading list; 0 were already there.",
+        "Changed 1 record to fit papertray's rules for tags:",
+        "  Many Tags: Dropped 74 tags beyond the 50 a paper can have.",
+        "Skipped 1 record:",
+        "  Long Note: Its note is 200,000 characters long and papertray keeps notes of up to 10,000; "
+        "shorten it and import again.",
+    ]
+    assert await saved_ids(daemon) == ["1706.03762"]
+    listed = json.loads((await cli(daemon, "list", "--state", "saved", "--json")).stdout)
+    assert listed[0]["tags"] == [f"t{n}" for n in range(50)]

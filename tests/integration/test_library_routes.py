@@ -15,6 +15,7 @@ import pytest
 from yarl import URL
 
 from papertray import citations
+from papertray.api import bodies
 from tests.support.library_site import LibrarySite
 from tests.support.paper_server import PaperServer
 
@@ -266,3 +267,82 @@ async def test_the_guard_still_checks_host_and_the_token_routes_need_the_token(s
     async with page.http.get(site.url + "/api/v1/library", headers=auth(site)) as response:
         status = await response.json()
         assert status["root"].endswith("library") and status["queued"] == 0
+
+
+async def test_s16_import_stores_only_what_patch_would_accept_and_says_what_it_changed(
+    site: LibrarySite, page: Page
+) -> None:
+    many = ", ".join(f"t{n}" for n in range(124))
+    ten_more = ", ".join(f"new{n}" for n in range(10))
+    bib = (
+        "@misc{ctl, eprint={2401.00001}, keywords={good, bad\x1b[31mred, ta\tb\x07}}\n"
+        "@misc{long, eprint={2401.00002}, keywords={ok, " + "x" * 5_000 + "}}\n"
+        "@misc{many, eprint={2401.00003}, keywords={" + many + "}}\n"
+        "@misc{bignote, eprint={2401.00004}, annote={" + "n" * 200_000 + "}}\n"
+        "@misc{full, eprint={2401.00005}, keywords={" + ten_more + "}}\n"
+    )
+    save(site, "2401.00005", tags=[f"old{n}" for n in range(45)])
+    async with page.http.post(
+        site.url + "/api/v1/import", json={"format": "bibtex", "content": bib}, headers=auth(site)
+    ) as response:
+        assert response.status == 200
+        report = await response.json()
+    assert report["imported"] == 3 and report["already_saved"] == 1 and report["total"] == 5
+    assert report["skipped"] == [
+        {
+            "label": "2401.00004",
+            "reason": "Its note is 200,000 characters long and papertray keeps notes of up to 10,000; "
+            "shorten it and import again.",
+        }
+    ]
+    assert {a["label"]: a["change"] for a in report["adjusted"]} == {
+        "2401.00001": "Removed control characters from 2 tags.",
+        "2401.00002": "Dropped 1 tag longer than 64 characters.",
+        "2401.00003": "Dropped 74 tags beyond the 50 a paper can have.",
+        "2401.00005": "Dropped 5 tags beyond the 50 a paper can have.",
+    }
+    state = site.store.get_state
+    assert state("2401.00001").tags == ("good", "bad[31mred", "ta b")
+    assert state("2401.00002").tags == ("ok",)
+    assert state("2401.00003").tags == tuple(f"t{n}" for n in range(50))
+    assert state("2401.00005").tags == (*(f"old{n}" for n in range(45)), *(f"new{n}" for n in range(5)))
+    assert not state("2401.00004").saved and state("2401.00004").note == ""
+    # What the import stored is what PATCH accepts: the same rules, from the same place.
+    for paper_id in ("2401.00001", "2401.00002", "2401.00003", "2401.00005"):
+        fields = {"tags": list(state(paper_id).tags), "note": state(paper_id).note}
+        assert bodies.validate(fields, bodies.PATCH_PAPER) == fields
+
+
+async def test_u23_api_import_of_content_in_no_known_format_is_a_clear_400(site: LibrarySite, page: Page) -> None:
+    for fmt, content, sentence in [
+        ("bibtex", "# Reading list\n\n- [A paper](https://arxiv.org/abs/2307.12345)\n", "it holds no BibTeX record"),
+        ("csljson", "@misc{a, eprint={2307.12345}}", "it is not valid JSON"),
+        ("csljson", '"just a string"', "it is JSON but not CSL-JSON"),
+    ]:
+        async with page.http.post(
+            site.url + "/api/v1/import", json={"format": fmt, "content": content}, headers=auth(site)
+        ) as response:
+            assert response.status == 400, content
+            body = await response.json()
+        name = {"bibtex": "BibTeX", "csljson": "CSL-JSON"}[fmt]
+        assert body["error"].startswith(f"The content cannot be read as {name}: {sentence}"), body
+    assert not site.store.get_state("2307.12345").saved
+
+
+async def test_s16_tags_read_the_same_whichever_way_they_came_in(site: LibrarySite, page: Page) -> None:
+    save(site, "2307.12345")
+    save(site, "hep-th/9901001")
+    await page.login()
+    status, _ = await page.send("PATCH", "/library/api/papers/2307.12345", {"tags": [" to  cite "]})
+    assert status == 200
+    async with page.http.patch(
+        site.url + "/api/v1/papers/hep-th/9901001", json={"tags": [" to  cite "]}, headers=auth(site)
+    ) as response:
+        assert response.status == 200
+    bib = "@misc{x, eprint={2401.00001}, keywords={ to \t cite }}"
+    async with page.http.post(
+        site.url + "/api/v1/import", json={"format": "bibtex", "content": bib}, headers=auth(site)
+    ) as response:
+        assert response.status == 200
+    for paper_id in ("2307.12345", "hep-th/9901001", "2401.00001"):
+        assert site.store.get_state(paper_id).tags == ("to cite",), paper_id

@@ -3,7 +3,9 @@ import back with a reason for each record left out."""
 
 from __future__ import annotations
 
+import gc
 import json
+import time
 from typing import Any
 
 import pytest
@@ -204,10 +206,11 @@ def test_zotero_csljson_imports_and_reports_skips() -> None:
     assert [s.label for s in parsed.skipped] == ["book1", "entry 3"]
 
 
-def test_csljson_that_is_not_json_is_one_skip() -> None:
+def test_csljson_that_is_not_json_is_one_clear_problem() -> None:
     parsed = citations.parse_csljson("{nope")
     assert parsed.entries == []
-    assert parsed.skipped[0].reason.startswith("The file is not valid JSON")
+    assert parsed.skipped == [] and parsed.records == 0
+    assert parsed.problem is not None and parsed.problem.startswith("it is not valid JSON")
 
 
 def test_large_imports_split_into_chunks_that_read_back_the_same() -> None:
@@ -241,3 +244,38 @@ def test_large_imports_split_into_chunks_that_read_back_the_same() -> None:
         )
         for e in entries
     ]
+
+
+# Inputs that made the old BibTeX reader quadratic: each is `make(n)` of about n characters.
+QUADRATIC_BEFORE = {
+    "blank lines after an unclosed record": lambda n: "@misc{a,\n" + "\n" * n,
+    "records that never close, one a line": lambda n: "@misc{k, t={x\n" * (n // 14),
+    "quoted values that never close": lambda n: '@misc{k, t="x\n' * (n // 14),
+    "spaces after a LaTeX accent": lambda n: "@misc{k, eprint={2307.12345}, title={\\'{" + " " * n + "xy}}}",
+}
+
+
+def _best_time(text: str, repeats: int, runs: int = 5) -> float:
+    """The fastest of `runs` timings of `repeats` parses: the least disturbed by whatever else the machine runs."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            citations.parse_bibtex(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("shape", sorted(QUADRATIC_BEFORE))
+def test_s13_reading_bibtex_takes_time_linear_in_its_length(shape: str) -> None:
+    make = QUADRATIC_BEFORE[shape]
+    small, large = make(20_000), make(80_000)
+    # Enough parses per timing that the small one takes milliseconds, so that timer noise does not decide.
+    repeats = max(1, round(0.005 / max(_best_time(small, 1, runs=1), 1e-6)))
+    gc.disable()
+    try:
+        ratio = _best_time(large, repeats) / _best_time(small, repeats)
+    finally:
+        gc.enable()
+    # Four times the text: about 4 times the work when linear, 16 times when quadratic (as it was).
+    assert ratio < 8, f"{shape}: 4x the text took {ratio:.1f}x the time"

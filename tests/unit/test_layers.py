@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "daemon" / "papertray"
 LAYERS = [
     "errors",
     "safe_text",
+    "wording",
     "models",
     "events",
     "atomic",
@@ -26,7 +27,11 @@ LAYERS = [
     "poller",
     "rules",
     "notify",
+    "bibtex_scan",
+    "latex_text",
     "citations",
+    "user_fields",
+    "citation_formats",
     "library_http",
     "library_meta",
     "library_trash",
@@ -39,6 +44,7 @@ LAYERS = [
     "doctor",
     "client",
     "cli_args",
+    "import_cmd",
     "cli",
 ]
 

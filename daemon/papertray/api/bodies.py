@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from papertray import user_fields
 from papertray.api.responses import ApiError
 
 # Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
@@ -157,7 +158,7 @@ def lookup_ids(raw: bytes) -> list[str]:
 
 # ---------------------------------------------------------------------- the bodies of the v1 routes
 
-TAG = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
+TAG = user_fields.TAG  # the rules for tags and notes live in user_fields: import applies them too
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 NAME_FORM = (
     "1 to 64 letters, digits and the characters _ . : - (no spaces), starting with a letter or digit, like my-script"
@@ -168,8 +169,8 @@ IDS = {"ids": Field("str_list", required=True, max_length=MAX_IDS, item_max_leng
 PATCH_PAPER = {
     "read": Field("bool"),
     "dismissed": Field("bool"),
-    "tags": Field("str_list", max_length=50, item_max_length=64, pattern=TAG),
-    "note": Field("str", max_length=10_000),
+    "tags": Field("str_list", max_length=user_fields.MAX_TAGS, item_max_length=user_fields.MAX_TAG_CHARS, pattern=TAG),
+    "note": Field("str", max_length=user_fields.MAX_NOTE_CHARS),
 }
 POLL = {"days": Field("str_list", max_length=60, min_items=1, item_max_length=10, pattern=DATE)}
 PAIR = {"code": Field("str", required=True, max_length=64)}

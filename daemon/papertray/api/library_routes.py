@@ -25,11 +25,12 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from papertray import citations
+from papertray import citations, user_fields
 from papertray.api import bodies
 from papertray.api.bodies import Field
 from papertray.api.library_sessions import LOGIN_TTL, Session, Sessions
-from papertray.api.responses import ApiError, error_response, json_response
+from papertray.api.responses import error_response, json_response
+from papertray.api.routes_import import import_handler
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
 from papertray.store import PaperView, Store
@@ -41,10 +42,6 @@ CSRF_HEADER = "X-Papertray-CSRF"
 PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
 PAGE_PATCH.pop("dismissed")
 RESTORE = {"read": Field("bool")}
-IMPORT = {
-    "format": Field("str", required=True, max_length=16),
-    "content": Field("str", required=True, max_length=bodies.MAX_BODY_BYTES),
-}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -189,21 +186,6 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
             headers={hdrs.CONTENT_DISPOSITION: f'attachment; filename="papertray-{state}.{ext}"'},
         )
 
-    async def import_(request: web.Request) -> web.Response:
-        body = await bodies.read_json(request, IMPORT)
-        fmt = body["format"]
-        if fmt not in citations.IMPORT_FORMATS:
-            raise ApiError(400, "format must be bibtex or csljson.")
-        parsed = citations.parse(body["content"], fmt)
-        report = await library.import_entries(parsed.entries)
-        return ok(
-            {
-                **report,
-                "total": len(parsed.entries) + len(parsed.skipped),
-                "skipped": [{"label": s.label, "reason": s.reason} for s in parsed.skipped],
-            }
-        )
-
     # ------------------------------------------------------------ the page
 
     async def page_asset(request: web.Request) -> web.StreamResponse:
@@ -253,7 +235,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
         if not fields:
             return error(400, "Send at least one of read, saved, tags, note.")
         if "tags" in fields:
-            fields["tags"] = [" ".join(t.split()) for t in fields["tags"]]
+            fields["tags"] = user_fields.normalize_tags(fields["tags"])
         await store.update_state(paper_id, **fields)
         return ok(_item(library, store.view(paper_id)))
 
@@ -312,7 +294,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
     app.router.add_post("/api/v1/library/login", login_link)
     app.router.add_get("/api/v1/library", library_status)
     app.router.add_get("/api/v1/export", export)
-    app.router.add_post("/api/v1/import", import_)
+    app.router.add_post("/api/v1/import", import_handler(library, store))
     app.router.add_get("/library", page_root)
     app.router.add_get("/library/login", login)
     app.router.add_get("/library/api/session", session_info)

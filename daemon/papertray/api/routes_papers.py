@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from papertray import user_fields
 from papertray.api import bodies
 from papertray.api.badges import Badges
 from papertray.api.context import CONTEXT, ctx
@@ -175,6 +176,8 @@ async def patch_paper(request: web.Request) -> web.Response:
     body = await bodies.read_json(request, bodies.PATCH_PAPER)
     if not body:
         raise ApiError(400, "Nothing to change: send read, dismissed, tags or note.")
+    if "tags" in body:
+        body["tags"] = user_fields.normalize_tags(body["tags"])  # as the page and import do
     return await _change(request, body)
 
 
