@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from papertray import __version__
-from papertray.api import create_api
+from papertray.api import CONTEXT, create_api
 from papertray.api.library_routes import login_url
 from papertray.api.pairing import PairingCodes
 from papertray.config import Config
@@ -68,7 +68,9 @@ class Daemon:
     _background: set[asyncio.Task[Any]] = field(default_factory=set)  # tray-started work, cancelled at stop
 
     def problems(self) -> list[str]:
-        found = list(self.store.problems)
+        found = self.store.current_problems()
+        if self.api is not None:  # a token file moved aside at start is shown like the store's own files
+            found.extend(self.api[CONTEXT].tokens.problems)
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
         config = self.config()
@@ -131,7 +133,12 @@ async def run_daemon(
     bus = EventBus()
     bus.bind(loop)
     holder = ConfigHolder(config)
-    store = Store.open(paths.data_dir, bus)
+    try:
+        # Every commit first checks that this daemon still holds the data folder it locked.
+        store = Store.open(paths.data_dir, bus, guard=lock.data_lock.check)
+    except BaseException:  # data from a newer papertray: refused in one sentence, nothing touched
+        lock.release()
+        raise
     for problem in store.problems:
         log.error("store problem: %s", problem)
     secrets = Credentials(paths.state_dir, insecure_file=(paths.state_dir / INSECURE_FILE).exists())

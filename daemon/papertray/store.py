@@ -3,13 +3,14 @@ kept in tinydb-shaped JSON files written through `AtomicJSONStorage` (orjson, at
 
 Layout under `<data>/`:
     user.json              user data: one document per paper the user touched (seen, saved, read, tags, note…)
-    user.json.bak          the previous good version of user.json (recovery source)
+    user.json.bak          a second whole copy, written before user.json at every fold of the journal
     user.journal           saves since user.json was last rewritten: one fsynced JSON line per commit, so a
                            save costs a small append, not a rewrite of every state; folded into user.json at
                            open, and in the background whenever it grows past a limit (it is renamed to
                            user.journal.old, new saves start a fresh journal, and a compactor thread writes
-                           user.json and then deletes the old journal; replaying a journal twice is harmless
-                           because each record holds whole states)
+                           user.json.bak and user.json and then deletes the old journal). Folds are numbered
+                           and a journal's header names the fold it follows, so replay skips what a copy
+                           already holds and recovery knows whether anything is missing (store_recovery.py)
     feed/<yymm>/index.json the month's summaries (title, daily date, upvotes, version): loaded at open, they
                            answer lookup, list and counts from memory
     feed/<yymm>/<nn>.json  full records (abstract, authors…) of ids whose number starts with <nn> (`old.json`
@@ -26,9 +27,10 @@ never waits behind a poll, one for the feed cache and meta), and only then appli
 on the event bus: an acknowledged write survives a crash, and a failed write changes nothing in memory.
 Concurrent saves are group-committed: the saves that arrive while one commit is on disk share the next one.
 
-Every file carries a schema version. An unreadable or future-version file is moved aside as
-`<name>.corrupt-<UTC timestamp>` (never deleted) and reported in `problems`; user data then comes back from
-`user.json.bak` where that copy is good, and a month index is rebuilt from its record shards.
+Every file carries a schema version and the papertray version that wrote it (store_files.py). An unreadable
+file is moved aside as `<name>.corrupt-<UTC timestamp>` (never deleted) and reported in `problems`; user data
+then comes back from `user.json.bak` and the journal, and a month index is rebuilt from its record shards. A
+file from a newer papertray is not damage: the store refuses to open (`NewerDataError`) and touches nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -46,24 +48,33 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from tinydb.storages import Storage
 
+from papertray import __version__
 from papertray.atomic import (
     append_durable,
     describe_os_error,
     fsync_dir,
     make_dir_durable,
     move_aside,
+    remove_stale_temp_files,
     write_atomic,
 )
 from papertray.errors import StoreError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
+from papertray.runtime import pid_alive
+from papertray.store_files import (
+    SCHEMA_VERSION,
+    AtomicJSONStorage,
+    NewerDataError,
+    UnreadableFile,
+)
+from papertray.store_recovery import UserRead, read_user_data, settle
+
+__all__ = ["SCHEMA_VERSION", "AtomicJSONStorage", "NewerDataError", "PaperView", "Store", "UnreadableFile"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-META_TABLE = "_meta"
 JOURNAL_LIMIT = 512 * 1024  # bytes of journal before it is folded into user.json
 CACHE_SHARDS = 64  # record shards kept in memory (~150 records each)
 MONTH_DIR = re.compile(r"^\d{4}$")
@@ -79,69 +90,6 @@ SortKey = tuple[str, int, str]
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class UnreadableFile(StoreError):
-    """A store file that cannot be used as it is (torn, not JSON, wrong shape, newer schema)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path} {reason}.")
-        self.path = path
-        self.reason = reason
-
-
-class AtomicJSONStorage(Storage):
-    """A tinydb Storage that reads with orjson and replaces the file atomically and durably on write.
-
-    Every file carries `{"_meta": {"1": {"schema": N, "kind": …}}}`; a file from a newer papertray is refused
-    rather than half-understood.
-    """
-
-    def __init__(self, path: str | Path, kind: str = "store", backup: bool = False) -> None:
-        self.path = Path(path)
-        self.kind = kind
-        self.backup_path = self.path.with_name(self.path.name + ".bak") if backup else None
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
-        return decode_store_file(raw, self.path)
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_atomic(self.path, self.encode(data), backup=self.backup_path)
-
-    def encode(self, data: Mapping[str, Mapping[str, Any]]) -> bytes:
-        return orjson.dumps({**data, META_TABLE: {"1": {"schema": SCHEMA_VERSION, "kind": self.kind}}})
-
-    def close(self) -> None:
-        pass
-
-
-def check_schema(meta: Any, path: Path) -> None:
-    schema = meta.get("schema") if isinstance(meta, dict) else None
-    if not isinstance(schema, int):
-        raise UnreadableFile(path, "carries no schema version")
-    if schema > SCHEMA_VERSION:
-        raise UnreadableFile(
-            path, f"was written by a newer papertray (schema {schema}, this one reads up to {SCHEMA_VERSION})"
-        )
-
-
-def decode_store_file(raw: bytes, path: Path) -> dict[str, dict[str, Any]]:
-    if not raw.strip():
-        raise UnreadableFile(path, "is empty")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise UnreadableFile(path, f"is not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise UnreadableFile(path, "does not have the shape of a papertray store file")
-    check_schema(data.get(META_TABLE, {}).get("1", {}), path)
-    return data
 
 
 def shard_key(paper_id: str) -> str:
@@ -317,6 +265,7 @@ class Store:
         *,
         journal_limit: int = JOURNAL_LIMIT,
         cache_shards: int = CACHE_SHARDS,
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.feed_dir = data_dir / "feed"
@@ -336,6 +285,12 @@ class Store:
         self._journal_old = data_dir / "user.journal.old"
         self._journal_size = 0
         self._journal_dirty = False  # the journal may end in a torn record: rewrite, never append
+        # Folds of the journal into user.json are numbered; a journal's header names the fold it follows
+        # (store_recovery.py explains why that makes recovery from user.json.bak complete).
+        self._fold = 0
+        self._fold_at: str | None = None
+        self._guard = guard or (lambda: None)
+        self._write_problems: dict[str, str] = {}  # kind of write → why it fails now (see current_problems)
         self._compactor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-compact")
         self._compaction: Future[None] | None = None
         self._meta_storage = AtomicJSONStorage(data_dir / "meta.json", kind="meta")
@@ -360,9 +315,20 @@ class Store:
         *,
         journal_limit: int = JOURNAL_LIMIT,
         cache_shards: int = CACHE_SHARDS,
+        guard: Callable[[], None] | None = None,
     ) -> Store:
-        """Load the store; never fails on bad files (they are moved aside and reported in `problems`)."""
-        store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards)
+        """Load the store; never fails on damaged files (they are moved aside and reported in `problems`).
+
+        Data from a newer papertray is not damage: `NewerDataError` is raised (one sentence naming the version
+        that wrote it) before anything was moved, rewritten or created. `guard` runs on the writer threads
+        before every commit and raises StoreError when this process may no longer write here (store_lock.py).
+        """
+        store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards, guard=guard)
+        # Every read first, so that newer data refuses the open before any file was touched.
+        user = read_user_data(store._user.path, data_dir / "user.json.bak", [store._journal_old, store._journal])
+        meta = store._read_file(store._meta_storage)
+        months = store._read_months()
+        flat = store._read_flat_months()
         try:
             if not data_dir.exists():
                 data_dir.mkdir(parents=True, mode=0o700)
@@ -371,9 +337,14 @@ class Store:
             store.problems.append(f"The data folder {data_dir} cannot be created ({exc.strerror or exc}).")
         except StoreError as exc:
             store.problems.append(str(exc))
-        store._load_user()
-        store._load_feed()
-        meta = store._load_file(store._meta_storage)
+        removed, size = remove_stale_temp_files(data_dir, alive=pid_alive)
+        if removed:
+            log.info("removed temp files of interrupted writes count=%d bytes=%d", removed, size)
+        store._load_user(user)
+        store._load_feed(months, flat)
+        if isinstance(meta, UnreadableFile):
+            store._report_unreadable(meta.path, meta, "a fresh file started")
+            meta = None
         store._meta = dict(meta.get("meta", {}).get("1", {})) if meta else {}
         log.info(
             "store open data=%s papers=%d states=%d problems=%d",
@@ -384,50 +355,52 @@ class Store:
         )
         return store
 
-    def _move_aside(self, path: Path, reason: str) -> Path | None:
-        try:
-            target = move_aside(path)
-        except OSError as exc:
-            log.warning("could not move unreadable store file aside path=%s error=%s", path, exc)
-            return None
-        log.warning("moved unreadable store file aside path=%s to=%s reason=%s", path, target, reason)
-        return target
+    def current_problems(self) -> list[str]:
+        """What status, the tray and `run` show: what the open found, and what is failing now (a write that
+        keeps failing, a lost data lock); a failing kind of write leaves the list once it succeeds again."""
+        return [*self.problems, *dict.fromkeys(self._write_problems.values())]
 
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
-        target = self._move_aside(path, str(exc))
-        where = f"moved aside to {target.name}" if target else "left in place (it could not be moved)"
+        try:
+            target = move_aside(path)
+        except OSError as error:
+            log.warning("could not move unreadable store file aside path=%s error=%s", path, error)
+            where = "left in place (it could not be moved)"
+        else:
+            log.warning("moved unreadable store file aside path=%s to=%s reason=%s", path, target, exc)
+            where = f"moved aside to {target.name}"
         # One sentence, as status and the tray show it: what is wrong, where the file went, what came back.
         self.problems.append(f"{path} {exc.reason}; it was {where} and {outcome}.")
 
-    def _load_file(self, storage: AtomicJSONStorage, outcome: str = "a fresh file started") -> Any:
+    @staticmethod
+    def _read_file(storage: AtomicJSONStorage) -> Any:
+        """A file's content, or the UnreadableFile to report once reading is over; NewerDataError raises."""
         try:
             return storage.read()
+        except NewerDataError:
+            raise
         except UnreadableFile as exc:
-            self._report_unreadable(storage.path, exc, outcome)
-            return None
+            return exc
 
-    def _load_user(self) -> None:
-        data: Any = None
-        problems_before = len(self.problems)
-        try:
-            data = self._user.read()
-        except UnreadableFile as exc:
-            backup = self._user.backup_path
-            try:
-                data = decode_store_file(backup.read_bytes(), backup) if backup else None
-                outcome = f"user data was recovered from {backup.name if backup else '?'}"
-            except (UnreadableFile, OSError):
-                outcome = "no good backup was found, so user data starts empty"
-            self._report_unreadable(self._user.path, exc, outcome)
-        for doc in (data or {}).get("states", {}).values():
-            try:
-                state = PaperState.from_dict(doc)
-            except (KeyError, TypeError, ValueError):
-                continue
-            self._states[state.id] = state
-        recovered = len(self.problems) > problems_before
-        replayed = self._replay_journal(self._journal_old) + self._replay_journal(self._journal)
-        if replayed or recovered or self._journal_dirty or self._journal_old.exists():
+    def _load_file(self, storage: AtomicJSONStorage, outcome: str) -> Any:
+        data = self._read_file(storage)
+        if isinstance(data, UnreadableFile):
+            self._report_unreadable(storage.path, data, outcome)
+            return None
+        return data
+
+    def _load_user(self, user: UserRead) -> None:
+        found = settle(user)
+        self.problems.extend(found)
+        self._states = user.states
+        self._fold, self._fold_at = user.fold, user.fold_at
+        journal = user.journals[-1]
+        self._journal_size = len(journal.raw) if journal.error is None else 0
+        self._journal_dirty = (
+            journal.torn or journal.read_error is not None or any(j.read_error is not None for j in user.journals)
+        )
+        recovered = bool(found) or user.source is user.backup
+        if user.replayed or recovered or self._journal_dirty or self._journal_old.exists():
             # Fold the journal (and any recovery) into user.json now, so the journal starts clean.
             try:
                 self._compact_user(self._states)
@@ -435,57 +408,12 @@ class Store:
                 self._journal_dirty = True
                 self.problems.append(str(exc))
 
-    def _replay_journal(self, path: Path) -> int:
-        """Apply a journal's commits to `_states`; returns how many were applied (a torn tail counts one)."""
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return 0
-        except OSError as exc:
-            self.problems.append(f"{path} cannot be read ({exc.strerror or exc}).")
-            self._journal_dirty = True
-            return 0
-        if path == self._journal:
-            self._journal_size = len(raw)
-        lines = raw.split(b"\n")
-        try:
-            header = orjson.loads(lines[0])
-            if not isinstance(header, dict):
-                raise UnreadableFile(path, "has no journal header")
-            check_schema(header, path)
-        except (orjson.JSONDecodeError, UnreadableFile) as exc:
-            if len(lines) == 1:  # only a torn header: the first save never completed
-                self._journal_dirty = True
-                return 0
-            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(path, "is not a journal")
-            self._report_unreadable(path, error, "the saves in it were not applied")
-            self._journal_size = 0 if path == self._journal else self._journal_size
-            return 0
-        applied = 0
-        bad = 0
-        # The last element is what follows the final newline: empty, or a torn record that was never
-        # acknowledged (its fsync did not return), so it is dropped without a word.
-        for line in lines[1:-1]:
-            try:
-                record = orjson.loads(line)
-                for doc in record["states"].values():
-                    state = PaperState.from_dict(doc)
-                    self._states[state.id] = state
-                applied += 1
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-                bad += 1
-        if lines[-1]:
-            self._journal_dirty = True
-        if bad:
-            self.problems.append(f"{path} had {bad} damaged record(s); the other {applied} were applied.")
-        return applied + (1 if lines[-1] else 0)
-
-    def _load_feed(self) -> None:
-        # A downgrade can leave hundreds of feed files from a newer papertray: they are reported together.
+    def _load_feed(self, months: list[tuple[Path, Any]], flat: list[tuple[Path, Any]]) -> None:
+        # A downgrade can leave hundreds of damaged feed files: they are reported together.
         problems_before = len(self.problems)
         try:
-            self._migrate_flat_months()
-            self._load_months()
+            self._load_months(months)
+            self._migrate_flat_months(flat)
         finally:
             feed_problems = self.problems[problems_before:]
             if len(feed_problems) > 1:
@@ -495,15 +423,21 @@ class Store:
                     f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
                 )
 
-    def _migrate_flat_months(self) -> None:
-        """Split feed files of the first layout (`feed/<yymm>.json`, every record of a month in one file) into
-        record shards and a month index, then keep the old file as `<yymm>.json.v1-<stamp>`."""
+    def _read_flat_months(self) -> list[tuple[Path, Any]]:
+        """Feed files of the first layout (`feed/<yymm>.json`, every record of a month in one file)."""
         try:
             flat = sorted(p for p in self.feed_dir.glob("*.json") if MONTH_DIR.match(p.stem))
         except OSError:
-            return
-        for path in flat:
-            data = self._load_file(AtomicJSONStorage(path, kind="feed"), "its papers come back with the next polls")
+            return []
+        return [(path, self._read_file(AtomicJSONStorage(path, kind="feed"))) for path in flat]
+
+    def _migrate_flat_months(self, flat: list[tuple[Path, Any]]) -> None:
+        """Split first-layout feed files into record shards and a month index, then keep the old file as
+        `<yymm>.json.v1-<stamp>`."""
+        for path, data in flat:
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(path, data, "its papers come back with the next polls")
+                continue
             if data is None:
                 continue
             shards: dict[tuple[str, str], dict[str, Any]] = {}
@@ -515,23 +449,32 @@ class Store:
                 for key, docs in shards.items():
                     merged = {**docs, **self._read_shard(*key)}  # records already in the new layout win
                     AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": merged})
-                index = AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index")
-                index.write({"index": self._rebuild_month_index(path.stem)})
+                index = self._rebuild_month_index(path.stem)
+                AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index").write({"index": index})
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 os.replace(path, path.with_name(f"{path.name}.v1-{stamp}"))
             except (StoreError, OSError) as exc:
                 log.warning("could not migrate a first-layout feed file path=%s error=%s", path, exc)
             else:
                 log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
+                if index:
+                    self._months[path.stem] = index
 
-    def _load_months(self) -> None:
+    def _read_months(self) -> list[tuple[Path, Any]]:
         try:
             months = sorted(p for p in self.feed_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
         except OSError:
             months = []
-        for folder in months:
+        return [
+            (folder, self._read_file(AtomicJSONStorage(folder / "index.json", kind="feed-index"))) for folder in months
+        ]
+
+    def _load_months(self, months: list[tuple[Path, Any]]) -> None:
+        for folder, data in months:
             storage = AtomicJSONStorage(folder / "index.json", kind="feed-index")
-            data = self._load_file(storage, f"the month index was rebuilt from {folder.name}'s records")
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(storage.path, data, f"the month index was rebuilt from {folder.name}'s records")
+                data = None
             if data is None and any(folder.glob("*.json")):
                 index = self._rebuild_month_index(folder.name)
                 try:
@@ -561,9 +504,14 @@ class Store:
         return self.feed_dir / key[0] / f"{key[1]}.json"
 
     def _read_shard(self, month: str, name: str) -> dict[str, Any]:
-        """A record shard's documents from disk; a bad shard is moved aside (the feed can be fetched again)."""
+        """A record shard's documents from disk; a bad shard is moved aside (the feed can be fetched again).
+        A shard from a newer papertray is left as it is and read as empty (its papers fall back to the index)."""
         storage = AtomicJSONStorage(self._shard_path((month, name)), kind="feed")
-        data = self._load_file(storage, "its papers' full records will come back with the next polls")
+        try:
+            data = self._load_file(storage, "its papers' full records will come back with the next polls")
+        except NewerDataError as exc:
+            log.warning("record shard from a newer papertray left alone path=%s", exc.path)
+            return {}
         papers = (data or {}).get("papers", {})
         return papers if isinstance(papers, dict) else {}
 
@@ -774,8 +722,9 @@ class Store:
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = utc_now()
             loop = asyncio.get_running_loop()
-            batch = await loop.run_in_executor(
-                self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)
+            batch = await self._write(
+                "feed",
+                loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
             )
             for key, docs in batch.shards.items():
                 self._cache_shard(key, docs)
@@ -796,6 +745,7 @@ class Store:
         now: str,
     ) -> _FeedWrite:
         """Runs on the feed writer thread; touches only files and the copies it is given."""
+        self._guard()
         shards: dict[tuple[str, str], dict[str, Any]] = {}
         new_months: dict[str, dict[str, Summary]] = {}
         new: dict[str, Paper] = {}
@@ -840,8 +790,23 @@ class Store:
         async with self._meta_lock:
             meta = {**self._meta, key: value}
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._feed_writer, lambda: self._meta_storage.write({"meta": {"1": meta}}))
+            await self._write("meta", loop.run_in_executor(self._feed_writer, lambda: self._write_meta(meta)))
             self._meta = meta
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        self._guard()
+        self._meta_storage.write({"meta": {"1": meta}})
+
+    async def _write(self, kind: str, done: Awaitable[T]) -> T:
+        """Await one kind of write, keeping `current_problems` true: a failure is listed until that kind of
+        write succeeds again (a full disk makes every save fail: status must say so while it lasts)."""
+        try:
+            result = await done
+        except StoreError as exc:
+            self._write_problems[kind] = str(exc)
+            raise
+        self._write_problems.pop(kind, None)
+        return result
 
     # ---------------------------------------------------------------- user data writes
 
@@ -891,7 +856,7 @@ class Store:
                 accepted.append(request)
             try:
                 if merged:
-                    await loop.run_in_executor(self._user_writer, self._write_states, merged)
+                    await self._write("user", loop.run_in_executor(self._user_writer, self._write_states, merged))
                     if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
                         self._order = None
                     self._states.update(merged)
@@ -914,17 +879,26 @@ class Store:
         before = self._states.get(paper_id) or PaperState(id=paper_id)
         return (before.saved_at, bool(before.read_at)) != (after.saved_at, bool(after.read_at))
 
+    def _journal_header(self) -> bytes:
+        header = {"schema": SCHEMA_VERSION, "kind": "user-journal", "papertray": __version__}
+        return orjson.dumps({**header, "base": self._fold, "base_at": self._fold_at}) + b"\n"
+
+    def _next_fold(self) -> tuple[int, str]:
+        """A new fold number (never reused, even when the fold fails) and its time."""
+        self._fold, self._fold_at = self._fold + 1, utc_now()
+        return self._fold, self._fold_at
+
     def _write_states(self, changed: Mapping[str, PaperState]) -> None:
         """Runs on the user writer thread: one journal append; when the journal is full, it is handed to the
         compactor. `_states` holds every earlier commit here, because commits run one after another."""
+        self._guard()
         line = orjson.dumps({"states": {pid: s.to_dict() for pid, s in changed.items()}}) + b"\n"
         if self._journal_dirty or self._journal_size + len(line) > 4 * self.journal_limit:
             # A torn tail, or background compaction keeps failing: rewrite everything now.
             self._compact_user({**self._states, **changed})
             return
-        header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
         try:
-            self._journal_size = append_durable(self._journal, line, header=header)
+            self._journal_size = append_durable(self._journal, line, header=self._journal_header())
         except StoreError:
             self._journal_dirty = self._journal_dirty or not self._journal_clean()
             raise
@@ -937,18 +911,25 @@ class Store:
                 return
             self._journal_size = 0
             snapshot = {**self._states, **changed}  # everything the rotated journal holds, and no more
-            self._compaction = self._compactor.submit(self._write_snapshot, snapshot)
+            # The fresh journal follows the fold the compactor is about to write.
+            fold = self._next_fold()
+            self._compaction = self._compactor.submit(self._write_snapshot, snapshot, fold)
 
-    def _write_snapshot(self, states: Mapping[str, PaperState]) -> None:
-        """Compactor thread: user.json with every state up to the rotation, then the rotated journal goes."""
+    def _write_snapshot(self, states: Mapping[str, PaperState], fold: tuple[int, str]) -> None:
+        """Compactor thread: user.json.bak and user.json with every state up to the rotation, then the rotated
+        journal goes (only once both copies hold it)."""
         try:
-            self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
+            self._guard()
+            self._write_user(states, fold)
             os.unlink(self._journal_old)
             fsync_dir(self.data_dir)
         except (StoreError, OSError) as exc:
             # The rotated journal stays and is replayed at the next start; the journal keeps growing until
             # the synchronous rewrite in `_write_states` takes over.
             log.warning("background compaction of user data failed error=%s", exc)
+
+    def _write_user(self, states: Mapping[str, PaperState], fold: tuple[int, str]) -> None:
+        self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}}, fold=fold[0], folded_at=fold[1])
 
     def _journal_clean(self) -> bool:
         try:
@@ -960,20 +941,28 @@ class Store:
         return len(raw) == self._journal_size and (not raw or raw.endswith(b"\n"))
 
     def _compact_user(self, states: Mapping[str, PaperState]) -> None:
-        """Rewrite user.json with every state, then start an empty journal (replaying twice is harmless)."""
+        """Rewrite user.json.bak and user.json with every state, then start an empty journal that follows
+        this fold (a journal older than the fold is skipped at replay, so a crash in between is harmless)."""
         if self._compaction is not None:
             self._compaction.result()  # never let an older background snapshot land after this one
-        self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
-        if self._journal_size or self._journal_dirty or self._journal.exists():
-            header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
-            write_atomic(self._journal, header)
-            self._journal_size = len(header)
-        if self._journal_old.exists():
-            try:
-                os.unlink(self._journal_old)
-                fsync_dir(self.data_dir)
-            except OSError as exc:
-                raise describe_os_error(exc, self._journal_old) from exc
+        try:
+            self._guard()
+            self._write_user(states, self._next_fold())
+            if self._journal_size or self._journal_dirty or self._journal.exists():
+                header = self._journal_header()
+                write_atomic(self._journal, header)
+                self._journal_size = len(header)
+            if self._journal_old.exists():
+                try:
+                    os.unlink(self._journal_old)
+                    fsync_dir(self.data_dir)
+                except OSError as exc:
+                    raise describe_os_error(exc, self._journal_old) from exc
+        except BaseException:
+            # The backup may already hold this fold: no save may go on into a journal that precedes it
+            # (replay would skip it), so every later save retries the whole fold until one succeeds.
+            self._journal_dirty = True
+            raise
         self._journal_dirty = False
 
     async def close(self) -> None:

@@ -43,25 +43,34 @@ async def test_a_corrupt_user_file_is_moved_aside_reported_and_recovered(
         await asyncio.to_thread(daemon.stop)
 
 
-async def test_a_store_file_from_a_newer_papertray_is_set_aside_and_the_daemon_starts(
+def data_tree(folder: Path) -> dict[str, tuple[bytes | None, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+async def test_A_the_daemon_refuses_data_from_a_newer_papertray_and_touches_nothing(
     tmp_path: Path, today_feed: FeedServer
 ) -> None:
     home = tmp_path / "home"
     daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
     await asyncio.to_thread(daemon.start)
     await asyncio.to_thread(daemon.post, "poll")
+    assert (await asyncio.to_thread(daemon.post, f"papers/{IDS[0]}/save"))[0] == 200
     await asyncio.to_thread(daemon.stop)
-    meta = home / "data" / "meta.json"
-    meta.write_text(json.dumps({"_meta": {"1": {"schema": 99, "kind": "meta"}}, "meta": {"1": {}}}))
+    meta = home / "data" / "meta.json"  # as papertray 0.9.0 leaves it after an upgrade and a downgrade
+    meta.write_text(json.dumps({"_meta": {"1": {"schema": 2, "kind": "meta", "papertray": "0.9.0"}}, "meta": {}}))
+    before = data_tree(home / "data")
 
-    await asyncio.to_thread(daemon.start)
-    try:
-        status = (await asyncio.to_thread(daemon.get, "status"))[1]
-        assert any("newer papertray" in problem for problem in status["problems"])
-        assert list((home / "data").glob("meta.json.corrupt-*"))
-        assert (await asyncio.to_thread(daemon.get, "health"))[0] == 200
-    finally:
-        await asyncio.to_thread(daemon.stop)
+    done = await asyncio.to_thread(run_cli, home, "run", "--no-tray", env=daemon.env, timeout=60)
+    assert done.returncode == 1
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"Error: {meta} was written by a newer papertray (0.9.0, data schema 2;")
+    assert error.endswith("changed nothing: run papertray 0.9.0 or newer.")
+    assert "Traceback" not in done.stderr
+    assert data_tree(home / "data") == before
+    assert not (home / "state" / "daemon.json").exists()
 
 
 async def test_sigkill_during_polls_and_saves_never_loses_an_acknowledged_save(

@@ -11,9 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from papertray import __version__
 from papertray.events import EventBus
 from papertray.models import Paper, State
-from papertray.store import AtomicJSONStorage, Store, UnreadableFile, record_shard
+from papertray.store import AtomicJSONStorage, NewerDataError, Store, UnreadableFile, record_shard
 
 
 def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:
@@ -199,21 +200,43 @@ async def test_corrupt_user_file_is_moved_aside_and_recovered_from_backup(store:
     await fourth.close()
 
 
-async def test_future_schema_is_moved_aside_and_the_store_still_opens(store: Store) -> None:
-    await store.add_papers([paper("2507.00001")])
-    await store.put_meta("hf.etag", "abc")
-    await store.close()
-    (store.data_dir / "meta.json").write_bytes(orjson.dumps({"_meta": {"1": {"schema": 99}}, "meta": {"1": {}}}))
-    again = reopen(store)
-    assert len(again.problems) == 1 and "newer papertray (schema 99" in again.problems[0]
-    assert one_sentence(again.problems[0]) and "moved aside to meta.json.corrupt-" in again.problems[0]
-    assert again.get_meta("hf.etag") is None and again.get_paper("2507.00001") is not None
-    assert len(list(store.data_dir.glob("meta.json.corrupt-*"))) == 1
-    await again.put_meta("hf.etag", "def")
-    third = reopen(again)
-    assert third.get_meta("hf.etag") == "def" and third.problems == []
-    await again.close()
-    await third.close()
+def tree(folder: Path) -> dict[str, tuple[bytes | None, int]]:
+    """Every entry under `folder` with its content (None for folders) and mtime: what "touch nothing" keeps."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.mark.parametrize("name", ["user.json", "user.json.bak", "user.journal", "meta.json", "feed/2507/index.json"])
+async def test_A_data_from_a_newer_papertray_is_refused_and_left_untouched(tmp_path: Path, name: str) -> None:
+    first = Store.open(tmp_path / "data")
+    await first.add_papers([paper("2507.00001")])
+    await first.update_state("2507.00001", saved=True, note="mine")
+    await first.put_meta("hf.etag", "abc")
+    await first.close()
+    second = Store.open(tmp_path / "data")  # folds the journal into user.json and user.json.bak
+    await second.update_state("2507.00001", read=True)  # and starts a journal again
+    await second.close()
+    # As a newer papertray (say 0.9.0, data schema 2) leaves the file after an upgrade and a downgrade.
+    path = tmp_path / "data" / name
+    if name == "user.journal":
+        header, rest = path.read_bytes().split(b"\n", 1)
+        path.write_bytes(orjson.dumps({**orjson.loads(header), "schema": 2, "papertray": "0.9.0"}) + b"\n" + rest)
+    else:
+        data = orjson.loads(path.read_bytes())
+        data["_meta"]["1"].update(schema=2, papertray="0.9.0")
+        path.write_bytes(orjson.dumps(data))
+    before = tree(tmp_path / "data")
+
+    with pytest.raises(NewerDataError) as refused:
+        Store.open(tmp_path / "data")
+    message = str(refused.value)
+    assert message.startswith(f"{path} was written by a newer papertray (0.9.0, data schema 2;") and one_sentence(
+        message
+    )
+    assert message.endswith("changed nothing: run papertray 0.9.0 or newer.")
+    assert tree(tmp_path / "data") == before, "nothing may be moved, rewritten or created"
 
 
 async def test_a_lost_month_index_is_rebuilt_from_its_records(store: Store) -> None:
@@ -303,20 +326,19 @@ async def test_records_left_by_a_poll_that_crashed_before_its_index_write_are_an
     await again.close()
 
 
-async def test_feed_files_from_a_newer_papertray_are_reported_in_one_sentence(store: Store) -> None:
+async def test_A_feed_files_from_a_newer_papertray_refuse_the_open_in_one_sentence(store: Store) -> None:
     await store.add_papers([paper(f"25{m:02d}.{n:05d}") for m in (1, 2, 3) for n in (1, 20000)])
     await store.update_state("2501.00001", saved=True, note="mine")
     await store.close()
     for path in store.feed_dir.rglob("*.json"):  # as a newer papertray would have left them
         data = orjson.loads(path.read_bytes())
         data["_meta"]["1"]["schema"] = 2
+        del data["_meta"]["1"]["papertray"]  # (written before files named their papertray)
         path.write_bytes(orjson.dumps(data))
-    again = reopen(store)
-    assert len(again.problems) == 1 and one_sentence(again.problems[0])
-    assert again.problems[0].startswith("9 feed cache files could not be used and were moved aside")
-    assert len(again) == 0 and again.get_state("2501.00001").note == "mine"
-    assert len(list(store.feed_dir.rglob("*.corrupt-*"))) == 9
-    await again.close()
+    before = tree(store.data_dir)
+    with pytest.raises(NewerDataError, match=r"newer papertray \(data schema 2; .*run the newer papertray\.$"):
+        reopen(store)
+    assert tree(store.data_dir) == before and not list(store.data_dir.rglob("*.corrupt-*"))
 
 
 async def test_pages_follow_the_query_order_with_a_total(store: Store) -> None:
@@ -413,7 +435,7 @@ def test_the_storage_is_a_working_tinydb_storage(tmp_path: Path) -> None:
     path = tmp_path / "user.json"
     db = TinyDB(path, storage=AtomicJSONStorage, kind="user")
     db.table("states").insert({"id": "2507.00001", "saved_at": "2025-07-01T00:00:00Z"})
-    assert orjson.loads(path.read_bytes())["_meta"]["1"] == {"schema": 1, "kind": "user"}
+    assert orjson.loads(path.read_bytes())["_meta"]["1"] == {"schema": 1, "kind": "user", "papertray": __version__}
     again = TinyDB(path, storage=AtomicJSONStorage, kind="user")
     assert again.table("states").search(Query().id == "2507.00001")[0]["saved_at"].startswith("2025-07-01")
     path.write_bytes(orjson.dumps({"_meta": {"1": {"schema": 7}}}))
@@ -444,3 +466,67 @@ async def test_without_a_good_backup_the_journal_still_brings_back_recent_saves(
     assert "user.json is empty; it was moved aside" in third.problems[0] and "no good backup" in third.problems[0]
     assert third.get_state("2507.00002").note == "recent" and not third.get_state("2507.00001").saved
     await third.close()
+
+
+def damage(path: Path, how: str) -> None:
+    """What something outside papertray can leave in place of a file."""
+    if how == "directory":
+        path.unlink()
+        path.mkdir()
+        (path / "x").write_bytes(b"x")
+    else:
+        raw = path.read_bytes()
+        path.write_bytes({"truncated": raw[: len(raw) // 2], "garbage": os.urandom(300), "empty": b""}[how])
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "empty", "directory"])
+async def test_A_recovery_from_the_backup_keeps_every_acknowledged_save(tmp_path: Path, how: str) -> None:
+    data = tmp_path / "data"
+    # Five saves with notes, each folded into user.json by the next start (and a journal rotation as well).
+    for n in range(1, 6):
+        store = Store.open(data, journal_limit=600)
+        await store.update_state(f"2507.0000{n}", saved=True, note=f"note {n}" + " x" * 200 * (n == 5))
+        await store.close()
+    again = Store.open(data)
+    await again.close()
+    damage(data / "user.json", how)
+
+    recovered = Store.open(data)
+    assert [recovered.get_state(f"2507.0000{n}").note.split(" x")[0] for n in range(1, 6)] == [
+        f"note {n}" for n in range(1, 6)
+    ]
+    assert all(recovered.get_state(f"2507.0000{n}").saved for n in range(1, 6))
+    assert len(recovered.problems) == 1 and one_sentence(recovered.problems[0])
+    assert "recovered from user.json.bak and the journal, with no save lost" in recovered.problems[0]
+    assert list(data.glob("user.json.corrupt-*")), "the damaged file is kept"
+    await recovered.close()
+    third = Store.open(data)  # the recovery was folded: the next start has everything and says nothing
+    assert third.problems == [] and third.get_state("2507.00005").saved
+    await third.close()
+
+
+async def test_A_a_backup_that_cannot_reach_the_journal_says_what_could_not_come_back(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store.open(data)
+    await store.update_state("2507.00001", saved=True, note="early")
+    await store.close()
+    Store.open(data)  # fold 1
+    stale = (data / "user.json.bak").read_bytes()  # a copy the user kept from this moment
+    later = Store.open(data)
+    await later.update_state("2507.00002", saved=True, note="folded")
+    await later.close()
+    Store.open(data)  # fold 2 holds "folded"; the journal now follows fold 2
+    final = Store.open(data)
+    await final.update_state("2507.00003", saved=True, note="journal")
+    await final.close()
+    (data / "user.json").write_bytes(b"{")
+    (data / "user.json.bak").write_bytes(stale)
+
+    recovered = Store.open(data)
+    assert recovered.get_state("2507.00001").note == "early" and recovered.get_state("2507.00003").note == "journal"
+    assert recovered.get_state("2507.00002").note == ""  # lost with user.json: the store must say so
+    problem = recovered.problems[0]
+    assert len(recovered.problems) == 1 and one_sentence(problem)
+    assert "recovered from user.json.bak and the journal, but the changes saved between" in problem
+    assert problem.endswith("could not be brought back.")
+    await recovered.close()
