@@ -115,3 +115,55 @@ async def test_sigkill_during_polls_and_saves_never_loses_an_acknowledged_save(
         assert acknowledged <= saved, f"lost acknowledged saves: {sorted(acknowledged - saved)}"
         await asyncio.to_thread(daemon.stop)
     assert acknowledged, "the trials acknowledged some saves"
+
+
+async def test_B_a_deleted_daemon_lock_never_lets_a_second_daemon_write_the_same_data(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    first = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(first.start)
+    try:
+        await asyncio.to_thread(first.post, "poll")
+        (home / "state" / "daemon.lock").unlink()  # a clean-up script, or a user tidying the state folder
+
+        second = await asyncio.to_thread(run_cli, home, "run", "--no-tray", env=first.env, timeout=60)
+        assert second.returncode == 1
+        assert second.stderr.strip().splitlines()[-1] == (
+            f"Error: papertray is already running for this home (pid {first.proc.pid}, port {first.port})."
+        )
+        # The first daemon goes on saving, and everything it acknowledged is there after a restart.
+        for n, paper_id in enumerate(IDS[:10]):
+            code, _ = await asyncio.to_thread(first.request, "PATCH", f"papers/{paper_id}", {"note": f"note {n}"})
+            assert code == 200
+        assert (await asyncio.to_thread(first.get, "status"))[1]["problems"] == []
+    finally:
+        await asyncio.to_thread(first.stop)
+    await asyncio.to_thread(first.start)
+    try:
+        for n, paper_id in enumerate(IDS[:10]):
+            assert (await asyncio.to_thread(first.get, f"papers/{paper_id}"))[1]["note"] == f"note {n}"
+    finally:
+        await asyncio.to_thread(first.stop)
+
+
+async def test_B_a_data_folder_replaced_under_the_daemon_is_never_written(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(daemon.start)
+    try:
+        await asyncio.to_thread(daemon.post, "poll")
+        assert (await asyncio.to_thread(daemon.post, f"papers/{IDS[0]}/save"))[0] == 200
+        # A restore from a backup (or another papertray's folder) takes the data folder's place.
+        (home / "data").rename(home / "data.mine")
+        (home / "data").mkdir()
+        code, body = await asyncio.to_thread(daemon.post, f"papers/{IDS[1]}/save")
+        assert code >= 500 and "was moved, deleted or replaced while papertray was running" in body["error"]
+        problems = (await asyncio.to_thread(daemon.get, "status"))[1]["problems"]
+        assert len(problems) == 1 and problems[0] == body["error"]
+        await asyncio.to_thread(daemon.post, "poll")
+        assert list((home / "data").iterdir()) == [], "nothing was written into the folder that is not its own"
+    finally:
+        await asyncio.to_thread(daemon.stop)
