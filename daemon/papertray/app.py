@@ -22,6 +22,7 @@ from papertray import __version__
 from papertray.api import CONTEXT, create_api
 from papertray.api.library_routes import login_url
 from papertray.api.pairing import PairingCodes
+from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.errors import KeyringUnavailable, PapertrayError
@@ -30,7 +31,7 @@ from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
 from papertray.reload import ConfigWatcher
-from papertray.runtime import DaemonInfo, InstanceLock
+from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ async def run_daemon(
         raise
     for problem in store.problems:
         log.error("store problem: %s", problem)
+    remove_stale_temp_files(paths.state_dir, alive=pid_alive)  # (the store cleans its own folder at open)
     secrets = Credentials(paths.state_dir, insecure_file=(paths.state_dir / INSECURE_FILE).exists())
 
     def hf_token() -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import orjson
@@ -530,3 +531,57 @@ async def test_A_a_backup_that_cannot_reach_the_journal_says_what_could_not_come
     assert "recovered from user.json.bak and the journal, but the changes saved between" in problem
     assert problem.endswith("could not be brought back.")
     await recovered.close()
+
+
+async def test_D_a_damaged_journal_record_is_reported_and_the_damaged_journal_is_kept(store: Store) -> None:
+    for n in (1, 2, 3):
+        await store.update_state(f"2507.0000{n}", saved=True, note=f"note {n}")
+    journal = store.data_dir / "user.journal"
+    lines = journal.read_bytes().split(b"\n")
+    lines[2] = b"\x00garbage{" + os.urandom(40).replace(b"\n", b"")  # the second save, damaged in place
+    damaged = b"\n".join(lines)
+    journal.write_bytes(damaged)
+
+    again = reopen(store)
+    assert again.get_state("2507.00001").note == "note 1" and again.get_state("2507.00003").note == "note 3"
+    problem = again.problems[0]
+    assert len(again.problems) == 1 and one_sentence(problem)
+    assert "user.journal had 1 damaged record(s); the other 2 were applied and a copy of it was kept as" in problem
+    kept = list(store.data_dir.glob("user.journal.corrupt-*"))
+    assert len(kept) == 1 and kept[0].name in problem and kept[0].read_bytes() == damaged
+    await again.close()
+    third = reopen(store)  # the journal was folded: nothing damaged is left to report
+    assert third.problems == [] and third.get_state("2507.00003").note == "note 3"
+    await third.close()
+
+
+async def test_F_temp_files_of_interrupted_writes_are_removed_at_open(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store.open(data)
+    await store.add_papers([paper("2507.00001")])
+    await store.update_state("2507.00001", saved=True, note="keep")
+    await store.close()
+    await Store.open(data).close()  # folds the journal, so the open below has nothing of its own to rewrite
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # its pid now names no live process: what a killed papertray leaves behind
+    writing = subprocess.Popen(["sleep", "60"])  # a live process that may be mid-write
+    try:
+        stale = [
+            data / f".user.json.{ended.pid}.tmp",
+            data / "feed" / "2507" / f".12.json.{ended.pid}.tmp",
+            data / "library" / "2507.00001" / f".meta.json.{ended.pid}.tmp",
+        ]
+        live = data / f".meta.json.{writing.pid}.tmp"
+        for path in [*stale, live]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"x" * 100_000)
+        others = {p: p.read_bytes() for p in data.rglob("*") if p.is_file() and p not in [*stale, live]}
+
+        again = Store.open(data)
+        assert not any(p.exists() for p in stale) and live.exists()
+        assert {p: p.read_bytes() for p in others} == others and again.problems == []
+        assert again.get_state("2507.00001").note == "keep"
+        await again.close()
+    finally:
+        writing.kill()
+        writing.wait()
