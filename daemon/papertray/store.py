@@ -68,6 +68,7 @@ from papertray.store_files import (
     AtomicJSONStorage,
     NewerDataError,
     UnreadableFile,
+    storable,
 )
 from papertray.store_recovery import UserRead, read_user_data, settle
 
@@ -709,10 +710,11 @@ class Store:
     async def add_papers(self, papers: Sequence[Paper]) -> IngestResult:
         """Merge one poll's papers in one write batch (record shards, then month indexes), then announce."""
         # Shard paths come from ids, so an id must be canonical before it gets near the file system.
-        strange = [p.id for p in papers if not is_canonical_id(p.id)]
+        # A number past 64 bits cannot be written: that paper is dropped, never the whole batch with it.
+        strange = [p.id for p in papers if not (is_canonical_id(p.id) and storable(p))]
         if strange:
-            log.warning("dropped papers with non-canonical ids count=%d first=%r", len(strange), strange[0][:80])
-            papers = [p for p in papers if is_canonical_id(p.id)]
+            log.warning("dropped papers with odd ids or numbers count=%d first=%r", len(strange), strange[0][:80])
+            papers = [p for p in papers if is_canonical_id(p.id) and storable(p)]
         if not papers:
             return IngestResult((), 0, 0)
         async with self._feed_lock:

@@ -19,6 +19,7 @@ from tinydb.storages import Storage
 from papertray import __version__
 from papertray.atomic import write_atomic
 from papertray.errors import StoreError
+from papertray.models import Paper
 
 SCHEMA_VERSION = 1
 META_TABLE = "_meta"
@@ -49,6 +50,17 @@ class NewerDataError(UnreadableFile):
         self.args = (
             f"{path} {self.reason}, so papertray opened none of this data and changed nothing: run {upgrade}.",
         )
+
+
+INT64 = range(-(2**63), 2**63)
+
+
+def storable(paper: Paper) -> bool:
+    """Whether a paper's numbers fit the 64-bit integers orjson writes (a feed may send anything)."""
+    return all(
+        value is None or (isinstance(value, int) and value in INT64)
+        for value in (paper.version, paper.upvotes, paper.num_comments)
+    )
 
 
 def check_schema(meta: Any, path: Path) -> None:

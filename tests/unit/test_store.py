@@ -585,3 +585,11 @@ async def test_F_temp_files_of_interrupted_writes_are_removed_at_open(tmp_path: 
     finally:
         writing.kill()
         writing.wait()
+
+
+async def test_s10_a_paper_with_a_number_past_64_bits_never_fails_the_rest_of_the_batch(store: Store) -> None:
+    result = await store.add_papers([paper("2507.00001"), paper("2507.00002", upvotes=10**30), paper("2507.00003")])
+    assert [p.id for p in result.new] == ["2507.00001", "2507.00003"]
+    again = reopen(store)
+    assert again.get_paper("2507.00003") is not None and again.get_paper("2507.00002") is None
+    await again.close()
