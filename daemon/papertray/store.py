@@ -591,8 +591,9 @@ class Store:
                     day = summary[1] or ((saved.saved_at or "")[:10] if saved else "")
                     items.append(((day, int(summary[2] or 0), paper_id), summary))
             for paper_id, user in self._states.items():
-                # Saved or read from a page but never ingested: listed by the day it was saved.
-                if (user.saved_at or user.read_at) and self._summary(paper_id) is None:
+                # Seen, saved or read from a page but never ingested: listed by the day it was saved (a paper
+                # `list --state seen` shows must be in `all` too).
+                if _touched(user) and self._summary(paper_id) is None:
                     items.append((((user.saved_at or "")[:10], 0, paper_id), None))
             items.sort(key=lambda item: item[0], reverse=True)
             self._order = items
@@ -623,7 +624,7 @@ class Store:
                 if not include_dismissed and user.dismissed_at:
                     continue
                 if state is not None:
-                    known = summary is not None or user.saved_at or user.read_at or user.seen_at
+                    known = summary is not None or _touched(user)
                     if (user.state if known else State.UNKNOWN) != state:
                         continue
             elif state is not None and state is not State.NEW:
@@ -690,15 +691,20 @@ class Store:
         return views, total
 
     def counts(self) -> dict[str, int]:
+        """Papers per state; they add up to `total`, which counts every paper `query()` lists (the ingested
+        ones and those seen, saved or read from a page but never ingested)."""
         counts = {s.value: 0 for s in State if s is not State.UNKNOWN}
         total = len(self)
         with_state = 0
         for paper_id, user in self._states.items():
-            known = self._summary(paper_id) is not None
-            with_state += known
-            if known or user.saved_at or user.read_at or user.seen_at:
-                counts[user.state.value] += 1
-        counts[State.NEW.value] += total - with_state
+            if self._summary(paper_id) is not None:
+                with_state += 1
+            elif _touched(user):
+                total += 1
+            else:
+                continue
+            counts[user.state.value] += 1
+        counts[State.NEW.value] += len(self) - with_state
         counts["total"] = total
         return counts
 
@@ -874,12 +880,16 @@ class Store:
 
     def _moves_in_order(self, paper_id: str, after: PaperState) -> bool:
         """Whether a state change moves a paper in the list order: only papers without a daily date, which
-        are listed by the day they were saved (and, when never ingested, only while saved or read)."""
+        are listed by the day they were saved (and, when never ingested, only while seen, saved or read)."""
         summary = self._summary(paper_id)
         if summary is not None and summary[1]:
             return False
         before = self._states.get(paper_id) or PaperState(id=paper_id)
-        return (before.saved_at, bool(before.read_at)) != (after.saved_at, bool(after.read_at))
+        return (before.saved_at, bool(before.read_at), _touched(before)) != (
+            after.saved_at,
+            bool(after.read_at),
+            _touched(after),
+        )
 
     def _journal_header(self) -> bytes:
         header = {"schema": SCHEMA_VERSION, "kind": "user-journal", "papertray": __version__}
@@ -971,6 +981,14 @@ class Store:
         # Let pending saves and the running poll finish, so no write is cut off half-way.
         while self._committer is not None and not self._committer.done():
             await asyncio.shield(self._committer)
+        if self._journal_size > self.journal_limit:
+            # Saves that came while the compactor ran grew the journal past its limit: fold it now, so the
+            # next start has little to replay (if this fails, the journal still holds every save).
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._user_writer, lambda: self._compact_user(self._states))
+            except StoreError as exc:
+                log.warning("could not fold the user journal at close error=%s", exc)
         async with self._feed_lock, self._meta_lock:
             self._user_writer.shutdown(wait=True)
             self._compactor.shutdown(wait=True)
@@ -1007,6 +1025,13 @@ def _apply(state: PaperState, fields: Mapping[str, Any], now: str) -> PaperState
             updates["note"] = str(value)
         else:
             raise ValueError(f"unknown state field {name!r}")
-    if updates.get("saved_at") or updates.get("read_at"):
+    # Saving, reading or writing a note or tag means the user has seen the paper: so a note on a paper
+    # papertray never ingested is kept and shown (listed as seen), never accepted and then unlisted.
+    if updates.get("saved_at") or updates.get("read_at") or updates.get("tags") or updates.get("note"):
         updates.setdefault("seen_at", state.seen_at or now)
     return replace(state, **updates)
+
+
+def _touched(state: PaperState) -> bool:
+    """Whether the user's state alone makes a paper known (listed, counted, not `unknown`)."""
+    return bool(state.seen_at or state.saved_at or state.read_at)

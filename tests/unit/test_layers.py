@@ -13,12 +13,15 @@ LAYERS = [
     "models",
     "events",
     "atomic",
+    "store_lock",
     "config",
     "runtime",
     "logs",
     "credentials",
     "fetch",
     "parse",
+    "store_files",
+    "store_recovery",
     "store",
     "poller",
     "rules",
@@ -79,7 +82,7 @@ def test_modules_import_only_from_below() -> None:
 
 def test_third_party_libraries_live_in_one_module() -> None:
     owners = {
-        "tinydb": {"store"},
+        "tinydb": {"store", "store_files"},
         "keyring": {"credentials"},
         "watchfiles": {"reload"},
         "pystray": {"tray"},
