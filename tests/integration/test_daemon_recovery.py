@@ -167,3 +167,19 @@ async def test_B_a_data_folder_replaced_under_the_daemon_is_never_written(
         assert list((home / "data").iterdir()) == [], "nothing was written into the folder that is not its own"
     finally:
         await asyncio.to_thread(daemon.stop)
+
+
+async def test_J_a_moved_aside_token_file_is_printed_at_start(tmp_path: Path, today_feed: FeedServer) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(daemon.start)
+    await asyncio.to_thread(daemon.stop)
+    (home / "state" / "tokens.json").write_bytes(b'{"schema": 1, "tokens": [{"name": "x"')  # cut off
+
+    await asyncio.to_thread(daemon.start)
+    try:
+        warnings = [line for line in daemon.output().splitlines() if line.startswith("Warning: ")]
+        assert len(warnings) == 1 and "tokens.json could not be read" in warnings[0]
+        assert "moved aside to tokens.json.corrupt-" in warnings[0]
+    finally:
+        await asyncio.to_thread(daemon.stop)

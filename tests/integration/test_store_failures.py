@@ -189,3 +189,26 @@ async def test_a_read_only_data_folder_still_opens_and_refuses_writes_clearly(
     assert not ro.get_state("2507.00001").read and ro.get_paper("2507.00002") is None
     assert files(data) == before
     await ro.close()
+
+
+async def test_J_a_full_disk_is_listed_in_problems_while_it_lasts(full_disk: FullDisk) -> None:
+    data = full_disk.root / "data"
+    store = Store.open(data)
+    await store.add_papers([paper("2507.00001")])
+    await store.update_state("2507.00001", saved=True)
+    assert store.current_problems() == []
+    full_disk.fill()
+    with pytest.raises(StoreFullError) as err:
+        await store.update_state("2507.00001", note="n" * 20_000)
+    with pytest.raises(StoreFullError):
+        await store.add_papers([paper("2507.00002")])
+    # What status and the tray show: the one sentence of each kind of failing write (saves, the feed cache).
+    problems = store.current_problems()
+    assert len(problems) == 2 and problems[0] == str(err.value)
+    assert all("is full: nothing was written; free some space." in p for p in problems)
+    full_disk.free()
+    await store.update_state("2507.00001", note="after")
+    assert len(store.current_problems()) == 1  # the feed cache has not been written since
+    await store.add_papers([paper("2507.00002")])
+    assert store.current_problems() == []
+    await store.close()
