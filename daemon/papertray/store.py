@@ -59,7 +59,7 @@ from papertray.atomic import (
     remove_stale_temp_files,
     write_atomic,
 )
-from papertray.errors import StoreError
+from papertray.errors import StoreError, StoreFullError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
 from papertray.runtime import pid_alive
@@ -291,7 +291,7 @@ class Store:
         self._fold = 0
         self._fold_at: str | None = None
         self._guard = guard or (lambda: None)
-        self._write_problems: dict[str, str] = {}  # kind of write → why it fails now (see current_problems)
+        self._write_problems: dict[str, StoreError] = {}  # kind of write → why it fails now (current_problems)
         self._compactor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-compact")
         self._compaction: Future[None] | None = None
         self._meta_storage = AtomicJSONStorage(data_dir / "meta.json", kind="meta")
@@ -359,7 +359,7 @@ class Store:
     def current_problems(self) -> list[str]:
         """What status, the tray and `run` show: what the open found, and what is failing now (a write that
         keeps failing, a lost data lock); a failing kind of write leaves the list once it succeeds again."""
-        return [*self.problems, *dict.fromkeys(self._write_problems.values())]
+        return [*self.problems, *dict.fromkeys(str(exc) for exc in self._write_problems.values())]
 
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
         try:
@@ -811,9 +811,12 @@ class Store:
         try:
             result = await done
         except StoreError as exc:
-            self._write_problems[kind] = str(exc)
+            self._write_problems[kind] = exc
             raise
         self._write_problems.pop(kind, None)
+        # A write went through, so the disk has room again: a full disk no longer explains anything.
+        for other in [k for k, e in self._write_problems.items() if isinstance(e, StoreFullError)]:
+            del self._write_problems[other]
         return result
 
     # ---------------------------------------------------------------- user data writes

@@ -208,7 +208,33 @@ async def test_J_a_full_disk_is_listed_in_problems_while_it_lasts(full_disk: Ful
     assert all("is full: nothing was written; free some space." in p for p in problems)
     full_disk.free()
     await store.update_state("2507.00001", note="after")
-    assert len(store.current_problems()) == 1  # the feed cache has not been written since
+    assert store.current_problems() == []  # a write went through: the disk has room again
     await store.add_papers([paper("2507.00002")])
-    assert store.current_problems() == []
+    assert store.current_problems() == [] and store.get_paper("2507.00002") is not None
     await store.close()
+
+
+async def test_J_status_of_a_running_daemon_lists_a_full_disk_and_clears_it(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.support.daemon import DaemonProcess
+
+    root = tmp_path / "small-disk"
+    if not try_mount(root, "size=4m,mode=0700"):
+        pytest.skip("needs a real small disk (root with mount rights)")
+    daemon = DaemonProcess(root / "home")
+    try:
+        await asyncio.to_thread(daemon.start)
+        assert (await asyncio.to_thread(daemon.post, "papers/2401.00001/save"))[0] == 200
+        disk = FullDisk(root, pytest.MonkeyPatch(), real=True)
+        disk.fill()
+        code, body = await asyncio.to_thread(daemon.request, "PATCH", "papers/2401.00001", {"note": "n" * 9_000})
+        assert code == 507
+        problems = (await asyncio.to_thread(daemon.get, "status"))[1]["problems"]
+        assert problems == [body["error"]] and "is full" in problems[0]
+        disk.free()
+        assert (await asyncio.to_thread(daemon.request, "PATCH", "papers/2401.00001", {"note": "ok"}))[0] == 200
+        assert (await asyncio.to_thread(daemon.get, "status"))[1]["problems"] == []
+    finally:
+        await asyncio.to_thread(daemon.stop)
+        umount(root)
