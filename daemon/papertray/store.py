@@ -926,9 +926,16 @@ class Store:
                 return
             self._journal_size = 0
             snapshot = {**self._states, **changed}  # everything the rotated journal holds, and no more
-            # The fresh journal follows the fold the compactor is about to write.
+            # The fresh journal follows the fold the compactor is about to write; it starts at once, so a
+            # store always has a journal that says which fold it follows.
             fold = self._next_fold()
             self._compaction = self._compactor.submit(self._write_snapshot, snapshot, fold)
+            try:
+                header = self._journal_header()
+                write_atomic(self._journal, header)
+                self._journal_size = len(header)
+            except StoreError as exc:  # the next save creates it
+                log.warning("could not start a fresh user journal error=%s", exc)
 
     def _write_snapshot(self, states: Mapping[str, PaperState], fold: tuple[int, str]) -> None:
         """Compactor thread: user.json.bak and user.json with every state up to the rotation, then the rotated

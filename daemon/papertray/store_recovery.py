@@ -212,6 +212,13 @@ def settle(read: UserRead) -> list[str]:
         problems.append(f"{what} and {outcome}.")
     elif read.gap:
         problems.append(f"{main.path} is older than the journal that follows it, so {read.gap}.")
+    if backup.error is not None:
+        # Kept for the user, and out of the way of the next fold (which could not replace a folder there).
+        where = _move(backup.path)
+        if read.source is main:
+            problems.append(f"{backup.path} {backup.error.reason}; it was {where}, and nothing was lost.")
+        elif problems:  # the sentence about user.json already says no good backup was found
+            problems[0] = f"{problems[0][:-1]} ({backup.path.name} {backup.error.reason}: {where})."
     for journal in read.journals:
         if journal.read_error:
             problems.append(journal.read_error)

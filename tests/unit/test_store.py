@@ -596,3 +596,22 @@ async def test_s10_a_paper_with_a_number_past_64_bits_never_fails_the_rest_of_th
     again = reopen(store)
     assert again.get_paper("2507.00003") is not None and again.get_paper("2507.00002") is None
     await again.close()
+
+
+async def test_A_a_damaged_backup_is_moved_aside_and_folds_go_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store.open(data)
+    await store.update_state("2507.00001", saved=True, note="keep")
+    await store.close()
+    await Store.open(data).close()  # fold: user.json and user.json.bak
+    damage(data / "user.json.bak", "directory")
+    again = Store.open(data)
+    assert len(again.problems) == 1 and one_sentence(again.problems[0])
+    assert "user.json.bak cannot be read" in again.problems[0] and "nothing was lost" in again.problems[0]
+    for n in range(30):  # enough saves to fold again
+        await again.update_state(f"2507.{n:05d}", saved=True, note=f"n{n}")
+    await again.close()
+    third = Store.open(data)
+    assert third.problems == [] and (data / "user.json.bak").is_file()
+    assert third.get_state("2507.00029").note == "n29"
+    await third.close()
