@@ -9,6 +9,7 @@ the store refuses to open the data, as Firefox does with a profile from a newer 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class NewerDataError(UnreadableFile):
 
 
 INT64 = range(-(2**63), 2**63)
+VERSION = re.compile(r"[0-9][0-9A-Za-z.+-]{0,39}")
 
 
 def storable(paper: Paper) -> bool:
@@ -68,8 +70,10 @@ def check_schema(meta: Any, path: Path) -> None:
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise UnreadableFile(path, "carries no schema version")
     if schema > SCHEMA_VERSION:
+        # Named in a sentence the terminal shows: only something shaped like a version is repeated.
         written_by = meta.get("papertray")
-        raise NewerDataError(path, schema, written_by[:40] if isinstance(written_by, str) else None)
+        version = written_by if isinstance(written_by, str) and VERSION.fullmatch(written_by) else None
+        raise NewerDataError(path, schema, version)
 
 
 def file_meta(data: Mapping[str, Any]) -> dict[str, Any]:

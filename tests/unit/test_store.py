@@ -615,3 +615,14 @@ async def test_A_a_damaged_backup_is_moved_aside_and_folds_go_on(tmp_path: Path)
     assert third.problems == [] and (data / "user.json.bak").is_file()
     assert third.get_state("2507.00029").note == "n29"
     await third.close()
+
+
+async def test_A_a_newer_file_names_its_version_only_when_it_looks_like_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await Store.open(data).close()
+    (data / "meta.json").write_bytes(
+        orjson.dumps({"_meta": {"1": {"schema": 3, "papertray": "\x1b]0;pwned\x07"}}, "meta": {"1": {}}})
+    )
+    with pytest.raises(NewerDataError) as refused:
+        Store.open(data)
+    assert "\x1b" not in str(refused.value) and "(data schema 3;" in str(refused.value)
