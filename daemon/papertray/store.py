@@ -397,9 +397,8 @@ class Store:
         self._fold, self._fold_at = user.fold, user.fold_at
         journal = user.journals[-1]
         self._journal_size = len(journal.raw) if journal.error is None else 0
-        self._journal_dirty = (
-            journal.torn or journal.read_error is not None or any(j.read_error is not None for j in user.journals)
-        )
+        # A torn tail, or a bad journal that could not be moved aside: rewrite, never append.
+        self._journal_dirty = journal.torn or (journal.error is not None and self._journal.exists())
         recovered = bool(found) or user.source is user.backup
         if user.replayed or recovered or self._journal_dirty or self._journal_old.exists():
             # Fold the journal (and any recovery) into user.json now, so the journal starts clean.

@@ -51,8 +51,7 @@ class Journal:
     records: list[dict[str, Any]] = field(default_factory=list)
     bad: int = 0
     torn: bool = False  # ends in a record whose fsync never returned (never acknowledged)
-    error: UnreadableFile | None = None  # a header that is not a journal's: the file is moved aside
-    read_error: str | None = None
+    error: UnreadableFile | None = None  # unreadable, or a header that is not a journal's: moved aside
 
 
 @dataclass
@@ -90,9 +89,9 @@ def read_journal(path: Path) -> Journal:
         journal.raw = path.read_bytes()
     except FileNotFoundError:
         return journal
-    except OSError as exc:
+    except OSError as exc:  # kept aside like any unreadable file, never replaced by the next fold
         journal.exists = True
-        journal.read_error = f"{path} cannot be read ({exc.strerror or exc})."
+        journal.error = UnreadableFile(path, f"cannot be read ({exc.strerror or exc})")
         return journal
     journal.exists = True
     lines = journal.raw.split(b"\n")
@@ -131,11 +130,7 @@ def read_user_data(main: Path, backup: Path, journals: list[Path]) -> UserRead:
     """Read (never write) every user-data file and choose what to load; NewerDataError for newer data."""
     copies = [_read_copy(main), _read_copy(backup)]
     read = [read_journal(path) for path in journals]
-    live = [
-        j
-        for j in read
-        if j.exists and j.error is None and j.read_error is None and not (j.torn and j.base is None and not j.records)
-    ]
+    live = [j for j in read if j.exists and j.error is None and not (j.torn and j.base is None and not j.records)]
     legacy = any(j.base is None for j in live)
     oldest = min((j.base for j in live if j.base is not None), default=None)
     oldest_at = next((j.base_at for j in live if j.base == oldest), None)
@@ -220,9 +215,7 @@ def settle(read: UserRead) -> list[str]:
         elif problems:  # the sentence about user.json already says no good backup was found
             problems[0] = f"{problems[0][:-1]} ({backup.path.name} {backup.error.reason}: {where})."
     for journal in read.journals:
-        if journal.read_error:
-            problems.append(journal.read_error)
-        elif journal.error is not None:
+        if journal.error is not None:
             problems.append(
                 f"{journal.path} {journal.error.reason}; it was {_move(journal.path)} and the saves in it "
                 "were not applied."

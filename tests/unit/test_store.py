@@ -626,3 +626,25 @@ async def test_A_a_newer_file_names_its_version_only_when_it_looks_like_one(tmp_
     with pytest.raises(NewerDataError) as refused:
         Store.open(data)
     assert "\x1b" not in str(refused.value) and "(data schema 3;" in str(refused.value)
+
+
+async def test_D_an_unreadable_journal_is_kept_aside_and_saves_go_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = Store.open(data)
+    await store.update_state("2507.00001", saved=True, note="folded")
+    await store.close()
+    await Store.open(data).close()  # fold: the note is in user.json
+    damage(data / "user.journal", "directory")
+    again = Store.open(data)
+    assert len(again.problems) == 1 and one_sentence(again.problems[0])
+    assert (
+        "user.journal cannot be read (" in again.problems[0]
+        and "moved aside to user.journal.corrupt-" in again.problems[0]
+    )
+    assert [p.is_dir() for p in data.glob("user.journal.corrupt-*")] == [True]
+    await again.update_state("2507.00002", saved=True, note="after")
+    await again.close()
+    third = Store.open(data)
+    assert third.problems == [] and third.get_state("2507.00001").note == "folded"
+    assert third.get_state("2507.00002").note == "after"
+    await third.close()
