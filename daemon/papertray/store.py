@@ -810,6 +810,11 @@ class Store:
         try:
             result = await done
         except StoreError as exc:
+            try:
+                self._guard()  # the folder may have gone between the check and the write: say that instead
+            except StoreError as lost:
+                self._write_problems[kind] = lost
+                raise lost from exc
             self._write_problems[kind] = exc
             raise
         self._write_problems.pop(kind, None)
