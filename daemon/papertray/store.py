@@ -38,9 +38,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -59,7 +58,7 @@ from papertray.atomic import (
     remove_stale_temp_files,
     write_atomic,
 )
-from papertray.errors import StoreError, StoreFullError
+from papertray.errors import StoreError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
 from papertray.runtime import pid_alive
@@ -68,8 +67,11 @@ from papertray.store_files import (
     AtomicJSONStorage,
     NewerDataError,
     UnreadableFile,
+    read_feed_layout,
+    read_or_error,
     storable,
 )
+from papertray.store_health import WriteHealth
 from papertray.store_recovery import UserRead, read_user_data, settle
 
 __all__ = ["SCHEMA_VERSION", "AtomicJSONStorage", "NewerDataError", "PaperView", "Store", "UnreadableFile"]
@@ -78,7 +80,6 @@ log = logging.getLogger(__name__)
 
 JOURNAL_LIMIT = 512 * 1024  # bytes of journal before it is folded into user.json
 CACHE_SHARDS = 64  # record shards kept in memory (~150 records each)
-MONTH_DIR = re.compile(r"^\d{4}$")
 T = TypeVar("T")
 
 # A summary is a tuple, not a dict or object: 250k of them must load fast and stay small, and tuples of
@@ -290,8 +291,8 @@ class Store:
         # (store_recovery.py explains why that makes recovery from user.json.bak complete).
         self._fold = 0
         self._fold_at: str | None = None
-        self._guard = guard or (lambda: None)
-        self._write_problems: dict[str, StoreError] = {}  # kind of write → why it fails now (current_problems)
+        self._health = WriteHealth(guard)
+        self._guard = self._health.check
         self._compactor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-compact")
         self._compaction: Future[None] | None = None
         self._meta_storage = AtomicJSONStorage(data_dir / "meta.json", kind="meta")
@@ -327,9 +328,8 @@ class Store:
         store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards, guard=guard)
         # Every read first, so that newer data refuses the open before any file was touched.
         user = read_user_data(store._user.path, data_dir / "user.json.bak", [store._journal_old, store._journal])
-        meta = store._read_file(store._meta_storage)
-        months = store._read_months()
-        flat = store._read_flat_months()
+        meta = read_or_error(store._meta_storage)
+        months, flat = read_feed_layout(store.feed_dir)
         try:
             if not data_dir.exists():
                 data_dir.mkdir(parents=True, mode=0o700)
@@ -359,7 +359,7 @@ class Store:
     def current_problems(self) -> list[str]:
         """What status, the tray and `run` show: what the open found, and what is failing now (a write that
         keeps failing, a lost data lock); a failing kind of write leaves the list once it succeeds again."""
-        return [*self.problems, *dict.fromkeys(str(exc) for exc in self._write_problems.values())]
+        return [*self.problems, *self._health.problems()]
 
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
         try:
@@ -373,18 +373,8 @@ class Store:
         # One sentence, as status and the tray show it: what is wrong, where the file went, what came back.
         self.problems.append(f"{path} {exc.reason}; it was {where} and {outcome}.")
 
-    @staticmethod
-    def _read_file(storage: AtomicJSONStorage) -> Any:
-        """A file's content, or the UnreadableFile to report once reading is over; NewerDataError raises."""
-        try:
-            return storage.read()
-        except NewerDataError:
-            raise
-        except UnreadableFile as exc:
-            return exc
-
     def _load_file(self, storage: AtomicJSONStorage, outcome: str) -> Any:
-        data = self._read_file(storage)
+        data = read_or_error(storage)
         if isinstance(data, UnreadableFile):
             self._report_unreadable(storage.path, data, outcome)
             return None
@@ -423,14 +413,6 @@ class Store:
                     f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
                 )
 
-    def _read_flat_months(self) -> list[tuple[Path, Any]]:
-        """Feed files of the first layout (`feed/<yymm>.json`, every record of a month in one file)."""
-        try:
-            flat = sorted(p for p in self.feed_dir.glob("*.json") if MONTH_DIR.match(p.stem))
-        except OSError:
-            return []
-        return [(path, self._read_file(AtomicJSONStorage(path, kind="feed"))) for path in flat]
-
     def _migrate_flat_months(self, flat: list[tuple[Path, Any]]) -> None:
         """Split first-layout feed files into record shards and a month index, then keep the old file as
         `<yymm>.json.v1-<stamp>`."""
@@ -459,15 +441,6 @@ class Store:
                 log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
                 if index:
                     self._months[path.stem] = index
-
-    def _read_months(self) -> list[tuple[Path, Any]]:
-        try:
-            months = sorted(p for p in self.feed_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
-        except OSError:
-            months = []
-        return [
-            (folder, self._read_file(AtomicJSONStorage(folder / "index.json", kind="feed-index"))) for folder in months
-        ]
 
     def _load_months(self, months: list[tuple[Path, Any]]) -> None:
         for folder, data in months:
@@ -729,7 +702,7 @@ class Store:
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = utc_now()
             loop = asyncio.get_running_loop()
-            batch = await self._write(
+            batch = await self._health.watch(
                 "feed",
                 loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
             )
@@ -797,31 +770,12 @@ class Store:
         async with self._meta_lock:
             meta = {**self._meta, key: value}
             loop = asyncio.get_running_loop()
-            await self._write("meta", loop.run_in_executor(self._feed_writer, lambda: self._write_meta(meta)))
+            await self._health.watch("meta", loop.run_in_executor(self._feed_writer, lambda: self._write_meta(meta)))
             self._meta = meta
 
     def _write_meta(self, meta: dict[str, Any]) -> None:
         self._guard()
         self._meta_storage.write({"meta": {"1": meta}})
-
-    async def _write(self, kind: str, done: Awaitable[T]) -> T:
-        """Await one kind of write, keeping `current_problems` true: a failure is listed until that kind of
-        write succeeds again (a full disk makes every save fail: status must say so while it lasts)."""
-        try:
-            result = await done
-        except StoreError as exc:
-            try:
-                self._guard()  # the folder may have gone between the check and the write: say that instead
-            except StoreError as lost:
-                self._write_problems[kind] = lost
-                raise lost from exc
-            self._write_problems[kind] = exc
-            raise
-        self._write_problems.pop(kind, None)
-        # A write went through, so the disk has room again: a full disk no longer explains anything.
-        for other in [k for k, e in self._write_problems.items() if isinstance(e, StoreFullError)]:
-            del self._write_problems[other]
-        return result
 
     # ---------------------------------------------------------------- user data writes
 
@@ -871,7 +825,9 @@ class Store:
                 accepted.append(request)
             try:
                 if merged:
-                    await self._write("user", loop.run_in_executor(self._user_writer, self._write_states, merged))
+                    await self._health.watch(
+                        "user", loop.run_in_executor(self._user_writer, self._write_states, merged)
+                    )
                     if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
                         self._order = None
                     self._states.update(merged)

@@ -134,3 +134,28 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def read_or_error(storage: AtomicJSONStorage) -> Any:
+    """A file's content, or the UnreadableFile to report once every read is done; NewerDataError raises."""
+    try:
+        return storage.read()
+    except NewerDataError:
+        raise
+    except UnreadableFile as exc:
+        return exc
+
+
+MONTH_DIR = re.compile(r"^\d{4}$")
+
+
+def read_feed_layout(feed_dir: Path) -> tuple[list[tuple[Path, Any]], list[tuple[Path, Any]]]:
+    """(month folders with their `index.json`, first-layout `feed/<yymm>.json` files with their content),
+    each content as `read_or_error` gives it."""
+    try:
+        months = sorted(p for p in feed_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
+        flat = sorted(p for p in feed_dir.glob("*.json") if MONTH_DIR.match(p.stem))
+    except OSError:
+        return [], []
+    indexes = [(m, read_or_error(AtomicJSONStorage(m / "index.json", kind="feed-index"))) for m in months]
+    return indexes, [(path, read_or_error(AtomicJSONStorage(path, kind="feed"))) for path in flat]

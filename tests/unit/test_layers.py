@@ -22,6 +22,7 @@ LAYERS = [
     "parse",
     "store_files",
     "store_recovery",
+    "store_health",
     "store",
     "poller",
     "rules",
