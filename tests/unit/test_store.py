@@ -648,3 +648,30 @@ async def test_D_an_unreadable_journal_is_kept_aside_and_saves_go_on(tmp_path: P
     assert third.problems == [] and third.get_state("2507.00001").note == "folded"
     assert third.get_state("2507.00002").note == "after"
     await third.close()
+
+
+async def test_A_data_from_before_numbered_folds_opens_whole_and_says_what_it_cannot_promise(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    meta = {"_meta": {"1": {"schema": 1, "kind": "user"}}}  # as papertray wrote user data until now
+    doc = {"id": "2507.00001", "saved_at": "2025-07-01T00:00:00.000Z", "note": "folded"}
+    (data / "user.json").write_bytes(orjson.dumps({"states": {"1": doc}, **meta}))
+    (data / "user.json.bak").write_bytes(orjson.dumps({"states": {}, **meta}))  # the version before
+    journal = {"states": {"2507.00002": {"id": "2507.00002", "saved_at": "2025-07-02T00:00:00.000Z", "note": "j"}}}
+    header = orjson.dumps({"schema": 1, "kind": "user-journal"})
+    (data / "user.journal").write_bytes(header + b"\n" + orjson.dumps(journal) + b"\n")
+    legacy = {name: (data / name).read_bytes() for name in ("user.json", "user.json.bak", "user.journal")}
+
+    store = Store.open(data)
+    assert store.problems == [] and store.get_state("2507.00001").note == "folded"
+    assert store.get_state("2507.00002").note == "j"
+    await store.close()
+    assert orjson.loads((data / "user.json").read_bytes())["_meta"]["1"]["fold"] >= 1  # numbered from now on
+
+    for name, raw in legacy.items():  # the same old files, but user.json is lost
+        (data / name).write_bytes(raw)
+    (data / "user.json").write_bytes(b"")
+    again = Store.open(data)
+    assert again.get_state("2507.00002").note == "j"
+    assert "may be missing" in again.problems[0] and one_sentence(again.problems[0])
+    await again.close()
