@@ -19,9 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from papertray import __version__
-from papertray.api import create_api
+from papertray.api import CONTEXT, create_api
 from papertray.api.library_routes import login_url
 from papertray.api.pairing import PairingCodes
+from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.errors import KeyringUnavailable, PapertrayError
@@ -30,7 +31,7 @@ from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
 from papertray.reload import ConfigWatcher
-from papertray.runtime import DaemonInfo, InstanceLock
+from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ class Daemon:
     _background: set[asyncio.Task[Any]] = field(default_factory=set)  # tray-started work, cancelled at stop
 
     def problems(self) -> list[str]:
-        found = list(self.store.problems)
+        found = self.store.current_problems()
+        if self.api is not None:  # a token file moved aside at start is shown like the store's own files
+            found.extend(self.api[CONTEXT].tokens.problems)
         if self.library is not None:
             found += self.library.problems
         if self.watcher.current_error:
@@ -133,9 +136,15 @@ async def run_daemon(
     bus = EventBus()
     bus.bind(loop)
     holder = ConfigHolder(config)
-    store = Store.open(paths.data_dir, bus)
+    try:
+        # Every commit first checks that this daemon still holds the data folder it locked.
+        store = Store.open(paths.data_dir, bus, guard=lock.data_lock.check)
+    except BaseException:  # data from a newer papertray: refused in one sentence, nothing touched
+        lock.release()
+        raise
     for problem in store.problems:
         log.error("store problem: %s", problem)
+    remove_stale_temp_files(paths.state_dir, alive=pid_alive)  # (the store cleans its own folder at open)
     secrets = Credentials(paths.state_dir, insecure_file=(paths.state_dir / INSECURE_FILE).exists())
 
     def hf_token() -> str | None:

@@ -10,7 +10,10 @@ the file is never left with a torn record in front of the next one.
 `make_dir_durable`: create a folder and fsync its parent, so files written into it cannot vanish with it.
 
 `move_aside`: rename an unreadable file to `<name>.corrupt-<UTC stamp>` (never overwriting an earlier one), so
-it is kept for the user while a fresh one takes its place.
+it is kept for the user while a fresh one takes its place; `copy_aside` keeps a copy where the file itself must
+stay until it is repaired.
+
+`remove_stale_temp_files`: at start, delete the `.<name>.<pid>.tmp` files of writes whose process died.
 
 ENOSPC / EDQUOT become `StoreFullError`, other OS errors `StoreError`; either way the old content is untouched
 and temp files are removed.
@@ -21,6 +24,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import stat
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,11 +134,52 @@ def make_dir_durable(folder: Path) -> None:
 def move_aside(path: Path) -> Path:
     """Rename `path` beside itself as `<name>.corrupt-<UTC stamp>[-N]` and return the new path; OSError as
     `os.replace` raises it."""
+    target = _aside_name(path)
+    os.replace(path, target)
+    return target
+
+
+def _aside_name(path: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     counter = 1
     while target.exists():
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
         counter += 1
-    os.replace(path, target)
     return target
+
+
+def copy_aside(path: Path, data: bytes) -> Path:
+    """Keep `data` (what `path` held) beside it as `<name>.corrupt-<UTC stamp>[-N]`, durably, leaving `path`
+    itself in place for the caller to repair; StoreError as `write_atomic` raises it."""
+    target = _aside_name(path)
+    write_atomic(target, data)
+    return target
+
+
+TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d{1,10})\.tmp$")
+
+
+def remove_stale_temp_files(root: Path, *, alive: Callable[[int], bool]) -> tuple[int, int]:
+    """Delete the temp files `write_atomic` left under `root` when a process died mid-write
+    (`.<name>.<pid>.tmp` whose pid is no live process); returns (files, bytes) removed. A temp file of a live
+    process (this one included) may be a write in progress, so it is left alone (a pid reused by another
+    program only delays the clean-up to a later start). Symlinks are never followed or removed."""
+    removed = size = 0
+    for folder, dirs, names in os.walk(root, onerror=lambda exc: None):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in names:
+            match = TEMP_FILE.match(name)
+            if match is None or int(match["pid"]) == os.getpid() or alive(int(match["pid"])):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                os.unlink(path)
+            except OSError:
+                continue
+            removed += 1
+            size += info.st_size
+    return removed, size

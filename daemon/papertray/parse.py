@@ -2,16 +2,20 @@
 
 Tolerant by design (reference/feeds.md §1.2): only `paper.id` is guaranteed, every other field may be missing,
 of another type or under the entry's top level instead of under `paper`. An entry we cannot use is skipped
-and counted; it never fails the batch. A body that is not a JSON array (an HTML error page, cut-off JSON, an
-object) is a `FeedError` with one sentence.
+and counted; it never fails the batch. Values no real entry has are tamed, keeping the rest of the entry:
+counts past `MAX_COUNT` (or not finite) are clamped, a version past `MAX_VERSION` is dropped, and a date
+beyond tomorrow (UTC) is not believed: the paper gets the day it was listed on, as when no date is given.
+A body that is not a JSON array (an HTML error page, cut-off JSON, an object) is a `FeedError` with one
+sentence.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from papertray.errors import FeedError
@@ -20,17 +24,22 @@ from papertray.models import Paper, parse_paper_ref
 log = logging.getLogger(__name__)
 
 SOURCE_HF = "hf"
+# Far beyond any real upvote or comment count, and far inside the 64-bit integers the store's JSON can hold.
+MAX_COUNT = 1_000_000_000
+MAX_VERSION = 10_000
 
 
-def parse_daily_papers(body: bytes, *, day: str, host: str = "huggingface.co") -> tuple[list[Paper], int]:
+def parse_daily_papers(
+    body: bytes, *, day: str, host: str = "huggingface.co", now: datetime | None = None
+) -> tuple[list[Paper], int]:
     """`(papers, skipped)` from one page of `/api/daily_papers?date=day`. `day` is the UTC day asked for: the
-    daily date of entries that do not say when they entered Daily Papers."""
+    daily date of entries that do not say when they entered Daily Papers (or say a day beyond tomorrow)."""
     entries = decode_entries(body, day=day, host=host)
     papers: list[Paper] = []
     skipped = 0
     for index, entry in enumerate(entries):
         try:
-            paper = paper_from_entry(entry, day=day)
+            paper = paper_from_entry(entry, day=day, now=now)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             paper = None
             log.debug("entry unusable day=%s index=%d error=%s", day, index, exc)
@@ -52,7 +61,7 @@ def decode_entries(body: bytes, *, day: str, host: str = "huggingface.co") -> li
     if stripped[:1] == b"<":
         raise FeedError(f"{what} was a web page (HTML), not the list of papers papertray asked for.")
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_int=_bounded_int)
     except UnicodeDecodeError:
         raise FeedError(f"{what} is not UTF-8 text.") from None
     except (ValueError, RecursionError):
@@ -65,8 +74,9 @@ def decode_entries(body: bytes, *, day: str, host: str = "huggingface.co") -> li
     raise FeedError(f"{what} was a JSON {_json_kind(data)}, not the list of papers papertray expects.")
 
 
-def paper_from_entry(entry: Any, *, day: str) -> Paper | None:
-    """One Daily Papers entry (`{"paper": {...}, ...}`, or a flat paper object) as a Paper; None if unusable."""
+def paper_from_entry(entry: Any, *, day: str, now: datetime | None = None) -> Paper | None:
+    """One Daily Papers entry (`{"paper": {...}, ...}`, or a flat paper object) as a Paper; None if unusable.
+    `now` (default: the clock) is what "beyond tomorrow" is measured from."""
     if not isinstance(entry, Mapping):
         return None
     inner = entry.get("paper")
@@ -78,14 +88,20 @@ def paper_from_entry(entry: Any, *, day: str) -> Paper | None:
     if ref is None:
         return None
     paper_id, version = ref
+    if version is not None and version > MAX_VERSION:
+        version = None
+    latest = (now or datetime.now(UTC)).astimezone(UTC).date() + timedelta(days=1)
 
     def pick(key: str) -> Any:
         value = paper.get(key)
         return value if value not in (None, "", [], {}) else entry.get(key)
 
-    submitted_on_daily = _timestamp(paper.get("submittedOnDailyAt")) or _timestamp(entry.get("submittedOnDailyAt"))
+    def when(value: Any) -> datetime | None:
+        return _not_after(_timestamp(value), latest)
+
+    submitted_on_daily = when(paper.get("submittedOnDailyAt")) or when(entry.get("submittedOnDailyAt"))
     daily_date = submitted_on_daily.date().isoformat() if submitted_on_daily else day
-    submitted_at = _iso(submitted_on_daily) or _iso(_timestamp(entry.get("publishedAt")))
+    submitted_at = _iso(submitted_on_daily) or _iso(when(entry.get("publishedAt")))
 
     return Paper(
         id=paper_id,
@@ -93,7 +109,7 @@ def paper_from_entry(entry: Any, *, day: str) -> Paper | None:
         title=_text(pick("title")),
         summary=_text(pick("summary")),
         authors=_authors(pick("authors")),
-        published_at=_iso(_timestamp(paper.get("publishedAt"))),
+        published_at=_iso(when(paper.get("publishedAt"))),
         daily_date=daily_date,
         submitted_at=submitted_at,
         upvotes=_count(pick("upvotes")),
@@ -145,7 +161,23 @@ def _url(value: Any) -> str:
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0
-    return max(0, int(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return min(MAX_COUNT, max(0, int(value)))
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer; one of thousands of digits (which Python refuses to convert) is only very large."""
+    if len(text) > 20:
+        return -(10**20) if text.startswith("-") else 10**20
+    return int(text)
+
+
+def _not_after(value: datetime | None, latest: date) -> datetime | None:
+    if value is not None and value.date() > latest:
+        log.debug("date beyond tomorrow ignored value=%s", value.isoformat())
+        return None
+    return value
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -2,7 +2,8 @@
 version) through which the CLI finds the daemon, and where the CLI's token lives.
 
 One daemon per home: the lock is an OS file lock (released by the kernel when the process dies, even by
-SIGKILL), so a stale daemon.json never blocks a new start.
+SIGKILL), so a stale daemon.json never blocks a new start. The data folder is locked too (store_lock.py): that
+lock cannot be deleted from under the daemon, so a deleted `daemon.lock` never lets a second daemon in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import IO, Any
 from papertray import API_VERSION, __version__
 from papertray.atomic import write_atomic
 from papertray.config import Paths
-from papertray.errors import DaemonAlreadyRunning
+from papertray.errors import DaemonAlreadyRunning, StoreError
+from papertray.store_lock import DataLock, DataLockBusy
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -83,6 +85,7 @@ class InstanceLock:
         self.paths = paths
         self.lock_file = paths.state_dir / "daemon.lock"
         self._handle: IO[str] | None = None
+        self.data_lock = DataLock(paths.data_dir)
 
     def acquire(self) -> None:
         self.paths.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -94,17 +97,28 @@ class InstanceLock:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            info = read_daemon_info(self.paths)
-            if info is not None:
-                raise DaemonAlreadyRunning(
-                    f"papertray is already running for this home (pid {info.pid}, port {info.port}).",
-                    pid=info.pid,
-                    port=info.port,
-                ) from None
-            raise DaemonAlreadyRunning(
-                "papertray is already starting or running for this home.", pid=0, port=0
+            raise self._already_running() from None
+        try:
+            self.data_lock.acquire()
+        except DataLockBusy:
+            handle.close()
+            raise self._already_running() from None
+        except OSError as exc:
+            handle.close()
+            raise StoreError(
+                f"The data folder {self.paths.data_dir} cannot be opened ({exc.strerror or exc})."
             ) from None
         self._handle = handle
+
+    def _already_running(self) -> DaemonAlreadyRunning:
+        info = read_daemon_info(self.paths)
+        if info is not None and pid_alive(info.pid):
+            return DaemonAlreadyRunning(
+                f"papertray is already running for this home (pid {info.pid}, port {info.port}).",
+                pid=info.pid,
+                port=info.port,
+            )
+        return DaemonAlreadyRunning("papertray is already starting or running for this home.", pid=0, port=0)
 
     def publish(self, port: int, started_at: str) -> DaemonInfo:
         info = DaemonInfo(os.getpid(), port, __version__, API_VERSION, started_at)
@@ -118,6 +132,7 @@ class InstanceLock:
                 self.paths.daemon_file.unlink()
         with contextlib.suppress(FileNotFoundError):
             cli_token_file(self.paths).unlink()
+        self.data_lock.release()
         if self._handle is not None:
             self._handle.close()
             self._handle = None

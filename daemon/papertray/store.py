@@ -3,13 +3,14 @@ kept in tinydb-shaped JSON files written through `AtomicJSONStorage` (orjson, at
 
 Layout under `<data>/`:
     user.json              user data: one document per paper the user touched (seen, saved, read, tags, note…)
-    user.json.bak          the previous good version of user.json (recovery source)
+    user.json.bak          a second whole copy, written before user.json at every fold of the journal
     user.journal           saves since user.json was last rewritten: one fsynced JSON line per commit, so a
                            save costs a small append, not a rewrite of every state; folded into user.json at
                            open, and in the background whenever it grows past a limit (it is renamed to
                            user.journal.old, new saves start a fresh journal, and a compactor thread writes
-                           user.json and then deletes the old journal; replaying a journal twice is harmless
-                           because each record holds whole states)
+                           user.json.bak and user.json and then deletes the old journal). Folds are numbered
+                           and a journal's header names the fold it follows, so replay skips what a copy
+                           already holds and recovery knows whether anything is missing (store_recovery.py)
     feed/<yymm>/index.json the month's summaries (title, daily date, upvotes, version): loaded at open, they
                            answer lookup, list and counts from memory
     feed/<yymm>/<nn>.json  full records (abstract, authors…) of ids whose number starts with <nn> (`old.json`
@@ -26,9 +27,10 @@ never waits behind a poll, one for the feed cache and meta), and only then appli
 on the event bus: an acknowledged write survives a crash, and a failed write changes nothing in memory.
 Concurrent saves are group-committed: the saves that arrive while one commit is on disk share the next one.
 
-Every file carries a schema version. An unreadable or future-version file is moved aside as
-`<name>.corrupt-<UTC timestamp>` (never deleted) and reported in `problems`; user data then comes back from
-`user.json.bak` where that copy is good, and a month index is rebuilt from its record shards.
+Every file carries a schema version and the papertray version that wrote it (store_files.py). An unreadable
+file is moved aside as `<name>.corrupt-<UTC timestamp>` (never deleted) and reported in `problems`; user data
+then comes back from `user.json.bak` and the journal, and a month index is rebuilt from its record shards. A
+file from a newer papertray is not damage: the store refuses to open (`NewerDataError`) and touches nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,27 +47,39 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from tinydb.storages import Storage
 
+from papertray import __version__
 from papertray.atomic import (
     append_durable,
     describe_os_error,
     fsync_dir,
     make_dir_durable,
     move_aside,
+    remove_stale_temp_files,
     write_atomic,
 )
 from papertray.errors import StoreError
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
+from papertray.runtime import pid_alive
+from papertray.store_files import (
+    SCHEMA_VERSION,
+    AtomicJSONStorage,
+    NewerDataError,
+    UnreadableFile,
+    read_feed_layout,
+    read_or_error,
+    storable,
+)
+from papertray.store_health import WriteHealth
+from papertray.store_recovery import UserRead, read_user_data, settle
+
+__all__ = ["SCHEMA_VERSION", "AtomicJSONStorage", "NewerDataError", "PaperView", "Store", "UnreadableFile"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-META_TABLE = "_meta"
 JOURNAL_LIMIT = 512 * 1024  # bytes of journal before it is folded into user.json
 CACHE_SHARDS = 64  # record shards kept in memory (~150 records each)
-MONTH_DIR = re.compile(r"^[0-9]{4}\Z")
 T = TypeVar("T")
 
 # A summary is a tuple, not a dict or object: 250k of them must load fast and stay small, and tuples of
@@ -79,69 +92,6 @@ SortKey = tuple[str, int, str]
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class UnreadableFile(StoreError):
-    """A store file that cannot be used as it is (torn, not JSON, wrong shape, newer schema)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path} {reason}.")
-        self.path = path
-        self.reason = reason
-
-
-class AtomicJSONStorage(Storage):
-    """A tinydb Storage that reads with orjson and replaces the file atomically and durably on write.
-
-    Every file carries `{"_meta": {"1": {"schema": N, "kind": …}}}`; a file from a newer papertray is refused
-    rather than half-understood.
-    """
-
-    def __init__(self, path: str | Path, kind: str = "store", backup: bool = False) -> None:
-        self.path = Path(path)
-        self.kind = kind
-        self.backup_path = self.path.with_name(self.path.name + ".bak") if backup else None
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise UnreadableFile(self.path, f"cannot be read ({exc.strerror or exc})") from None
-        return decode_store_file(raw, self.path)
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_atomic(self.path, self.encode(data), backup=self.backup_path)
-
-    def encode(self, data: Mapping[str, Mapping[str, Any]]) -> bytes:
-        return orjson.dumps({**data, META_TABLE: {"1": {"schema": SCHEMA_VERSION, "kind": self.kind}}})
-
-    def close(self) -> None:
-        pass
-
-
-def check_schema(meta: Any, path: Path) -> None:
-    schema = meta.get("schema") if isinstance(meta, dict) else None
-    if not isinstance(schema, int):
-        raise UnreadableFile(path, "carries no schema version")
-    if schema > SCHEMA_VERSION:
-        raise UnreadableFile(
-            path, f"was written by a newer papertray (schema {schema}, this one reads up to {SCHEMA_VERSION})"
-        )
-
-
-def decode_store_file(raw: bytes, path: Path) -> dict[str, dict[str, Any]]:
-    if not raw.strip():
-        raise UnreadableFile(path, "is empty")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise UnreadableFile(path, f"is not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise UnreadableFile(path, "does not have the shape of a papertray store file")
-    check_schema(data.get(META_TABLE, {}).get("1", {}), path)
-    return data
 
 
 def shard_key(paper_id: str) -> str:
@@ -317,6 +267,7 @@ class Store:
         *,
         journal_limit: int = JOURNAL_LIMIT,
         cache_shards: int = CACHE_SHARDS,
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.feed_dir = data_dir / "feed"
@@ -336,6 +287,12 @@ class Store:
         self._journal_old = data_dir / "user.journal.old"
         self._journal_size = 0
         self._journal_dirty = False  # the journal may end in a torn record: rewrite, never append
+        # Folds of the journal into user.json are numbered; a journal's header names the fold it follows
+        # (store_recovery.py explains why that makes recovery from user.json.bak complete).
+        self._fold = 0
+        self._fold_at: str | None = None
+        self._health = WriteHealth(guard)
+        self._guard = self._health.check
         self._compactor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertray-store-compact")
         self._compaction: Future[None] | None = None
         self._meta_storage = AtomicJSONStorage(data_dir / "meta.json", kind="meta")
@@ -360,9 +317,19 @@ class Store:
         *,
         journal_limit: int = JOURNAL_LIMIT,
         cache_shards: int = CACHE_SHARDS,
+        guard: Callable[[], None] | None = None,
     ) -> Store:
-        """Load the store; never fails on bad files (they are moved aside and reported in `problems`)."""
-        store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards)
+        """Load the store; never fails on damaged files (they are moved aside and reported in `problems`).
+
+        Data from a newer papertray is not damage: `NewerDataError` is raised (one sentence naming the version
+        that wrote it) before anything was moved, rewritten or created. `guard` runs on the writer threads
+        before every commit and raises StoreError when this process may no longer write here (store_lock.py).
+        """
+        store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards, guard=guard)
+        # Every read first, so that newer data refuses the open before any file was touched.
+        user = read_user_data(store._user.path, data_dir / "user.json.bak", [store._journal_old, store._journal])
+        meta = read_or_error(store._meta_storage)
+        months, flat = read_feed_layout(store.feed_dir)
         try:
             if not data_dir.exists():
                 data_dir.mkdir(parents=True, mode=0o700)
@@ -371,9 +338,14 @@ class Store:
             store.problems.append(f"The data folder {data_dir} cannot be created ({exc.strerror or exc}).")
         except StoreError as exc:
             store.problems.append(str(exc))
-        store._load_user()
-        store._load_feed()
-        meta = store._load_file(store._meta_storage)
+        removed, size = remove_stale_temp_files(data_dir, alive=pid_alive)
+        if removed:
+            log.info("removed temp files of interrupted writes count=%d bytes=%d", removed, size)
+        store._load_user(user)
+        store._load_feed(months, flat)
+        if isinstance(meta, UnreadableFile):
+            store._report_unreadable(meta.path, meta, "a fresh file started")
+            meta = None
         store._meta = dict(meta.get("meta", {}).get("1", {})) if meta else {}
         log.info(
             "store open data=%s papers=%d states=%d problems=%d",
@@ -384,50 +356,41 @@ class Store:
         )
         return store
 
-    def _move_aside(self, path: Path, reason: str) -> Path | None:
-        try:
-            target = move_aside(path)
-        except OSError as exc:
-            log.warning("could not move unreadable store file aside path=%s error=%s", path, exc)
-            return None
-        log.warning("moved unreadable store file aside path=%s to=%s reason=%s", path, target, reason)
-        return target
+    def current_problems(self) -> list[str]:
+        """What status, the tray and `run` show: what the open found, and what is failing now (a write that
+        keeps failing, a lost data lock); a failing kind of write leaves the list once it succeeds again."""
+        return [*self.problems, *self._health.problems()]
 
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
-        target = self._move_aside(path, str(exc))
-        where = f"moved aside to {target.name}" if target else "left in place (it could not be moved)"
+        try:
+            target = move_aside(path)
+        except OSError as error:
+            log.warning("could not move unreadable store file aside path=%s error=%s", path, error)
+            where = "left in place (it could not be moved)"
+        else:
+            log.warning("moved unreadable store file aside path=%s to=%s reason=%s", path, target, exc)
+            where = f"moved aside to {target.name}"
         # One sentence, as status and the tray show it: what is wrong, where the file went, what came back.
         self.problems.append(f"{path} {exc.reason}; it was {where} and {outcome}.")
 
-    def _load_file(self, storage: AtomicJSONStorage, outcome: str = "a fresh file started") -> Any:
-        try:
-            return storage.read()
-        except UnreadableFile as exc:
-            self._report_unreadable(storage.path, exc, outcome)
+    def _load_file(self, storage: AtomicJSONStorage, outcome: str) -> Any:
+        data = read_or_error(storage)
+        if isinstance(data, UnreadableFile):
+            self._report_unreadable(storage.path, data, outcome)
             return None
+        return data
 
-    def _load_user(self) -> None:
-        data: Any = None
-        problems_before = len(self.problems)
-        try:
-            data = self._user.read()
-        except UnreadableFile as exc:
-            backup = self._user.backup_path
-            try:
-                data = decode_store_file(backup.read_bytes(), backup) if backup else None
-                outcome = f"user data was recovered from {backup.name if backup else '?'}"
-            except (UnreadableFile, OSError):
-                outcome = "no good backup was found, so user data starts empty"
-            self._report_unreadable(self._user.path, exc, outcome)
-        for doc in (data or {}).get("states", {}).values():
-            try:
-                state = PaperState.from_dict(doc)
-            except (KeyError, TypeError, ValueError):
-                continue
-            self._states[state.id] = state
-        recovered = len(self.problems) > problems_before
-        replayed = self._replay_journal(self._journal_old) + self._replay_journal(self._journal)
-        if replayed or recovered or self._journal_dirty or self._journal_old.exists():
+    def _load_user(self, user: UserRead) -> None:
+        found = settle(user)
+        self.problems.extend(found)
+        self._states = user.states
+        self._fold, self._fold_at = user.fold, user.fold_at
+        journal = user.journals[-1]
+        self._journal_size = len(journal.raw) if journal.error is None else 0
+        # A torn tail, or a bad journal that could not be moved aside: rewrite, never append.
+        self._journal_dirty = journal.torn or (journal.error is not None and self._journal.exists())
+        recovered = bool(found) or user.source is user.backup
+        if user.replayed or recovered or self._journal_dirty or self._journal_old.exists():
             # Fold the journal (and any recovery) into user.json now, so the journal starts clean.
             try:
                 self._compact_user(self._states)
@@ -435,57 +398,12 @@ class Store:
                 self._journal_dirty = True
                 self.problems.append(str(exc))
 
-    def _replay_journal(self, path: Path) -> int:
-        """Apply a journal's commits to `_states`; returns how many were applied (a torn tail counts one)."""
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return 0
-        except OSError as exc:
-            self.problems.append(f"{path} cannot be read ({exc.strerror or exc}).")
-            self._journal_dirty = True
-            return 0
-        if path == self._journal:
-            self._journal_size = len(raw)
-        lines = raw.split(b"\n")
-        try:
-            header = orjson.loads(lines[0])
-            if not isinstance(header, dict):
-                raise UnreadableFile(path, "has no journal header")
-            check_schema(header, path)
-        except (orjson.JSONDecodeError, UnreadableFile) as exc:
-            if len(lines) == 1:  # only a torn header: the first save never completed
-                self._journal_dirty = True
-                return 0
-            error = exc if isinstance(exc, UnreadableFile) else UnreadableFile(path, "is not a journal")
-            self._report_unreadable(path, error, "the saves in it were not applied")
-            self._journal_size = 0 if path == self._journal else self._journal_size
-            return 0
-        applied = 0
-        bad = 0
-        # The last element is what follows the final newline: empty, or a torn record that was never
-        # acknowledged (its fsync did not return), so it is dropped without a word.
-        for line in lines[1:-1]:
-            try:
-                record = orjson.loads(line)
-                for doc in record["states"].values():
-                    state = PaperState.from_dict(doc)
-                    self._states[state.id] = state
-                applied += 1
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-                bad += 1
-        if lines[-1]:
-            self._journal_dirty = True
-        if bad:
-            self.problems.append(f"{path} had {bad} damaged record(s); the other {applied} were applied.")
-        return applied + (1 if lines[-1] else 0)
-
-    def _load_feed(self) -> None:
-        # A downgrade can leave hundreds of feed files from a newer papertray: they are reported together.
+    def _load_feed(self, months: list[tuple[Path, Any]], flat: list[tuple[Path, Any]]) -> None:
+        # A downgrade can leave hundreds of damaged feed files: they are reported together.
         problems_before = len(self.problems)
         try:
-            self._migrate_flat_months()
-            self._load_months()
+            self._load_months(months)
+            self._migrate_flat_months(flat)
         finally:
             feed_problems = self.problems[problems_before:]
             if len(feed_problems) > 1:
@@ -495,15 +413,13 @@ class Store:
                     f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
                 )
 
-    def _migrate_flat_months(self) -> None:
-        """Split feed files of the first layout (`feed/<yymm>.json`, every record of a month in one file) into
-        record shards and a month index, then keep the old file as `<yymm>.json.v1-<stamp>`."""
-        try:
-            flat = sorted(p for p in self.feed_dir.glob("*.json") if MONTH_DIR.match(p.stem))
-        except OSError:
-            return
-        for path in flat:
-            data = self._load_file(AtomicJSONStorage(path, kind="feed"), "its papers come back with the next polls")
+    def _migrate_flat_months(self, flat: list[tuple[Path, Any]]) -> None:
+        """Split first-layout feed files into record shards and a month index, then keep the old file as
+        `<yymm>.json.v1-<stamp>`."""
+        for path, data in flat:
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(path, data, "its papers come back with the next polls")
+                continue
             if data is None:
                 continue
             shards: dict[tuple[str, str], dict[str, Any]] = {}
@@ -515,23 +431,23 @@ class Store:
                 for key, docs in shards.items():
                     merged = {**docs, **self._read_shard(*key)}  # records already in the new layout win
                     AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": merged})
-                index = AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index")
-                index.write({"index": self._rebuild_month_index(path.stem)})
+                index = self._rebuild_month_index(path.stem)
+                AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index").write({"index": index})
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 os.replace(path, path.with_name(f"{path.name}.v1-{stamp}"))
             except (StoreError, OSError) as exc:
                 log.warning("could not migrate a first-layout feed file path=%s error=%s", path, exc)
             else:
                 log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
+                if index:
+                    self._months[path.stem] = index
 
-    def _load_months(self) -> None:
-        try:
-            months = sorted(p for p in self.feed_dir.iterdir() if p.is_dir() and MONTH_DIR.match(p.name))
-        except OSError:
-            months = []
-        for folder in months:
+    def _load_months(self, months: list[tuple[Path, Any]]) -> None:
+        for folder, data in months:
             storage = AtomicJSONStorage(folder / "index.json", kind="feed-index")
-            data = self._load_file(storage, f"the month index was rebuilt from {folder.name}'s records")
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(storage.path, data, f"the month index was rebuilt from {folder.name}'s records")
+                data = None
             if data is None and any(folder.glob("*.json")):
                 index = self._rebuild_month_index(folder.name)
                 try:
@@ -561,9 +477,14 @@ class Store:
         return self.feed_dir / key[0] / f"{key[1]}.json"
 
     def _read_shard(self, month: str, name: str) -> dict[str, Any]:
-        """A record shard's documents from disk; a bad shard is moved aside (the feed can be fetched again)."""
+        """A record shard's documents from disk; a bad shard is moved aside (the feed can be fetched again).
+        A shard from a newer papertray is left as it is and read as empty (its papers fall back to the index)."""
         storage = AtomicJSONStorage(self._shard_path((month, name)), kind="feed")
-        data = self._load_file(storage, "its papers' full records will come back with the next polls")
+        try:
+            data = self._load_file(storage, "its papers' full records will come back with the next polls")
+        except NewerDataError as exc:
+            log.warning("record shard from a newer papertray left alone path=%s", exc.path)
+            return {}
         papers = (data or {}).get("papers", {})
         return papers if isinstance(papers, dict) else {}
 
@@ -642,8 +563,9 @@ class Store:
                     day = summary[1] or ((saved.saved_at or "")[:10] if saved else "")
                     items.append(((day, int(summary[2] or 0), paper_id), summary))
             for paper_id, user in self._states.items():
-                # Saved or read from a page but never ingested: listed by the day it was saved.
-                if (user.saved_at or user.read_at) and self._summary(paper_id) is None:
+                # Seen, saved or read from a page but never ingested: listed by the day it was saved (a paper
+                # `list --state seen` shows must be in `all` too).
+                if _touched(user) and self._summary(paper_id) is None:
                     items.append((((user.saved_at or "")[:10], 0, paper_id), None))
             items.sort(key=lambda item: item[0], reverse=True)
             self._order = items
@@ -674,7 +596,7 @@ class Store:
                 if not include_dismissed and user.dismissed_at:
                     continue
                 if state is not None:
-                    known = summary is not None or user.saved_at or user.read_at or user.seen_at
+                    known = summary is not None or _touched(user)
                     if (user.state if known else State.UNKNOWN) != state:
                         continue
             elif state is not None and state is not State.NEW:
@@ -741,15 +663,20 @@ class Store:
         return views, total
 
     def counts(self) -> dict[str, int]:
+        """Papers per state; they add up to `total`, which counts every paper `query()` lists (the ingested
+        ones and those seen, saved or read from a page but never ingested)."""
         counts = {s.value: 0 for s in State if s is not State.UNKNOWN}
         total = len(self)
         with_state = 0
         for paper_id, user in self._states.items():
-            known = self._summary(paper_id) is not None
-            with_state += known
-            if known or user.saved_at or user.read_at or user.seen_at:
-                counts[user.state.value] += 1
-        counts[State.NEW.value] += total - with_state
+            if self._summary(paper_id) is not None:
+                with_state += 1
+            elif _touched(user):
+                total += 1
+            else:
+                continue
+            counts[user.state.value] += 1
+        counts[State.NEW.value] += len(self) - with_state
         counts["total"] = total
         return counts
 
@@ -761,10 +688,11 @@ class Store:
     async def add_papers(self, papers: Sequence[Paper]) -> IngestResult:
         """Merge one poll's papers in one write batch (record shards, then month indexes), then announce."""
         # Shard paths come from ids, so an id must be canonical before it gets near the file system.
-        strange = [p.id for p in papers if not is_canonical_id(p.id)]
+        # A number past 64 bits cannot be written: that paper is dropped, never the whole batch with it.
+        strange = [p.id for p in papers if not (is_canonical_id(p.id) and storable(p))]
         if strange:
-            log.warning("dropped papers with non-canonical ids count=%d first=%r", len(strange), strange[0][:80])
-            papers = [p for p in papers if is_canonical_id(p.id)]
+            log.warning("dropped papers with odd ids or numbers count=%d first=%r", len(strange), strange[0][:80])
+            papers = [p for p in papers if is_canonical_id(p.id) and storable(p)]
         if not papers:
             return IngestResult((), 0, 0)
         async with self._feed_lock:
@@ -774,8 +702,9 @@ class Store:
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = utc_now()
             loop = asyncio.get_running_loop()
-            batch = await loop.run_in_executor(
-                self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)
+            batch = await self._health.watch(
+                "feed",
+                loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
             )
             for key, docs in batch.shards.items():
                 self._cache_shard(key, docs)
@@ -796,6 +725,7 @@ class Store:
         now: str,
     ) -> _FeedWrite:
         """Runs on the feed writer thread; touches only files and the copies it is given."""
+        self._guard()
         shards: dict[tuple[str, str], dict[str, Any]] = {}
         new_months: dict[str, dict[str, Summary]] = {}
         new: dict[str, Paper] = {}
@@ -840,8 +770,12 @@ class Store:
         async with self._meta_lock:
             meta = {**self._meta, key: value}
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._feed_writer, lambda: self._meta_storage.write({"meta": {"1": meta}}))
+            await self._health.watch("meta", loop.run_in_executor(self._feed_writer, lambda: self._write_meta(meta)))
             self._meta = meta
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        self._guard()
+        self._meta_storage.write({"meta": {"1": meta}})
 
     # ---------------------------------------------------------------- user data writes
 
@@ -891,7 +825,9 @@ class Store:
                 accepted.append(request)
             try:
                 if merged:
-                    await loop.run_in_executor(self._user_writer, self._write_states, merged)
+                    await self._health.watch(
+                        "user", loop.run_in_executor(self._user_writer, self._write_states, merged)
+                    )
                     if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
                         self._order = None
                     self._states.update(merged)
@@ -907,24 +843,37 @@ class Store:
 
     def _moves_in_order(self, paper_id: str, after: PaperState) -> bool:
         """Whether a state change moves a paper in the list order: only papers without a daily date, which
-        are listed by the day they were saved (and, when never ingested, only while saved or read)."""
+        are listed by the day they were saved (and, when never ingested, only while seen, saved or read)."""
         summary = self._summary(paper_id)
         if summary is not None and summary[1]:
             return False
         before = self._states.get(paper_id) or PaperState(id=paper_id)
-        return (before.saved_at, bool(before.read_at)) != (after.saved_at, bool(after.read_at))
+        return (before.saved_at, bool(before.read_at), _touched(before)) != (
+            after.saved_at,
+            bool(after.read_at),
+            _touched(after),
+        )
+
+    def _journal_header(self) -> bytes:
+        header = {"schema": SCHEMA_VERSION, "kind": "user-journal", "papertray": __version__}
+        return orjson.dumps({**header, "base": self._fold, "base_at": self._fold_at}) + b"\n"
+
+    def _next_fold(self) -> tuple[int, str]:
+        """A new fold number (never reused, even when the fold fails) and its time."""
+        self._fold, self._fold_at = self._fold + 1, utc_now()
+        return self._fold, self._fold_at
 
     def _write_states(self, changed: Mapping[str, PaperState]) -> None:
         """Runs on the user writer thread: one journal append; when the journal is full, it is handed to the
         compactor. `_states` holds every earlier commit here, because commits run one after another."""
+        self._guard()
         line = orjson.dumps({"states": {pid: s.to_dict() for pid, s in changed.items()}}) + b"\n"
         if self._journal_dirty or self._journal_size + len(line) > 4 * self.journal_limit:
             # A torn tail, or background compaction keeps failing: rewrite everything now.
             self._compact_user({**self._states, **changed})
             return
-        header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
         try:
-            self._journal_size = append_durable(self._journal, line, header=header)
+            self._journal_size = append_durable(self._journal, line, header=self._journal_header())
         except StoreError:
             self._journal_dirty = self._journal_dirty or not self._journal_clean()
             raise
@@ -937,18 +886,32 @@ class Store:
                 return
             self._journal_size = 0
             snapshot = {**self._states, **changed}  # everything the rotated journal holds, and no more
-            self._compaction = self._compactor.submit(self._write_snapshot, snapshot)
+            # The fresh journal follows the fold the compactor is about to write; it starts at once, so a
+            # store always has a journal that says which fold it follows.
+            fold = self._next_fold()
+            self._compaction = self._compactor.submit(self._write_snapshot, snapshot, fold)
+            try:
+                header = self._journal_header()
+                write_atomic(self._journal, header)
+                self._journal_size = len(header)
+            except StoreError as exc:  # the next save creates it
+                log.warning("could not start a fresh user journal error=%s", exc)
 
-    def _write_snapshot(self, states: Mapping[str, PaperState]) -> None:
-        """Compactor thread: user.json with every state up to the rotation, then the rotated journal goes."""
+    def _write_snapshot(self, states: Mapping[str, PaperState], fold: tuple[int, str]) -> None:
+        """Compactor thread: user.json.bak and user.json with every state up to the rotation, then the rotated
+        journal goes (only once both copies hold it)."""
         try:
-            self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
+            self._guard()
+            self._write_user(states, fold)
             os.unlink(self._journal_old)
             fsync_dir(self.data_dir)
         except (StoreError, OSError) as exc:
             # The rotated journal stays and is replayed at the next start; the journal keeps growing until
             # the synchronous rewrite in `_write_states` takes over.
             log.warning("background compaction of user data failed error=%s", exc)
+
+    def _write_user(self, states: Mapping[str, PaperState], fold: tuple[int, str]) -> None:
+        self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}}, fold=fold[0], folded_at=fold[1])
 
     def _journal_clean(self) -> bool:
         try:
@@ -960,26 +923,42 @@ class Store:
         return len(raw) == self._journal_size and (not raw or raw.endswith(b"\n"))
 
     def _compact_user(self, states: Mapping[str, PaperState]) -> None:
-        """Rewrite user.json with every state, then start an empty journal (replaying twice is harmless)."""
+        """Rewrite user.json.bak and user.json with every state, then start an empty journal that follows
+        this fold (a journal older than the fold is skipped at replay, so a crash in between is harmless)."""
         if self._compaction is not None:
             self._compaction.result()  # never let an older background snapshot land after this one
-        self._user.write({"states": {pid: s.to_dict() for pid, s in states.items()}})
-        if self._journal_size or self._journal_dirty or self._journal.exists():
-            header = orjson.dumps({"schema": SCHEMA_VERSION, "kind": "user-journal"}) + b"\n"
-            write_atomic(self._journal, header)
-            self._journal_size = len(header)
-        if self._journal_old.exists():
-            try:
-                os.unlink(self._journal_old)
-                fsync_dir(self.data_dir)
-            except OSError as exc:
-                raise describe_os_error(exc, self._journal_old) from exc
+        try:
+            self._guard()
+            self._write_user(states, self._next_fold())
+            if self._journal_size or self._journal_dirty or self._journal.exists():
+                header = self._journal_header()
+                write_atomic(self._journal, header)
+                self._journal_size = len(header)
+            if self._journal_old.exists():
+                try:
+                    os.unlink(self._journal_old)
+                    fsync_dir(self.data_dir)
+                except OSError as exc:
+                    raise describe_os_error(exc, self._journal_old) from exc
+        except BaseException:
+            # The backup may already hold this fold: no save may go on into a journal that precedes it
+            # (replay would skip it), so every later save retries the whole fold until one succeeds.
+            self._journal_dirty = True
+            raise
         self._journal_dirty = False
 
     async def close(self) -> None:
         # Let pending saves and the running poll finish, so no write is cut off half-way.
         while self._committer is not None and not self._committer.done():
             await asyncio.shield(self._committer)
+        if self._journal_size > self.journal_limit:
+            # Saves that came while the compactor ran grew the journal past its limit: fold it now, so the
+            # next start has little to replay (if this fails, the journal still holds every save).
+            loop = asyncio.get_running_loop()
+            try:
+                await loop.run_in_executor(self._user_writer, lambda: self._compact_user(self._states))
+            except StoreError as exc:
+                log.warning("could not fold the user journal at close error=%s", exc)
         async with self._feed_lock, self._meta_lock:
             self._user_writer.shutdown(wait=True)
             self._compactor.shutdown(wait=True)
@@ -1016,6 +995,13 @@ def _apply(state: PaperState, fields: Mapping[str, Any], now: str) -> PaperState
             updates["note"] = str(value)
         else:
             raise ValueError(f"unknown state field {name!r}")
-    if updates.get("saved_at") or updates.get("read_at"):
+    # Saving, reading or writing a note or tag means the user has seen the paper: so a note on a paper
+    # papertray never ingested is kept and shown (listed as seen), never accepted and then unlisted.
+    if updates.get("saved_at") or updates.get("read_at") or updates.get("tags") or updates.get("note"):
         updates.setdefault("seen_at", state.seen_at or now)
     return replace(state, **updates)
+
+
+def _touched(state: PaperState) -> bool:
+    """Whether the user's state alone makes a paper known (listed, counted, not `unknown`)."""
+    return bool(state.seen_at or state.saved_at or state.read_at)

@@ -29,3 +29,10 @@ def test_every_acknowledged_write_survives_sigkill(harness: CrashHarness) -> Non
     # The trials must have exercised something: writes were acknowledged and polls landed.
     assert harness.acked > TRIALS
     assert len(harness.expected.papers) > 100
+
+
+def test_A_every_acknowledged_write_survives_sigkill_and_then_the_loss_of_user_json(harness: CrashHarness) -> None:
+    for index in range(TRIALS // 2):
+        found = harness.trial(index, lose_main=True)
+        assert found == [], f"trial {index} (harness seed {harness.seed}): " + " ".join(found)
+    assert harness.acked > TRIALS // 2

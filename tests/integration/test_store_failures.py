@@ -189,3 +189,52 @@ async def test_a_read_only_data_folder_still_opens_and_refuses_writes_clearly(
     assert not ro.get_state("2507.00001").read and ro.get_paper("2507.00002") is None
     assert files(data) == before
     await ro.close()
+
+
+async def test_J_a_full_disk_is_listed_in_problems_while_it_lasts(full_disk: FullDisk) -> None:
+    data = full_disk.root / "data"
+    store = Store.open(data)
+    await store.add_papers([paper("2507.00001")])
+    await store.update_state("2507.00001", saved=True)
+    assert store.current_problems() == []
+    full_disk.fill()
+    with pytest.raises(StoreFullError) as err:
+        await store.update_state("2507.00001", note="n" * 20_000)
+    with pytest.raises(StoreFullError):
+        await store.add_papers([paper("2507.00002")])
+    # What status and the tray show: the one sentence of each kind of failing write (saves, the feed cache).
+    problems = store.current_problems()
+    assert len(problems) == 2 and problems[0] == str(err.value)
+    assert all("is full: nothing was written; free some space." in p for p in problems)
+    full_disk.free()
+    await store.update_state("2507.00001", note="after")
+    assert store.current_problems() == []  # a write went through: the disk has room again
+    await store.add_papers([paper("2507.00002")])
+    assert store.current_problems() == [] and store.get_paper("2507.00002") is not None
+    await store.close()
+
+
+async def test_J_status_of_a_running_daemon_lists_a_full_disk_and_clears_it(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.support.daemon import DaemonProcess
+
+    root = tmp_path / "small-disk"
+    if not try_mount(root, "size=4m,mode=0700"):
+        pytest.skip("needs a real small disk (root with mount rights)")
+    daemon = DaemonProcess(root / "home")
+    try:
+        await asyncio.to_thread(daemon.start)
+        assert (await asyncio.to_thread(daemon.post, "papers/2401.00001/save"))[0] == 200
+        disk = FullDisk(root, pytest.MonkeyPatch(), real=True)
+        disk.fill()
+        code, body = await asyncio.to_thread(daemon.request, "PATCH", "papers/2401.00001", {"note": "n" * 9_000})
+        assert code == 507
+        problems = (await asyncio.to_thread(daemon.get, "status"))[1]["problems"]
+        assert problems == [body["error"]] and "is full" in problems[0]
+        disk.free()
+        assert (await asyncio.to_thread(daemon.request, "PATCH", "papers/2401.00001", {"note": "ok"}))[0] == 200
+        assert (await asyncio.to_thread(daemon.get, "status"))[1]["problems"] == []
+    finally:
+        await asyncio.to_thread(daemon.stop)
+        umount(root)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,8 +156,11 @@ class CrashHarness:
         self.server.stdin.flush()
         return self.server.stdout.readline().split()[1]
 
-    def trial(self, index: int, max_delay: float = 0.08) -> list[str]:
-        """Run one trial; returns the problems and losses found after the restart (empty when all is well)."""
+    def trial(self, index: int, max_delay: float = 0.08, *, lose_main: bool = False) -> list[str]:
+        """Run one trial; returns the problems and losses found after the restart (empty when all is well).
+
+        With `lose_main`, a copy of the data folder first loses `user.json` (garbage in its place) and must
+        still hold every acknowledged write, recovered from `user.json.bak` and the journals."""
         acks = self.data.parent / f"acks-{index}"
         pid = int(self._ask(f"run {self.data} {acks} {self.rng.randrange(1 << 30)}"))
         time.sleep(self.rng.uniform(0, max_delay))
@@ -167,11 +171,32 @@ class CrashHarness:
         if acks.exists():
             self.acked += self.expected.read(acks)
             acks.unlink()
+        if lose_main:
+            found = self._check_without_main(index)
+            if found:
+                return found
         store = Store.open(self.data)
         try:
             return list(store.problems) + self.expected.check(store)
         finally:
             asyncio.run(store.close())
+
+    def _check_without_main(self, index: int) -> list[str]:
+        copy = self.data.parent / f"lost-main-{index}"
+        shutil.copytree(self.data, copy)
+        try:
+            main = copy / "user.json"
+            if not main.exists():
+                return []  # nothing folded yet: the journal alone is the whole of it
+            main.write_bytes(b"\x00garbage")
+            store = Store.open(copy)
+            try:
+                problems = [p for p in store.problems if "with no save lost" not in p]
+                return [f"without user.json: {p}" for p in problems + self.expected.check(store)]
+            finally:
+                asyncio.run(store.close())
+        finally:
+            shutil.rmtree(copy)
 
     def close(self) -> None:
         if self.server.poll() is None:

@@ -15,6 +15,7 @@ LAYERS = [
     "models",
     "events",
     "atomic",
+    "store_lock",
     "config",
     "runtime",
     "log_guard",
@@ -23,6 +24,9 @@ LAYERS = [
     "netguard",
     "fetch",
     "parse",
+    "store_files",
+    "store_recovery",
+    "store_health",
     "store",
     "poller",
     "rules",
@@ -92,7 +96,7 @@ def test_modules_import_only_from_below() -> None:
 
 def test_third_party_libraries_live_in_one_module() -> None:
     owners = {
-        "tinydb": {"store"},
+        "tinydb": {"store", "store_files"},
         "keyring": {"credentials"},
         "watchfiles": {"reload"},
         "pystray": {"tray"},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from papertray.errors import FeedError
-from papertray.parse import parse_daily_papers
+from papertray.parse import MAX_COUNT, parse_daily_papers
 from tests.support.feed_server import load_entry, load_fixture_day, make_entry
 
 
@@ -170,3 +171,37 @@ def test_a_body_that_is_not_a_list_is_one_clear_sentence(raw: bytes, says: str) 
     assert says in message
     assert "2025-07-31" in message and "huggingface.co" in message
     assert message.endswith(".") and "\n" not in message and message.count(". ") == 0
+
+
+def test_s10_numbers_past_64_bits_are_clamped_and_the_entry_and_the_day_are_kept() -> None:
+    healthy = [make_entry(f"2507.0000{n}", "2025-07-31", upvotes=n) for n in (1, 2)]
+    wild = [
+        make_entry("2507.00003", "2025-07-31", upvotes=1e300, title="Huge"),
+        make_entry("2507.00004v99999999999999999999999", "2025-07-31", upvotes=-5),
+        make_entry("2507.00005", "2025-07-31", upvotes=float("inf")),
+    ]
+    wild[2]["numComments"] = float("nan")
+    raw = body([healthy[0], *wild, healthy[1]])
+    raw = raw.replace(b'"upvotes": -5', b'"upvotes": ' + b"9" * 5000)  # more digits than Python converts
+    papers, skipped = parse_daily_papers(raw, day="2025-07-31")
+    assert skipped == 0
+    assert [p.id for p in papers] == ["2507.00001", "2507.00003", "2507.00004", "2507.00005", "2507.00002"]
+    by_id = {p.id: p for p in papers}
+    assert by_id["2507.00003"].upvotes == MAX_COUNT and by_id["2507.00003"].title == "Huge"
+    assert by_id["2507.00004"].upvotes == MAX_COUNT and by_id["2507.00004"].version is None
+    assert by_id["2507.00005"].upvotes == 0 and by_id["2507.00005"].num_comments == 0
+    assert by_id["2507.00002"].upvotes == 2 and by_id["2507.00002"].title
+
+
+def test_I_dates_beyond_tomorrow_are_not_believed() -> None:
+    now = datetime(2025, 7, 31, 23, 0, tzinfo=UTC)
+    entries = [
+        make_entry("2507.00001", "2099-01-01"),  # far in the future: listed first for ever if believed
+        make_entry("2507.00002", "2025-08-01"),  # tomorrow: time zones make that possible
+        make_entry("2507.00003", "2025-07-30"),
+    ]
+    papers, _ = parse_daily_papers(body(entries), day="2025-07-31", now=now)
+    dated = {p.id: (p.daily_date, p.published_at, p.submitted_at) for p in papers}
+    assert dated["2507.00001"] == ("2025-07-31", None, None)  # the day it was listed on
+    assert dated["2507.00002"][0] == "2025-08-01" and dated["2507.00002"][1] == "2025-08-01T01:00:00.000Z"
+    assert dated["2507.00003"][0] == "2025-07-30"
