@@ -404,7 +404,7 @@ def render_report(report: dict[str, Any]) -> str:
 
 
 def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    from tqdm import tqdm
+    from papertray.backfill import backfill
 
     client = DaemonClient.connect(paths, timeout=300)
     first = date.fromisoformat(args.since)
@@ -412,26 +412,7 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> in
     if first > last:
         raise PapertrayError(f"--since {first} is after {last}: nothing to fetch.")
     days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-    new_total = fetched_total = 0
-    failed: list[str] = []
-    done = 0
-    try:
-        with tqdm(days, unit="day", desc="backfill", file=sys.stderr, dynamic_ncols=True) as bar:
-            for day in bar:
-                report = client.post("poll", {"days": [day]})
-                if report.get("error"):
-                    failed.append(f"{day}: {report['error']}")
-                new_total += len(report.get("new", []))
-                fetched_total += report.get("fetched", 0)
-                done += 1
-                bar.set_postfix(new=new_total)
-    except KeyboardInterrupt:
-        console.err(f"Stopped after {done} of {len(days)} days; the {new_total} new papers that arrived are kept.")
-        return 130
-    console.out(f"Backfilled {len(days)} days: {fetched_total} entries, {new_total} new papers.")
-    for line in failed:
-        console.err(f"Failed {line}")
-    return 1 if failed else 0
+    return backfill(client, days, console.out, console.err)
 
 
 # ------------------------------------------------------------------ save, pair, tokens
