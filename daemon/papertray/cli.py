@@ -176,6 +176,10 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         for problem in daemon.problems():
             console.err(f"Warning: {problem}")
         sys.stdout.flush()
+        if sys.stderr.isatty():  # a terminal: say what goes wrong there too (a journal gets the log only)
+            from papertray import terminal
+
+            daemon.spawn_threadsafe(lambda: terminal.follow(daemon.bus, console.err))
 
     if args.no_tray:
         asyncio.run(run_daemon(config, on_ready=ready))

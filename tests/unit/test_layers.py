@@ -27,6 +27,7 @@ LAYERS = [
     "library",
     "api",
     "reload",
+    "terminal",
     "app",
     "tray",
     "autostart",
