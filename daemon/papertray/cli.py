@@ -15,7 +15,7 @@ from typing import Any
 from papertray import __version__
 from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
-from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
+from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError, no_access
 from papertray.models import parse_paper_ref
 
 STATES = ("new", "seen", "saved", "read", "all")
@@ -147,6 +147,12 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except KeyboardInterrupt:
         console.err("Interrupted.")
         return 130
+    except OSError as exc:  # a home (or part of it) this user may not use: one sentence, not a traceback
+        sentence = no_access(exc)
+        if sentence is None:
+            raise
+        console.err(f"Error: {sentence}")
+        return 1
 
 
 def main_entry() -> None:
@@ -269,10 +275,7 @@ def _with_port(config: Config, port: int) -> Config:
 
 
 def _print_locations(config: Config, console: Console) -> None:
-    p = config.paths
-    console.out(f"  config   {p.config_file}")
-    console.out(f"  data     {p.data_dir}  (your papers, reading list and PDFs)")
-    console.out(f"  logs     {p.log_dir}")
+    console.out(_files_block(config.paths.locations()))
 
 
 # ------------------------------------------------------------------ status
@@ -287,11 +290,18 @@ def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         status = client.get("status")
     except DaemonNotRunning:
         if args.json:
-            console.out(json.dumps({"running": False, "home": str(paths.config_dir)}))
+            console.out(json.dumps({"running": False, "home": str(paths.config_dir), "locations": paths.locations()}))
         else:
             console.err(NOT_RUNNING)
+            console.err(_files_block(paths.locations()))
         return 1
-    status = {"running": True, "pid": client.info.pid, "port": client.info.port, **status}
+    status = {
+        "running": True,
+        "pid": client.info.pid,
+        "port": client.info.port,
+        **status,
+        "locations": paths.locations(),
+    }
     if args.json:
         console.out(json.dumps(status, indent=2))
         return 0
@@ -329,7 +339,16 @@ def render_status(status: dict[str, Any]) -> str:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
     for problem in status.get("problems", []):
         lines.append(f"Problem  {problem}")
+    if status.get("locations"):
+        lines += ["", _files_block(status["locations"])]
     return "\n".join(lines)
+
+
+def _files_block(where: dict[str, str]) -> str:
+    """Where config, data and logs live: in `status` (running or not) and at the first run."""
+    notes = {"data": "  (your papers, reading list and PDFs)"}
+    rows = [f"{name:<7}{where[name]}{notes.get(name, '')}" for name in ("config", "data", "logs")]
+    return "Files    " + "\n         ".join(rows)
 
 
 def _ago(stamp: str | None, now: datetime) -> str:
