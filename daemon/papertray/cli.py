@@ -175,6 +175,12 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
         _print_locations(config, console)
         console.out("Pair the browser extension: run `papertray pair` and type the code in its options page.")
+    if first_run or sys.stdout.isatty():
+        from papertray.command import command_hint
+
+        hint = command_hint()
+        if hint is not None:
+            console.out(hint)
 
     def ready(daemon: Any) -> None:
         info = daemon.info

@@ -33,6 +33,7 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
+    "command",
     "backfill",
     "cli",
 ]
