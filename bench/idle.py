@@ -3,20 +3,25 @@ same window (a bare `time.sleep` process and an idle asyncio loop), and the conf
 watchfiles as papertray used it before (Rust loop waking every `step` = 10 ms), watchfiles with a 1 s step,
 the inotify descriptor in the event loop papertray uses now (asyncinotify), and comparing the file's stat once
 a second (the fallback where inotify is missing). For each watcher, and for the daemon: how long after an
-editor-style save (write a temp file, rename it over config.toml) the change was seen.
+editor-style save (write a temp file, rename it over config.toml) the change was seen. Each daemon has an
+empty store and polls a local feed with no papers (its first poll succeeds, so the next one is 30 minutes
+away): what is left in the window is what an idle daemon does on its own.
 
 Wake-ups are context switches (voluntary + nonvoluntary, summed over threads from /proc/<pid>/task/*/status);
 CPU is utime + stime from /proc/<pid>/task/*/stat. Every process idles through the same window, so load on the
 machine affects them alike. Target (issue 11, item 29): <= 1 wake-up a second, <= 0.05 s CPU a minute, and a
 config edit applied within a second. Linux only.
 
-`--before REV` also runs the daemon of an older commit (`git archive`) beside today's.
+`--before REV` also runs the daemon of an older commit (`git archive`) beside today's. `--tray` also runs each
+daemon with its tray icon in a private desktop session (Xvfb, D-Bus, trayer, dunst: tests/support/desktop_session.py),
+which adds pystray's threads and the notification client's D-Bus connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.server
 import os
 import statistics
 import subprocess
@@ -27,10 +32,31 @@ import time
 from pathlib import Path
 
 from tests.support.daemon import REPO, daemon_env
+from tests.support.desktop_session import DesktopSession, missing_tools
 from tests.support.wakeups import Window, difference, sample
 
 RULE = '[[rules]]\nname = "{name}"\nkeywords = ["sparse autoencoder"]\n'
-UNREACHABLE = "http://127.0.0.1:1"  # the feeds fail at once: the daemon has nothing to do but wait
+UNREACHABLE = "http://127.0.0.1:1"  # arXiv is never asked (nothing is saved); if it were, it would fail at once
+
+
+class _EmptyFeed(http.server.BaseHTTPRequestHandler):
+    """Daily Papers with no papers on any day: the daemon's first poll succeeds, the next is 30 minutes away."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def _empty_feed() -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EmptyFeed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def editor_save(path: Path, text: str) -> float:
@@ -105,10 +131,14 @@ class Subject:
             self.proc.wait(5)
 
 
-def _daemon(label: str, home: Path, pythonpath: Path) -> Subject:
-    env = daemon_env(home, PAPERTRAY_HF_URL=UNREACHABLE, PAPERTRAY_ARXIV_URL=UNREACHABLE)
+def _daemon(label: str, home: Path, pythonpath: Path, feed: str, desktop: DesktopSession | None = None) -> Subject:
+    env = daemon_env(home, PAPERTRAY_HF_URL=feed, PAPERTRAY_ARXIV_URL=UNREACHABLE)
+    if desktop is not None:
+        env = desktop.env(**{k: env[k] for k in ("PAPERTRAY_HOME", "PAPERTRAY_PORT", "PAPERTRAY_HF_URL")})
+        env["PAPERTRAY_ARXIV_URL"] = UNREACHABLE
     env["PYTHONPATH"] = str(pythonpath)
-    subject = Subject(label, [sys.executable, "-m", "papertray", "run", "--no-tray"], env, home)
+    argv = [sys.executable, "-m", "papertray", "run", *([] if desktop is not None else ["--no-tray"])]
+    subject = Subject(label, argv, env, home)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (home / "state" / "cli.token").exists():
         time.sleep(0.1)
@@ -160,6 +190,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the idle window")
     parser.add_argument("--edits", type=int, default=5, help="config edits timed per watcher")
     parser.add_argument("--before", metavar="REV", help="also run the daemon of this older commit")
+    parser.add_argument("--tray", action="store_true", help="also run each daemon with its tray in a desktop session")
     parser.add_argument("--watch-child", nargs=2, metavar=("KIND", "HOME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.watch_child:
@@ -170,6 +201,9 @@ def main() -> int:
     base_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "daemon"), str(REPO)]))
     subjects: list[Subject] = []
     watchers: list[Subject] = []
+    desktop: DesktopSession | None = None
+    notes: list[str] = []
+    feed = _empty_feed()
     with tempfile.TemporaryDirectory(prefix="papertray-idle-") as tmp:
         root = Path(tmp)
         try:
@@ -203,15 +237,27 @@ def main() -> int:
                 watcher = Subject(label, argv, base_env, home)
                 subjects.append(watcher)
                 watchers.append(watcher)
-            daemons = [_daemon("daemon run --no-tray (now)", root / "daemon-now", REPO / "daemon")]
-            subjects.append(daemons[0])
+            trees = [("now", REPO / "daemon")]
             if args.before:
-                tree = _before_tree(args.before, (root / "before-tree").resolve())
-                daemons.append(_daemon(f"daemon run --no-tray ({args.before})", root / "daemon-before", tree))
+                trees.append((args.before, _before_tree(args.before, (root / "before-tree").resolve())))
+            if args.tray and missing_tools():
+                notes.append(f"tray not measured: {', '.join(missing_tools())} missing")
+            elif args.tray:
+                desktop = DesktopSession(root / "desktop").start()
+                desktop.ensure_trayer()
+                desktop.start_dunst()
+            daemons: list[Subject] = []
+            url = f"http://127.0.0.1:{feed.server_address[1]}"
+            for name, tree in trees:
+                daemons.append(_daemon(f"daemon run --no-tray ({name})", root / f"daemon-{name}", tree, url))
                 subjects.append(daemons[-1])
+                if desktop is not None:
+                    label = f"daemon run, tray + dunst ({name})"
+                    daemons.append(_daemon(label, root / f"tray-{name}", tree, url, desktop))
+                    subjects.append(daemons[-1])
             for subject in subjects:
                 subject.ready.wait(30)
-            time.sleep(5)  # let start-up work (the first, failing poll) finish before the window opens
+            time.sleep(5)  # let start-up work (the first poll) finish before the window opens
 
             before = {s.label: sample(s.proc.pid) for s in subjects}
             started = time.monotonic()
@@ -227,6 +273,9 @@ def main() -> int:
         finally:
             for subject in subjects:
                 subject.stop()
+            if desktop is not None:
+                desktop.stop()
+            feed.shutdown()
 
     print(f"idle window {elapsed:.0f} s, every process measured in the same window; wake-ups = context switches")
     print(f"{'process':<50} {'wake-ups/s':>10} {'CPU s/min':>10} {'busiest thread':>16}   edit seen after")
@@ -246,6 +295,8 @@ def main() -> int:
             f"{subject.label:<50} {window.wakeups_per_second:>10.2f} {window.cpu_seconds_per_minute:>10.3f}"
             f" {busiest:>16}   {seen}"
         )
+    for note in notes:
+        print(note)
     print("target: <= 1 wake-up/s and <= 0.05 s CPU/min idle; an edit applied within 1 s")
     return 0
 

@@ -111,10 +111,13 @@ class ConfigWatcher:
             named = event.name is not None and event.name.name == self.paths.config_file.name
             if not (named or _overflowed(event)):
                 continue
-            # Editors and scripts change a file in several steps (create, write, rename): read once it settles.
-            while True:
+            # Editors and scripts change a file in several steps (create, write, rename): read once it settles,
+            # or after a second of other files changing in the folder, whichever comes first.
+            loop = asyncio.get_running_loop()
+            latest = loop.time() + 1.0
+            while (left := latest - loop.time()) > 0:
                 try:
-                    event = await asyncio.wait_for(inotify.get(), self.debounce_ms / 1000)
+                    event = await asyncio.wait_for(inotify.get(), min(self.debounce_ms / 1000, left))
                 except TimeoutError:
                     break
                 self.wakeups += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -154,3 +155,13 @@ async def test_idle_29_u18_the_watch_sleeps_while_only_other_files_change(live: 
 
     editor_save(live.paths.config_file, RULE.format(name="robots", keyword="robotics"))
     assert (await live.next_event("config.reloaded")).data["rules"] == ["robots"]
+
+
+async def test_the_watch_comes_back_with_its_folder(live: Live) -> None:
+    """The config folder deleted and made again (a dotfiles checkout, a restored backup): edits apply again."""
+    shutil.rmtree(live.paths.config_dir)
+    live.paths.config_dir.mkdir()
+    editor_save(live.paths.config_file, RULE.format(name="restored", keyword="robotics"))
+    assert (await live.next_event("config.reloaded")).data["rules"] == ["restored"]
+    editor_save(live.paths.config_file, RULE.format(name="edited", keyword="robotics"))
+    assert (await live.next_event("config.reloaded")).data["rules"] == ["edited"]
