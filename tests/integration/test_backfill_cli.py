@@ -4,7 +4,6 @@ and an honest summary, and a backfill's failures leave the regular schedule as i
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,10 @@ def _source(daemon: DaemonProcess) -> dict[str, Any]:
     return dict(body["sources"][0])
 
 
-def _after_first_poll(daemon: DaemonProcess) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        source = _source(daemon)
-        if source["last_poll_at"] and not source["polling"]:
-            return source
-        time.sleep(0.1)
-    raise AssertionError("the first poll did not end")
-
-
 def test_u21_offline_backfill_stops_at_the_first_day_and_leaves_the_schedule_alone(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with DaemonProcess(home, PAPERTRAY_HF_URL=UNREACHABLE, PAPERTRAY_ARXIV_URL=UNREACHABLE) as daemon:
-        before = _after_first_poll(daemon)
+        before = daemon.after_first_poll()
         assert before["error_count"] == 1
         since = (datetime.now(UTC).date() - timedelta(days=11)).isoformat()
         result = run_cli(home, "backfill", "--since", since, env=daemon.env)
@@ -64,7 +53,7 @@ async def test_u21_failed_backfill_days_are_listed_and_the_rest_fetched(tmp_path
         feed.fail_day(days[1], Fault.http(502))
         home = tmp_path / "home"
         with DaemonProcess(home, PAPERTRAY_HF_URL=feed.url, PAPERTRAY_ARXIV_URL=UNREACHABLE) as daemon:
-            before = await asyncio.to_thread(_after_first_poll, daemon)
+            before = await asyncio.to_thread(daemon.after_first_poll)
             args = ("backfill", "--since", days[0], "--until", days[2])
             result = await asyncio.to_thread(run_cli, home, *args, env=daemon.env)
             after = _source(daemon)

@@ -9,7 +9,6 @@ logged ~60 lines a second about its own log writes.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ def test_idle_29_u18_an_idle_daemon_sleeps_and_its_verbose_log_stays_quiet(tmp_p
     home = tmp_path / "home"
     with DaemonProcess(home, PAPERTRAY_HF_URL=UNREACHABLE, PAPERTRAY_ARXIV_URL=UNREACHABLE) as daemon:
         assert daemon.proc is not None
-        _wait_for_the_first_poll(daemon)
+        assert daemon.after_first_poll()["error_count"] == 1
         log = home / "logs" / "papertray.log"
         before = log.read_text(encoding="utf-8", errors="replace").count("\n")
         window = measure(daemon.proc.pid, IDLE_SECONDS)
@@ -39,16 +38,3 @@ def test_idle_29_u18_an_idle_daemon_sleeps_and_its_verbose_log_stays_quiet(tmp_p
     assert window.wakeups_per_second <= MAX_WAKEUPS_PER_SECOND, f"{window.switches} switches: {busiest}"
     assert "all changes filtered out" not in text
     assert after - before <= 3, text.splitlines()[-10:]
-
-
-def _wait_for_the_first_poll(daemon: DaemonProcess) -> None:
-    """Start-up work (the first poll, which fails at once here) is not idle time."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status, body = daemon.get("status")
-        assert status == 200
-        source = body["sources"][0]
-        if source["error_count"] >= 1 and not source["polling"]:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"the first poll did not end: {body}")

@@ -98,6 +98,18 @@ class DaemonProcess:
         self.kill()
         raise RuntimeError(f"papertray did not become ready in {timeout} s:\n{self.output()}")
 
+    def after_first_poll(self, timeout: float = 60.0) -> dict[str, Any]:
+        """The source's state once the poll the daemon starts with has ended (start-up work, not idle time)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.get("status")
+            assert status == 200, body
+            source = dict(body["sources"][0])
+            if source["last_poll_at"] and not source["polling"]:
+                return source
+            time.sleep(0.1)
+        raise AssertionError("the first poll did not end")
+
     def read_terminal_until(self, text: str, timeout: float = 60.0) -> str:
         """All the terminal has shown so far, once it shows `text` (AssertionError if it never does)."""
         assert self._tty is not None, "started without terminal=True"
