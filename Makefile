@@ -9,7 +9,8 @@ TEST_STAMP := $(VENV)/.test-installed-$(shell cat pyproject.toml | sha1sum | cut
 .PHONY: run test test-fast lint typecheck bench screenshots extension system-deps node-deps clean help
 
 help:
-	@echo "make run        install papertray into $(VENV) and run it (tray when a display is present)"
+	@echo "make run        install papertray into $(VENV), link ~/.local/bin/papertray to it, and run it"
+	@echo "                (tray when a display is present); options: make run ARGS=\"--no-tray --port 9000 -v\""
 	@echo "make test       install everything the tests need (apt, pip, npm) and run every tier"
 	@echo "make test-fast  unit + integration only, no browser or desktop tier"
 	@echo "make bench      run the benchmarks and rewrite docs/benchmarks.md"
@@ -30,8 +31,12 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	  $(PIP) install --quiet -e '.[gtk]' || echo "PyGObject did not build: the tray uses the xorg backend"; fi
 	@rm -f $(VENV)/.test-installed-*; touch $@
 
+# Options for `papertray run`, e.g. make run ARGS="--no-tray --port 9000 -v"
+ARGS ?=
+
 run: $(STAMP)
-	$(VENV)/bin/papertray run
+	@bash packaging/link-command "$(abspath $(VENV))/bin/papertray"
+	$(VENV)/bin/papertray run $(ARGS)
 
 system-deps:
 	bash .ci/install-system-deps

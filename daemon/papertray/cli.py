@@ -18,7 +18,7 @@ from papertray import __version__
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
-from papertray.errors import PapertrayError
+from papertray.errors import PapertrayError, no_access
 from papertray.import_cmd import cmd_import
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
@@ -134,6 +134,12 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except KeyboardInterrupt:
         console.err("Interrupted.")
         return 130
+    except OSError as exc:  # a home (or part of it) this user may not use: one sentence, not a traceback
+        sentence = no_access(exc)
+        if sentence is None:
+            raise
+        console.err(f"Error: {sentence}")
+        return 1
 
 
 def main_entry() -> None:
@@ -156,6 +162,12 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
         _print_locations(config, console)
         console.out("Pair the browser extension: run `papertray pair` and type the code in its options page.")
+    if first_run or sys.stdout.isatty():
+        from papertray.command import command_hint
+
+        hint = command_hint()
+        if hint is not None:
+            console.out(hint)
 
     def ready(daemon: Any) -> None:
         info = daemon.info
@@ -163,6 +175,10 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         for problem in daemon.problems():
             console.err(f"Warning: {problem}")
         sys.stdout.flush()
+        if sys.stderr.isatty():  # a terminal: say what goes wrong there too (a journal gets the log only)
+            from papertray import terminal
+
+            daemon.spawn_threadsafe(lambda: terminal.follow(daemon.bus, console.err))
 
     if args.no_tray:
         asyncio.run(run_daemon(config, on_ready=ready))
@@ -249,10 +265,7 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
 
 
 def _print_locations(config: Config, console: Console) -> None:
-    p = config.paths
-    console.out(f"  config   {p.config_file}")
-    console.out(f"  data     {p.data_dir}  (your papers, reading list and PDFs)")
-    console.out(f"  logs     {p.log_dir}")
+    console.out(_files_block(config.paths.locations()))
 
 
 # ------------------------------------------------------------------ status
@@ -267,11 +280,18 @@ def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         status = client.get("status")
     except DaemonNotRunning:
         if args.json:
-            console.out(json.dumps({"running": False, "home": str(paths.config_dir)}))
+            console.out(json.dumps({"running": False, "home": str(paths.config_dir), "locations": paths.locations()}))
         else:
             console.err(NOT_RUNNING)
+            console.err(_files_block(paths.locations()))
         return 1
-    status = {"running": True, "pid": client.info.pid, "port": client.info.port, **status}
+    status = {
+        "running": True,
+        "pid": client.info.pid,
+        "port": client.info.port,
+        **status,
+        "locations": paths.locations(),
+    }
     if args.json:
         console.out(json_text(status))
         return 0
@@ -310,7 +330,16 @@ def render_status(status: dict[str, Any]) -> str:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
     for problem in status.get("problems", []):
         lines.append(f"Problem  {one_line(str(problem))}")
+    if status.get("locations"):
+        lines += ["", _files_block(status["locations"])]
     return "\n".join(lines)
+
+
+def _files_block(where: dict[str, str]) -> str:
+    """Where config, data and logs live: in `status` (running or not) and at the first run."""
+    notes = {"data": "  (your papers, reading list and PDFs)"}
+    rows = [f"{name:<7}{where[name]}{notes.get(name, '')}" for name in ("config", "data", "logs")]
+    return "Files    " + "\n         ".join(rows)
 
 
 def _ago(stamp: str | None, now: datetime) -> str:
@@ -389,7 +418,7 @@ def render_report(report: dict[str, Any]) -> str:
 
 
 def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    from tqdm import tqdm
+    from papertray.backfill import backfill
 
     client = DaemonClient.connect(paths, timeout=300)
     first = date.fromisoformat(args.since)
@@ -397,26 +426,7 @@ def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> in
     if first > last:
         raise PapertrayError(f"--since {first} is after {last}: nothing to fetch.")
     days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-    new_total = fetched_total = 0
-    failed: list[str] = []
-    done = 0
-    try:
-        with tqdm(days, unit="day", desc="backfill", file=sys.stderr, dynamic_ncols=True) as bar:
-            for day in bar:
-                report = client.post("poll", {"days": [day]})
-                if report.get("error"):
-                    failed.append(f"{day}: {report['error']}")
-                new_total += len(report.get("new", []))
-                fetched_total += report.get("fetched", 0)
-                done += 1
-                bar.set_postfix(new=new_total)
-    except KeyboardInterrupt:
-        console.err(f"Stopped after {done} of {len(days)} days; the {new_total} new papers that arrived are kept.")
-        return 130
-    console.out(f"Backfilled {len(days)} days: {fetched_total} entries, {new_total} new papers.")
-    for line in failed:
-        console.err(f"Failed {line}")
-    return 1 if failed else 0
+    return backfill(client, days, console.out, console.err)
 
 
 # ------------------------------------------------------------------ save, pair, tokens

@@ -104,6 +104,16 @@ class Paths:
     def library_dir(self) -> Path:
         return self.data_dir / "library"
 
+    def locations(self) -> dict[str, str]:
+        """Where the user's files are, as `status`, `doctor` and the first run name them."""
+        return {
+            "config": str(self.config_file),
+            "data": str(self.data_dir),
+            "logs": str(self.log_dir),
+            "state": str(self.state_dir),
+            "cache": str(self.cache_dir),
+        }
+
     def ensure(self) -> None:
         for folder in (self.config_dir, self.data_dir, self.cache_dir, self.state_dir, self.log_dir):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)

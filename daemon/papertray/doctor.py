@@ -1,6 +1,7 @@
 """`papertray doctor`: checks what papertray needs from this machine, one line each, and for every failure says
 how to fix it. The checks are read-only and bounded by short timeouts; none needs the daemon to be running.
 
+    files           where config, data and logs live, and that papertray can write there
     keyring         a usable OS keyring for secrets (never the fail, null or plaintext backends)
     tray            a display, the chosen pystray backend, and what that backend cannot do
     notifications   a notification server answering on the D-Bus session bus (Linux/BSD)
@@ -14,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from papertray import credentials, notify, tray
@@ -38,9 +41,36 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    locations: dict[str, str] = field(default_factory=dict)  # the files check names the folders, for --json
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        found = {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {**found, "locations": self.locations} if self.locations else found
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def check_files(config: Config) -> Check:
+    where = config.paths.locations()
+    detail = " · ".join(f"{name} {where[name]}" for name in ("config", "data", "logs"))
+    folders = [config.paths.config_dir, config.paths.data_dir, config.paths.log_dir, config.paths.state_dir]
+    for folder in folders:
+        problem = _cannot_write(folder)
+        if problem is not None:
+            fix = f"Make {problem} writable for you, or set PAPERTRAY_HOME to a folder of your own."
+            return Check("files", False, f"cannot write in {problem}; {detail}", fix, where)
+    return Check("files", True, detail, locations=where)
+
+
+def _cannot_write(folder: Path) -> Path | None:
+    """The folder (or, if it does not exist yet, the ancestor it would be created in) when it is not writable."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        return None
+    return existing
 
 
 # ---------------------------------------------------------------------------------------------- keyring
@@ -197,6 +227,7 @@ def check_extension(config: Config) -> Check:
 def run_checks(config: Config) -> list[Check]:
     """Every check, in the order `papertray doctor` prints them. Call it from synchronous code (not a running loop)."""
     checks: list[Callable[[], Check]] = [
+        lambda: check_files(config),
         check_keyring,
         check_tray,
         check_notifications,

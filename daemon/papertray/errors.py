@@ -19,9 +19,15 @@ and, where possible, what to do. `cli.py` maps them to exit codes; the API maps 
     ├── PaperNotFound          an id that is valid but unknown
     ├── InvalidPaperId         a string that is no arXiv / HF paper id
     └── KeyringUnavailable     no usable OS keyring (fail, null or plaintext backend)
+
+`no_access(exc)` turns a permission or read-only-disk OSError into one sentence naming the folder to fix.
 """
 
 from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
 
 
 class PapertrayError(Exception):
@@ -105,3 +111,38 @@ class InvalidPaperId(PapertrayError):
 
 class KeyringUnavailable(PapertrayError):
     pass
+
+
+NO_ACCESS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def no_access(exc: OSError) -> str | None:
+    """One sentence for an OSError that says papertray may not read or write a path; None for any other."""
+    if exc.errno not in NO_ACCESS or not exc.filename:
+        return None
+    path = Path(os.fsdecode(exc.filename)).absolute()
+    where = _blocking(path)
+    if exc.errno == errno.EROFS:
+        what = "is on a read-only disk"
+    elif where != path and where in path.parents and not os.access(where, os.X_OK):
+        what = "cannot be opened by papertray"
+    elif not os.access(where, os.R_OK):
+        what = "cannot be read by papertray"
+    elif not os.access(where, os.W_OK):
+        what = "is not writable for papertray"
+    else:
+        what = "is not accessible to papertray"
+    return (
+        f"{where} {what} ({exc.strerror}): make it readable and writable for you, "
+        "or set PAPERTRAY_HOME to a folder of your own."
+    )
+
+
+def _blocking(path: Path) -> Path:
+    """The outermost folder on the way that cannot be entered; else the folder a missing file would go in."""
+    for folder in reversed(path.parents):
+        if not os.access(folder, os.X_OK):
+            return folder
+    if not os.path.lexists(path):
+        return path.parent
+    return path

@@ -12,6 +12,10 @@ machine sleeps, so a due time passed during sleep is noticed by the wall clock w
 Bookkeeping (source state and the last fully polled day) lives in the store's meta under `poller.hf`, so
 `papertray status` shows it after a restart and missed days are caught up across restarts.
 
+Explicit days (backfill) are the user's errand, not the source's health: their failures are reported to the
+caller and never count as errors in a row nor move the next regular poll. A report says `unreachable` when the
+host could not be reached or refused to answer now, so a caller walking many days stops at the first one.
+
 Concurrency. Only one poll of the source runs at a time. A normal poll requested while one is running shares
 its result; polls of explicit days (backfill) wait their turn.
 """
@@ -96,7 +100,9 @@ def parse_day(text: str) -> date:
 @dataclass(frozen=True, slots=True)
 class PollReport:
     """What one poll did: `fetched` papers (distinct ids), of which `new` were unknown and `updated` changed;
-    `skipped` entries could not be used; `error` is one sentence, or None when every day succeeded."""
+    `skipped` entries could not be used; `error` is one sentence, or None when every day succeeded;
+    `unreachable`: the host could not be reached or would not answer now (offline, DNS, rate limited), so
+    asking for other days now would fail alike."""
 
     source: str
     days: tuple[str, ...]
@@ -105,6 +111,7 @@ class PollReport:
     updated: int = 0
     skipped: int = 0
     error: str | None = None
+    unreachable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +122,7 @@ class PollReport:
             "updated": self.updated,
             "skipped": self.skipped,
             "error": self.error,
+            "unreachable": self.unreachable,
         }
 
 
@@ -307,7 +315,7 @@ class Poller:
         skipped = 0
         errors: list[str] = []
         retry_after = 0.0
-        offline = False
+        offline = unreachable = False
         ok_days: set[date] = set()
         try:
             for day in days:
@@ -318,6 +326,7 @@ class Poller:
                     errors.append(str(exc))
                     retry_after = getattr(exc, "retry_after", 0.0)
                     offline = isinstance(exc, Unreachable) and len(errors) == 1
+                    unreachable = True
                     break
                 except FeedError as exc:
                     errors.append(str(exc))
@@ -342,8 +351,11 @@ class Poller:
         if explicit is None:
             self._advance_last_full_day(today, days, ok_days)
             self._last_poll_day = today
-        self._record(error, explicit is None, retry_after, offline, fetched=len(collected), skipped=skipped)
-        report = PollReport(SOURCE, day_names, len(collected), new, updated, skipped, error)
+            self._record(error, retry_after, offline, fetched=len(collected), skipped=skipped)
+        elif error is None:
+            # the source answered: worth showing, but the regular schedule and its error count stay as they are
+            self._state = replace(self._state, last_success_at=iso(self._now()))
+        report = PollReport(SOURCE, day_names, len(collected), new, updated, skipped, error, unreachable)
         await self._persist()
         log.info(
             "poll done source=%s days=%d fetched=%d new=%d updated=%d skipped=%d error=%s next=%s",
@@ -356,7 +368,7 @@ class Poller:
             error,
             self._state.next_poll_at,
         )
-        if error is not None:
+        if error is not None and explicit is None:
             self._bus.publish(
                 "poll.error",
                 {
@@ -407,15 +419,12 @@ class Poller:
         floor = self._last_full_day or (today - timedelta(days=2))
         self._last_full_day = max(candidate, floor) if failed else candidate
 
-    def _record(
-        self, error: str | None, scheduled: bool, retry_after: float, offline: bool, *, fetched: int, skipped: int
-    ) -> None:
+    def _record(self, error: str | None, retry_after: float, offline: bool, *, fetched: int, skipped: int) -> None:
+        """The outcome of a normal poll: the source's health and when the next one is due."""
         now_iso = iso(self._now())
         state = self._state
         if error is None:
-            next_at = state.next_poll_at
-            if scheduled or next_at is None or state.error_count:
-                next_at = self._set_next(jittered(self.interval, rand=self._rand))
+            next_at = self._set_next(jittered(self.interval, rand=self._rand))
             state = replace(
                 state,
                 last_success_at=now_iso,

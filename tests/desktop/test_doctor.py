@@ -72,7 +72,8 @@ async def test_everything_fine(
         {"name": "ext", "kind": "extension", "hash": "1" * 64, "origin": "chrome-extension://abcdefghijklmnop"},
     ]}))  # fmt: skip
     found = await checks(config)
-    assert list(found) == ["keyring", "tray", "notifications", "port", "feed", "extension"]
+    assert list(found) == ["files", "keyring", "tray", "notifications", "port", "feed", "extension"]
+    assert found["files"].ok and str(config.paths.config_file) in found["files"].detail
     assert found["tray"].ok and found["tray"].detail.startswith("backend gtk; limits: needs an XEmbed system tray")
     assert found["notifications"].ok and "dunst" in found["notifications"].detail
     assert found["port"].ok and "is free" in found["port"].detail

@@ -255,8 +255,9 @@ async def test_status_shows_sources_counts_rules_and_problems(
         paths=server.paths, hf_url=server.feed.url, rules=(Rule(name="interp", keywords=("sparse autoencoder",)),)
     )
     server.problems.append("The config file has an error on line 3.")
-    server.feed.fail_day(DAY, Fault.http(503))
-    status, report = await api(server, session, "POST", "poll", {"days": [DAY]})
+    # a failing regular poll (a backfill's failures are not the source's errors: test_backfill_cli.py)
+    server.feed.fail_next(Fault.http(503))
+    status, report = await api(server, session, "POST", "poll", {})
     assert status == 200 and report["error"]
     status, data = await api(server, session, "GET", "status")
     assert status == 200

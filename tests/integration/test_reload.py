@@ -1,10 +1,13 @@
 """Live config: editor-style saves (write a temp file, rename it over config.toml) are applied; invalid edits
-are refused and reported while the old rules keep working. Real inotify watch (watchfiles) on a temp dir."""
+are refused and reported while the old rules keep working. Real inotify watch on a temp dir, and the once-a-second
+stat comparison used where inotify is missing (here every 0.1 s, to keep the tests short)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,16 +64,19 @@ class Live:
     _seen: int = 0
 
 
-@pytest.fixture
-async def live(home: Path) -> AsyncIterator[Live]:
+@pytest.fixture(params=["inotify", "poll"])
+async def live(home: Path, request: pytest.FixtureRequest) -> AsyncIterator[Live]:
     paths = Paths.from_env({"PAPERTRAY_HOME": str(home)})
     paths.ensure()
     paths.config_file.write_text(RULE.format(name="sae-watch", keyword="sparse autoencoder"))
     bus = EventBus()
     state = Live(paths, None, bus, load_config(paths, env={}))  # type: ignore[arg-type]
-    state.watcher = ConfigWatcher(paths, state.swap, bus, env={})
+    state.watcher = ConfigWatcher(
+        paths, state.swap, bus, env={}, use_inotify=request.param == "inotify", poll_seconds=0.1
+    )
     task = asyncio.create_task(state.watcher.run())
     await asyncio.wait_for(state.watcher.ready.wait(), WAIT)
+    assert state.watcher.mode == request.param
     try:
         yield state
     finally:
@@ -125,3 +131,37 @@ async def test_plain_write_applies_and_deleting_the_file_keeps_the_config(live: 
     live.paths.config_file.write_text(RULE.format(name="back", keyword="robotics"))
     assert (await live.next_event("config.reloaded", "config.error")).data["rules"] == ["back"]
     assert live.applied[0] is current and len(live.applied) == 2
+
+
+async def test_idle_29_u18_the_watch_sleeps_while_only_other_files_change(live: Live) -> None:
+    """With PAPERTRAY_HOME the config folder is the home: the log and state files under it are written all the
+    time (with `-v`, by the watcher's own log lines before). None of that may wake the watch, and an idle one
+    with inotify is not woken at all; the stat fallback wakes once per period."""
+    started = time.monotonic()
+    live.paths.log_dir.mkdir(exist_ok=True)
+    live.paths.state_dir.mkdir(exist_ok=True)
+    with open(live.paths.log_dir / "papertray.log", "a", encoding="utf-8") as log:
+        for n in range(200):
+            log.write(f"line {n}\n")
+            log.flush()
+    (live.paths.state_dir / "daemon.json").write_text("{}")
+    await asyncio.sleep(1.0)  # an idle period to count wake-ups over, not a deadline
+    idle = time.monotonic() - started
+    if live.watcher.mode == "inotify":
+        assert live.watcher.wakeups == 0
+    else:
+        assert live.watcher.wakeups <= idle / live.watcher.poll_seconds + 2
+    assert live.applied == []
+
+    editor_save(live.paths.config_file, RULE.format(name="robots", keyword="robotics"))
+    assert (await live.next_event("config.reloaded")).data["rules"] == ["robots"]
+
+
+async def test_the_watch_comes_back_with_its_folder(live: Live) -> None:
+    """The config folder deleted and made again (a dotfiles checkout, a restored backup): edits apply again."""
+    shutil.rmtree(live.paths.config_dir)
+    live.paths.config_dir.mkdir()
+    editor_save(live.paths.config_file, RULE.format(name="restored", keyword="robotics"))
+    assert (await live.next_event("config.reloaded")).data["rules"] == ["restored"]
+    editor_save(live.paths.config_file, RULE.format(name="edited", keyword="robotics"))
+    assert (await live.next_event("config.reloaded")).data["rules"] == ["edited"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -46,28 +48,38 @@ def run_cli(
 
 
 class DaemonProcess:
-    """Start with `.start()`; always `.stop()` (or `.kill()`) at teardown."""
+    """Start with `.start()`; always `.stop()` (or `.kill()`) at teardown.
 
-    def __init__(self, home: Path, *, port: int = 0, **env_overrides: str) -> None:
+    `terminal=True` runs it with stdout and stderr on a pseudo-terminal, as in a user's shell; read what it
+    printed with `read_terminal_until`. `verbose=False` leaves out `-v` (no log lines on the console)."""
+
+    def __init__(
+        self, home: Path, *, port: int = 0, terminal: bool = False, verbose: bool = True, **env_overrides: str
+    ) -> None:
         self.home = home
         self.env = daemon_env(home, PAPERTRAY_PORT=str(port), **env_overrides)
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.token = ""
         self.log_path = home / "daemon-stdout.log"
+        self.terminal = terminal
+        self.verbose = verbose
+        self._tty: int | None = None
+        self._screen = ""
 
     def start(self, timeout: float = 30.0) -> DaemonProcess:
         self.home.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps writing to it
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "papertray", "run", "--no-tray", "-v"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=REPO,
-        )
-        log.close()
+        argv = [sys.executable, "-m", "papertray", "run", "--no-tray", *(["-v"] if self.verbose else [])]
+        if self.terminal:
+            self._tty, child = pty.openpty()
+            self.proc = subprocess.Popen(
+                argv, env=self.env, stdin=subprocess.DEVNULL, stdout=child, stderr=child, text=True, cwd=REPO
+            )
+            os.close(child)
+        else:
+            log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - the child keeps writing to it
+            self.proc = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+            log.close()
         deadline = time.monotonic() + timeout
         state = self.home / "state"
         while time.monotonic() < deadline:
@@ -86,7 +98,40 @@ class DaemonProcess:
         self.kill()
         raise RuntimeError(f"papertray did not become ready in {timeout} s:\n{self.output()}")
 
+    def after_first_poll(self, timeout: float = 60.0) -> dict[str, Any]:
+        """The source's state once the poll the daemon starts with has ended (start-up work, not idle time)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.get("status")
+            assert status == 200, body
+            source = dict(body["sources"][0])
+            if source["last_poll_at"] and not source["polling"]:
+                return source
+            time.sleep(0.1)
+        raise AssertionError("the first poll did not end")
+
+    def read_terminal_until(self, text: str, timeout: float = 60.0) -> str:
+        """All the terminal has shown so far, once it shows `text` (AssertionError if it never does)."""
+        assert self._tty is not None, "started without terminal=True"
+        deadline = time.monotonic() + timeout
+        while text not in self._screen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the terminal never showed {text!r}:\n{self._screen}")
+            ready, _, _ = select.select([self._tty], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self._tty, 65536)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"the terminal closed before showing {text!r}:\n{self._screen}")
+                self._screen += chunk.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        return self._screen
+
     def output(self) -> str:
+        if self.terminal:
+            return self._screen
         try:
             return self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -121,6 +166,7 @@ class DaemonProcess:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
+            self._close_terminal()
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -128,11 +174,19 @@ class DaemonProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(5)
+        finally:
+            self._close_terminal()
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+        self._close_terminal()
+
+    def _close_terminal(self) -> None:
+        if self._tty is not None:
+            os.close(self._tty)
+            self._tty = None
 
     def __enter__(self) -> DaemonProcess:
         return self.start()

@@ -1,0 +1,64 @@
+"""`papertray backfill`: past days of Daily Papers, one request per day through the daemon (which spaces its
+requests politely), with a progress bar and an honest summary.
+
+It stops at the first day the host could not be reached or would not answer (offline, DNS, rate limited: the
+report's `unreachable`), since every later day would fail the same way after its own wait. Failures of single
+days (a broken page) are listed and the walk goes on. The daemon keeps a backfill's failures out of the
+regular schedule (poller.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+
+class Poster(Protocol):
+    def post(self, path: str, body: Any = None) -> Any: ...
+
+
+def backfill(client: Poster, days: Sequence[str], out: Callable[[str], None], err: Callable[[str], None]) -> int:
+    """Fetch `days` in order; returns the exit code (0 all fetched, 1 some failed, 130 interrupted)."""
+    from tqdm import tqdm
+
+    fetched = new = ok = 0
+    failed: list[str] = []
+    stopped: tuple[str, str] | None = None
+    try:
+        with tqdm(days, unit="day", desc="backfill", file=sys.stderr, dynamic_ncols=True) as bar:
+            for day in bar:
+                report = client.post("poll", {"days": [day]})
+                fetched += int(report.get("fetched", 0))
+                new += len(report.get("new", []))
+                bar.set_postfix(new=new)
+                if not report.get("error"):
+                    ok += 1
+                elif report.get("unreachable"):
+                    stopped = (day, str(report["error"]))
+                    break
+                else:
+                    failed.append(f"Failed {day}: {report['error']}")
+    except KeyboardInterrupt:
+        err(f"Stopped after {ok + len(failed)} of {len(days)} days; the {new} new papers that arrived are kept.")
+        return 130
+    for line in failed:
+        err(line)
+    if stopped is not None:
+        day, error = stopped
+        left = len(days) - ok - len(failed)
+        err(
+            f"Stopped at {day}: {error.rstrip('.')}. The {left} {_days(left)} from {day} on were not fetched; "
+            "run the same backfill again once it can be reached."
+        )
+    what = f"{len(days)} {_days(len(days))}" if ok == len(days) else f"{ok} of {len(days)} {_days(len(days))}"
+    out(f"Backfilled {what}: {fetched} {'entry' if fetched == 1 else 'entries'}, {new} new {_papers(new)}.")
+    return 0 if ok == len(days) else 1
+
+
+def _days(n: int) -> str:
+    return "day" if n == 1 else "days"
+
+
+def _papers(n: int) -> str:
+    return "paper" if n == 1 else "papers"
