@@ -1,0 +1,77 @@
+// Whether the user can really see an element, for the two decisions a page must not be able to fake: a click on a
+// mark (is the mark what the user saw and meant?) and "seen" (was the paper on screen?). Chromium's
+// IntersectionObserver v2 (`trackVisibility`) reports occlusion and visual effects, overlays with
+// `pointer-events: none` included; elsewhere, and as a second check, the computed styles up the ancestor chain
+// and a hit test say whether the element is transparent, filtered, masked, zero-size or covered.
+(() => {
+  'use strict';
+  const TRACKS_VISIBILITY =
+    typeof IntersectionObserverEntry !== 'undefined' && 'isVisible' in IntersectionObserverEntry.prototype;
+  // Below this combined opacity an element counts as not drawn (IntersectionObserver v2 demands exactly 1).
+  const MIN_OPACITY = 0.95;
+
+  function flatParent(node) {
+    if (node.assignedSlot) return node.assignedSlot;
+    if (node.parentElement) return node.parentElement;
+    const root = node.getRootNode();
+    return root instanceof ShadowRoot ? root.host : null;
+  }
+
+  /** A sentence-free reason why drawing effects hide `element` ('' when none do). */
+  function hiddenByEffects(element) {
+    let opacity = 1;
+    for (let node = element; node; node = flatParent(node)) {
+      const style = getComputedStyle(node);
+      opacity *= Number(style.opacity);
+      if (style.filter !== 'none') return 'filter';
+      const mask = style.getPropertyValue('mask-image') || style.getPropertyValue('-webkit-mask-image');
+      if (mask && mask !== 'none') return 'mask';
+      if (style.clipPath !== 'none') return 'clip-path';
+      if (style.contentVisibility === 'hidden' || style.display === 'none') return 'not rendered';
+    }
+    if (opacity < MIN_OPACITY) return 'transparent';
+    return getComputedStyle(element).visibility === 'visible' ? '' : 'hidden';
+  }
+
+  /** True when the topmost element at (x, y) is `element` or inside it (hit tests see through shadow roots to
+   *  their hosts, so for a mark this is the mark's host). */
+  function onTopAt(element, x, y) {
+    const top = document.elementsFromPoint(x, y)[0];
+    return Boolean(top) && (top === element || element.contains(top));
+  }
+
+  /**
+   * Is `element` drawn where the user can see it: not zero-size, on screen, not transparent or hidden by an
+   * effect, and on top at `point` (default: the middle of its part inside the viewport)?
+   */
+  function visibleNow(element, point) {
+    if (!element.isConnected || document.hidden) return false;
+    const rect = element.getBoundingClientRect();
+    if (rect.width < 1 || rect.height < 1) return false;
+    const left = Math.max(rect.left, 0);
+    const top = Math.max(rect.top, 0);
+    const right = Math.min(rect.right, innerWidth);
+    const bottom = Math.min(rect.bottom, innerHeight);
+    if (right - left < 1 || bottom - top < 1) return false;
+    if (hiddenByEffects(element)) return false;
+    const x = point ? point.x : (left + right) / 2;
+    const y = point ? point.y : (top + bottom) / 2;
+    return onTopAt(element, x, y);
+  }
+
+  /** An IntersectionObserver that also tracks visibility where the browser can. */
+  function observer(callback, threshold) {
+    const options = { threshold };
+    if (TRACKS_VISIBILITY) Object.assign(options, { trackVisibility: true, delay: 100 });
+    return new IntersectionObserver(callback, options);
+  }
+
+  /** What an observer entry says: in view and, where tracked, visible; plus the style and hit checks. */
+  function entryVisible(entry) {
+    if (!entry.isIntersecting || document.hidden) return false;
+    if (TRACKS_VISIBILITY && !entry.isVisible) return false;
+    return visibleNow(entry.target);
+  }
+
+  globalThis.PapertrayVisibility = Object.freeze({ visibleNow, observer, entryVisible, TRACKS_VISIBILITY });
+})();
