@@ -83,8 +83,10 @@
           entry.mark.place(entry.occurrence);
         }
         entry.mark.update(paper, shown);
-        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.container, id);
-        else if (tracker) tracker.unwatch(entry.occurrence.container);
+        // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
+        // (a page can cover a card's title with the card's own ::after).
+        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.ref, id);
+        else if (tracker) tracker.unwatch(entry.occurrence.ref);
       }
     }
   }

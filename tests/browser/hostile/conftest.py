@@ -1,0 +1,71 @@
+"""The hostile-page tier: the shared fixture site serves the attack pages of pages.py under huggingface.co, and the
+real daemon holds one paper in each state, so a page that learned anything would see a difference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.browser.hostile.pages import hostile_page
+from tests.support.daemon import DaemonProcess
+from tests.support.https_pages import UNKNOWN_IDS, FixtureSite, feed_entries
+
+IDS = [e["paper"]["id"] for e in feed_entries(50)]
+
+
+@dataclass(frozen=True)
+class Probes:
+    """One id per state the page would like to tell apart, and an old paper in no feed that the user saved."""
+
+    new: str = IDS[0]
+    saved: str = IDS[1]
+    read: str = IDS[2]
+    seen: str = IDS[3]
+    unknown: str = UNKNOWN_IDS[0]
+    old_saved: str = UNKNOWN_IDS[3]
+
+    def all(self) -> list[str]:
+        return [self.new, self.saved, self.read, self.seen, self.unknown, self.old_saved]
+
+
+PROBES = Probes()
+BASE = "https://huggingface.co/papers/hostile"
+
+
+@pytest.fixture
+def states(daemon: DaemonProcess) -> Iterator[Probes]:
+    """The daemon with the probe papers in their states (the rest of the feed stays new)."""
+    assert daemon.post(f"papers/{PROBES.saved}/save")[0] == 200
+    assert daemon.request("PATCH", f"papers/{PROBES.read}", {"read": True})[0] == 200
+    assert daemon.post("seen", {"ids": [PROBES.seen]})[0] == 200
+    assert daemon.post(f"papers/{PROBES.old_saved}/save")[0] == 200
+    yield PROBES
+
+
+@pytest.fixture
+def hostile(site: FixtureSite) -> Iterator[dict[str, str]]:
+    """URLs of the attack pages, added to the shared fixture site for this test."""
+    html_type = "text/html; charset=utf-8"
+    pages = {
+        "probe": hostile_page("Probe", [(pid, "") for pid in PROBES.all()]),
+        "decoy": hostile_page("Decoy", [(IDS[10], ""), (IDS[11], ""), (IDS[12], ""), (IDS[13], "")]),
+        "invisible": hostile_page(
+            "Invisible",
+            [(IDS[20], ""), (IDS[21], "opacity: 0"), (IDS[22], "opacity: 0.02"), (IDS[23], "visibility: hidden"),
+             (IDS[24], "filter: opacity(0)"), (IDS[25], "position: relative"), (IDS[26], "width: 0; height: 0; "
+             "padding: 0; border: 0; overflow: hidden"), (IDS[27], "clip-path: inset(50%)"), (IDS[28], "")],
+            css=f'article[data-id="{IDS[25]}"]::after {{ content: ""; position: absolute; inset: -2px; '
+            "background: #fff; pointer-events: none; }",
+            covered=(IDS[28],),
+        ),  # fmt: skip
+    }
+    paths = {}
+    for name, body in pages.items():
+        path = f"/papers/hostile-{name}"
+        site.pages[path] = (html_type, body.encode())
+        paths[name] = f"https://huggingface.co{path}"
+    yield paths
+    for url in paths.values():
+        site.pages.pop(url.removeprefix("https://huggingface.co"), None)
