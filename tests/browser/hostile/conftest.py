@@ -53,13 +53,21 @@ def hostile(site: FixtureSite) -> Iterator[dict[str, str]]:
         "decoy": hostile_page("Decoy", [(IDS[10], ""), (IDS[11], ""), (IDS[12], ""), (IDS[13], "")]),
         "invisible": hostile_page(
             "Invisible",
-            [(IDS[20], ""), (IDS[21], "opacity: 0"), (IDS[22], "opacity: 0.02"), (IDS[23], "visibility: hidden"),
-             (IDS[24], "filter: opacity(0)"), (IDS[25], "position: relative"), (IDS[26], "width: 0; height: 0; "
-             "padding: 0; border: 0; overflow: hidden"), (IDS[27], "clip-path: inset(50%)"), (IDS[28], "")],
+            [
+                (IDS[20], ""),
+                (IDS[21], "opacity: 0"),
+                (IDS[22], "opacity: 0.02"),
+                (IDS[23], "visibility: hidden"),
+                (IDS[24], "filter: opacity(0)"),
+                (IDS[25], "position: relative"),
+                (IDS[26], "width: 0; height: 0; padding: 0; border: 0; overflow: hidden"),
+                (IDS[27], "clip-path: inset(50%)"),
+                (IDS[28], ""),
+            ],
             css=f'article[data-id="{IDS[25]}"]::after {{ content: ""; position: absolute; inset: -2px; '
             "background: #fff; pointer-events: none; }",
             covered=(IDS[28],),
-        ),  # fmt: skip
+        ),
     }
     paths = {}
     for name, body in pages.items():
