@@ -106,8 +106,8 @@ def test_s1_programmatic_clicks_save_and_unsave_nothing(
     ids = states.all()
     before = store(daemon, ids)
     page, marks = open_marked(browser, hostile["probe"], len(ids))
-    for mark in marks:  # armed: a real click would count now, so a refusal below is the page's click being refused
-        wait_for(lambda m=mark: browser.armed(page, m), page, f"the mark of {mark.id} to take clicks")
+    # Armed: a real click would count now, so nothing saved below means the page's clicks were refused.
+    wait_for(lambda: all(browser.armed(page, m) for m in marks), page, "the marks to take clicks")
     assert page.evaluate("() => clickAll()") == len(ids)
     page.wait_for_timeout(1500)  # time for a save to reach the daemon, were one sent
     assert store(daemon, ids) == before
