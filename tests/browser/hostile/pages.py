@@ -20,7 +20,10 @@ import json
 ATTACK_SCRIPT = r"""
 window.loot = { upgraded: [], shadowRoots: 0, internals: [] };
 class Thief extends HTMLElement {
-  constructor() { super(); try { window.loot.internals.push(this.attachInternals()); } catch (e) {} }
+  constructor() {
+    super();
+    try { this.stolen = this.attachInternals(); window.loot.internals.push(this.stolen); } catch (e) {}
+  }
   connectedCallback() { window.loot.upgraded.push(this); }
 }
 for (const name of ['papertray-mark', 'papertray-badge', 'pt-mark', 'paper-tray-mark']) {
@@ -127,6 +130,8 @@ window.clickAll = () => {
     if (top) top.click();
     el.focus();
     for (const inner of el.querySelectorAll('*')) inner.click();
+    // The attack of issue 11 item 1: a mark upgraded to the page's class hands over its closed root.
+    for (const inner of el.stolen?.shadowRoot?.querySelectorAll('button') ?? []) inner.click();
     n += 1;
   }
   return n;
