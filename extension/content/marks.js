@@ -45,9 +45,8 @@
     ['opacity', '1'],
     ['pointer-events', 'auto'],
   ];
-  const HOST_CSS = HOST_STYLE.map(([name, value]) => `${name}: ${value} !important;`).join(' ');
   const CSS = `
-    :host { ${HOST_CSS} }
+    :host { ${HOST_STYLE.map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }
     .box { display: flex; gap: 4px; align-items: center; width: ${WIDTH}px; height: ${HEIGHT}px; overflow: hidden;
       font: 12px/18px system-ui, -apple-system, "Segoe UI", sans-serif; white-space: nowrap; }
     .badge, button { box-sizing: border-box; height: ${HEIGHT}px; border-radius: 999px; overflow: hidden;
@@ -89,11 +88,16 @@
     }
   }, [1]);
 
-  /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. */
+  /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. Set
+   *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may). */
   function guardHost(host) {
+    let ours = null;
     const reassert = () => {
       for (const name of host.getAttributeNames()) if (name !== 'style') host.removeAttribute(name);
-      if (host.getAttribute('style') !== HOST_CSS) host.setAttribute('style', HOST_CSS);
+      if (ours !== null && host.style.cssText === ours) return;
+      host.style.cssText = '';
+      for (const [name, value] of HOST_STYLE) host.style.setProperty(name, value, 'important');
+      ours = host.style.cssText;
     };
     reassert();
     new MutationObserver(reassert).observe(host, { attributes: true });

@@ -25,6 +25,7 @@ EXTENSION = REPO / "extension"
 CHROMIUM = "/usr/bin/chromium"
 EXTENSION_ID = "ecjoinkgnkfofdpffhicmbeconlelkjb"  # fixed by the manifest's "key"
 ID_IN_LABEL = re.compile(r"papertray (\S+)$")
+MARK_WIDTH, MARK_HEIGHT = 156, 20  # content/marks.js: one size for every mark
 # The content script's first pass on the page whose document started at `origin` (performance.timeOrigin).
 FIRST_PASS = """async (origin) => {
   const all = await chrome.storage.session.get(null);

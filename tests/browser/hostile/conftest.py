@@ -50,6 +50,9 @@ def hostile(site: FixtureSite) -> Iterator[dict[str, str]]:
     html_type = "text/html; charset=utf-8"
     pages = {
         "probe": hostile_page("Probe", [(pid, "") for pid in PROBES.all()]),
+        # A page whose policy forbids inline styles: if that kept the marks' own styles out, their size would
+        # follow their words again.
+        "csp": hostile_page("Strict", [(pid, "") for pid in PROBES.all()], csp="style-src 'none'"),
         "decoy": hostile_page("Decoy", [(IDS[10], ""), (IDS[11], ""), (IDS[12], ""), (IDS[13], "")]),
         "invisible": hostile_page(
             "Invisible",

@@ -179,9 +179,11 @@ h3 { display: inline; margin: 0; font-size: 16px; }
 """
 
 
-def hostile_page(title: str, probes: list[tuple[str, str]], *, css: str = "", covered: tuple[str, ...] = ()) -> str:
-    """A Hugging Face list page with one card per `(id, card style)`, the attack script in its head, and the
-    `covered` cards under an opaque sheet that lets clicks through."""
+def hostile_page(
+    title: str, probes: list[tuple[str, str]], *, css: str = "", covered: tuple[str, ...] = (), csp: str = ""
+) -> str:
+    """A Hugging Face list page with one card per `(id, card style)`, the attack script in its head, the
+    `covered` cards under an opaque sheet that lets clicks through, and an optional Content-Security-Policy."""
     cards = "".join(
         f'<article data-id="{html.escape(pid)}" style="{html.escape(style)}">'
         f'<h3><a href="/papers/{html.escape(pid)}">Probe {html.escape(pid)}</a></h3> <span data-own>by someone</span>'
@@ -190,6 +192,7 @@ def hostile_page(title: str, probes: list[tuple[str, str]], *, css: str = "", co
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+{f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp)}">' if csp else ""}
 <style>{CARD_CSS}{css}</style>
 <script>{ATTACK_SCRIPT}</script></head>
 <body><main><h1>{html.escape(title)}</h1>{cards}</main>
