@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,23 @@ class Probes:
 
 
 PROBES = Probes()
-BASE = "https://huggingface.co/papers/hostile"
+# On the "invisible" page: cards at opacity 0 and 0.02, hidden, filtered to nothing, of zero size, clipped away ...
+HIDDEN_FROM_EVERY_BROWSER = (IDS[21], IDS[22], IDS[23], IDS[24], IDS[26], IDS[27])
+# ... and two whose titles are under a white sheet that lets the pointer through (the card's own ::after, a sheet
+# over the card): only occlusion tracking (Chromium's IntersectionObserver v2) sees those, not a hit test.
+HIDDEN_FROM_HIT_TESTS = (IDS[25], IDS[28])
+
+
+def store(daemon: DaemonProcess, ids: list[str]) -> dict[str, tuple[str, bool, bool]]:
+    """(state, saved, read) of each id, as the daemon's lookup answers it."""
+    status, body = daemon.post("lookup", {"ids": ids})
+    assert status == 200, body
+    papers: dict[str, Any] = body["papers"]
+    out = {}
+    for pid in ids:
+        paper = papers.get(pid) or {"state": "unknown", "saved": False, "read": False}
+        out[pid] = (paper["state"], bool(paper.get("saved")), bool(paper.get("read")))
+    return out
 
 
 @pytest.fixture
