@@ -127,6 +127,8 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     assert first.get_by_role("button").text_content() == "Save"
     saved = popup.locator("#saved-list li").evaluate_all("rs => rs.map(r => r.dataset.id)")
     assert set(saved) == SAVED
+    # The same one toggle as on the marks: pressed, it says "Saved".
+    assert popup.locator("#saved-list li button").all_text_contents() == ["Saved"] * len(SAVED)
     # Chrome sizes a popup to its content (up to 600px): so does the picture, and everything fits in it.
     height = popup.evaluate("() => Math.ceil(document.body.getBoundingClientRect().bottom)")
     assert height <= 600

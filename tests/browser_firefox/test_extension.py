@@ -184,7 +184,7 @@ def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: F
     pid = popup.evaluate("document.querySelector('#new-list li').dataset.id")
     assert pid in IDS
     popup.click(popup.locate("#new-list li button"))
-    popup.wait_for("document.querySelector('#new-list li button').getAttribute('aria-pressed') === 'true'", "Unsave")
+    popup.wait_for("document.querySelector('#new-list li button').getAttribute('aria-pressed') === 'true'", "Saved")
     assert saved_ids(daemon) == {pid}
     # The worker tells every open tab; the Daily Papers page follows without a reload.
     wait_until(lambda: by_id(page.marks())[pid].state == "saved", "the open page to show the paper saved")
