@@ -62,7 +62,7 @@
     button[aria-pressed="true"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
     button:hover { border-color: #8b9099; }
     button:focus-visible { outline: 2px solid #0b57d0; outline-offset: -2px; }
-    button[disabled] { opacity: .6; cursor: progress; }
+    button[aria-busy="true"] { opacity: .6; cursor: progress; }
     /* Dark only when the page itself is (huggingface.co puts "dark" on <html>); the OS setting says nothing
        about arXiv, which is always light. */
     :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
@@ -136,6 +136,7 @@
     armed.set(host, { set: (on) => (button.dataset.armed = String(on)) });
 
     let saved = false;
+    let busy = false; // a save or unsave is on its way
     /** Draw `paper`; `shown` is the state the badge shows (main.js keeps "new" for the rest of the visit). */
     function update(paper, shown = paper?.state) {
       const state = Object.hasOwn(LABELS, shown) ? shown : 'unknown';
@@ -157,16 +158,19 @@
       event.preventDefault();
       event.stopPropagation();
       // A page can call click() or dispatch a click; only the user's own input is trusted.
-      if (!event.isTrusted || button.disabled) return;
+      if (!event.isTrusted || busy) return;
       if (button.dataset.armed !== 'true' || !visibleNow(host, clickPoint(event, button))) {
         refuse('papertray ignored this click: the mark was covered, hidden or had just appeared. Click it again.');
         return;
       }
-      button.disabled = true;
+      // Busy, not disabled: disabling the focused button would drop a keyboard user's focus to the page.
+      busy = true;
+      button.setAttribute('aria-busy', 'true');
       Promise.resolve(onToggle(id, !saved))
         .catch(() => refuse('papertray did not answer; is it running?'))
         .finally(() => {
-          button.disabled = false;
+          busy = false;
+          button.removeAttribute('aria-busy');
         });
     });
     host.addEventListener('click', (event) => event.stopPropagation());

@@ -380,3 +380,25 @@ def test_an_opted_in_site_gets_marks_on_its_paper_links(
     # Removing the site did not take away the daemon's own host permission.
     status = browser.sw("() => papertray.dispatch({type: 'status'}, {url: chrome.runtime.getURL('options/')})")
     assert status["state"] == "running"
+
+
+def test_s1_keyboard_users_save_with_enter_and_space_on_a_mark(
+    browser: ExtensionBrowser, daemon: DaemonProcess
+) -> None:
+    # A key press on a focused button is a trusted click with no pointer position: the visibility checks must look
+    # at the button itself, not at (0, 0).
+    pair(browser, daemon)
+    page = browser.open(HF_LIST)
+    browser.wait_marked(page)
+    target = by_id(browser.marks(page))[IDS[0]]
+    cdp = browser.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.focus", {"backendNodeId": target.button_node})
+    finally:
+        cdp.detach()
+    wait_for(lambda: browser.armed(page, target), page, "the focused mark to take clicks")
+    page.keyboard.press("Enter")
+    wait_for(lambda: saved_ids(daemon) == {IDS[0]}, page, "Enter to save the paper")
+    wait_for(lambda: by_id(browser.marks(page))[IDS[0]].pressed, page, "the toggle to show Saved")
+    page.keyboard.press(" ")
+    wait_for(lambda: saved_ids(daemon) == set(), page, "Space to unsave it")
