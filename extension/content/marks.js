@@ -159,7 +159,7 @@
       event.stopPropagation();
       // A page can call click() or dispatch a click; only the user's own input is trusted.
       if (!event.isTrusted || busy) return;
-      if (button.dataset.armed !== 'true' || !visibleNow(host, clickPoint(event, button))) {
+      if (button.dataset.armed !== 'true' || !visibleNow(host, clickPoint(event, button), true)) {
         refuse('papertray ignored this click: the mark was covered, hidden or had just appeared. Click it again.');
         return;
       }

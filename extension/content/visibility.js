@@ -41,10 +41,38 @@
   }
 
   /**
-   * Is `element` drawn where the user can see it: not zero-size, on screen, not transparent or hidden by an
-   * effect, and on top at `point` (default: the middle of its part inside the viewport)?
+   * Without occlusion tracking (Firefox), a hit test skips `pointer-events: none`, so a page could lay an opaque
+   * sheet that lets the pointer through over a mark. For a click, the sheets under the point are made
+   * hit-testable for one synchronous hit test and put back as they were (the page's scripts cannot run between).
    */
-  function visibleNow(element, point) {
+  function coveredByPassThrough(element, x, y) {
+    const sheets = [];
+    for (const node of document.querySelectorAll('body *')) {
+      if (node === element || node.contains(element) || element.contains(node)) continue;
+      if (getComputedStyle(node).pointerEvents !== 'none') continue;
+      const r = node.getBoundingClientRect();
+      if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) {
+        sheets.push({ node, css: node.style.cssText, had: node.hasAttribute('style') });
+      }
+    }
+    if (sheets.length === 0) return false;
+    for (const { node } of sheets) node.style.setProperty('pointer-events', 'auto', 'important');
+    try {
+      return !onTopAt(element, x, y);
+    } finally {
+      for (const { node, css, had } of sheets) {
+        node.style.cssText = css; // through the CSSOM: a page's style-src policy cannot block putting it back
+        if (!had) node.removeAttribute('style');
+      }
+    }
+  }
+
+  /**
+   * Is `element` drawn where the user can see it: not zero-size, on screen, not transparent or hidden by an
+   * effect, and on top at `point` (default: the middle of its part inside the viewport)? `strict` (for a click)
+   * also looks under sheets that let the pointer through, where the browser cannot track occlusion.
+   */
+  function visibleNow(element, point, strict = false) {
     if (!element.isConnected || document.hidden) return false;
     const rect = element.getBoundingClientRect();
     if (rect.width < 1 || rect.height < 1) return false;
@@ -56,7 +84,8 @@
     if (hiddenByEffects(element)) return false;
     const x = point ? point.x : (left + right) / 2;
     const y = point ? point.y : (top + bottom) / 2;
-    return onTopAt(element, x, y);
+    if (!onTopAt(element, x, y)) return false;
+    return !(strict && !TRACKS_VISIBILITY && coveredByPassThrough(element, x, y));
   }
 
   /** An IntersectionObserver that also tracks visibility where the browser can. */

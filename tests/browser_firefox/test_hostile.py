@@ -1,7 +1,8 @@
 """The hostile pages of tests/browser/hostile/ in Firefox, where they apply (issue 11 item 1): a page that pre-defines
-the element names and probes ids in every state learns nothing, its clicks from script change nothing, and links it
-hides are not reported seen. Firefox has no IntersectionObserver v2: sheets that let the pointer through are seen
-only by Chromium's occlusion tracking (the Chromium tier tests those)."""
+the element names and probes ids in every state learns nothing, its clicks from script change nothing, a decoy over
+a mark turns no real click into a save, and links it hides are not reported seen. Firefox has no
+IntersectionObserver v2: for "seen", sheets that let the pointer through are caught only by Chromium's occlusion
+tracking (the Chromium tier tests those)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,28 @@ def test_s1_firefox_links_the_user_cannot_see_are_not_reported_seen(
     wait_until(lambda: IDS[20] in seen(), "the visible card to be reported seen")
     page.evaluate("new Promise((done) => setTimeout(done, 2500))")  # several seen delays and re-checks more
     assert seen() & set(HIDDEN_FROM_EVERY_BROWSER) == set()
+
+
+def test_s1_firefox_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
+    firefox: Firefox, daemon: DaemonProcess, hostile: dict[str, str]
+) -> None:
+    pair(firefox, daemon)
+    page, marks = open_marked(firefox, hostile["decoy"], 4)
+    target = {m.id: m for m in marks}
+    wait_until(lambda: all(m.armed for m in page.marks()), "the marks to take clicks")
+    # A sheet that lets the click through to the mark below: the user clicks "Claim your prize". Firefox cannot
+    # track occlusion; the click itself looks under such sheets.
+    page.evaluate(f"cover('{IDS[10]}', true, false)")
+    page.click_mark(target[IDS[10]], wait_armed=False)
+    # The mark inside a card the page made nearly transparent.
+    page.evaluate(f"document.querySelector('article[data-id=\"{IDS[12]}\"]').style.opacity = '0.01'")
+    page.click_mark(target[IDS[12]], wait_armed=False)
+    page.evaluate("new Promise((done) => setTimeout(done, 1500))")
+    assert store(daemon, [IDS[10], IDS[12]]) == {IDS[10]: ("new", False, False), IDS[12]: ("new", False, False)}
+    # The decoy is put back as the page left it: the check changed nothing the page can see.
+    assert page.evaluate(
+        "document.querySelector('div[data-own]').getAttribute('style').includes('pointer-events: none')"
+    )
+    # The same real click on a mark in plain view saves: the refusals above were the decoys'.
+    page.click_mark(target[IDS[13]])
+    wait_until(lambda: store(daemon, [IDS[13]])[IDS[13]][1], "the uncovered mark to save")
