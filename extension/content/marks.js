@@ -47,8 +47,10 @@
   ];
   const CSS = `
     :host { ${HOST_STYLE.map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }
+    /* Generic families only: a page's @font-face can stand in for any named family, and the glyphs it would be
+       asked for (with unicode-range) would tell it which states its probe ids show. */
     .box { display: flex; gap: 4px; align-items: center; width: ${WIDTH}px; height: ${HEIGHT}px; overflow: hidden;
-      font: 12px/18px system-ui, -apple-system, "Segoe UI", sans-serif; white-space: nowrap; }
+      font: 12px/18px system-ui, sans-serif; white-space: nowrap; }
     .badge, button { box-sizing: border-box; height: ${HEIGHT}px; border-radius: 999px; overflow: hidden;
       text-overflow: clip; flex: none; text-align: center; }
     .badge::before, button::before { content: attr(data-label); }

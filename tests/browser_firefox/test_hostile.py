@@ -12,6 +12,7 @@ from tests.browser.hostile.conftest import HIDDEN_FROM_EVERY_BROWSER, IDS, Probe
 from tests.browser_firefox.test_extension import pair
 from tests.support.daemon import DaemonProcess
 from tests.support.firefox import Firefox, Mark, Tab, wait_until
+from tests.support.https_pages import FixtureSite
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ def open_marked(firefox: Firefox, url: str, count: int) -> tuple[Tab, list[Mark]
 
 
 def test_s1_firefox_a_page_that_predefines_the_element_and_probes_ids_learns_nothing(
-    firefox: Firefox, daemon: DaemonProcess, states: Probes, hostile: dict[str, str]
+    firefox: Firefox, daemon: DaemonProcess, states: Probes, hostile: dict[str, str], site: FixtureSite
 ) -> None:
     pair(firefox, daemon)
     ids = states.all()
@@ -50,6 +51,8 @@ def test_s1_firefox_a_page_that_predefines_the_element_and_probes_ids_learns_not
         assert {k for k in first if k != "computed" and first[k] != other[k]} == set(), pid
         assert {k for k in first["computed"] if first["computed"][k] != other["computed"].get(k)} == set(), pid
     assert first["tag"] == "SPAN" and first["attributes"] == ["style"] and first["text"] == ""
+    assert first["reached"] == []  # no hit test (caretPositionFromPoint included) handed the page a node inside
+    assert [path for _, path in site.requests if path.startswith("/font-probe/")] == []  # no page font used
     assert firefox.errors() == []
 
 

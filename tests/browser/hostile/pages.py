@@ -72,13 +72,25 @@ function snapshot(el) {
   getSelection().removeAllRanges();
   const range = document.createRange();
   range.selectNode(el);
+  // Hit-testing APIs that have handed out nodes inside shadow roots in some browsers: at the badge and the button.
+  const reached = [];
+  for (const x of [r.left + 10, r.right - 10]) {
+    const y = r.top + r.height / 2;
+    const caret = document.caretPositionFromPoint?.(x, y)?.offsetNode
+      ?? document.caretRangeFromPoint?.(x, y)?.startContainer;
+    for (const node of [caret, document.elementFromPoint(x, y), ...document.elementsFromPoint(x, y)]) {
+      if (node && node.getRootNode() !== document) {
+        reached.push(node.nodeName + ' ' + (node.getAttribute?.('data-label') ?? node.textContent));
+      }
+    }
+  }
   return {
     outer: el.outerHTML, tag: el.tagName, attributes: el.getAttributeNames(),
     width: r.width, height: r.height, offsetWidth: el.offsetWidth, offsetHeight: el.offsetHeight,
     scrollWidth: el.scrollWidth, scrollHeight: el.scrollHeight, clientWidth: el.clientWidth,
     rects: el.getClientRects().length, rangeWidth: range.getBoundingClientRect().width,
     text: el.textContent, inner: el.innerText, selected, shadowRoot: String(el.shadowRoot),
-    computed, children: el.childNodes.length,
+    computed, children: el.childNodes.length, reached,
     canAttach: (() => { try { realAttach.call(el, { mode: 'open' }); return true; } catch (e) { return e.name; } })(),
   };
 }
@@ -171,12 +183,25 @@ window.cover = (id, passThrough, vanishOnPress) => {
 };
 """
 
-CARD_CSS = """
+# Fonts the page defines under every family name a mark might ask for, for the symbols the states use: a request
+# for one would tell the page which symbols (so which states) its probe ids were drawn with.
+FONT_NAMES = ("system-ui", "-apple-system", "Segoe UI", "sans-serif", "Helvetica", "Arial", "DejaVu Sans", "Roboto")
+FONT_TRAPS = "".join(
+    f'@font-face {{ font-family: "{name}"; src: url(/font-probe/{n}.woff2); unicode-range: U+2020-27FF; }}'
+    for n, name in enumerate(FONT_NAMES)
+) + "".join(
+    f"@font-face {{ font-family: {name}; src: url(/font-probe/bare-{n}.woff2); unicode-range: U+2020-27FF; }}"
+    for n, name in enumerate(FONT_NAMES[:2])
+)
+CARD_CSS = (
+    FONT_TRAPS
+    + """
 body { margin: 0; font: 15px/1.4 system-ui, sans-serif; }
 main { padding: 16px; }
 article { display: block; margin: 0 0 12px; padding: 8px 12px; border: 1px solid #ddd; border-radius: 8px; }
 h3 { display: inline; margin: 0; font-size: 16px; }
 """
+)
 
 
 def hostile_page(

@@ -12,6 +12,7 @@ from tests.browser.extension import MARK_HEIGHT, MARK_WIDTH, ExtensionBrowser, M
 from tests.browser.hostile.conftest import HIDDEN_FROM_EVERY_BROWSER, HIDDEN_FROM_HIT_TESTS, IDS, Probes, store
 from tests.browser.test_with_daemon import by_id, pair, saved_ids, wait_for
 from tests.support.daemon import DaemonProcess
+from tests.support.https_pages import FixtureSite
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,12 @@ def open_marked(browser: ExtensionBrowser, url: str, count: int) -> tuple[Page, 
 
 @pytest.mark.parametrize("kind", ["probe", "csp"])
 def test_s1_a_page_that_predefines_the_element_and_probes_ids_learns_nothing(
-    browser: ExtensionBrowser, daemon: DaemonProcess, states: Probes, hostile: dict[str, str], kind: str
+    browser: ExtensionBrowser,
+    daemon: DaemonProcess,
+    states: Probes,
+    hostile: dict[str, str],
+    kind: str,
+    site: FixtureSite,
 ) -> None:
     pair(browser, daemon)
     ids = states.all()
@@ -58,6 +64,9 @@ def test_s1_a_page_that_predefines_the_element_and_probes_ids_learns_nothing(
         assert differing == {"computed"} or not differing, (pid, differing)
     assert first["tag"] == "SPAN" and first["attributes"] == ["style"] and first["children"] == 0
     assert first["text"] == "" and first["inner"] == "" and first["selected"] == "" and first["shadowRoot"] == "null"
+    assert first["reached"] == []  # no hit test handed the page a node inside a mark
+    # The marks' words use only generic font families, which no @font-face of the page can stand in for.
+    assert [path for _, path in site.requests if path.startswith("/font-probe/")] == []
     assert first["canAttach"] == "NotSupportedError"  # the page cannot put its own root in ours either
     assert (first["width"], first["height"]) == (MARK_WIDTH, MARK_HEIGHT)  # the marks' own styles apply
     # The strict page's policy blocks its own inline styles, and the browser says so; nothing else goes wrong.
