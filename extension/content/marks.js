@@ -76,19 +76,38 @@
     :host-context(.dark) button:hover { border-color: #9aa0a6; }
   `;
 
-  // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS.
+  // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS,
+  // and only where it was then: a page that moves an armed mark (under the pointer, say) disarms it.
   const armTimers = new Map(); // host -> timeout
   const armed = new WeakMap(); // host -> {set(bool)}
+
+  function arm(host, mark) {
+    clearTimeout(armTimers.get(host));
+    armTimers.set(
+      host,
+      setTimeout(() => {
+        armTimers.delete(host);
+        mark.set(visibleNow(host));
+      }, ARM_MS),
+    );
+  }
+
   const visibility = observer((entries) => {
     for (const entry of entries) {
       const mark = armed.get(entry.target);
       if (!mark) continue;
       clearTimeout(armTimers.get(entry.target));
       armTimers.delete(entry.target);
-      if (entryVisible(entry)) armTimers.set(entry.target, setTimeout(() => mark.set(true), ARM_MS));
+      if (entryVisible(entry)) arm(entry.target, mark);
       else mark.set(false);
     }
   }, [1]);
+
+  /** Where `host` is on the page (document coordinates: scrolling does not move it). */
+  function pagePosition(host) {
+    const rect = host.getBoundingClientRect();
+    return { x: rect.left + scrollX, y: rect.top + scrollY };
+  }
 
   /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. Set
    *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may). */
@@ -135,7 +154,18 @@
     button.setAttribute('aria-label', `Save ${id} to papertray`);
     box.append(badge, button);
     root.append(style, box);
-    armed.set(host, { set: (on) => (button.dataset.armed = String(on)) });
+    let armedAt = null; // where the mark was when it was armed
+    const mark = {
+      set(on) {
+        armedAt = on ? pagePosition(host) : null;
+        button.dataset.armed = String(on);
+      },
+      moved() {
+        const now = pagePosition(host);
+        return !armedAt || Math.abs(now.x - armedAt.x) > 2 || Math.abs(now.y - armedAt.y) > 2;
+      },
+    };
+    armed.set(host, mark);
 
     let saved = false;
     let busy = false; // a save or unsave is on its way
@@ -161,8 +191,13 @@
       event.stopPropagation();
       // A page can call click() or dispatch a click; only the user's own input is trusted.
       if (!event.isTrusted || busy) return;
-      if (button.dataset.armed !== 'true' || !visibleNow(host, clickPoint(event, button), true)) {
-        refuse('papertray ignored this click: the mark was covered, hidden or had just appeared. Click it again.');
+      const moved = button.dataset.armed === 'true' && mark.moved();
+      if (button.dataset.armed !== 'true' || moved || !visibleNow(host, clickPoint(event, button), true)) {
+        refuse('papertray ignored this click: the mark was covered, hidden, moved or had just appeared. Click again.');
+        if (moved) {
+          mark.set(false);
+          arm(host, mark); // where it is now, once it has stayed there a moment
+        }
         return;
       }
       // Busy, not disabled: disabling the focused button would drop a keyboard user's focus to the page.

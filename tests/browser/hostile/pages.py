@@ -149,6 +149,19 @@ window.clickAll = () => {
   return n;
 };
 
+// Move a mark (already armed where it was) so that its button is at the viewport point (x, y), under the pointer.
+window.slideUnder = (id, x, y) => {
+  const el = markOf(id);
+  const holder = document.createElement('div');
+  mine.add(holder);
+  Object.assign(holder.style, { position: 'fixed', left: '0px', top: '0px', zIndex: 99999 });
+  document.body.append(holder);
+  holder.append(el);
+  const r = el.getBoundingClientRect(); // the button is the right-hand part of the mark
+  Object.assign(holder.style, { left: `${x - (r.right - 30)}px`, top: `${y - (r.top + r.height / 2)}px` });
+  return true;
+};
+
 // An opaque sheet over a whole card that lets the pointer through: the card looks empty.
 window.coverCard = (id) => {
   const r = document.querySelector(`article[data-id="${CSS.escape(id)}"]`).getBoundingClientRect();

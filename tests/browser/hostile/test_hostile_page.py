@@ -135,6 +135,24 @@ def test_s1_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     wait_for(lambda: saved_ids(daemon) == {IDS[13]}, page, "the uncovered mark to save")
 
 
+def test_s1_a_mark_slid_under_the_pointer_takes_no_click_until_it_has_stayed_there(
+    browser: ExtensionBrowser, daemon: DaemonProcess, hostile: dict[str, str]
+) -> None:
+    pair(browser, daemon)
+    page, marks = open_marked(browser, hostile["decoy"], 4)
+    mark = by_id(marks)[IDS[10]]
+    wait_for(lambda: browser.armed(page, mark), page, "the mark to take clicks where it is")
+    # The user is about to click at (600, 300), on something of the page's; the page puts the mark there first.
+    page.evaluate(f"() => slideUnder('{IDS[10]}', 600, 300)")
+    page.mouse.click(600, 300)
+    page.wait_for_timeout(1500)
+    assert saved_ids(daemon) == set()
+    # Once it has stayed where it is now for a moment, the user's click there counts.
+    wait_for(lambda: browser.armed(page, mark), page, "the mark to take clicks where it is now")
+    page.mouse.click(600, 300)
+    wait_for(lambda: saved_ids(daemon) == {IDS[10]}, page, "the click on the settled mark to save")
+
+
 def test_s1_links_the_user_cannot_see_are_not_reported_seen(
     browser: ExtensionBrowser, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
