@@ -6,8 +6,9 @@
 //   the words are drawn from attributes by CSS, so no text node exists for `window.find()` to search;
 // - the host's styles are inline `!important`, put back whenever the page touches them, and repeated as
 //   `:host { … !important }`, which beats any rule of the page's (inner-context important declarations win);
-// - a click acts only when it is a trusted event, the mark has been visibly on screen for a moment, and at the
-//   click point it is drawn on top, opaque and unfiltered (visibility.js).
+// - a click acts only when it is a trusted event, the mark has been visibly on screen for a moment where it is
+//   now (a mark the page moves is disarmed), and at the click point it is drawn on top, opaque and unfiltered
+//   (visibility.js); the words use generic font families only, which no @font-face of the page can replace.
 (() => {
   'use strict';
   const { visibleNow, observer, entryVisible } = globalThis.PapertrayVisibility;
@@ -19,7 +20,7 @@
     unknown: { text: '\u25cc Untracked', aria: 'papertray: not in your feeds yet' },
   };
   const SAVE = { text: '\u2606 Save', pressedText: '\u2605 Saved' };
-  const WIDTH = 156; // px: fits the widest badge and "★ Saved" in the sites' fonts, the same for every state
+  const WIDTH = 156; // px: fits "◌ Untracked" and "★ Saved" in the generic fonts, the same for every state
   const HEIGHT = 20;
   // A mark must have been visible this long before a click on it counts: a page cannot slide one under the
   // pointer just before the user clicks something else.
