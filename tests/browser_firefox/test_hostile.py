@@ -111,3 +111,26 @@ def test_s1_firefox_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     # The same real click on a mark in plain view saves: the refusals above were the decoys'.
     page.click_mark(target[IDS[13]])
     wait_until(lambda: store(daemon, [IDS[13]])[IDS[13]][1], "the uncovered mark to save")
+
+
+def test_s1_firefox_page_css_and_inline_styles_cannot_hide_or_resize_a_mark(
+    firefox: Firefox, daemon: DaemonProcess, states: Probes, hostile: dict[str, str]
+) -> None:
+    pair(firefox, daemon)
+    ids = states.all()
+    page, _ = open_marked(firefox, hostile["probe"], len(ids))
+    before = page.call("(ids) => probe(ids).marks", ids)
+    page.evaluate("restyle()")
+    page.evaluate("new Promise((done) => setTimeout(done, 200))")  # the page's changes and the marks' answers
+    after = page.call("(ids) => probe(ids).marks", ids)
+    for pid in ids:
+        assert after[pid]["attributes"] == ["style"], after[pid]["attributes"]
+        assert after[pid]["outer"] == before[pid]["outer"]
+        for key in ("width", "height", "offsetWidth", "offsetHeight"):
+            assert after[pid][key] == before[pid][key], (pid, key)
+        for prop in ("display", "opacity", "visibility", "position", "transform", "width", "height"):
+            assert after[pid]["computed"][prop] == before[pid]["computed"][prop], (pid, prop)
+    # And the user still sees each mark and can use it.
+    new = next(m for m in page.marks() if m.id == states.new)
+    page.click_mark(new)
+    wait_until(lambda: store(daemon, [states.new])[states.new][1], "the restyled mark to save on a real click")
