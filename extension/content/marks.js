@@ -25,6 +25,9 @@
   // A mark must have been visible this long before a click on it counts: a page cannot slide one under the
   // pointer just before the user clicks something else.
   const ARM_MS = 500;
+  // A mark counts as visible only at its full size: a page that shrinks one to a few pixels (a transform, `zoom`)
+  // and puts it where the user will click gets nothing.
+  const FULL_SIZE = { minWidth: WIDTH - 1, minHeight: HEIGHT - 1 };
   const HOST_STYLE = [
     ['all', 'initial'],
     ['display', 'inline-block'],
@@ -88,7 +91,7 @@
       host,
       setTimeout(() => {
         armTimers.delete(host);
-        mark.set(visibleNow(host));
+        mark.set(visibleNow(host, FULL_SIZE));
       }, ARM_MS),
     );
   }
@@ -99,7 +102,7 @@
       if (!mark) continue;
       clearTimeout(armTimers.get(entry.target));
       armTimers.delete(entry.target);
-      if (entryVisible(entry)) arm(entry.target, mark);
+      if (entryVisible(entry, FULL_SIZE)) arm(entry.target, mark);
       else mark.set(false);
     }
   }, [1]);
@@ -193,7 +196,8 @@
       // A page can call click() or dispatch a click; only the user's own input is trusted.
       if (!event.isTrusted || busy) return;
       const moved = button.dataset.armed === 'true' && mark.moved();
-      if (button.dataset.armed !== 'true' || moved || !visibleNow(host, clickPoint(event, button), true)) {
+      const point = clickPoint(event, button);
+      if (button.dataset.armed !== 'true' || moved || !visibleNow(host, { ...FULL_SIZE, point, strict: true })) {
         refuse('papertray ignored this click: the mark was covered, hidden, moved or had just appeared. Click again.');
         if (moved) {
           mark.set(false);

@@ -9,6 +9,8 @@
   // Where the browser cannot report visibility changes (Firefox), an element in view but hidden is looked at
   // again this often: the observer says nothing when only its opacity or an overlay changes.
   const RECHECK_MS = 1000;
+  // A title drawn smaller than this cannot be read, so it was not seen (a page may shrink links to probe with).
+  const READABLE = { minWidth: 16, minHeight: 8 };
 
   /** `report(ids)` sends a batch; `delayMs` is how long a paper must stay visible. */
   function createSeenTracker(delayMs, report) {
@@ -35,7 +37,7 @@
       timers.delete(element);
       const id = ids.get(element);
       if (!id) return;
-      if (!visibleNow(element)) return recheckLater(element); // hidden meanwhile
+      if (!visibleNow(element, READABLE)) return recheckLater(element); // hidden meanwhile
       unwatch(element);
       pending.add(id);
       if (flushTimer === null) flushTimer = setTimeout(flush, BATCH_MS);
@@ -48,7 +50,7 @@
         element,
         setTimeout(() => {
           timers.delete(element);
-          if (visibleNow(element)) timers.set(element, setTimeout(() => seen(element), delayMs));
+          if (visibleNow(element, READABLE)) timers.set(element, setTimeout(() => seen(element), delayMs));
           else recheckLater(element);
         }, RECHECK_MS),
       );
@@ -59,7 +61,7 @@
         for (const entry of entries) {
           const el = entry.target;
           stopTimer(el);
-          if (entryVisible(entry)) timers.set(el, setTimeout(() => seen(el), delayMs));
+          if (entryVisible(entry, READABLE)) timers.set(el, setTimeout(() => seen(el), delayMs));
           else if (entry.isIntersecting) recheckLater(el);
         }
       },

@@ -68,14 +68,15 @@
   }
 
   /**
-   * Is `element` drawn where the user can see it: not zero-size, on screen, not transparent or hidden by an
-   * effect, and on top at `point` (default: the middle of its part inside the viewport)? `strict` (for a click)
-   * also looks under sheets that let the pointer through, where the browser cannot track occlusion.
+   * Is `element` drawn where the user can see it: at least `minWidth` × `minHeight` px as drawn (a page may shrink
+   * it with a transform or `zoom`), on screen, not transparent or hidden by an effect, and on top at `point`
+   * (default: the middle of its part inside the viewport)? `strict` (for a click) also looks under sheets that let
+   * the pointer through, where the browser cannot track occlusion.
    */
-  function visibleNow(element, point, strict = false) {
+  function visibleNow(element, { point = null, strict = false, minWidth = 1, minHeight = 1 } = {}) {
     if (!element.isConnected || document.hidden) return false;
     const rect = element.getBoundingClientRect();
-    if (rect.width < 1 || rect.height < 1) return false;
+    if (rect.width < minWidth || rect.height < minHeight) return false;
     const left = Math.max(rect.left, 0);
     const top = Math.max(rect.top, 0);
     const right = Math.min(rect.right, innerWidth);
@@ -95,11 +96,11 @@
     return new IntersectionObserver(callback, options);
   }
 
-  /** What an observer entry says: in view and, where tracked, visible; plus the style and hit checks. */
-  function entryVisible(entry) {
+  /** What an observer entry says: in view and, where tracked, visible; plus the checks of visibleNow(`options`). */
+  function entryVisible(entry, options) {
     if (!entry.isIntersecting || document.hidden) return false;
     if (TRACKS_VISIBILITY && !entry.isVisible) return false;
-    return visibleNow(entry.target);
+    return visibleNow(entry.target, options);
   }
 
   globalThis.PapertrayVisibility = Object.freeze({ visibleNow, observer, entryVisible, TRACKS_VISIBILITY });

@@ -78,10 +78,10 @@ def test_s1_firefox_links_the_user_cannot_see_are_not_reported_seen(
     firefox: Firefox, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
     pair(firefox, daemon, seen_delay_s=0.3)
-    page, _ = open_marked(firefox, hostile["invisible"], 9)
+    page, _ = open_marked(firefox, hostile["invisible"], 10)
 
     def seen() -> set[str]:
-        return {pid for pid, (state, _, _) in store(daemon, IDS[20:29]).items() if state == "seen"}
+        return {pid for pid, (state, _, _) in store(daemon, IDS[20:30]).items() if state == "seen"}
 
     wait_until(lambda: IDS[20] in seen(), "the visible card to be reported seen")
     page.evaluate("new Promise((done) => setTimeout(done, 2500))")  # several seen delays and re-checks more
@@ -92,7 +92,7 @@ def test_s1_firefox_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     firefox: Firefox, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
     pair(firefox, daemon)
-    page, marks = open_marked(firefox, hostile["decoy"], 4)
+    page, marks = open_marked(firefox, hostile["decoy"], 5)
     target = {m.id: m for m in marks}
     wait_until(lambda: all(m.armed for m in page.marks()), "the marks to take clicks")
     # A sheet that lets the click through to the mark below: the user clicks "Claim your prize". Firefox cannot
@@ -102,8 +102,12 @@ def test_s1_firefox_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     # The mark inside a card the page made nearly transparent.
     page.evaluate(f"document.querySelector('article[data-id=\"{IDS[12]}\"]').style.opacity = '0.01'")
     page.click_mark(target[IDS[12]], wait_armed=False)
+    # The mark shrunk to a few pixels, where the user will click (armed before, at full size).
+    page.evaluate(f"document.querySelector('article[data-id=\"{IDS[14]}\"]').style.zoom = '0.05'")
+    page.click_mark(target[IDS[14]], wait_armed=False)
     page.evaluate("new Promise((done) => setTimeout(done, 1500))")
-    assert store(daemon, [IDS[10], IDS[12]]) == {IDS[10]: ("new", False, False), IDS[12]: ("new", False, False)}
+    untouched = ("new", False, False)
+    assert store(daemon, [IDS[10], IDS[12], IDS[14]]) == dict.fromkeys([IDS[10], IDS[12], IDS[14]], untouched)
     # The decoy is put back as the page left it: the check changed nothing the page can see.
     assert page.evaluate(
         "document.querySelector('div[data-own]').getAttribute('style').includes('pointer-events: none')"

@@ -32,8 +32,9 @@ class Probes:
 
 
 PROBES = Probes()
-# On the "invisible" page: cards at opacity 0 and 0.02, hidden, filtered to nothing, of zero size, clipped away ...
-HIDDEN_FROM_EVERY_BROWSER = (IDS[21], IDS[22], IDS[23], IDS[24], IDS[26], IDS[27])
+# On the "invisible" page: cards at opacity 0 and 0.02, hidden, filtered to nothing, of zero size, clipped away, a
+# title in 1px type ...
+HIDDEN_FROM_EVERY_BROWSER = (IDS[21], IDS[22], IDS[23], IDS[24], IDS[26], IDS[27], IDS[29])
 # ... and two whose titles are under a white sheet that lets the pointer through (the card's own ::after, a sheet
 # over the card): only occlusion tracking (Chromium's IntersectionObserver v2) sees those, not a hit test.
 HIDDEN_FROM_HIT_TESTS = (IDS[25], IDS[28])
@@ -70,7 +71,7 @@ def hostile(site: FixtureSite) -> Iterator[dict[str, str]]:
         # A page whose policy forbids inline styles: if that kept the marks' own styles out, their size would
         # follow their words again.
         "csp": hostile_page("Strict", [(pid, "") for pid in PROBES.all()], csp="style-src 'none'"),
-        "decoy": hostile_page("Decoy", [(IDS[10], ""), (IDS[11], ""), (IDS[12], ""), (IDS[13], "")]),
+        "decoy": hostile_page("Decoy", [(IDS[10], ""), (IDS[11], ""), (IDS[12], ""), (IDS[13], ""), (IDS[14], "")]),
         "invisible": hostile_page(
             "Invisible",
             [
@@ -83,9 +84,11 @@ def hostile(site: FixtureSite) -> Iterator[dict[str, str]]:
                 (IDS[26], "width: 0; height: 0; padding: 0; border: 0; overflow: hidden"),
                 (IDS[27], "clip-path: inset(50%)"),
                 (IDS[28], ""),
+                (IDS[29], ""),
             ],
             css=f'article[data-id="{IDS[25]}"]::after {{ content: ""; position: absolute; inset: -2px; '
-            "background: #fff; pointer-events: none; }",
+            "background: #fff; pointer-events: none; }"
+            f'article[data-id="{IDS[29]}"] h3 {{ font-size: 1px; line-height: 1px; }}',
             covered=(IDS[28],),
         ),
     }

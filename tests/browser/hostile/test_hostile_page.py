@@ -116,7 +116,7 @@ def test_s1_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     browser: ExtensionBrowser, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
     pair(browser, daemon)
-    page, marks = open_marked(browser, hostile["decoy"], 4)
+    page, marks = open_marked(browser, hostile["decoy"], 5)
     target = by_id(marks)
     # A sheet that lets the click through to the mark below: the user clicks "Claim your prize".
     page.evaluate(f"() => cover('{IDS[10]}', true, false)")
@@ -128,6 +128,10 @@ def test_s1_a_decoy_over_a_mark_turns_no_real_click_into_a_save(
     page.evaluate(f"() => {{ document.querySelector('article[data-id=\"{IDS[12]}\"]').style.opacity = '0.01'; }}")
     page.wait_for_timeout(300)
     browser.click(page, target[IDS[12]], wait_armed=False)
+    # The mark shrunk to a few pixels, where the user will click.
+    page.evaluate(f"() => {{ document.querySelector('article[data-id=\"{IDS[14]}\"]').style.zoom = '0.05'; }}")
+    page.wait_for_timeout(700)
+    browser.click(page, target[IDS[14]], wait_armed=False)
     page.wait_for_timeout(1500)
     assert saved_ids(daemon) == set()
     # The same real click on a mark in plain view saves: the refusals above were the decoys'.
@@ -139,7 +143,7 @@ def test_s1_a_mark_slid_under_the_pointer_takes_no_click_until_it_has_stayed_the
     browser: ExtensionBrowser, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
     pair(browser, daemon)
-    page, marks = open_marked(browser, hostile["decoy"], 4)
+    page, marks = open_marked(browser, hostile["decoy"], 5)
     mark = by_id(marks)[IDS[10]]
     wait_for(lambda: browser.armed(page, mark), page, "the mark to take clicks where it is")
     # The user is about to click at (600, 300), on something of the page's; the page puts the mark there first.
@@ -157,11 +161,11 @@ def test_s1_links_the_user_cannot_see_are_not_reported_seen(
     browser: ExtensionBrowser, daemon: DaemonProcess, hostile: dict[str, str]
 ) -> None:
     pair(browser, daemon, seen_delay_ms=300)
-    page, _ = open_marked(browser, hostile["invisible"], 9)
+    page, _ = open_marked(browser, hostile["invisible"], 10)
     hidden = set(HIDDEN_FROM_EVERY_BROWSER) | set(HIDDEN_FROM_HIT_TESTS)
 
     def seen() -> set[str]:
-        return {pid for pid, (state, _, _) in store(daemon, IDS[20:29]).items() if state == "seen"}
+        return {pid for pid, (state, _, _) in store(daemon, IDS[20:30]).items() if state == "seen"}
 
     wait_for(lambda: IDS[20] in seen(), page, "the visible card to be reported seen")
     page.wait_for_timeout(2000)  # several seen delays and batches more
