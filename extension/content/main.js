@@ -1,6 +1,9 @@
 // The content script's driver: find papers, ask the service worker for their states, mark them, report the
 // ones that were on screen long enough, and re-scan when a single-page app swaps its content. It never talks
 // to the daemon and never sees the token; when papertray is not running it leaves the page untouched.
+// Every paper found gets a mark, known to papertray or not: whether a mark appears must not tell a page which ids
+// the library holds (issue 11 item 1). Nothing reaches the page's own timeline or globals: the end of the first
+// pass is reported to the service worker, where tests and the benchmark read it.
 (() => {
   'use strict';
   if (globalThis.__papertrayContentLoaded) return; // the manifest and an opt-in registration may both inject
@@ -12,7 +15,10 @@
 
   const entries = new Map(); // id -> [{occurrence, mark|null}]
   const handled = new WeakMap(); // container -> Set(ids) already looked at
-  let config = { showUnknown: false, seenDelayMs: 1500 };
+  let config = { seenDelayMs: 1500 };
+  // Papers that were new when this visit first showed them keep showing "New" after they are recorded as seen,
+  // until the user saves or reads one here.
+  const newThisVisit = new Set();
   let tracker = null;
   let lastUrl = location.href;
   let needsRetry = false;
@@ -31,25 +37,30 @@
     }
   }
 
-  function shown(paper) {
-    return Boolean(paper) && (paper.state !== 'unknown' || config.showUnknown);
+  /** The state a mark shows for `paper`. */
+  function shownState(id, paper) {
+    if (paper.state === 'new') newThisVisit.add(id);
+    return paper.state === 'seen' && newThisVisit.has(id) ? 'new' : paper.state;
   }
 
   async function toggle(id, wantSaved) {
+    newThisVisit.delete(id);
     const reply = await send({ type: 'save', id, saved: wantSaved });
     if (!reply?.ok) throw new Error(reply?.error ?? 'papertray did not answer.');
     apply({ [id]: reply.paper });
     return reply.paper;
   }
 
+  const reported = new Set(); // ids this visit reported seen: not watched again
   function reportSeen(ids) {
+    for (const id of ids) reported.add(id);
     send({ type: 'seen', ids }).then((reply) => {
-      if (!reply?.ok) return;
+      if (!reply?.ok) for (const id of ids) reported.delete(id);
+      // The marks keep "New" for the rest of the visit (shownState); the stored state is what changed.
       const changed = {};
       for (const id of ids) {
-        const list = entries.get(id) ?? [];
-        const paper = list.find((e) => e.paper)?.paper;
-        if (paper && paper.state === 'new') changed[id] = { ...paper, state: 'seen' };
+        const paper = (entries.get(id) ?? []).find((e) => e.paper)?.paper;
+        if (reply?.ok && paper && paper.state === 'new') changed[id] = { ...paper, state: 'seen' };
       }
       apply(changed);
     });
@@ -63,20 +74,19 @@
   /** Show `papers` ({id: view}) on every occurrence we know of. */
   function apply(papers) {
     for (const [id, paper] of Object.entries(papers)) {
+      if (!paper) continue;
+      const shown = shownState(id, paper);
       for (const entry of entries.get(id) ?? []) {
         entry.paper = paper;
-        if (!shown(paper)) {
-          if (entry.mark) entry.mark.host.remove();
-          entry.mark = null;
-          continue;
-        }
         if (!entry.mark) {
           entry.mark = createMark(id, toggle);
           entry.mark.place(entry.occurrence);
         }
-        entry.mark.update(paper);
-        if (paper.state === 'new') ensureTracker().watch(entry.occurrence.container, id);
-        else if (tracker) tracker.unwatch(entry.occurrence.container);
+        entry.mark.update(paper, shown);
+        // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
+        // (a page can cover a card's title with the card's own ::after).
+        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.ref, id);
+        else if (tracker) tracker.unwatch(entry.occurrence.ref);
       }
     }
   }
@@ -100,6 +110,7 @@
   function repair() {
     for (const [id, list] of entries) {
       const kept = list.filter((e) => e.occurrence.container.isConnected);
+      for (const e of list) if (!kept.includes(e) && e.mark) e.mark.remove();
       for (const e of kept) {
         if (e.mark && !e.mark.host.isConnected) e.mark.place(e.occurrence);
       }
@@ -152,7 +163,7 @@
       return false;
     }
     needsRetry = false;
-    config = { showUnknown: Boolean(reply.showUnknown), seenDelayMs: Number(reply.seenDelayMs) || 0 };
+    config = { seenDelayMs: Number(reply.seenDelayMs) || 0 };
     const papers = {};
     for (const id of ids) papers[id] = reply.papers[id] ?? { state: 'unknown', saved: false, read: false };
     apply(papers);
@@ -172,8 +183,10 @@
       firstDone = true;
       let marked = 0;
       for (const list of entries.values()) marked += list.filter((e) => e.mark).length;
-      // The benchmark and tests read this mark: when the first pass over the page finished.
-      performance.mark('papertray:marked', { detail: { marked, ids: ids.length } });
+      // The benchmark and tests read this (through the service worker): when the first pass over the page
+      // finished, in this document's clock. `origin` tells one load of a URL from the next.
+      const at = performance.now();
+      send({ type: 'marked', marked, ids: ids.length, at, origin: performance.timeOrigin });
     }
   }
 

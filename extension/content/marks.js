@@ -1,54 +1,147 @@
-// One mark per paper occurrence: a state badge readable without colour (text plus an aria-label) and a
-// save/unsave button, inside a closed shadow root so the page can neither restyle nor read it. Built with
-// createElement and textContent only.
+// One mark per paper occurrence: a state badge and a Save toggle, built the way password managers build what they
+// draw inside a page, so the page can neither read, restyle nor drive it (reference/security.md, issue 11 item 1):
+// - the host is a plain <span> created in this isolated world (no custom element a page could define first and
+//   upgrade, no tag, attribute or class that names papertray), with a closed shadow root;
+// - every state, and papers papertray does not know, get the same host, the same markup and the same fixed size;
+//   the words are drawn from attributes by CSS, so no text node exists for `window.find()` to search;
+// - the host's styles are inline `!important`, put back whenever the page touches them, and repeated as
+//   `:host { … !important }`, which beats any rule of the page's (inner-context important declarations win);
+// - a click acts only when it is a trusted event, the mark has been visibly on screen for a moment where it is
+//   now (a mark the page moves is disarmed), and at the click point it is drawn on top, opaque and unfiltered
+//   (visibility.js); the words use generic font families only, which no @font-face of the page can replace.
 (() => {
   'use strict';
+  const { visibleNow, observer, entryVisible } = globalThis.PapertrayVisibility;
   const LABELS = {
     new: { text: '\u25cf New', aria: 'papertray: new paper, not seen before' },
     seen: { text: '\u25cb Seen', aria: 'papertray: seen' },
-    saved: { text: '\u2605 Saved', aria: 'papertray: saved' },
+    saved: { text: '\u25cb Seen', aria: 'papertray: seen' }, // "saved" is the toggle's to say
     read: { text: '\u2713 Read', aria: 'papertray: read' },
-    unknown: { text: '? Not in papertray', aria: 'papertray: not in papertray yet' },
+    unknown: { text: '\u25cc Untracked', aria: 'papertray: not in your feeds yet' },
   };
-  // Pills in the sites' own idiom (rounded, light tints, system font) so the mark reads as part of the card; the
-  // tint is a second cue, the text and aria-label carry the state. The button's star is decoration from CSS, so
-  // the accessible name stays "Save"/"Unsave".
+  const SAVE = { text: '\u2606 Save', pressedText: '\u2605 Saved' };
+  const WIDTH = 156; // px: fits "◌ Untracked" and "★ Saved" in the generic fonts, the same for every state
+  const HEIGHT = 20;
+  // A mark must have been visible this long before a click on it counts: a page cannot slide one under the
+  // pointer just before the user clicks something else.
+  const ARM_MS = 500;
+  // A mark counts as visible only at its full size: a page that shrinks one to a few pixels (a transform, `zoom`)
+  // and puts it where the user will click gets nothing.
+  const FULL_SIZE = { minWidth: WIDTH - 1, minHeight: HEIGHT - 1 };
+  const HOST_STYLE = [
+    ['all', 'initial'],
+    ['display', 'inline-block'],
+    ['box-sizing', 'border-box'],
+    ['width', `${WIDTH}px`],
+    ['min-width', `${WIDTH}px`],
+    ['max-width', `${WIDTH}px`],
+    ['height', `${HEIGHT}px`],
+    ['min-height', `${HEIGHT}px`],
+    ['max-height', `${HEIGHT}px`],
+    ['margin', '2px 10px 2px 6px'],
+    ['padding', '0'],
+    ['border', '0'],
+    ['vertical-align', 'middle'],
+    ['contain', 'strict'],
+    ['overflow', 'hidden'],
+    ['position', 'static'],
+    ['visibility', 'visible'],
+    ['opacity', '1'],
+    ['pointer-events', 'auto'],
+  ];
   const CSS = `
-    :host { all: initial; display: inline-flex; vertical-align: middle; margin: 2px 10px 2px 6px; }
-    .box { display: inline-flex; gap: 6px; align-items: center; font: 12px/18px system-ui, -apple-system,
-      "Segoe UI", sans-serif; white-space: nowrap; }
-    .badge { padding: 0 8px; border-radius: 999px; border: 1px solid #dadce0; color: #5f6368; background: #f1f3f4;
-      font-weight: 600; }
-    .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; }
-    .badge[data-state="saved"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
-    .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; }
-    .badge[data-state="seen"] { font-weight: 500; }
-    .badge[data-state="unknown"] { background: transparent; border-style: dashed; font-weight: 500; }
-    button { font: inherit; font-weight: 600; padding: 0 9px 0 7px; border-radius: 999px; border: 1px solid #c4c7cc;
+    :host { ${HOST_STYLE.map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }
+    /* Generic families only: a page's @font-face can stand in for any named family, and the glyphs it would be
+       asked for (with unicode-range) would tell it which states its probe ids show. */
+    .box { display: flex; gap: 4px; align-items: center; width: ${WIDTH}px; height: ${HEIGHT}px; overflow: hidden;
+      font: 12px/18px system-ui, sans-serif; white-space: nowrap; }
+    .badge, button { box-sizing: border-box; height: ${HEIGHT}px; border-radius: 999px; overflow: hidden;
+      text-overflow: clip; flex: none; text-align: center; }
+    .badge::before, button::before { content: attr(data-label); }
+    .badge { width: 84px; padding: 0 6px; border: 1px solid #dadce0; color: #5f6368; background: #f1f3f4;
+      font-weight: 500; }
+    .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; font-weight: 600; }
+    .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; font-weight: 600; }
+    .badge[data-state="unknown"] { background: transparent; border-style: dashed; }
+    button { width: 68px; margin: 0; font: inherit; font-weight: 600; padding: 0 6px; border: 1px solid #c4c7cc;
       background: linear-gradient(#fff, #f3f4f6); color: #1f2937; cursor: pointer; }
-    button::before { content: "\\2606" / ""; margin-right: 4px; color: #b45309; }
-    button[aria-pressed="true"]::before { content: "\\2605" / ""; }
-    button:hover { border-color: #8b9099; background: #f3f4f6; }
-    button:focus-visible { outline: 2px solid #0b57d0; outline-offset: 1px; }
-    button[disabled] { opacity: .6; cursor: progress; }
+    button[aria-pressed="true"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
+    button:hover { border-color: #8b9099; }
+    button:focus-visible { outline: 2px solid #0b57d0; outline-offset: -2px; }
+    button[aria-busy="true"] { opacity: .6; cursor: progress; }
     /* Dark only when the page itself is (huggingface.co puts "dark" on <html>); the OS setting says nothing
        about arXiv, which is always light. */
     :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
     :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
-    :host-context(.dark) .badge[data-state="saved"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
     :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
     :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
     :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
-    :host-context(.dark) button:hover { background: #3c4043; border-color: #9aa0a6; }
-    :host-context(.dark) button::before { color: #fdd663; }
+    :host-context(.dark) button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
+    :host-context(.dark) button:hover { border-color: #9aa0a6; }
   `;
+
+  // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS,
+  // and only where it was then: a page that moves an armed mark (under the pointer, say) disarms it.
+  const armTimers = new Map(); // host -> timeout
+  const armed = new WeakMap(); // host -> {set(bool)}
+
+  function arm(host, mark) {
+    clearTimeout(armTimers.get(host));
+    armTimers.set(
+      host,
+      setTimeout(() => {
+        armTimers.delete(host);
+        mark.set(visibleNow(host, FULL_SIZE));
+      }, ARM_MS),
+    );
+  }
+
+  const visibility = observer((entries) => {
+    for (const entry of entries) {
+      const mark = armed.get(entry.target);
+      if (!mark) continue;
+      clearTimeout(armTimers.get(entry.target));
+      armTimers.delete(entry.target);
+      if (entryVisible(entry, FULL_SIZE)) arm(entry.target, mark);
+      else mark.set(false);
+    }
+  }, [1]);
+
+  /** Where `host` is on the page (document coordinates: scrolling does not move it). */
+  function pagePosition(host) {
+    const rect = host.getBoundingClientRect();
+    return { x: rect.left + scrollX, y: rect.top + scrollY };
+  }
+
+  /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. Set
+   *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may). */
+  function guardHost(host) {
+    let ours = null;
+    const reassert = () => {
+      for (const name of host.getAttributeNames()) if (name !== 'style') host.removeAttribute(name);
+      if (ours !== null && host.style.cssText === ours) return;
+      host.style.cssText = '';
+      for (const [name, value] of HOST_STYLE) host.style.setProperty(name, value, 'important');
+      ours = host.style.cssText;
+    };
+    reassert();
+    new MutationObserver(reassert).observe(host, { attributes: true });
+  }
+
+  /** The point a click happened at; a keyboard click has none, so the middle of the button. */
+  function clickPoint(event, button) {
+    if (event.detail > 0) return { x: event.clientX, y: event.clientY };
+    const rect = button.getBoundingClientRect();
+    return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+  }
 
   /**
    * Create a mark for `id`. `onToggle(id, wantSaved)` resolves to the new paper view or throws.
-   * Returns {host, update(paper), place(occurrence)}.
+   * Returns {host, update(paper, shownState), place(occurrence), remove()}.
    */
   function createMark(id, onToggle) {
-    const host = document.createElement('papertray-mark');
+    const host = document.createElement('span');
+    guardHost(host);
     const root = host.attachShadow({ mode: 'closed' });
     const style = document.createElement('style');
     style.textContent = CSS;
@@ -61,33 +154,65 @@
     badge.setAttribute('role', 'img');
     const button = document.createElement('button');
     button.type = 'button';
+    button.dataset.armed = 'false';
+    button.setAttribute('aria-label', `Save ${id} to papertray`);
     box.append(badge, button);
     root.append(style, box);
+    let armedAt = null; // where the mark was when it was armed
+    const mark = {
+      set(on) {
+        armedAt = on ? pagePosition(host) : null;
+        button.dataset.armed = String(on);
+      },
+      moved() {
+        const now = pagePosition(host);
+        return !armedAt || Math.abs(now.x - armedAt.x) > 2 || Math.abs(now.y - armedAt.y) > 2;
+      },
+    };
+    armed.set(host, mark);
 
     let saved = false;
-    function update(paper) {
-      const state = Object.hasOwn(LABELS, paper?.state) ? paper.state : 'unknown';
-      saved = Boolean(paper?.saved) || state === 'saved';
+    let busy = false; // a save or unsave is on its way
+    /** Draw `paper`; `shown` is the state the badge shows (main.js keeps "new" for the rest of the visit). */
+    function update(paper, shown = paper?.state) {
+      const state = Object.hasOwn(LABELS, shown) ? shown : 'unknown';
+      saved = Boolean(paper?.saved) || paper?.state === 'saved';
       badge.dataset.state = state;
-      badge.textContent = LABELS[state].text;
+      badge.dataset.label = LABELS[state].text;
       badge.setAttribute('aria-label', LABELS[state].aria);
-      button.textContent = saved ? 'Unsave' : 'Save';
+      button.dataset.label = saved ? SAVE.pressedText : SAVE.text;
       button.setAttribute('aria-pressed', String(saved));
-      button.setAttribute('aria-label', saved ? `Remove ${id} from papertray saves` : `Save ${id} to papertray`);
-      button.title = button.getAttribute('aria-label');
+      button.title = saved ? `Saved in papertray; click to unsave ${id}` : `Save ${id} to papertray`;
+    }
+
+    function refuse(why) {
+      button.title = why;
     }
 
     button.addEventListener('click', (event) => {
       // Cards are often links or have click handlers: the page must not navigate because of our button.
       event.preventDefault();
       event.stopPropagation();
-      button.disabled = true;
+      // A page can call click() or dispatch a click; only the user's own input is trusted.
+      if (!event.isTrusted || busy) return;
+      const moved = button.dataset.armed === 'true' && mark.moved();
+      const point = clickPoint(event, button);
+      if (button.dataset.armed !== 'true' || moved || !visibleNow(host, { ...FULL_SIZE, point, strict: true })) {
+        refuse('papertray ignored this click: the mark was covered, hidden, moved or had just appeared. Click again.');
+        if (moved) {
+          mark.set(false);
+          arm(host, mark); // where it is now, once it has stayed there a moment
+        }
+        return;
+      }
+      // Busy, not disabled: disabling the focused button would drop a keyboard user's focus to the page.
+      busy = true;
+      button.setAttribute('aria-busy', 'true');
       Promise.resolve(onToggle(id, !saved))
-        .catch(() => {
-          button.title = 'papertray did not answer; is it running?';
-        })
+        .catch(() => refuse('papertray did not answer; is it running?'))
         .finally(() => {
-          button.disabled = false;
+          busy = false;
+          button.removeAttribute('aria-busy');
         });
     });
     host.addEventListener('click', (event) => event.stopPropagation());
@@ -95,9 +220,17 @@
     function place(occurrence) {
       if (occurrence.where === 'append') occurrence.ref.append(host);
       else occurrence.ref.after(host);
+      visibility.observe(host);
     }
-    return { host, update, place };
+
+    function remove() {
+      visibility.unobserve(host);
+      clearTimeout(armTimers.get(host));
+      armTimers.delete(host);
+      host.remove();
+    }
+    return { host, update, place, remove };
   }
 
-  globalThis.PapertrayMarks = Object.freeze({ createMark, LABELS });
+  globalThis.PapertrayMarks = Object.freeze({ createMark, LABELS, WIDTH, HEIGHT });
 })();

@@ -75,7 +75,7 @@ export const TABLE = {
     pageOnly: false,
     async handle(message) {
       const settings = await readSettings();
-      const page = { showUnknown: settings.showUnknown, seenDelayMs: settings.seenDelayMs };
+      const page = { seenDelayMs: settings.seenDelayMs };
       const ids = checkIds(message.ids);
       if (!settings.token || ids.length === 0) return { online: false, papers: {}, ...page };
       try {
@@ -101,6 +101,25 @@ export const TABLE = {
     pageOnly: false,
     async handle(message) {
       return { paper: await setSaved(message.id, message.saved !== false) };
+    },
+  },
+  // A content script finished its first pass over a page. Kept in storage.session (never readable by the page, and
+  // gone with the browser session) for the tests and the marking benchmark; the page's own performance timeline
+  // would tell every page that papertray is installed.
+  marked: {
+    pageOnly: false,
+    async handle(message, sender) {
+      const tab = sender?.tab?.id;
+      if (!Number.isInteger(tab) || sender.frameId !== 0) return { kept: false };
+      const pass = {
+        url: String(sender.url ?? '').slice(0, 2048),
+        origin: Number(message.origin) || 0,
+        at: Number(message.at) || 0,
+        marked: Number(message.marked) || 0,
+        ids: Number(message.ids) || 0,
+      };
+      await chrome.storage.session.set({ [`marked:${tab}`]: pass });
+      return { kept: true };
     },
   },
   // ---- papertray's own pages only ----

@@ -6,8 +6,12 @@
 // opted-in site. The service worker and the node tests import it for its one global, `PapertrayIds`.
 (() => {
   'use strict';
+  // Only ASCII digits and letters make an id (issue 11 item 15): `\d` and `[a-zA-Z]` are ASCII here, and the `u`
+  // flag without `i` keeps case folding from letting `ſ` or the Kelvin sign in. The look-arounds count every
+  // Unicode letter, digit and mark as part of the surrounding word, so a fullwidth or Arabic-Indic digit next to
+  // an id (or after its `v`) voids it instead of leaving a shorter, different id (`2307.1234５` is not `2307.1234`).
   const ARXIV_ID =
-    /(?<![\w.-])(?:arxiv[:.])?(?:(\d{4}\.\d{4,5})|([a-z][a-z-]*)(?:\.[a-z]{2})?\/(\d{7}))(?:v([1-9]\d*))?(?!\d)/i;
+    /(?<![\p{L}\p{N}\p{M}_.-])(?:[aA][rR][xX][iI][vV][:.])?(?:(\d{4}\.\d{4,5})|([a-zA-Z][a-zA-Z-]*)(?:\.[a-zA-Z]{2})?\/(\d{7}))(?:[vV]([1-9]\d*))?(?![vV]?\p{N})/u;
   const CANONICAL_ID = /^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*\/\d{7})$/;
   const MAX_INPUT = 2048;
   const ARXIV_HOSTS = new Set(['arxiv.org', 'www.arxiv.org', 'export.arxiv.org']);

@@ -8,7 +8,6 @@ export const DEFAULTS = Object.freeze({
   port: 27483,
   token: '',
   seenDelayMs: 1500,
-  showUnknown: false,
   sites: [], // opt-in origins such as "https://example.org/*", granted through optional_host_permissions
 });
 
@@ -44,7 +43,6 @@ export function validateSettings(patch) {
     }
     out.seenDelayMs = Math.round(delay);
   }
-  if ('showUnknown' in patch) out.showUnknown = Boolean(patch.showUnknown);
   if ('sites' in patch) {
     if (!Array.isArray(patch.sites)) throw new Error('Sites must be a list.');
     out.sites = [...new Set(patch.sites.map(sitePattern))];

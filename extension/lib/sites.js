@@ -7,6 +7,7 @@ export const SCRIPT_ID = 'papertray-opt-in';
 export const CONTENT_JS = [
   'lib/paper-id.js',
   'content/page-hooks.js',
+  'content/visibility.js',
   'content/marks.js',
   'content/seen.js',
   'content/main.js',

@@ -1,5 +1,5 @@
-// The options page: pairing with the code from `papertray pair`, the daemon port, the seen delay, whether to
-// mark unknown papers, and opt-in sites (host permission requested here, in the click, as browsers require).
+// The options page: pairing with the code from `papertray pair`, the daemon port, the seen delay, and opt-in
+// sites (host permission requested here, in the click, as browsers require).
 import { el, ask, explain, sentence } from '../pages/ui.js';
 import { sitePattern } from '../lib/settings.js';
 
@@ -47,7 +47,6 @@ async function load() {
   current = reply.settings;
   $('port').value = String(current.port);
   $('seen-delay').value = String(current.seenDelayMs / 1000);
-  $('show-unknown').checked = current.showUnknown;
   $('pair-state').textContent = reply.paired ? 'This browser is paired with papertray.' : 'Not paired yet.';
   $('pair-state').dataset.paired = String(reply.paired);
   $('unpair-button').hidden = !reply.paired;
@@ -82,7 +81,6 @@ $('settings-form').addEventListener('submit', async (event) => {
     settings: {
       port: Number($('port').value),
       seenDelayMs: Math.round(Number($('seen-delay').value) * 1000),
-      showUnknown: $('show-unknown').checked,
     },
   });
   if (!reply?.ok) return say('settings-result', reply?.error ?? 'papertray did not answer.', true);

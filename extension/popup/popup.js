@@ -13,8 +13,9 @@ function renderStatus(status) {
 
 function paperRow(paper) {
   const saved = Boolean(paper.saved) || paper.state === 'saved';
-  const button = el('button', { type: 'button', 'aria-pressed': String(saved) }, saved ? 'Unsave' : 'Save');
-  button.setAttribute('aria-label', `${saved ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
+  // One toggle, as on the marks: "Save", pressed "Saved"; its name stays "Save …" and aria-pressed says which.
+  const button = el('button', { type: 'button', 'aria-pressed': String(saved) }, saved ? 'Saved' : 'Save');
+  button.setAttribute('aria-label', `Save ${paper.title || paper.id}`);
   button.addEventListener('click', async () => {
     button.disabled = true;
     const reply = await ask('save', { id: paper.id, saved: button.getAttribute('aria-pressed') !== 'true' });
@@ -24,9 +25,8 @@ function paperRow(paper) {
       return;
     }
     const now = Boolean(reply.paper?.saved) || reply.paper?.state === 'saved';
-    button.textContent = now ? 'Unsave' : 'Save';
+    button.textContent = now ? 'Saved' : 'Save';
     button.setAttribute('aria-pressed', String(now));
-    button.setAttribute('aria-label', `${now ? 'Unsave' : 'Save'} ${paper.title || paper.id}`);
   });
   const link = el('a', { href: paperUrl(paper.id), target: '_blank', rel: 'noopener noreferrer' }, paper.title || paper.id);
   return el('li', { dataset: { id: paper.id } }, link, button);

@@ -69,3 +69,33 @@ test('arXiv links resolve in their abs, pdf and html forms, other arXiv pages do
     assert.equal(paperIdFromUrl(href, base), null, href);
   }
 });
+
+test('s15: only ASCII digits make a paper id; fullwidth and Arabic-Indic digits never do', () => {
+  const notIds = [
+    '\uff12\uff13\uff10\uff17.\uff11\uff12\uff13\uff14\uff15', // fullwidth 2307.12345
+    '\u0662\u0663\u0660\u0667.\u0661\u0662\u0663\u0664\u0665', // Arabic-Indic 2307.12345
+    '\u06f2\u06f3\u06f0\u06f7.\u06f1\u06f2\u06f3\u06f4\u06f5', // extended Arabic-Indic (Persian)
+    '2307.1234\uff15', // an ASCII prefix with a fullwidth last digit is not the shorter id 2307.1234
+    '\u06622307.12345', // nor is an id glued to an Arabic-Indic digit
+    'hep-th/990100\uff11',
+    '2307.12345v\uff12',
+    '\u017ftat/9901001', // long s folds to "s" under case-insensitive Unicode matching
+    '\u212aa/9901001', // Kelvin sign folds to "k"
+    'caf\u00e92307.12345', // glued to a word, as the daemon's \w sees it
+  ];
+  for (const input of notIds) {
+    const ref = parseRef(input);
+    // "2307.12345v２": the version is not ASCII, so it does not count, and the id must not be taken either.
+    assert.equal(ref, null, `${input} -> ${JSON.stringify(ref)}`);
+    assert.equal(isCanonicalId(input), false, input);
+  }
+  for (const path of ['/abs/\uff12\uff13\uff10\uff17.\uff11\uff12\uff13\uff14\uff15', '/abs/2307.1234%EF%BC%95',
+    '/abs/%D9%A22307.12345']) {
+    assert.equal(paperIdFromUrl(path, 'https://arxiv.org/'), null, path);
+    assert.equal(paperIdFromUrl(`/papers${path.slice(4)}`, 'https://huggingface.co/papers'), null, path);
+  }
+  // ASCII ids in any case still parse, next to punctuation and non-word text.
+  assert.deepEqual(parseRef('ARXIV:2307.12345V2'), { id: '2307.12345', version: 2 });
+  assert.deepEqual(parseRef('\u00ab2307.12345\u00bb'), { id: '2307.12345', version: null });
+  assert.deepEqual(parseRef('\u201chep-th/9901001\u201d'), { id: 'hep-th/9901001', version: null });
+});

@@ -33,7 +33,7 @@ def test_pages_stay_untouched_when_papertray_is_not_running(
         assert detail["marked"] == 0
         assert detail["ids"] > 0  # the content script did find the papers; it just had nothing to say
         assert browser.marks(page) == []
-        assert page.locator("papertray-mark").count() == 0
+        assert browser.shadow_hosts(page) == 0  # nothing added to the page at all
     assert browser.page_errors == []
 
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.extension import ExtensionBrowser, Mark
 from tests.browser.test_with_daemon import HF_LIST, IDS, TITLES, pair
 from tests.support.daemon import DaemonProcess
-from tests.support.https_pages import FixtureSite, feed_entries
+from tests.support.https_pages import UNKNOWN_IDS, FixtureSite, feed_entries
 from tests.support.screenshots import screenshot_path
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ READ = {IDS[2]}
 SEEN = {IDS[3], IDS[6]}
 EXPECTED = {pid: "new" for pid in IDS} | dict.fromkeys(SAVED, "saved") | dict.fromkeys(READ, "read")
 EXPECTED |= dict.fromkeys(SEEN, "seen")
-BADGES = {"new": "\u25cf New", "seen": "\u25cb Seen", "saved": "\u2605 Saved", "read": "\u2713 Read"}
+BADGES = {"new": "\u25cf New", "seen": "\u25cb Seen", "saved": "\u25cb Seen", "read": "\u2713 Read"}
 
 
 @pytest.fixture
@@ -93,7 +93,8 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     marks = browser.marks(page)
     assert {m.id: m.state for m in marks} == EXPECTED
     assert all(m.text == BADGES[m.state] for m in marks)
-    assert all(m.button == ("Unsave" if m.id in SAVED else "Save") for m in marks)
+    assert all(m.button == ("\u2605 Saved" if m.id in SAVED else "\u2606 Save") for m in marks)
+    assert all(m.pressed == (m.id in SAVED) for m in marks)
     visible = in_view(page, browser, marks)
     # The first screenful shows every state, each badge on its own card and nowhere else.
     assert {m.state for m in visible} == {"new", "seen", "saved", "read"}, [(m.id, m.state) for m in visible]
@@ -105,7 +106,8 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     arxiv.set_viewport_size({"width": 1280, "height": 800})
     browser.wait_marked(arxiv)
     marks = browser.marks(arxiv)
-    assert [(m.id, m.state) for m in marks] == [(pid, EXPECTED[pid]) for pid in IDS[:6]]
+    known = [(pid, EXPECTED[pid]) for pid in IDS[:6]]
+    assert [(m.id, m.state) for m in marks] == known + [(pid, "unknown") for pid in UNKNOWN_IDS]
     assert all(m.container == "DT" for m in marks)
     assert {m.id for m in in_view(arxiv, browser, marks)} >= set(IDS[:4])
     shoot(arxiv, "arxiv-list.png")
@@ -125,6 +127,8 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     assert first.get_by_role("button").text_content() == "Save"
     saved = popup.locator("#saved-list li").evaluate_all("rs => rs.map(r => r.dataset.id)")
     assert set(saved) == SAVED
+    # The same one toggle as on the marks: pressed, it says "Saved".
+    assert popup.locator("#saved-list li button").all_text_contents() == ["Saved"] * len(SAVED)
     # Chrome sizes a popup to its content (up to 600px): so does the picture, and everything fits in it.
     height = popup.evaluate("() => Math.ceil(document.body.getBoundingClientRect().bottom)")
     assert height <= 600

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+# The hostile pages and the probe papers' states, shared with the Chromium tier (test_hostile.py).
+from tests.browser.hostile.conftest import hostile, states  # noqa: F401
 from tests.support.daemon import DaemonProcess
 from tests.support.firefox import FIREFOX, Firefox
 from tests.support.https_pages import HOSTS, FixtureSite

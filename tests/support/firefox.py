@@ -161,6 +161,7 @@ class Mark:
     pressed: bool
     button_ref: str  # the button's BiDi shared id, for clicking
     container: str  # the closest card-like ancestor: ARTICLE (HF card), DT (arXiv entry), LI, or ""
+    armed: bool  # takes clicks now: it has been visible (in view, uncovered, opaque) for a moment
 
 
 def _text(node: dict[str, Any]) -> str:
@@ -186,33 +187,56 @@ def _attrs(node: dict[str, Any]) -> dict[str, str]:
     return attributes
 
 
-def _mark(host: dict[str, Any], container: str) -> Mark:
+def _box(host: dict[str, Any]) -> dict[str, Any] | None:
+    """The `papertray <id>` group in `host`'s closed shadow root, when `host` is a mark."""
     shadow = host["value"].get("shadowRoot")
-    assert shadow is not None, "a mark without its shadow root"
-    assert shadow["value"].get("mode") == "closed"
-    box = _find(shadow, "span")
+    if shadow is None or shadow["value"].get("mode") != "closed":
+        return None
+    for child in shadow["value"].get("children", []) or []:
+        if child["value"].get("localName") == "span" and _attrs(child).get("aria-label", "").startswith("papertray "):
+            box: dict[str, Any] = child
+            return box
+    return None
+
+
+def _mark(host: dict[str, Any], container: str) -> Mark:
+    # Nothing on the host names papertray: a plain <span> whose only attribute is its style, no light-DOM children.
+    assert host["value"].get("localName") == "span" and list(_attrs(host)) == ["style"], _attrs(host)
+    box = _box(host)
     assert box is not None
     badge = next(c for c in box["value"]["children"] if _attrs(c).get("class") == "badge")
     button = _find(box, "button")
     assert button is not None
+    # The words are drawn by CSS from data-label: no text node for the page's window.find() to search.
+    assert _text(box) == "", _text(box)
     label = _attrs(box).get("aria-label", "")
     return Mark(
         id=label.removeprefix("papertray ") if label.startswith("papertray ") else "",
         state=_attrs(badge).get("data-state", ""),
-        text=_text(badge),
+        text=_attrs(badge).get("data-label", ""),
         label=_attrs(badge).get("aria-label", ""),
-        button=_text(button),
+        button=_attrs(button).get("data-label", ""),
         pressed=_attrs(button).get("aria-pressed") == "true",
         button_ref=str(button["sharedId"]),
         container=container,
+        armed=_attrs(button).get("data-armed") == "true",
     )
 
 
-# Every <papertray-mark> with the tag of its card-like ancestor. The marks' shadow roots are closed to page scripts;
-# WebDriver BiDi serializes them anyway (`includeShadowTree: "all"`), the way the Chromium tier reads them through
-# the DevTools DOM domain with `pierce`: what assistive technology and devtools see, not what the page can reach.
-_MARKS_JS = """() => [...document.querySelectorAll('papertray-mark')].map(
+# Every empty <span> with a style (what a mark's host looks like to the page, and all it looks like) with the tag of
+# its card-like ancestor; the ones holding a papertray group in a closed shadow root are the marks. Those roots are
+# closed to page scripts; WebDriver BiDi serializes them anyway (`includeShadowTree: "all"`), the way the Chromium
+# tier reads them through the DevTools DOM domain with `pierce`: what assistive technology and devtools see, not
+# what the page can reach.
+_MARKS_JS = """() => [...document.querySelectorAll('span[style]')].filter((host) => !host.firstChild).map(
   (host) => [host, host.parentElement?.closest('article, dt, li')?.tagName ?? ''])"""
+# The content script's first pass on the page whose document started at `origin` (performance.timeOrigin), as the
+# worker kept it in storage.session (content/main.js): read from an extension page, never from the page itself.
+_FIRST_PASS_JS = """async (origin) => {
+  const all = await browser.storage.session.get(null);
+  return Object.entries(all).filter(([k, v]) => k.startsWith('marked:') && Math.abs(v.origin - origin) < 0.01)
+    .map(([, v]) => v)[0] ?? null;
+}"""
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 15) -> None:
@@ -277,17 +301,34 @@ class Tab:
         """Wait until `expression` is truthy in the page."""
         wait_until(lambda: bool(self.evaluate(expression)), what, timeout)
 
-    def wait_marked(self, timeout: float = 15) -> dict[str, Any]:
-        """Wait until the content script's first pass finished; returns its performance mark's detail."""
-        self.wait_for(
-            "performance.getEntriesByName('papertray:marked').length > 0", "the content script's first pass", timeout
+    def first_pass(self) -> dict[str, Any] | None:
+        """What the content script reported when its first pass over this page ended (`marked`, `ids`, `at`), or
+        None when it has not (or does not run here)."""
+        found: dict[str, Any] | None = self.firefox.extension_page().call(
+            _FIRST_PASS_JS, self.evaluate("performance.timeOrigin")
         )
-        detail: dict[str, Any] = self.evaluate("performance.getEntriesByName('papertray:marked')[0].detail")
-        return detail
+        return found
+
+    def wait_marked(self, timeout: float = 15) -> dict[str, Any]:
+        """Wait until the content script's first pass finished; returns how many marks and ids it had."""
+        wait_until(lambda: self.first_pass() is not None, "the content script's first pass", timeout)
+        found = self.first_pass()
+        assert found is not None
+        return {"marked": found["marked"], "ids": found["ids"]}
 
     def marks(self) -> list[Mark]:
         pairs = self._remote(_MARKS_JS, [], {"maxDomDepth": None, "includeShadowTree": "all"})
-        return [_mark(pair["value"][0], pair["value"][1]["value"]) for pair in pairs["value"]]
+        return [_mark(pair["value"][0], pair["value"][1]["value"]) for pair in pairs["value"] if _box(pair["value"][0])]
+
+    def click_mark(self, mark: Mark, *, wait_armed: bool = True) -> None:
+        """A real click on a mark's button, as a user makes it: once the mark has been in view for a moment."""
+        self.call_on("(el) => el.scrollIntoView({block: 'center'})", mark.button_ref)
+        if wait_armed:
+            wait_until(
+                lambda: any(m.armed for m in self.marks() if m.button_ref == mark.button_ref),
+                f"the mark of {mark.id} to take clicks",
+            )
+        self.click(mark.button_ref)
 
     def locate(self, css: str) -> str:
         """The shared id of the first element matching `css` (light DOM)."""
@@ -400,6 +441,7 @@ class Firefox(LoopThread):
         self.killed = False
         self.closed_cleanly = False
         self.log_entries: list[dict[str, Any]] = []
+        self._extension_page: Tab | None = None
 
     # ------------------------------------------------------------------ start and stop (on the loop thread)
 
@@ -527,6 +569,15 @@ class Firefox(LoopThread):
         tab = Tab(self, str(created["context"]))
         tab.navigate(url)
         return tab
+
+    def extension_page(self) -> Tab:
+        """One of the extension's own pages, in a window of its own (a tab beside the tested page would hide that
+        page, and hidden pages report nothing seen), for reading what the extension keeps."""
+        if self._extension_page is None:
+            created = self.command("browsingContext.create", {"type": "window", "background": True})
+            self._extension_page = Tab(self, str(created["context"]))
+            self._extension_page.navigate(self.url("options/options.html"))
+        return self._extension_page
 
     def wait_for_tab(self, url_prefix: str, timeout: float = 15) -> Tab:
         """The tab something else opened (the extension, a link), once its URL starts with `url_prefix`."""
