@@ -435,6 +435,52 @@ async def test_6_4_20_revoked_and_repaired_tokens_are_401(tmp_path: Path, sessio
         await server.stop()
 
 
+async def _stream_until_closed(resp: aiohttp.ClientResponse) -> bytes:
+    """Everything the stream sends until the daemon ends it (EOF); the 10 s only guards against a hang."""
+    received = b""
+    while True:
+        chunk = await asyncio.wait_for(resp.content.readany(), 10)
+        if not chunk:
+            return received
+        received += chunk
+
+
+async def test_s2_revoking_a_token_closes_its_open_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    _, _, body = await call(session, "POST", server.url("tokens"), headers=server.auth(), json={"name": "s1"})
+    script = orjson.loads(body)["token"]
+    async with (
+        session.get(server.url("events"), headers=server.auth(script)) as revoked,
+        session.get(server.url("events"), headers=server.auth()) as kept,
+    ):
+        assert revoked.status == 200 and kept.status == 200
+        assert (await revoked.content.readline()).startswith(b": papertray")
+        await kept.content.readline()
+        assert (await call(session, "DELETE", server.url("tokens/s1"), headers=server.auth()))[0] == 200
+        tail = await _stream_until_closed(revoked)
+        # The change after the revocation reaches the CLI's stream, never the revoked one.
+        await call(session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(), json={})
+        while b"paper.state" not in (line := await asyncio.wait_for(kept.content.readline(), 10)):
+            assert line, "the CLI's stream stayed open"
+    assert b"paper.state" not in tail and PAPER.encode() not in tail
+    assert (await call(session, "GET", server.url("events"), headers=server.auth(script)))[0] == 401
+
+
+async def test_s2_re_pairing_closes_the_old_tokens_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    first = await pair_extension(server, session)
+    async with session.get(server.url("events"), headers=server.auth(first, Origin=EXT)) as stream:
+        assert stream.status == 200
+        await stream.content.readline()
+        second = await pair_extension(server, session)
+        tail = await _stream_until_closed(stream)
+    await call(session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(second), json={})
+    assert b"paper.state" not in tail
+    assert (await call(session, "GET", server.url("events"), headers=server.auth(first)))[0] == 401
+
+
 async def test_6_4_21_token_never_in_logs(
     tmp_path: Path, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
