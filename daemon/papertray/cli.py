@@ -469,6 +469,8 @@ def cmd_pair(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     result = client.post("pair/code", {})
     console.out(f"Pairing code: {result['code']}")
     console.out("Open the papertray extension's options page and type this code. It works once, for 5 minutes.")
+    if result.get("live", 1) > 1:
+        console.out(f"Codes shown earlier still work until they expire ({result['live']} valid now).")
     return 0
 
 

@@ -398,10 +398,10 @@ async def test_6_4_19_failed_auth_is_rate_limited(tmp_path: Path, session: aioht
         # The right token is never locked out.
         status, _, _ = await call(session, "GET", server.url("status"), headers=server.auth())
         assert status == 200
-        # Pairing attempts are locked too, even with the right code.
+        # Pairing is not: the holder of the code always pairs (security item 12).
         code, _ = server.context.pairing.new_code()
         status, _, _ = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
-        assert status == 429
+        assert status == 201
         now[0] += 61
         status, _, _ = await call(session, "GET", server.url("status"), headers=server.auth("pt_wrong"))
         assert status == 401
@@ -512,17 +512,38 @@ async def test_6_4_21_token_never_in_logs(
 # ------------------------------------------------------------------------------------------------ 6.5 pairing
 
 
-async def test_6_5_22_wrong_codes_void_the_real_code(server: ApiServer, session: aiohttp.ClientSession) -> None:
-    code, _ = server.context.pairing.new_code()
-    for attempt in range(5):
+async def test_s12_wrong_codes_and_tokens_never_lock_out_the_code_holder(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    # Another local program floods wrong tokens and wrong codes from any extension origin.
+    status, _, body = await call(session, "POST", server.url("pair/code"), headers=server.auth(), json={})
+    code = orjson.loads(body)["code"]
+    for _ in range(25):
+        await call(session, "GET", server.url("status"), headers=server.auth("pt_wrong"))
+    for attempt in range(60):
         status, _, body = await call(
-            session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": f"WRONG-{attempt}"}
+            session, "POST", server.url("pair"), headers={"Origin": MOZ_B}, json={"code": f"WRONG-{attempt:04d}"}
         )
         assert status == 401
         assert_error_body(body, 401)
-    status, _, _ = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
-    assert status == 401
-    assert server.context.tokens.paired_origins() == frozenset()
+    status, _, body = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
+    assert status == 201
+    assert server.context.tokens.paired_origins() == frozenset({EXT})
+
+
+async def test_u27_a_second_pair_keeps_the_first_code_valid(server: ApiServer, session: aiohttp.ClientSession) -> None:
+    codes = []
+    for _ in range(2):
+        status, _, body = await call(session, "POST", server.url("pair/code"), headers=server.auth(), json={})
+        assert status == 201
+        codes.append(orjson.loads(body))
+    assert codes[1]["live"] == 2
+    for code, origin in zip(codes, (MOZ_A, MOZ_B), strict=True):
+        status, _, _ = await call(
+            session, "POST", server.url("pair"), headers={"Origin": origin}, json={"code": code["code"]}
+        )
+        assert status == 201
+    assert server.context.tokens.paired_origins() == frozenset({MOZ_A, MOZ_B})
 
 
 async def test_6_5_23_expired_and_reused_codes_are_401(tmp_path: Path, session: aiohttp.ClientSession) -> None:

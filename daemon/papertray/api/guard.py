@@ -60,7 +60,7 @@ FAILURE_WINDOW_SECONDS = 60.0
 
 
 class FailureLimiter:
-    """Counts failed authentications (wrong tokens, wrong pairing codes) in a sliding window. Everything
+    """Counts failed token checks in a sliding window (not pairing codes: see pairing.py). Everything
     arrives from loopback, so there is no per-client key: past the limit, every wrong attempt gets 429 until
     the window slides on. A valid token is never locked out."""
 
