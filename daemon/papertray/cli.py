@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from papertray import __version__
+from papertray import __version__, open_cmd
 from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import ConfigError, DaemonAlreadyRunning, PapertrayError
@@ -65,10 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token (shown once)")
     create.add_argument("--name", required=True)
     token_commands.add_parser("list", help="list tokens (names only)")
-    revoke = token_commands.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("name")
+    revoke = token_commands.add_parser("revoke", help="revoke a token").add_mutually_exclusive_group(required=True)
+    revoke.add_argument("name", nargs="?")
+    revoke.add_argument("--all", action="store_true", help="every token and every reading-list session")
 
-    commands.add_parser("open", help="open the reading list in your browser")
+    opening = commands.add_parser("open", help="open the reading list in your browser")
+    opening.add_argument("--end-sessions", action="store_true", help="end every reading-list session instead")
 
     export = commands.add_parser("export", help="write papers as BibTeX, RIS, CSL-JSON, Markdown or JSON")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="bibtex")
@@ -213,6 +215,7 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
         open_config=lambda: open_url(config.paths.config_file.as_uri()),
         open_paper=lambda paper_id: open_url(paper_url(paper_id)),
         quit=lambda: holder["daemon"].request_stop(),
+        end_sessions=lambda: holder["daemon"].end_reading_list_sessions(),
     )
 
     def on_ready(daemon: Daemon) -> None:
@@ -488,6 +491,9 @@ def cmd_token(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         for item in tokens:
             origin = f"  paired with {item['origin']}" if item.get("origin") else ""
             console.out(f"{item['name']:<24} created {item.get('created_at', '?')}{origin}")
+    elif args.all:
+        result = client.delete("tokens")
+        console.out(f"Revoked {result['revoked']} tokens and ended {result['sessions_ended']} reading-list sessions.")
     else:
         client.delete(f"tokens/{args.name}")
         console.out(f"Token '{args.name}' revoked.")
@@ -506,17 +512,6 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
         state = autostart.status(paths)
         console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")
         return 0 if state.enabled else 1
-    return 0
-
-
-def cmd_open(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    import webbrowser
-
-    client = DaemonClient.connect(paths)
-    url = client.post("library/login", {})["url"]
-    console.out(f"Opening the reading list: {url}")
-    if not webbrowser.open(url):
-        console.err("No browser could be started; open the link above yourself (it works once).")
     return 0
 
 
@@ -631,7 +626,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "autostart": cmd_autostart,
     "doctor": cmd_doctor,
     "secrets": cmd_secrets,
-    "open": cmd_open,
+    "open": open_cmd.cmd_open,
     "export": cmd_export,
     "import": cmd_import,
 }

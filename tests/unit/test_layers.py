@@ -32,6 +32,7 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
+    "open_cmd",
     "cli",
 ]
 

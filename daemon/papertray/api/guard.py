@@ -13,7 +13,7 @@
              declared Content-Length over the limit is refused before anything is read (413).
 
 Paths under `/library/` (the reading-list page) pass only the Host and body checks here: their handlers in
-library_routes.py authenticate with the session cookie, a CSRF header and the page's own Origin instead.
+library_routes.py authenticate with the session header and the page's own Origin instead.
 
 Every failure, aiohttp's own 404/405 included, leaves as the one error body.
 """
@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
-from papertray.api.library_routes import is_library_path
+from papertray.api.library_routes import LOGIN_PATH, is_library_path
 from papertray.api.pairing import is_extension_origin
 from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
 from papertray.api.tokens import TokenRecord, TokenStore
@@ -242,7 +242,9 @@ class Guard:
 
     def _check_body(self, request: web.Request) -> None:
         method = request.method
-        if method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
+        if request.path == LOGIN_PATH:
+            pass  # the launcher file's form posts `once=…` as a form (library_routes.py); size rules still apply
+        elif method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
             types = request.headers.getall(hdrs.CONTENT_TYPE, ())
             if len(types) != 1 or not is_json_content_type(types[0]):
                 raise ApiError(415, "Send the body as application/json.")

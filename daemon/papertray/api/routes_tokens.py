@@ -5,6 +5,9 @@ POST   /api/v1/pair           from an extension origin, no token: code → token
 GET    /api/v1/tokens         CLI token only: names, kinds, origins (never a token or hash)
 POST   /api/v1/tokens         CLI token only: {"name": N} → a script token, shown once
 DELETE /api/v1/tokens/{name}  CLI token only: revoke
+DELETE /api/v1/tokens         CLI token only: revoke every extension and script token and end every
+                              reading-list session (`papertray token revoke --all`)
+DELETE /api/v1/library/sessions  CLI token only: end every reading-list session
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiohttp import hdrs, web
 from papertray.api import bodies
 from papertray.api.context import ctx
 from papertray.api.guard import require_token
+from papertray.api.library_routes import end_sessions
 from papertray.api.pairing import CODE_TTL_SECONDS
 from papertray.api.responses import ApiError, json_response
 from papertray.api.tokens import TokenError
@@ -76,9 +80,22 @@ async def revoke_token(request: web.Request) -> web.Response:
     return json_response({"ok": True, "revoked": name})
 
 
+async def revoke_all(request: web.Request) -> web.Response:
+    _cli_only(request)
+    revoked = ctx(request).tokens.revoke_all()
+    return json_response({"ok": True, "revoked": revoked, "sessions_ended": end_sessions(request.app)})
+
+
+async def end_library_sessions(request: web.Request) -> web.Response:
+    _cli_only(request)
+    return json_response({"ok": True, "sessions_ended": end_sessions(request.app)})
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/pair/code", pair_code)
     app.router.add_post("/api/v1/pair", pair)
     app.router.add_get("/api/v1/tokens", list_tokens)
     app.router.add_post("/api/v1/tokens", create_token)
     app.router.add_delete("/api/v1/tokens/{name}", revoke_token)
+    app.router.add_delete("/api/v1/tokens", revoke_all)
+    app.router.add_delete("/api/v1/library/sessions", end_library_sessions)
