@@ -22,6 +22,7 @@ from papertray import __version__
 from papertray.api import create_api
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
+from papertray.api.serving import start_runner
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.errors import KeyringUnavailable, PapertrayError
@@ -170,8 +171,7 @@ async def run_daemon(
             pairing=pairing,
             library=library,
         )
-        runner = web.AppRunner(api, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-        await runner.setup()
+        runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
         site = web.TCPSite(runner, host="127.0.0.1", port=config.port, reuse_address=True)
         try:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from papertray.api import create_api
+from papertray.api.serving import start_runner
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -78,8 +79,7 @@ class LibrarySite(LoopThread):
             problems=list,
             library=self.library,
         )
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
+        self._runner = await start_runner(app, shutdown_timeout=0.5)
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])

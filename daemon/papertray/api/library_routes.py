@@ -39,6 +39,7 @@ from papertray.api.bodies import Field
 from papertray.api.library_launch import LaunchFiles
 from papertray.api.library_sessions import LOGIN_TTL, SESSION_IDLE, Session, Sessions
 from papertray.api.responses import ApiError, error_response, json_response
+from papertray.api.serving import trust
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
 from papertray.store import PaperView, Store
@@ -136,6 +137,7 @@ def _page_checks(sessions: Sessions, request: web.Request, *, change: bool) -> S
     session = sessions.get(request.headers.get(SESSION_HEADER))
     if session is None:
         return error(401, "Open the reading list from papertray (tray menu, extension or `papertray open`).")
+    trust(request)
     if change:
         if not origins:
             return error(403, "A change must come from the reading-list page.")
