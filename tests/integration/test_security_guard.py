@@ -21,6 +21,7 @@ from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.guard import FailureLimiter
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_system import load_spec
+from papertray.api.serving import CONNECTIONS
 from papertray.api.tokens import hash_token
 from papertray.config import parse_config
 from papertray.errors import ConfigError
@@ -479,6 +480,36 @@ async def test_s2_re_pairing_closes_the_old_tokens_event_stream(
     await call(session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(second), json={})
     assert b"paper.state" not in tail
     assert (await call(session, "GET", server.url("events"), headers=server.auth(first)))[0] == 401
+
+
+async def test_s14_a_connection_flood_never_evicts_the_extensions_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    server.app[CONNECTIONS].cap = 20  # the real cap is 256; the policy is the same
+    token = await pair_extension(server, session)
+    async with session.get(server.url("events"), headers=server.auth(token, Origin=EXT)) as stream:
+        assert (await stream.content.readline()).startswith(b": papertray")
+        flood = []
+        try:
+            for _ in range(60):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                flood.append(writer)
+            assert server.runner.server is not None
+            for _ in range(100):  # evicted connections leave the server's list once their close has run
+                if len(server.runner.server.connections) <= 21:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(server.runner.server.connections) <= 21
+            status, _, _ = await call(
+                session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(token), json={}
+            )
+            assert status == 200
+            # The stream opened before the flood still delivers.
+            while b"paper.state" not in (line := await asyncio.wait_for(stream.content.readline(), 10)):
+                assert line, "the extension's stream was closed"
+        finally:
+            for writer in flood:
+                writer.close()
 
 
 async def test_6_4_21_token_never_in_logs(
