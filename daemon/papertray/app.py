@@ -20,8 +20,9 @@ from aiohttp import web
 
 from papertray import __version__
 from papertray.api import CONTEXT, create_api
-from papertray.api.library_routes import login_url
+from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
+from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
@@ -86,11 +87,19 @@ class Daemon:
         return found
 
     def reading_list_url(self) -> str:
-        """A one-time login link into the reading list (the page itself cannot be opened without one)."""
+        """What the tray and a notification click open: a launcher file (library_launch.py), so that neither the
+        browser's command line nor the log holds a secret."""
         port = self.info.port if self.info else self.config().port
         if self.api is not None:
-            return login_url(self.api, port)
+            return launcher_file(self.api, port).as_uri()
         return f"http://127.0.0.1:{port}/library/"
+
+    def end_reading_list_sessions(self) -> None:
+        """The tray's "End reading-list sessions" (any thread)."""
+        if self.loop is not None and self.api is not None and not self.loop.is_closed():
+            api = self.api
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(lambda: end_sessions(api))
 
     # Called from the tray's thread: each hands its work to the event loop and returns at once.
 
@@ -173,8 +182,7 @@ async def run_daemon(
             pairing=pairing,
             library=library,
         )
-        runner = web.AppRunner(api, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-        await runner.setup()
+        runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
         site = web.TCPSite(runner, host="127.0.0.1", port=config.port, reuse_address=True)
         try:

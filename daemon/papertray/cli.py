@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from papertray import __version__
+from papertray import __version__, open_cmd
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
@@ -70,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token (shown once)")
     create.add_argument("--name", required=True)
     token_commands.add_parser("list", help="list tokens (names only)")
-    revoke = token_commands.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("name")
+    revoke = token_commands.add_parser("revoke", help="revoke a token").add_mutually_exclusive_group(required=True)
+    revoke.add_argument("name", nargs="?")
+    revoke.add_argument("--all", action="store_true", help="every token and every reading-list session")
 
-    commands.add_parser("open", help="open the reading list in your browser")
+    opening = commands.add_parser("open", help="open the reading list in your browser")
+    opening.add_argument("--end-sessions", action="store_true", help="end every reading-list session instead")
 
     export = commands.add_parser("export", help="write papers as BibTeX, RIS, CSL-JSON, Markdown or JSON")
     export.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o FILE's ending, else bibtex")
@@ -221,6 +223,7 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
         open_config=lambda: open_url(config.paths.config_file.as_uri()),
         open_paper=lambda paper_id: open_url(paper_url(paper_id)),
         quit=lambda: holder["daemon"].request_stop(),
+        end_sessions=lambda: holder["daemon"].end_reading_list_sessions(),
     )
 
     def on_ready(daemon: Daemon) -> None:
@@ -472,6 +475,8 @@ def cmd_pair(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     result = client.post("pair/code", {})
     console.out(f"Pairing code: {result['code']}")
     console.out("Open the papertray extension's options page and type this code. It works once, for 5 minutes.")
+    if result.get("live", 1) > 1:
+        console.out(f"Codes shown earlier still work until they expire ({result['live']} valid now).")
     return 0
 
 
@@ -489,6 +494,9 @@ def cmd_token(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         for item in tokens:
             origin = f"  paired with {item['origin']}" if item.get("origin") else ""
             console.out(f"{item['name']:<24} created {item.get('created_at', '?')}{origin}")
+    elif args.all:
+        result = client.delete("tokens")
+        console.out(f"Revoked {result['revoked']} tokens and ended {result['sessions_ended']} reading-list sessions.")
     else:
         client.delete(f"tokens/{args.name}")
         console.out(f"Token '{args.name}' revoked.")
@@ -506,17 +514,6 @@ def cmd_autostart(args: argparse.Namespace, paths: Paths, console: Console) -> i
     else:
         state = autostart.status(paths)
         console.out(f"autostart: {state.detail} ({state.kind}: {state.path})")  # a report: exit 0 either way
-    return 0
-
-
-def cmd_open(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    import webbrowser
-
-    client = DaemonClient.connect(paths)
-    url = client.post("library/login", {})["url"]
-    console.out(f"Opening the reading list: {url}")
-    if not webbrowser.open(url):
-        console.err("No browser could be started; open the link above yourself (it works once).")
     return 0
 
 
@@ -617,7 +614,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "autostart": cmd_autostart,
     "doctor": cmd_doctor,
     "secrets": cmd_secrets,
-    "open": cmd_open,
+    "open": open_cmd.cmd_open,
     "export": cmd_export,
     "import": cmd_import,
 }

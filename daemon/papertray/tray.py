@@ -93,6 +93,7 @@ class TrayBridge:
     open_config: Callable[[], None]
     open_paper: Callable[[str], None]
     quit: Callable[[], None]
+    end_sessions: Callable[[], None] = lambda: None  # "End reading-list sessions": every open page must log in again
     states: queue.Queue[TrayState | None] = field(default_factory=queue.Queue)
 
     def publish(self, state: TrayState) -> None:
@@ -266,6 +267,7 @@ class TrayApp:
             item("Pause notifications", self._toggle_pause, checked=lambda _: self.state.paused),
             item(lambda _: self._pair_label(), self._pair),
             item("Open config", self._call(self.bridge.open_config)),
+            item("End reading-list sessions", self._call(self.bridge.end_sessions)),
             item(
                 lambda _: f"⚠ {self.state.failing[0]}" if self.state.failing else "",
                 None,

@@ -4,9 +4,12 @@ private D-Bus). The icon docks, its menu reaches the daemon, and Quit shuts ever
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +28,9 @@ def papertray_run(trayer: int, desktop_env: DesktopSession, tmp_path: Path) -> I
     pytest.importorskip("gi", reason="PyGObject is needed for the gtk backend")
     home = tmp_path / "home"
     log = open(tmp_path / "run.log", "w")  # noqa: SIM115
+    browser = tmp_path / "browser"  # records the command line papertray starts the browser with
+    browser.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "browser-argv.txt"}\n')
+    browser.chmod(0o755)
     proc = subprocess.Popen(
         [sys.executable, "-m", "papertray", "run"],
         cwd=REPO,
@@ -33,6 +39,7 @@ def papertray_run(trayer: int, desktop_env: DesktopSession, tmp_path: Path) -> I
             PAPERTRAY_HOME=str(home),
             PAPERTRAY_PORT="0",
             PAPERTRAY_HF_URL="http://127.0.0.1:9",  # nothing listens: the feed fails, the tray says so
+            BROWSER=f"{browser} %s",
         ),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -90,3 +97,45 @@ def test_sigterm_stops_the_daemon_and_the_tray(
     assert tray.proc.wait(20) == 0
     assert not (home / "state" / "daemon.json").exists()
     assert not desktop_env.window_ids("--class", "papertray")
+
+
+def _page_status(port: int, session: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/library/api/papers", headers={"X-Papertray-Session": session}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_s4_s3_the_trays_reading_list_has_no_secret_on_the_command_line_and_its_sessions_can_be_ended(
+    papertray_run: tuple[Tray, Path], trayer: int, desktop_env: DesktopSession, tmp_path: Path
+) -> None:
+    tray, home = papertray_run
+    icon = tray.window(trayer)
+    wait_for(lambda: (home / "state" / "daemon.json").exists(), "daemon.json")
+    port = _info(home)["port"]
+
+    tray.open_menu(icon)
+    desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Return")  # "Open reading list"
+    argv_file = tmp_path / "browser-argv.txt"
+    argument = wait_for(lambda: argv_file.exists() and argv_file.read_text().strip(), "the browser to start")
+    assert argument.startswith("file://") and "once" not in argument
+    launcher = Path(urllib.parse.unquote(urllib.parse.urlsplit(argument).path))
+    assert launcher.parent == home / "state" / "launch"
+    once = re.search(r'name="once" value="([^"]+)"', launcher.read_text()).group(1)  # type: ignore[union-attr]
+    log_text = "".join(p.read_text() for p in (home / "logs").glob("papertray.log*"))
+    assert once not in log_text and once not in argument
+
+    form = urllib.parse.urlencode({"once": once}).encode()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/library/login", data=form, timeout=10) as response:
+        session = re.search(rb'name="papertray-session" content="([^"]+)"', response.read()).group(1).decode()  # type: ignore[union-attr]
+    assert not launcher.exists()
+    assert _page_status(port, session) == 200
+
+    # "End reading-list sessions", the seventh entry of the menu.
+    tray.open_menu(icon)
+    desktop_env.run("xdotool", "key", "--delay", "80", *["Down"] * 7, "Return")
+    wait_for(lambda: _page_status(port, session) == 401, "the session to end")

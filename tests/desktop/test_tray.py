@@ -153,13 +153,14 @@ def test_gtk_tray_docks_and_menu_works_from_code_and_real_clicks(
     gtk_tray.send(state=STATE)
     assert gtk_tray.expect("applied") == {"applied": True}
     texts = [item["text"] for item in gtk_tray.menu()]
-    assert texts[:6] == [
+    assert texts[:7] == [
         "Open reading list",
         "New today",
         "Poll now",
         "Pause notifications",
         "Pair extension…",
         "Open config",
+        "End reading-list sessions",
     ]
     assert texts[-1] == "Quit"
 
@@ -171,6 +172,8 @@ def test_gtk_tray_docks_and_menu_works_from_code_and_real_clicks(
     gtk_tray.send(activate=["Pause notifications"])
     assert gtk_tray.expect("action") == {"action": "toggle_pause"}
     assert next(i for i in gtk_tray.menu() if i["text"] == "Pause notifications")["checked"] is True
+    gtk_tray.send(activate=["End reading-list sessions"])
+    assert gtk_tray.expect("action") == {"action": "end_sessions"}
     gtk_tray.send(activate=["Pair extension…"])
     wait_for(lambda: any(i["text"] == "Pairing code: K7Q-4MX" for i in gtk_tray.menu()), "the pairing code")
 

@@ -36,6 +36,7 @@ def main() -> int:
         open_config=lambda: emit(action="open_config"),
         open_paper=lambda paper_id: emit(action="open_paper", id=paper_id),
         quit=lambda: emit(action="quit"),
+        end_sessions=lambda: emit(action="end_sessions"),
     )
     app = tray.TrayApp(bridge)
 

@@ -397,7 +397,7 @@ async def test_cli_token_is_written_0600_and_rotated(tmp_path: Path) -> None:
 
 async def test_pairing_and_token_management_are_cli_only(server: ApiServer, session: aiohttp.ClientSession) -> None:
     status, code = await api(server, session, "POST", "pair/code", {})
-    assert status == 201 and len(code["code"]) == 9 and code["expires_at"] > 0
+    assert status == 201 and len(code["code"]) == 14 and code["expires_at"] > 0
     async with session.post(server.url("pair"), json={"code": code["code"].lower()}, headers={"Origin": EXT}) as resp:
         assert resp.status == 201
         ext_token = (await resp.json())["token"]

@@ -1,12 +1,15 @@
 """The reading list from the terminal: `papertray export`, `papertray import` (with a progress bar and a report
-of what was skipped and why) and `papertray open` (a one-time login link into the reading-list page)."""
+of what was skipped and why) and `papertray open` (a launcher file: no secret on the browser's command line)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import stat
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,6 +32,18 @@ async def daemon(tmp_path: Path, today_feed: FeedServer) -> AsyncIterator[Daemon
 
 async def cli(daemon: DaemonProcess, *args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(run_cli, daemon.home, *args, env=daemon.env)
+
+
+def post_form(daemon: DaemonProcess, once: str) -> tuple[int, bytes]:
+    """What the launcher file's form sends."""
+    body = urllib.parse.urlencode({"once": once}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{daemon.port}/library/login", data=body, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
 
 
 async def saved_ids(daemon: DaemonProcess) -> list[str]:
@@ -89,27 +104,33 @@ async def test_export_json_of_all_states(daemon: DaemonProcess) -> None:
     assert len(papers) == 53
 
 
-async def test_open_gives_a_login_link_that_works_once(daemon: DaemonProcess, tmp_path: Path) -> None:
+async def test_s4_open_puts_no_secret_on_the_browsers_command_line_or_in_the_log(
+    daemon: DaemonProcess, tmp_path: Path
+) -> None:
     opened = tmp_path / "opened.txt"
-    daemon.env["BROWSER"] = f"sh -c 'echo %s > {opened}'"
+    daemon.env["BROWSER"] = f"sh -c 'echo %s > {opened}'"  # records the browser's command line
     result = await cli(daemon, "open")
     assert result.returncode == 0, result.stderr
-    url = opened.read_text().strip()
-    assert url.startswith(f"http://127.0.0.1:{daemon.port}/library/login?once=")
-    assert url in result.stdout
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    with pytest.raises(urllib.error.HTTPError) as first:
-        await asyncio.to_thread(opener.open, url)
-    assert first.value.code == 303
-    assert "HttpOnly" in first.value.headers["Set-Cookie"]
-    with pytest.raises(urllib.error.HTTPError) as second:
-        await asyncio.to_thread(opener.open, url)
-    assert second.value.code != 303  # the link is spent
+    argument = opened.read_text().strip()
+    assert argument.startswith("file://") and "?" not in argument and "#" not in argument
+    launcher = Path(urllib.parse.unquote(urllib.parse.urlsplit(argument).path))
+    assert launcher.parent == daemon.home / "state" / "launch"
+    assert stat.S_IMODE(launcher.stat().st_mode) == 0o600
+    assert stat.S_IMODE(launcher.parent.stat().st_mode) == 0o700
+    once = re.search(r'name="once" value="([^"]+)"', launcher.read_text()).group(1)  # type: ignore[union-attr]
+    # Whatever a /proc/*/cmdline scanner saw opens nothing: the command line holds only the file's path.
+    for guess in (argument, *re.findall(r"[A-Za-z0-9_-]{20,}", argument)):
+        assert once not in guess
+        status, _ = await asyncio.to_thread(post_form, daemon, guess)
+        assert status == 403
+    assert once not in result.stdout + result.stderr
+    # The browser submits the file's form: the list opens once, and the file is gone.
+    status, page = await asyncio.to_thread(post_form, daemon, once)
+    assert status == 200 and b'name="papertray-session"' in page
+    assert not launcher.exists()
+    assert (await asyncio.to_thread(post_form, daemon, once))[0] == 403
+    log_text = "".join(p.read_text() for p in (daemon.home / "logs").glob("papertray.log*"))
+    assert "launcher written" in log_text and once not in log_text
 
 
 async def test_u27_import_counts_in_the_singular_and_plural(daemon: DaemonProcess, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The reading list's routes over real HTTP: one-time login link, cookie session, CSRF and Origin checks,
+"""The reading list's routes over real HTTP: one-time login link, header session, Origin checks,
 PDFs served safely, export and import, and everything still served once the paper servers are gone."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from yarl import URL
 
 from papertray import citations
 from papertray.api import bodies
+from tests.support.library_page import session_from
 from tests.support.library_site import LibrarySite
 from tests.support.paper_server import PaperServer
 
@@ -35,31 +35,27 @@ def site(tmp_path: Path, papers: PaperServer) -> Iterator[LibrarySite]:
 
 
 class Page:
-    """What the reading-list page does: log in once, then send the cookie, the CSRF header and its Origin."""
+    """What the reading-list page does: log in once, then send its session header, and its Origin on changes."""
 
     def __init__(self, site: LibrarySite, http: aiohttp.ClientSession) -> None:
         self.site = site
         self.http = http
-        self.cookie = ""
-        self.csrf = ""
+        self.session = ""
 
     async def login(self) -> None:
         url = self.site.login_url()
         async with self.http.get(url, allow_redirects=False) as response:
-            assert response.status == 303
-            assert response.headers["Location"] == "/library/"
-            jar = SimpleCookie(response.headers["Set-Cookie"])
-            morsel = jar["papertray_library"]
-            assert morsel["httponly"] and morsel["samesite"] == "Strict" and morsel["path"] == "/library"
-            self.cookie = f"papertray_library={morsel.value}"
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert response.headers["Cache-Control"] == "no-store"
+            self.session = session_from(await response.read())
         status, body = await self.get("/library/api/session")
-        assert status == 200
-        self.csrf = body["csrf"]
+        assert status == 200 and body["header"] == "X-Papertray-Session"
 
     def headers(self, change: bool) -> dict[str, str]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"X-Papertray-Session": self.session} if self.session else {}
         if change:
-            headers.update({"Origin": self.site.url, "X-Papertray-CSRF": self.csrf})
+            headers["Origin"] = self.site.url
         return headers
 
     async def get(self, path: str) -> tuple[int, Any]:
@@ -87,13 +83,13 @@ def save(site: LibrarySite, paper_id: str, **fields: Any) -> None:
     site.call(site.store.update_state(paper_id, saved=True, **fields))
 
 
-async def test_a_login_link_works_once_and_the_page_needs_its_cookie(site: LibrarySite, page: Page) -> None:
+async def test_a_login_link_works_once_and_the_page_needs_its_session(site: LibrarySite, page: Page) -> None:
     status, body = await page.get("/library/api/papers")
     assert status == 401 and body["ok"] is False and "papertray open" in body["error"]
     await page.login()
     first = site.login_url()
     async with page.http.get(first, allow_redirects=False) as response:
-        assert response.status == 303
+        assert response.status == 200
     async with page.http.get(first, allow_redirects=False) as again:
         assert again.status == 403
     status, body = await page.get("/library/api/papers")
@@ -115,12 +111,13 @@ async def test_the_page_assets_carry_a_strict_csp_and_no_data(site: LibrarySite,
         assert ".innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
 
 
-async def test_changes_need_csrf_origin_and_json(site: LibrarySite, page: Page) -> None:
+async def test_changes_need_the_session_origin_and_json(site: LibrarySite, page: Page) -> None:
     save(site, "2307.12345")
     site.wait_downloaded("2307.12345")
     await page.login()
     path = "/library/api/papers/2307.12345"
-    assert (await page.send("PATCH", path, {"read": True}, **{"X-Papertray-CSRF": "wrong"}))[0] == 403
+    assert (await page.send("PATCH", path, {"read": True}, **{"X-Papertray-Session": "wrong"}))[0] == 401
+    assert (await page.send("PATCH", path, {"read": True}, **{"X-Papertray-Session": ""}))[0] == 401
     assert (await page.send("PATCH", path, {"read": True}, Origin=""))[0] == 403
     assert (await page.send("PATCH", path, {"read": True}, Origin="http://127.0.0.1:1"))[0] == 403
     assert (await page.send("PATCH", path, {"read": True}, Origin="https://evil.example"))[0] == 403
@@ -160,7 +157,7 @@ async def test_pdf_route_serves_pdfs_only_from_inside_the_library(
     async with page.http.get(site.url + "/library/pdf/hep-th_9901001", headers=page.headers(False)) as response:
         assert response.status == 200
     async with page.http.get(site.url + "/library/pdf/2307.12345") as response:
-        assert response.status == 401  # no cookie
+        assert response.status == 401  # no session header
 
     secret = tmp_path / "secret.pdf"
     secret.write_bytes(b"%PDF-1.4 secret %%EOF")
@@ -260,7 +257,7 @@ async def test_the_guard_still_checks_host_and_the_token_routes_need_the_token(s
     for path in ("/library/", "/library/api/papers", "/library/pdf/2307.12345", "/library/login?once=x"):
         async with page.http.get(site.url + path, headers=rebound) as response:
             assert response.status == 403, path
-    # The session cookie is no substitute for the bearer token on /api/v1.
+    # The page's session is no substitute for the bearer token on /api/v1.
     for method, path in [("POST", "/api/v1/library/login"), ("GET", "/api/v1/export"), ("GET", "/api/v1/library")]:
         async with page.http.request(method, site.url + path, headers=page.headers(True), json={}) as response:
             assert response.status in (401, 403), path

@@ -4,8 +4,13 @@ after pairing, script tokens, wrong tokens and tokens pasted into query strings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import resource
+import select
+import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -94,3 +99,114 @@ def test_6_4_21_no_secret_in_the_daemon_output_or_logs(daemon: DaemonProcess) ->
         for secret in secrets:
             assert secret not in text
             assert hash_token(secret) not in text
+
+
+# ------------------------------------------------------------------------------- item 14: connections and time
+
+
+def _open_many(port: int, count: int, first_bytes: bytes = b"") -> list[socket.socket]:
+    """`count` connections, each sending `first_bytes`, opened in batches of 50 (non-blocking, as a flood would)
+    with a breath between batches so the daemon accepts them (opened all at once, the kernel's accept queue
+    overflows and drops most of them before the daemon ever sees them)."""
+    opened = []
+    for start in range(0, count, 50):
+        batch = []
+        for _ in range(min(50, count - start)):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            batch.append(sock)
+        _settle(batch)
+        for sock in batch if first_bytes else ():
+            sock.settimeout(5)
+            with contextlib.suppress(OSError):
+                sock.sendall(first_bytes)
+        opened += batch
+        time.sleep(0.1)
+    return opened
+
+
+def _settle(sockets: list[socket.socket]) -> None:
+    """Give the flood the time to connect (the kernel retries a refused handshake after 1 and 3 s), so that the
+    daemon faces all of it at once; those still unconnected after 20 s are left as they are."""
+    poller = select.poll()
+    waiting = {sock.fileno() for sock in sockets}
+    for fd in waiting:
+        poller.register(fd, select.POLLOUT)
+    for _ in range(40):
+        for fd, _event in poller.poll(500):
+            poller.unregister(fd)
+            waiting.discard(fd)
+        if not waiting:
+            return
+
+
+def _closed_by_papertray(sock: socket.socket) -> bool:
+    """True once the daemon has closed the connection (the 60 s only guard against a hang)."""
+    sock.settimeout(60)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_s14_idle_slowloris_and_slow_body_floods_never_lock_out_the_extension(daemon: DaemonProcess) -> None:
+    # As on a desktop with the usual limit of 1,024 open files (the daemon's own limit here may be higher).
+    assert daemon.proc is not None
+    _soft, hard = resource.prlimit(daemon.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(daemon.proc.pid, resource.RLIMIT_NOFILE, (1024, hard))
+    port = daemon.port
+    head = f"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: ".encode()
+    body_head = (
+        f"POST /api/v1/pair HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {EXT}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"
+    ).encode()
+    flood: list[socket.socket] = []
+    try:
+        flood += _open_many(port, 1100)  # idle: connect and say nothing
+        flood += _open_many(port, 50, head)  # slowloris: a request head that never ends
+        flood += _open_many(port, 100, body_head)  # a body that never comes
+        # The extension (or the CLI) still gets its answer.
+        request = urllib.request.Request(
+            daemon.base_url + "status", headers={"Authorization": f"Bearer {daemon.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        # None of the flood is kept for ever: papertray closes idle, slowloris and slow-body connections.
+        for sock in flood[1050:]:
+            assert _closed_by_papertray(sock)
+    finally:
+        for sock in flood:
+            sock.close()
+    assert daemon.get("health")[0] == 200
+
+
+def test_s14_a_body_that_trickles_in_is_cut_off(daemon: DaemonProcess) -> None:
+    sock = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+    with sock:
+        sock.sendall(
+            (
+                f"POST /api/v1/pair HTTP/1.1\r\nHost: 127.0.0.1:{daemon.port}\r\nOrigin: {EXT}\r\n"
+                'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"code": "'
+            ).encode()
+        )
+        sock.settimeout(0.5)
+        received = b""
+        for _ in range(240):  # one byte every half second: the whole body would take 95 s
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"A")
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 408"), received[:200]
+    assert b"too slowly" in received

@@ -21,6 +21,7 @@ from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.guard import FailureLimiter
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_system import load_spec
+from papertray.api.serving import CONNECTIONS
 from papertray.api.tokens import hash_token
 from papertray.config import parse_config
 from papertray.errors import ConfigError
@@ -398,10 +399,10 @@ async def test_6_4_19_failed_auth_is_rate_limited(tmp_path: Path, session: aioht
         # The right token is never locked out.
         status, _, _ = await call(session, "GET", server.url("status"), headers=server.auth())
         assert status == 200
-        # Pairing attempts are locked too, even with the right code.
+        # Pairing is not: the holder of the code always pairs (security item 12).
         code, _ = server.context.pairing.new_code()
         status, _, _ = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
-        assert status == 429
+        assert status == 201
         now[0] += 61
         status, _, _ = await call(session, "GET", server.url("status"), headers=server.auth("pt_wrong"))
         assert status == 401
@@ -435,6 +436,82 @@ async def test_6_4_20_revoked_and_repaired_tokens_are_401(tmp_path: Path, sessio
         await server.stop()
 
 
+async def _stream_until_closed(resp: aiohttp.ClientResponse) -> bytes:
+    """Everything the stream sends until the daemon ends it (EOF); the 10 s only guards against a hang."""
+    received = b""
+    while True:
+        chunk = await asyncio.wait_for(resp.content.readany(), 10)
+        if not chunk:
+            return received
+        received += chunk
+
+
+async def test_s2_revoking_a_token_closes_its_open_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    _, _, body = await call(session, "POST", server.url("tokens"), headers=server.auth(), json={"name": "s1"})
+    script = orjson.loads(body)["token"]
+    async with (
+        session.get(server.url("events"), headers=server.auth(script)) as revoked,
+        session.get(server.url("events"), headers=server.auth()) as kept,
+    ):
+        assert revoked.status == 200 and kept.status == 200
+        assert (await revoked.content.readline()).startswith(b": papertray")
+        await kept.content.readline()
+        assert (await call(session, "DELETE", server.url("tokens/s1"), headers=server.auth()))[0] == 200
+        tail = await _stream_until_closed(revoked)
+        # The change after the revocation reaches the CLI's stream, never the revoked one.
+        await call(session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(), json={})
+        while b"paper.state" not in (line := await asyncio.wait_for(kept.content.readline(), 10)):
+            assert line, "the CLI's stream stayed open"
+    assert b"paper.state" not in tail and PAPER.encode() not in tail
+    assert (await call(session, "GET", server.url("events"), headers=server.auth(script)))[0] == 401
+
+
+async def test_s2_re_pairing_closes_the_old_tokens_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    first = await pair_extension(server, session)
+    async with session.get(server.url("events"), headers=server.auth(first, Origin=EXT)) as stream:
+        assert stream.status == 200
+        await stream.content.readline()
+        second = await pair_extension(server, session)
+        tail = await _stream_until_closed(stream)
+    await call(session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(second), json={})
+    assert b"paper.state" not in tail
+    assert (await call(session, "GET", server.url("events"), headers=server.auth(first)))[0] == 401
+
+
+async def test_s14_a_connection_flood_never_evicts_the_extensions_event_stream(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    server.app[CONNECTIONS].cap = 20  # the real cap is 256; the policy is the same
+    token = await pair_extension(server, session)
+    async with session.get(server.url("events"), headers=server.auth(token, Origin=EXT)) as stream:
+        assert (await stream.content.readline()).startswith(b": papertray")
+        flood = []
+        try:
+            for _ in range(60):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                flood.append(writer)
+            assert server.runner.server is not None
+            for _ in range(100):  # evicted connections leave the server's list once their close has run
+                if len(server.runner.server.connections) <= 21:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(server.runner.server.connections) <= 21
+            status, _, _ = await call(
+                session, "POST", server.url(f"papers/{PAPER}/save"), headers=server.auth(token), json={}
+            )
+            assert status == 200
+            # The stream opened before the flood still delivers.
+            while b"paper.state" not in (line := await asyncio.wait_for(stream.content.readline(), 10)):
+                assert line, "the extension's stream was closed"
+        finally:
+            for writer in flood:
+                writer.close()
+
+
 async def test_6_4_21_token_never_in_logs(
     tmp_path: Path, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -466,17 +543,38 @@ async def test_6_4_21_token_never_in_logs(
 # ------------------------------------------------------------------------------------------------ 6.5 pairing
 
 
-async def test_6_5_22_wrong_codes_void_the_real_code(server: ApiServer, session: aiohttp.ClientSession) -> None:
-    code, _ = server.context.pairing.new_code()
-    for attempt in range(5):
+async def test_s12_wrong_codes_and_tokens_never_lock_out_the_code_holder(
+    server: ApiServer, session: aiohttp.ClientSession
+) -> None:
+    # Another local program floods wrong tokens and wrong codes from any extension origin.
+    status, _, body = await call(session, "POST", server.url("pair/code"), headers=server.auth(), json={})
+    code = orjson.loads(body)["code"]
+    for _ in range(25):
+        await call(session, "GET", server.url("status"), headers=server.auth("pt_wrong"))
+    for attempt in range(60):
         status, _, body = await call(
-            session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": f"WRONG-{attempt}"}
+            session, "POST", server.url("pair"), headers={"Origin": MOZ_B}, json={"code": f"WRONG-{attempt:04d}"}
         )
         assert status == 401
         assert_error_body(body, 401)
-    status, _, _ = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
-    assert status == 401
-    assert server.context.tokens.paired_origins() == frozenset()
+    status, _, body = await call(session, "POST", server.url("pair"), headers={"Origin": EXT}, json={"code": code})
+    assert status == 201
+    assert server.context.tokens.paired_origins() == frozenset({EXT})
+
+
+async def test_u27_a_second_pair_keeps_the_first_code_valid(server: ApiServer, session: aiohttp.ClientSession) -> None:
+    codes = []
+    for _ in range(2):
+        status, _, body = await call(session, "POST", server.url("pair/code"), headers=server.auth(), json={})
+        assert status == 201
+        codes.append(orjson.loads(body))
+    assert codes[1]["live"] == 2
+    for code, origin in zip(codes, (MOZ_A, MOZ_B), strict=True):
+        status, _, _ = await call(
+            session, "POST", server.url("pair"), headers={"Origin": origin}, json={"code": code["code"]}
+        )
+        assert status == 201
+    assert server.context.tokens.paired_origins() == frozenset({MOZ_A, MOZ_B})
 
 
 async def test_6_5_23_expired_and_reused_codes_are_401(tmp_path: Path, session: aiohttp.ClientSession) -> None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from papertray.api import CONTEXT, ApiContext, create_api
 from papertray.api.guard import FailureLimiter
 from papertray.api.pairing import PairingCodes
+from papertray.api.serving import start_runner
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -92,8 +93,7 @@ class ApiServer:
         )
         self.app[CONTEXT].heartbeat_seconds = self.heartbeat
         # As app.py does it: loopback by address, no access log.
-        self.runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-        await self.runner.setup()
+        self.runner = await start_runner(self.app)
         self.site = web.TCPSite(self.runner, host="127.0.0.1", port=0)
         await self.site.start()
         self.port = self.runner.addresses[0][1]

@@ -1,17 +1,21 @@
 """The reading-list page as a browser sees it, over plain HTTP to a real daemon: the one-time login link's
-cookie, then GETs that send it."""
+answer carries the session secret (in a meta tag the page's script moves into sessionStorage), then GETs that
+send it as the page's header."""
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
-from typing import Any
+from http.cookies import SimpleCookie
 
 from tests.support.daemon import DaemonProcess
 
+SESSION_META = re.compile(rb'<meta name="papertray-session" content="([A-Za-z0-9_-]+)">')
 
-def page_get(daemon: DaemonProcess, cookie: str, path: str) -> tuple[int, bytes, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{daemon.port}{path}", headers={"Cookie": cookie})
+
+def page_get(daemon: DaemonProcess, session: str, path: str) -> tuple[int, bytes, str]:
+    request = urllib.request.Request(f"http://127.0.0.1:{daemon.port}{path}", headers={"X-Papertray-Session": session})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read(), response.headers.get("Content-Type", "")
@@ -19,18 +23,18 @@ def page_get(daemon: DaemonProcess, cookie: str, path: str) -> tuple[int, bytes,
         return err.code, err.read(), ""
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+def session_from(page: bytes) -> str:
+    """The session secret in the login answer's page."""
+    found = SESSION_META.search(page)
+    assert found, "the login answer carries a session"
+    return found.group(1).decode()
 
 
 def login(daemon: DaemonProcess) -> str:
     status, body = daemon.post("library/login")
     assert status == 200
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        opener.open(body["url"], timeout=30)
-    except urllib.error.HTTPError as err:
-        assert err.code == 303
-        return str(err.headers["Set-Cookie"]).split(";", 1)[0]
-    raise AssertionError("the login link did not redirect")
+    with urllib.request.urlopen(body["url"], timeout=30) as response:
+        assert response.status == 200
+        cookies = SimpleCookie(response.headers.get("Set-Cookie", ""))
+        assert all(morsel.value == "" for morsel in cookies.values()), "no cookie carries a session"
+        return session_from(response.read())

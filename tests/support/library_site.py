@@ -4,7 +4,8 @@ sync tests, async tests and Playwright can all talk to it over HTTP.
 
     with LibrarySite(home, paper_server) as site:
         site.call(site.store.update_state("2307.12345", saved=True))
-        url = site.login_url()          # the one-time link the tray / extension / `papertray open` get
+        url = site.login_url()          # the one-time link the extension opens
+        path = site.launcher_file()     # what the tray / notifications / `papertray open` open
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from papertray.api import create_api
+from papertray.api.serving import start_runner
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -77,8 +79,7 @@ class LibrarySite(LoopThread):
             problems=list,
             library=self.library,
         )
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
+        self._runner = await start_runner(app, shutdown_timeout=0.5)
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
@@ -94,12 +95,27 @@ class LibrarySite(LoopThread):
             await self._runner.cleanup()
         await self.store.close()
 
-    def login_url(self) -> str:
-        request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=b"{}", method="POST")
+    def _login(self, body: bytes) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         request.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["url"])
+            return dict(json.loads(response.read()))
+
+    def login_url(self) -> str:
+        """The one-time link the extension opens in a tab."""
+        return str(self._login(b"{}")["url"])
+
+    def end_sessions(self) -> int:
+        """What `papertray open --end-sessions` asks."""
+        request = urllib.request.Request(f"{self.url}/api/v1/library/sessions", method="DELETE")
+        request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(json.loads(response.read())["sessions_ended"])
+
+    def launcher_file(self) -> Path:
+        """The launcher file `papertray open`, the tray and notifications start the browser on."""
+        return Path(self._login(b'{"launcher": true}')["file"])
 
     def wait_downloaded(self, paper_id: str, timeout: float = 30) -> None:
         async def wait() -> None:

@@ -13,7 +13,7 @@ import pytest
 from papertray.api import bodies
 from papertray.api.guard import FailureLimiter, is_json_content_type
 from papertray.api.ids import path_id
-from papertray.api.pairing import CODE_TRIES, PairingCodes, is_extension_origin, normalise_code
+from papertray.api.pairing import MAX_LIVE, PairingCodes, is_extension_origin, normalise_code
 from papertray.api.responses import ApiError
 from papertray.api.routes_papers import decode_cursor
 from papertray.api.tokens import TokenError, TokenStore, hash_token
@@ -68,26 +68,36 @@ def test_pairing_code_works_once_within_five_minutes() -> None:
     clock = Clock()
     codes = PairingCodes(clock=clock)
     code, expires = codes.new_code()
-    assert len(code) == 9 and code[4] == "-" and expires > 0
+    assert len(code) == 14 and code[4] == code[9] == "-" and expires > 0
     assert not codes.redeem("nope")
     clock.now += 299
     assert codes.redeem(code.lower().replace("-", " "))
     assert not codes.redeem(code)
 
 
-def test_pairing_code_dies_after_five_wrong_tries_or_five_minutes() -> None:
+def test_s12_wrong_tries_never_void_a_code_and_it_dies_after_five_minutes() -> None:
     clock = Clock()
     codes = PairingCodes(clock=clock)
     code, _ = codes.new_code()
-    for _ in range(CODE_TRIES):
-        assert not codes.redeem("WRONG-CODE")
-    assert not codes.redeem(code)
+    for n in range(1000):
+        assert not codes.redeem(f"WRONG-{n:04d}")
+    assert codes.redeem(code), "the holder of the code can always pair"
     code, _ = codes.new_code()
     clock.now += 300
     assert not codes.redeem(code)
+
+
+def test_u27_a_second_pair_keeps_the_first_code_valid() -> None:
+    codes = PairingCodes(clock=Clock())
     first, _ = codes.new_code()
     second, _ = codes.new_code()
-    assert not codes.redeem(first) or first == second
+    assert codes.active == 2
+    assert codes.redeem(second) and codes.redeem(first)
+    assert not codes.redeem(first) and codes.active == 0
+    oldest, _ = codes.new_code()
+    for _ in range(MAX_LIVE):
+        codes.new_code()
+    assert codes.active == MAX_LIVE and not codes.redeem(oldest)
 
 
 def test_extension_origins() -> None:

@@ -52,6 +52,7 @@ LAYERS = [
     "import_cmd",
     "command",
     "backfill",
+    "open_cmd",
     "cli",
 ]
 

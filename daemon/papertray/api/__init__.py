@@ -64,7 +64,7 @@ def create_api(
     routes_tokens.add_routes(app)
     sse.add_routes(app)
     if library is not None:
-        add_library_routes(app, library, store, paths.state_dir / "library-sessions.json")
+        add_library_routes(app, library, store, paths.state_dir)
     return app
 
 

@@ -10,16 +10,21 @@
              (query strings and cookies are ignored). Wrong tokens are rate-limited (429). An extension
              token is pinned to its origin.
 5. Body      POST/PUT/PATCH (and a DELETE with a body) need `Content-Type: application/json` (415); a
-             declared Content-Length over the limit is refused before anything is read (413).
+             declared Content-Length over the limit is refused before anything is read (413); a body must
+             arrive within serving.BODY_TIMEOUT of the head (408, and the connection closes).
+
+The guard also tells serving.Connections which connections are busy with a request and which of those are
+authenticated, so that a connection flood evicts the right ones.
 
 Paths under `/library/` (the reading-list page) pass only the Host and body checks here: their handlers in
-library_routes.py authenticate with the session cookie, a CSRF header and the page's own Origin instead.
+library_routes.py authenticate with the session header and the page's own Origin instead.
 
 Every failure, aiohttp's own 404/405 included, leaves as the one error body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -31,9 +36,10 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
-from papertray.api.library_routes import is_library_path
+from papertray.api.library_routes import LOGIN_PATH, is_library_path
 from papertray.api.pairing import is_extension_origin
 from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
+from papertray.api.serving import CONNECTIONS, BodyTooSlow, body_deadline, trust
 from papertray.api.tokens import TokenRecord, TokenStore
 from papertray.errors import (
     InvalidPaperId,
@@ -60,7 +66,7 @@ FAILURE_WINDOW_SECONDS = 60.0
 
 
 class FailureLimiter:
-    """Counts failed authentications (wrong tokens, wrong pairing codes) in a sliding window. Everything
+    """Counts failed token checks in a sliding window (not pairing codes: see pairing.py). Everything
     arrives from loopback, so there is no per-client key: past the limit, every wrong attempt gets 429 until
     the window slides on. A valid token is never locked out."""
 
@@ -114,6 +120,10 @@ class Guard:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         origin: str | None = None
+        deadline: asyncio.TimerHandle | None = None
+        connections = request.app.get(CONNECTIONS)
+        if connections is not None:
+            connections.busy(request)
         try:
             path = request.path
             origin = self._check_host_and_origin(request, path)
@@ -125,9 +135,13 @@ class Guard:
                 if routing_error is not None:  # 404/405 before any body rule
                     raise routing_error
                 self._check_body(request)
+                deadline = body_deadline(request)
                 response = await handler(request)
         except ApiError as exc:
             response = exc.response()
+        except BodyTooSlow:
+            response = error_response(408, "The request body arrived too slowly.")
+            response.force_close()
         except web.HTTPException as exc:
             response = _from_http_exception(request, exc)
         except PapertrayError as exc:
@@ -135,6 +149,11 @@ class Guard:
         except Exception:
             log.exception("unhandled error method=%s path=%s", request.method, request.path)
             response = error_response(500, "Something went wrong inside papertray; the log has the details.")
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            if connections is not None:
+                connections.done(request)
         if not response.prepared:  # a stream (events) set its own headers before it started
             headers = response.headers
             headers.update(STANDARD_HEADERS)
@@ -229,6 +248,7 @@ class Guard:
         if record.kind == "extension" and origin is not None and origin != record.origin:
             raise ApiError(403, "This token belongs to another extension.")
         request[TOKEN_KEY] = record
+        trust(request)
 
     def _token_record(self, values: list[str]) -> TokenRecord | None:
         if len(values) != 1:
@@ -242,7 +262,9 @@ class Guard:
 
     def _check_body(self, request: web.Request) -> None:
         method = request.method
-        if method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
+        if request.path == LOGIN_PATH:
+            pass  # the launcher file's form posts `once=…` as a form (library_routes.py); size rules still apply
+        elif method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
             types = request.headers.getall(hdrs.CONTENT_TYPE, ())
             if len(types) != 1 or not is_json_content_type(types[0]):
                 raise ApiError(415, "Send the body as application/json.")

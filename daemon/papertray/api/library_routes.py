@@ -1,12 +1,20 @@
-"""Routes of the reading list: the page (`/library/…`, cookie session + CSRF) and the library's token routes
+"""Routes of the reading list: the page (`/library/…`, session header) and the library's token routes
 (`/api/v1/library…`, `/api/v1/export`, `/api/v1/import`, bearer token like every other API route).
 
-The page never sees a token. `POST /api/v1/library/login` (bearer) returns a one-time URL
-`http://127.0.0.1:<port>/library/login?once=<random>`; visiting it sets an HttpOnly, SameSite=Strict session
-cookie scoped to `/library` and redirects to `/library/`. The page's state changes need that cookie, a
-per-session CSRF token in `X-Papertray-CSRF` (read from `GET /library/api/session`), an Origin equal to the
-page's own (`http://127.0.0.1:<port>` or `http://localhost:<port>`) and a JSON body. The page's HTML, CSS and JS
-hold no data and are served without a session, so a session-less visit can say how to get in.
+The page never sees a token, and no cookie is involved: cookies are scoped by host, not port, so a cookie set
+for 127.0.0.1 reaches every other server on 127.0.0.1 (security item 3). The session is a secret the page keeps
+in its origin's own sessionStorage (scoped by scheme, host and port) and sends as `X-Papertray-Session` from
+its JS; the browser sends nothing by itself, so another local port receives nothing to replay. PDFs are
+fetched with that header and shown from a blob: URL.
+
+A session opens from a one-time secret, either `GET /library/login?once=…` (the link the extension opens in a
+tab) or `POST /library/login` with a form field `once` (the launcher file of `papertray open`, the tray and
+notifications: library_launch.py). Either answers with the page, the new session's secret in a
+`<meta name="papertray-session">` tag that the page's script moves into sessionStorage before it replaces the
+address with `/library/`. A change also needs the page's own Origin (`http://127.0.0.1:<port>` or
+`http://localhost:<port>`) and a JSON body; a cross-origin page cannot send the custom header without a
+preflight, which nothing here answers. The page's HTML, CSS and JS hold no data and are served without a
+session, so a session-less visit can say how to get in.
 
 Every library route checks what it needs itself; the API guard keeps its Host and body checks for `/library/`
 paths and leaves Origin and authentication to these handlers (see `is_library_path`).
@@ -14,7 +22,7 @@ paths and leaves Origin and authentication to these handlers (see `is_library_pa
 
 from __future__ import annotations
 
-import hmac
+import html
 import logging
 import re
 import urllib.parse
@@ -28,17 +36,22 @@ from aiohttp import hdrs, web
 from papertray import citations, user_fields
 from papertray.api import bodies
 from papertray.api.bodies import Field
-from papertray.api.library_sessions import LOGIN_TTL, Session, Sessions
+from papertray.api.library_launch import LaunchFiles
+from papertray.api.library_sessions import LOGIN_TTL, SESSION_IDLE, Session, Sessions
 from papertray.api.responses import error_response, json_response
 from papertray.api.routes_import import import_handler
+from papertray.api.serving import trust
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
 from papertray.store import PaperView, Store
 
 log = logging.getLogger(__name__)
 
-COOKIE = "papertray_library"
-CSRF_HEADER = "X-Papertray-CSRF"
+SESSION_HEADER = "X-Papertray-Session"
+LOGIN_PATH = "/library/login"
+OLD_COOKIE = "papertray_library"  # the cookie sessions of earlier versions: deleted from the browser at login
+SESSION_META = b'<meta name="papertray-session" content="%s">'
+LOGIN_BODY = {"launcher": Field("bool")}
 PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
 PAGE_PATCH.pop("dismissed")
 RESTORE = {"read": Field("bool")}
@@ -84,11 +97,25 @@ def ok(data: Any, status: int = 200) -> web.Response:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSIONS_KEY = web.AppKey("papertray.library.sessions", Sessions)
+LAUNCH_KEY = web.AppKey("papertray.library.launch", LaunchFiles)
 
 
 def login_url(app: web.Application, port: int) -> str:
-    """A fresh one-time link into the reading list, for the tray and notifications (any thread)."""
-    return f"http://127.0.0.1:{port}/library/login?once={app[SESSIONS_KEY].mint_login()}"
+    """A fresh one-time link into the reading list, for the extension (it opens it in a tab, never on a
+    command line)."""
+    return f"http://127.0.0.1:{port}{LOGIN_PATH}?once={app[SESSIONS_KEY].mint_login()}"
+
+
+def launcher_file(app: web.Application, port: int) -> Path:
+    """A fresh launcher file into the reading list, for `papertray open`, the tray and notifications (any
+    thread): the browser is started on this path, never on a secret."""
+    return app[LAUNCH_KEY].write(port, app[SESSIONS_KEY].mint_login())
+
+
+def end_sessions(app: web.Application) -> int:
+    """End every reading-list session (the CLI, the tray, `token revoke --all`); run in the event loop."""
+    sessions = app.get(SESSIONS_KEY)
+    return sessions.end_all() if sessions is not None else 0
 
 
 def _own_origins(request: web.Request) -> set[str]:
@@ -98,21 +125,19 @@ def _own_origins(request: web.Request) -> set[str]:
 
 
 def _page_checks(sessions: Sessions, request: web.Request, *, change: bool) -> Session | web.Response:
-    """Cookie session for every data route; for a change also CSRF header, own Origin and a JSON body."""
+    """The session header for every data route; for a change also the page's own Origin and a JSON body."""
     origins = request.headers.getall(hdrs.ORIGIN, [])
     if origins and (len(origins) > 1 or origins[0] not in _own_origins(request)):
         return error(403, "Requests from this origin are not accepted.")
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         return error(403, "Requests from other sites are not accepted.")
-    session = sessions.get(request.cookies.get(COOKIE))
+    session = sessions.get(request.headers.get(SESSION_HEADER))
     if session is None:
         return error(401, "Open the reading list from papertray (tray menu, extension or `papertray open`).")
+    trust(request)
     if change:
         if not origins:
             return error(403, "A change must come from the reading-list page.")
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-            return error(403, "The page's security token is missing or stale; reload the page.")
         if request.body_exists and request.content_type != "application/json":
             return error(415, "Send the body as application/json.")
     return session
@@ -146,19 +171,27 @@ def _reading_list(store: Store) -> list[PaperView]:
     return store.query(predicate=lambda v: v.state.saved or v.state.read)
 
 
-def add_library_routes(app: web.Application, library: Library, store: Store, sessions_file: Path | None = None) -> None:
+def add_library_routes(app: web.Application, library: Library, store: Store, state_dir: Path) -> None:
     """Add the page, its data routes and the library's token routes to the API application. Sessions are kept
-    in `sessions_file` across restarts when it is given."""
-    sessions = Sessions(sessions_file)
+    in `state_dir/library-sessions.json` across restarts, launcher files in `state_dir/launch/`."""
+    sessions = Sessions(state_dir / "library-sessions.json")
     app[SESSIONS_KEY] = sessions
+    launch = LaunchFiles(state_dir)
+    app[LAUNCH_KEY] = launch
+    sessions.on_login_gone = launch.forget
     web_files = resources.files("papertray") / "web"
     assets = {name: (web_files.joinpath(file).read_bytes(), ctype) for name, (file, ctype) in STATIC.items()}
+    charset_tag = b'<meta charset="utf-8">'
+    assert charset_tag in assets[""][0]
 
     # ------------------------------------------------------------ token routes (the guard checks the bearer)
 
     async def login_link(request: web.Request) -> web.Response:
+        body = await bodies.read_json(request, LOGIN_BODY, optional=True)
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         port = sockname[1] if isinstance(sockname, tuple) else 0
+        if body.get("launcher"):
+            return ok({"file": str(launcher_file(request.app, port)), "expires_in": int(LOGIN_TTL)})
         return ok({"url": login_url(request.app, port), "expires_in": int(LOGIN_TTL)})
 
     async def library_status(request: web.Request) -> web.Response:
@@ -199,7 +232,12 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
         return web.Response(status=302, headers={hdrs.LOCATION: "/library/"})
 
     async def login(request: web.Request) -> web.StreamResponse:
-        opened = sessions.redeem(request.query.get("once", ""))
+        if request.method == hdrs.METH_POST:
+            form = await request.post()
+            once = form.get("once")
+        else:
+            once = request.query.get("once")
+        opened = sessions.redeem(once if isinstance(once, str) else "")
         if opened is None:
             return web.Response(
                 status=403,
@@ -209,16 +247,15 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
                 headers=PAGE_HEADERS,
             )
         sid, _session = opened
-        response = web.Response(status=303, headers={**PAGE_HEADERS, hdrs.LOCATION: "/library/"})
-        response.set_cookie(COOKIE, sid, path="/library", httponly=True, samesite="Strict")
+        page = assets[""][0].replace(charset_tag, charset_tag + SESSION_META % html.escape(sid).encode(), 1)
+        response = web.Response(body=page, content_type="text/html", headers=PAGE_HEADERS)
+        response.del_cookie(OLD_COOKIE, path="/library")
         log.info("reading-list session opened")
         return response
 
     @_page_route(change=False)
     async def session_info(request: web.Request) -> web.Response:
-        session = sessions.get(request.cookies.get(COOKIE))
-        assert session is not None
-        return ok({"csrf": session.csrf, "header": CSRF_HEADER})
+        return ok({"header": SESSION_HEADER, "idle_seconds": int(SESSION_IDLE)})
 
     @_page_route(change=False)
     async def list_papers(request: web.Request) -> web.Response:
@@ -296,7 +333,8 @@ def add_library_routes(app: web.Application, library: Library, store: Store, ses
     app.router.add_get("/api/v1/export", export)
     app.router.add_post("/api/v1/import", import_handler(library, store))
     app.router.add_get("/library", page_root)
-    app.router.add_get("/library/login", login)
+    app.router.add_get(LOGIN_PATH, login)
+    app.router.add_post(LOGIN_PATH, login)
     app.router.add_get("/library/api/session", session_info)
     app.router.add_get("/library/api/papers", list_papers)
     app.router.add_patch(f"/library/api/papers/{key}", patch_paper)

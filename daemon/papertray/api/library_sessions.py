@@ -1,11 +1,13 @@
-"""The reading-list page's sessions: one-time login links and the cookie sessions they open.
+"""The reading-list page's sessions: one-time login links and the sessions they open.
 
-A session outlives a daemon restart (an update, a reboot with autostart): the reading-list tab the user left
-open keeps working. They are kept in `state/library-sessions.json` (0600), under the sha256 of the cookie's
-value, so the file opens nothing by itself; the CSRF token beside it is useless without the cookie. Login
-links live only in memory (two minutes). A session ends after 12 idle hours; its last use is written at most
-every few minutes, so a page in use costs no write per request. The file is disposable: unreadable, it is
-moved aside with a warning and the user opens the reading list again.
+A session is a 256-bit secret the page keeps in its own sessionStorage and sends as a header (library_routes.py
+says why not a cookie). A session outlives a daemon restart (an update, a reboot with autostart): the
+reading-list tab the user left open keeps working. They are kept in `state/library-sessions.json` (0600), under
+the sha256 of the secret, so the file opens nothing by itself. Login links live only in memory (two minutes).
+A session ends after 12 idle hours, or at once for all of them with `end_all()` (the CLI, the tray,
+`token revoke --all`); its last use is written at most every few minutes, so a page in use costs no write per
+request. The file is disposable: unreadable, it is moved aside with a warning and the user opens the reading
+list again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from papertray.errors import StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1 held cookie sessions, which another local port could have received: dropped
 LOGIN_TTL = 120.0
 SESSION_IDLE = 12 * 3600.0
 MAX_SESSIONS = 64
@@ -35,7 +37,6 @@ LAST_USE_WRITE_EVERY = 300.0  # seconds: how stale the file's idea of a session'
 
 @dataclass
 class Session:
-    csrf: str
     last_used: float
     last_written: float = 0.0
 
@@ -54,13 +55,16 @@ class Sessions:
         self._once: dict[str, float] = {}
         self._sessions: dict[str, Session] = {}  # by the sha256 of the cookie's value
         self._lock = threading.Lock()
+        self.on_login_gone: Callable[[str], None] = lambda _once: None  # the launcher file goes with its link
         self._load()
 
     def mint_login(self) -> str:
         """Safe from any thread (the tray asks from its own)."""
         with self._lock:
             now = self._clock()
-            self._once = {k: t for k, t in self._once.items() if t > now}
+            for gone in [k for k, t in self._once.items() if t <= now]:
+                del self._once[gone]
+                self.on_login_gone(gone)
             once = secrets.token_urlsafe(32)
             self._once[once] = now + LOGIN_TTL
             return once
@@ -69,6 +73,8 @@ class Sessions:
         """The cookie value and session a valid one-time link opens, or None."""
         with self._lock:
             expiry = self._once.pop(once, None) if isinstance(once, str) and len(once) < 100 else None
+        if expiry is not None:
+            self.on_login_gone(once)
         now = self._clock()
         if expiry is None or expiry < now:
             return None
@@ -77,7 +83,7 @@ class Sessions:
             oldest = min(self._sessions, key=lambda k: self._sessions[k].last_used)
             del self._sessions[oldest]
         sid = secrets.token_urlsafe(32)
-        session = Session(csrf=secrets.token_urlsafe(32), last_used=now, last_written=now)
+        session = Session(last_used=now, last_written=now)
         self._sessions[_key(sid)] = session
         self._save()
         return sid, session
@@ -102,6 +108,18 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def end_all(self) -> int:
+        """End every session and every unused login link; how many sessions were open."""
+        with self._lock:
+            links, self._once = list(self._once), {}
+        for once in links:
+            self.on_login_gone(once)
+        ended = len(self._sessions)
+        self._sessions.clear()
+        self._save()
+        log.info("reading-list sessions ended count=%d", ended)
+        return ended
+
     # ------------------------------------------------------------------ the file
 
     def _expire(self, now: float) -> None:
@@ -120,13 +138,17 @@ class Sessions:
             return
         try:
             data = orjson.loads(raw)
+            if isinstance(data, dict) and data.get("schema") == 1:
+                log.info("reading-list cookie sessions from an older papertray dropped; open the list again")
+                self._save()
+                return
             if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
                 raise ValueError("unexpected shape or schema")
             for key, item in data["sessions"].items():
-                if not (isinstance(key, str) and len(key) == 64 and isinstance(item["csrf"], str)):
+                if not (isinstance(key, str) and len(key) == 64):
                     raise ValueError("bad session record")
                 last_used = float(item["last_used"])
-                self._sessions[key] = Session(csrf=item["csrf"], last_used=last_used, last_written=last_used)
+                self._sessions[key] = Session(last_used=last_used, last_written=last_used)
         except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self._sessions.clear()
             try:
@@ -148,7 +170,7 @@ class Sessions:
         now = self._clock()
         data = {
             "schema": SCHEMA_VERSION,
-            "sessions": {k: {"csrf": s.csrf, "last_used": s.last_used} for k, s in self._sessions.items()},
+            "sessions": {k: {"last_used": s.last_used} for k, s in self._sessions.items()},
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

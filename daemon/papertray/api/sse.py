@@ -5,6 +5,9 @@ Each event is written as `id:` / `event:` / `data:` (one JSON line). A comment l
 `heartbeat_seconds` so proxies, the browser and the client notice a dead connection. A client that reconnects
 with `Last-Event-ID` gets what it missed while the bus still holds it; when the gap is older than the bus's
 memory it first gets an `event: resync` telling it to re-read state.
+
+A stream belongs to the token that opened it: when that token is revoked or replaced (re-pairing), the stream
+ends at once, and a reconnect gets 401.
 """
 
 from __future__ import annotations
@@ -12,18 +15,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from papertray.api.context import ctx
+from papertray.api.context import CONTEXT, ctx
+from papertray.api.guard import require_token
 from papertray.api.responses import STANDARD_HEADERS, ApiError
+from papertray.api.tokens import TokenRecord
 from papertray.events import Event
 
 log = logging.getLogger(__name__)
 
-STREAMS: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("papertray.api.streams")
+
+@dataclass(eq=False)
+class _Stream:
+    token: TokenRecord
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+STREAMS: web.AppKey[dict[asyncio.Task[Any], _Stream]] = web.AppKey("papertray.api.streams")
 
 
 def _last_event_id(request: web.Request) -> int | None:
@@ -44,6 +57,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     if request.query:
         raise ApiError(400, "The event stream takes no query parameters (resume with Last-Event-ID).")
     context = ctx(request)
+    record = require_token(request)
     last_id = _last_event_id(request)
     bus = context.bus
     response = web.StreamResponse(
@@ -56,8 +70,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     task = asyncio.current_task()
+    own = _Stream(record)
     if task is not None:
-        request.app[STREAMS].add(task)
+        request.app[STREAMS][task] = own
+    ended = asyncio.ensure_future(own.ended.wait())
     if last_id is not None:
         missed = bus.since(last_id)
         oldest = missed[0].id if missed else bus.last_id + 1
@@ -68,10 +84,15 @@ async def events(request: web.Request) -> web.StreamResponse:
     stream = bus.subscribe(last_id).__aiter__()
     pending: asyncio.Task[Event] | None = None
     try:
-        while True:
+        while context.tokens.is_valid(record):
             if pending is None:
                 pending = asyncio.ensure_future(stream.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=context.heartbeat_seconds)
+            done, _ = await asyncio.wait(
+                {pending, ended}, timeout=context.heartbeat_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+            if ended in done:
+                log.info("event stream closed: its token was revoked name=%s", record.name)
+                break
             if not done:
                 await response.write(b": ping\n\n")
                 continue
@@ -82,7 +103,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         pass
     finally:
         if task is not None:
-            request.app[STREAMS].discard(task)
+            request.app[STREAMS].pop(task, None)
+        ended.cancel()
         if pending is not None:
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
@@ -93,12 +115,21 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _close_streams(app: web.Application) -> None:
     """on_shutdown: end open streams now rather than after the runner's shutdown timeout."""
-    streams: set[asyncio.Task[Any]] = app[STREAMS]
+    streams: dict[asyncio.Task[Any], _Stream] = app[STREAMS]
     for task in list(streams):
         task.cancel()
 
 
 def add_routes(app: web.Application) -> None:
-    app[STREAMS] = set()
+    streams: dict[asyncio.Task[Any], _Stream] = {}
+    app[STREAMS] = streams
+
+    def end_streams_of(records: list[TokenRecord]) -> None:
+        gone = set(map(id, records))
+        for stream in streams.values():
+            if id(stream.token) in gone:
+                stream.ended.set()
+
+    app[CONTEXT].tokens.on_removed(end_streams_of)
     app.on_shutdown.append(_close_streams)
     app.router.add_get("/api/v1/events", events)

@@ -19,6 +19,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,9 @@ class TokenStore:
         self._hashes: tuple[tuple[bytes, TokenRecord], ...] = ()
         self._origins: frozenset[str] = frozenset()
         self.problems: list[str] = []
+        # Told of every token that stops being valid, so holders of open connections (the event stream)
+        # can be cut off at once rather than at their next request.
+        self._on_removed: list[Callable[[list[TokenRecord]], None]] = []
         self._load()
         self._index()
 
@@ -154,13 +158,23 @@ class TokenStore:
 
     def pair(self, origin: str) -> str:
         """A token for a freshly paired extension origin; the origin's previous token is revoked."""
-        for record in list(self._records.values()):
-            if record.kind == "extension" and record.origin == origin:
-                del self._records[record.name]
+        replaced = [r for r in self._records.values() if r.kind == "extension" and r.origin == origin]
+        for record in replaced:
+            del self._records[record.name]
         self._index()
         name = "extension-" + hashlib.sha256(origin.encode()).hexdigest()[:8]
-        self._records.pop(name, None)
-        return self._add(name, "extension", origin)
+        gone = self._records.pop(name, None)
+        token = self._add(name, "extension", origin)
+        self._removed([*replaced, *([gone] if gone else [])])
+        return token
+
+    def on_removed(self, listener: Callable[[list[TokenRecord]], None]) -> None:
+        self._on_removed.append(listener)
+
+    def _removed(self, records: list[TokenRecord]) -> None:
+        if records:
+            for listener in self._on_removed:
+                listener(records)
 
     def _add(self, name: str, kind: Kind, origin: str | None) -> str:
         token = new_token()
@@ -189,7 +203,23 @@ class TokenStore:
         finally:
             self._index()
         log.info("token revoked name=%s kind=%s", name, record.kind)
+        self._removed([record])
         return True
+
+    def revoke_all(self) -> int:
+        """Revoke every extension and script token (the CLI's own stays); how many were revoked."""
+        before = dict(self._records)
+        self._records.clear()
+        try:
+            self._save()
+        except StoreError:
+            self._records = before
+            raise
+        finally:
+            self._index()
+        log.info("all tokens revoked count=%d", len(before))
+        self._removed(list(before.values()))
+        return len(before)
 
     # ------------------------------------------------------------------ checking
 
@@ -203,6 +233,10 @@ class TokenStore:
             if hmac.compare_digest(presented, digest):
                 found = record
         return found
+
+    def is_valid(self, record: TokenRecord) -> bool:
+        """Whether `record` (found by `check` earlier) still stands."""
+        return any(r is record for _digest, r in self._hashes)
 
     def records(self) -> list[TokenRecord]:
         return sorted(self._records.values(), key=lambda r: (r.kind, r.name))

