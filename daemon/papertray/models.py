@@ -16,11 +16,12 @@ from typing import Any
 # The look-behind keeps us from matching inside longer numbers or words (`12307.12345`, `v2307.12345`).
 # Digits and letters are ASCII only, written out rather than by IGNORECASE (which lets the long s pass for an `s` and
 # the Kelvin sign for a `k`): a fullwidth or Arabic-Indic digit is no digit of an id. The look-arounds stay
-# Unicode-aware on purpose, so such a digit or letter next to an id makes the whole thing no id.
+# Unicode-aware on purpose, so such a digit or letter next to an id makes the whole thing no id (and so does a
+# version that is not one: `2307.12345v0`, a fullwidth digit after the v). extension/lib/paper-id.js: the same.
 ARXIV_ID = re.compile(
     r"(?<![\w.-])(?:[Aa][Rr][Xx][Ii][Vv][:.])?"
     r"(?P<id>(?P<new>[0-9]{4}\.[0-9]{4,5})|(?P<arch>[A-Za-z][A-Za-z-]*)(?:\.[A-Za-z]{2})?/(?P<num>[0-9]{7}))"
-    r"(?:[vV](?P<v>[1-9][0-9]*))?(?!\d)"
+    r"(?:[vV](?P<v>[1-9][0-9]*))?(?![vV]?\d)"
 )
 # What a canonical id looks like once normalised; used to validate ids before they touch a path.
 CANONICAL_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*/\d{7})$", re.ASCII)

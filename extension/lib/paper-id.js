@@ -20,11 +20,23 @@
   const ARXIV_PATH = /^\/(?:abs|pdf|html|format|ps)\/(.+)$/;
   const HF_PATH = /^\/papers\/(.+)$/;
 
+  /**
+   * Could arXiv have issued this YYMM.NNNNN id? Months 01-12 from 0704 on; four digits until 1412, five since 1501
+   * (as models.is_issued_number in the daemon: `2307.1234` is a typo, never a paper).
+   */
+  function isIssuedNumber(newId) {
+    const [yymm, number] = newId.split('.');
+    const year = Number(yymm.slice(0, 2));
+    const month = Number(yymm.slice(2));
+    if (month < 1 || month > 12 || year * 100 + month < 704) return false;
+    return number.length === (year < 15 ? 4 : 5);
+  }
+
   /** `{id, version}` for any accepted form of a paper reference, else null. */
   function parseRef(text) {
     if (typeof text !== 'string' || !text || text.length > MAX_INPUT) return null;
     const m = ARXIV_ID.exec(text);
-    if (!m) return null;
+    if (!m || (m[1] && !isIssuedNumber(m[1]))) return null;
     const id = m[1] ? m[1] : `${m[2].toLowerCase()}/${m[3]}`;
     return { id, version: m[4] ? Number(m[4]) : null };
   }
@@ -48,7 +60,7 @@
       return null;
     }
     const m = ARXIV_ID.exec(decoded);
-    if (!m || m.index !== 0) return null;
+    if (!m || m.index !== 0 || (m[1] && !isIssuedNumber(m[1]))) return null;
     const tail = decoded.slice(m[0].length);
     // Allow a `.pdf` suffix, a trailing slash, a fragment-like tail; nothing that would name another resource.
     if (tail && !/^(?:\.pdf)?\/?$/i.test(tail)) return null;
