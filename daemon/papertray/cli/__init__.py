@@ -1,7 +1,7 @@
-"""The `papertray` command line: one small module per command (or group of commands), and main.py, which parses
+"""The `papertray` command line: one small module per command (or group of commands), and entry.py, which parses
 the command line and alone turns errors into words and exit codes.
 
-    main.py        the parser (COMMANDS), main(), main_entry(), exit_code(): errors → one sentence and exit code
+    entry.py       the parser (COMMANDS), main(), main_entry(), exit_code(): errors → one sentence and exit code
     console.py     Console (stdout for results, stderr for errors, control sequences stripped); Handler, Commands
     args.py        argument types (port, limit, date) and the states `--state` takes
     run.py         `run`: the daemon in the foreground, with the tray on the main thread when there is one
@@ -17,6 +17,6 @@ the command line and alone turns errors into words and exit codes.
     autostart.py   `autostart enable|disable|status`
 """
 
-from papertray.cli.main import main, main_entry
+from papertray.cli.entry import main, main_entry
 
 __all__ = ["main", "main_entry"]

@@ -23,7 +23,7 @@ class Console:
 
 
 # A command: its parsed arguments, the home's paths, the console → the exit code. What it cannot do it raises
-# (a PapertrayError, with one sentence); main.py alone turns errors into words and exit codes.
+# (a PapertrayError, with one sentence); entry.py alone turns errors into words and exit codes.
 Handler: TypeAlias = Callable[[argparse.Namespace, Paths, Console], int]
-# `papertray`'s subcommands, which each command module adds itself to (see main.py).
+# `papertray`'s subcommands, which each command module adds itself to (see entry.py).
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
