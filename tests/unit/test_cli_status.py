@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from papertray.cli import render_status
+from papertray.cli.status import render_status
 
 
 def status_with(errors: int) -> dict[str, Any]:

@@ -31,11 +31,8 @@ LAYERS = [
     "poller",
     "rules",
     "notify",
-    "bibtex_scan",
-    "latex_text",
     "citations",
     "user_fields",
-    "citation_formats",
     "library_http",
     "library_meta",
     "library_trash",
@@ -48,11 +45,6 @@ LAYERS = [
     "autostart",
     "doctor",
     "client",
-    "cli_args",
-    "import_cmd",
-    "command",
-    "backfill",
-    "open_cmd",
     "cli",
 ]
 

@@ -41,6 +41,7 @@ from papertray.api.library_sessions import LOGIN_TTL, SESSION_IDLE, Session, Ses
 from papertray.api.responses import error_response, json_response
 from papertray.api.routes_import import import_handler
 from papertray.api.serving import trust
+from papertray.citations.formats import TABLE
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import State
 from papertray.store import PaperView, Store
@@ -71,13 +72,6 @@ STATIC = {
     "app.js": ("app.js", "text/javascript"),
     "app.css": ("app.css", "text/css"),
     "icon.svg": ("icon.svg", "image/svg+xml"),
-}
-EXPORT_TYPES = {
-    "bibtex": ("application/x-bibtex", "bib"),
-    "ris": ("application/x-research-info-systems", "ris"),
-    "csljson": ("application/vnd.citationstyles.csl+json", "json"),
-    "markdown": ("text/markdown", "md"),
-    "json": ("application/json", "json"),
 }
 
 
@@ -199,7 +193,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
 
     async def export(request: web.Request) -> web.StreamResponse:
         fmt = request.query.get("format", "bibtex")
-        if fmt not in EXPORT_TYPES:
+        if fmt not in citations.FORMATS:
             return error(400, f"Unknown export format {fmt[:20]!r} (choose one of {', '.join(citations.FORMATS)}).")
         state = request.query.get("state", "saved")
         if state == "saved":
@@ -210,13 +204,13 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
             views = store.query()
         else:
             return error(400, "state must be saved, new, seen, read or all.")
-        content_type, ext = EXPORT_TYPES[fmt]
+        kind = TABLE[fmt]
         text = citations.export(views, fmt)
         return web.Response(
             text=text,
-            content_type=content_type,
+            content_type=kind.media_type,
             charset="utf-8",
-            headers={hdrs.CONTENT_DISPOSITION: f'attachment; filename="papertray-{state}.{ext}"'},
+            headers={hdrs.CONTENT_DISPOSITION: f'attachment; filename="papertray-{state}.{kind.extension}"'},
         )
 
     # ------------------------------------------------------------ the page

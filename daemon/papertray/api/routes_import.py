@@ -23,7 +23,6 @@ IMPORT = {
     "format": Field("str", required=True, max_length=16),
     "content": Field("str", required=True, max_length=bodies.MAX_BODY_BYTES),
 }
-FORMAT_NAMES = {"bibtex": "BibTeX", "csljson": "CSL-JSON"}
 
 
 def import_handler(library: Library, store: Store) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -34,11 +33,11 @@ def import_handler(library: Library, store: Store) -> Callable[[web.Request], Aw
         body = await bodies.read_json(request, IMPORT)
         fmt = body["format"]
         if fmt not in citations.IMPORT_FORMATS:
-            raise ApiError(400, "format must be bibtex or csljson.")
+            raise ApiError(400, f"format must be {' or '.join(citations.IMPORT_FORMATS)}.")
         async with one_at_a_time:
             parsed = await asyncio.to_thread(citations.parse, body["content"], fmt)
         if parsed.problem is not None:
-            raise ApiError(400, f"The content cannot be read as {FORMAT_NAMES[fmt]}: {parsed.problem}")
+            raise ApiError(400, f"The content cannot be read as {citations.NAMES[fmt]}: {parsed.problem}")
         checked = user_fields.check_import(parsed.entries, lambda paper_id: store.get_state(paper_id).tags)
         report = await library.import_entries(checked.entries)
         skipped = [*parsed.skipped, *checked.skipped]

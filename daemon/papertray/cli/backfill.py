@@ -9,13 +9,38 @@ regular schedule (poller.py).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
+
+from papertray.cli.args import date_arg
+from papertray.cli.console import Commands, Console
+from papertray.client import DaemonClient
+from papertray.config import Paths
+from papertray.errors import PapertrayError
 
 
 class Poster(Protocol):
     def post(self, path: str, body: Any = None) -> Any: ...
+
+
+def add_backfill(commands: Commands) -> None:
+    backfill = commands.add_parser("backfill", help="fetch past days of Daily Papers, politely")
+    backfill.add_argument("--since", type=date_arg, required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--until", type=date_arg, help="last day (default: today, UTC)")
+    backfill.set_defaults(handler=cmd_backfill)
+
+
+def cmd_backfill(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths, timeout=300)
+    first = date.fromisoformat(args.since)
+    last = date.fromisoformat(args.until) if args.until else datetime.now(UTC).date()
+    if first > last:
+        raise PapertrayError(f"--since {first} is after {last}: nothing to fetch.")
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return backfill(client, days, console.out, console.err)
 
 
 def backfill(client: Poster, days: Sequence[str], out: Callable[[str], None], err: Callable[[str], None]) -> int:

@@ -5,13 +5,12 @@ or when the file and `--format` disagree, instead of importing nothing or writin
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
 
+from papertray.citations import bibtex_scan, ris
+from papertray.citations.formats import IMPORT_FORMATS, NAMES
 from papertray.errors import PapertrayError
 
-NAMES = {"bibtex": "BibTeX", "csljson": "CSL-JSON", "ris": "RIS", "markdown": "Markdown", "json": "JSON"}
-IMPORTABLE = ("bibtex", "csljson")
 IMPORT_HINT = "papertray imports BibTeX (.bib) and CSL-JSON (.json) files, as Zotero, JabRef and papertray export them"
 # What each file name ending holds; the first format is the one chosen when --format is not given.
 BY_SUFFIX = {
@@ -24,8 +23,6 @@ BY_SUFFIX = {
     ".md": ("markdown",),
     ".markdown": ("markdown",),
 }
-BIBTEX_RECORD = re.compile(r"^[ \t]*+@[ \t]*+[A-Za-z]++[ \t]*+[{(]", re.MULTILINE)
-RIS_RECORD = re.compile(r"^TY  - ", re.MULTILINE)
 
 
 def sniff(text: str) -> str | None:
@@ -33,9 +30,9 @@ def sniff(text: str) -> str | None:
     start = text.lstrip("\ufeff \t\r\n")
     if start[:1] in ("[", "{"):
         return "csljson"  # JSON; papertray's own `json` export reads as CSL-JSON items with an arXiv id
-    if start.startswith("TY  - ") or RIS_RECORD.search(text[:4096]):
+    if start.startswith("TY  - ") or ris.RECORD_LINE.search(text[:4096]):
         return "ris"
-    if BIBTEX_RECORD.search(text):
+    if bibtex_scan.RECORD_LINE.search(text):
         return "bibtex"
     if start.startswith("#") or start.startswith("- ["):
         return "markdown"
@@ -48,14 +45,14 @@ def import_format(path: PurePath, text: str, given: str | None) -> str:
     name = path.name
     if given is not None:
         if found is not None and found != given:
-            hint = " (import it without --format)" if found in IMPORTABLE else f"; {IMPORT_HINT}"
+            hint = " (import it without --format)" if found in IMPORT_FORMATS else f"; {IMPORT_HINT}"
             raise PapertrayError(f"{name} holds {NAMES[found]}, not {NAMES[given]}{hint}.")
         return given
-    if found in IMPORTABLE:
+    if found in IMPORT_FORMATS:
         return found
     if found is not None:
         raise PapertrayError(f"{name} holds {NAMES[found]}, which papertray cannot import; {IMPORT_HINT}.")
-    by_name = [f for f in BY_SUFFIX.get(path.suffix.lower(), ()) if f in IMPORTABLE]
+    by_name = [f for f in BY_SUFFIX.get(path.suffix.lower(), ()) if f in IMPORT_FORMATS]
     if not text.strip():
         raise PapertrayError(f"{name} is empty; {IMPORT_HINT}.")
     if by_name:

@@ -1,0 +1,111 @@
+"""`papertray status`: whether papertray is running, how polling goes, what is stored, and where its files are."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from papertray.cli.console import Commands, Console
+from papertray.client import DaemonClient
+from papertray.config import Paths
+from papertray.safe_text import json_text, one_line
+
+
+def add_status(commands: Commands) -> None:
+    status = commands.add_parser("status", help="is papertray running, how polling goes, what is stored")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(handler=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.client import NOT_RUNNING
+    from papertray.errors import DaemonNotRunning
+
+    try:
+        client = DaemonClient.connect(paths, timeout=10)
+        status = client.get("status")
+    except DaemonNotRunning:
+        if args.json:
+            console.out(json.dumps({"running": False, "home": str(paths.config_dir), "locations": paths.locations()}))
+        else:
+            console.err(NOT_RUNNING)
+            console.err(files_block(paths.locations()))
+        return 1
+    status = {
+        "running": True,
+        "pid": client.info.pid,
+        "port": client.info.port,
+        **status,
+        "locations": paths.locations(),
+    }
+    if args.json:
+        console.out(json_text(status))
+        return 0
+    console.out(render_status(status))
+    return 0
+
+
+def render_status(status: dict[str, Any]) -> str:
+    lines = [
+        f"papertray {status.get('version', '?')} is running (pid {status['pid']}, port {status['port']})",
+        "",
+        "Sources",
+    ]
+    now = datetime.now(UTC)
+    for source in status.get("sources", []):
+        last_ok = _ago(source.get("last_success_at"), now)
+        next_poll = _ago(source.get("next_poll_at"), now)
+        state = "polling now" if source.get("polling") else "ok"
+        errors = source.get("error_count") or 0
+        if errors:
+            last_error = one_line(str(source.get("last_error")))
+            state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {last_error}"
+        lines.append(f"  {source['name']:<6} {state}")
+        lines.append(f"         last success {last_ok} · next poll {next_poll}")
+    counts = status.get("counts", {})
+    lines += [
+        "",
+        "Papers   " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "new", "seen", "saved", "read")),
+    ]
+    rules = status.get("rules", [])
+    if rules:
+        lines.append(
+            "Rules    " + ", ".join(f"{r['name']}{'' if r.get('notify', True) else ' (silent)'}" for r in rules)
+        )
+    else:
+        lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+    for problem in status.get("problems", []):
+        lines.append(f"Problem  {one_line(str(problem))}")
+    if status.get("locations"):
+        lines += ["", files_block(status["locations"])]
+    return "\n".join(lines)
+
+
+def files_block(where: dict[str, str]) -> str:
+    """Where config, data and logs live: in `status` (running or not) and at the first run."""
+    notes = {"data": "  (your papers, reading list and PDFs)"}
+    rows = [f"{name:<7}{where[name]}{notes.get(name, '')}" for name in ("config", "data", "logs")]
+    return "Files    " + "\n         ".join(rows)
+
+
+def _ago(stamp: str | None, now: datetime) -> str:
+    if not stamp:
+        return "never"
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    seconds = (when - now).total_seconds()
+    span = abs(seconds)
+    if span < 60:
+        text = f"{int(span)} s"
+    elif span < 3600:
+        text = f"{int(span // 60)} min"
+    elif span < 86400:
+        text = f"{span / 3600:.1f} h"
+    else:
+        text = f"{span / 86400:.1f} days"
+    local = when.astimezone().strftime("%H:%M")
+    return f"in {text} ({local})" if seconds > 0 else f"{text} ago ({local})"
