@@ -59,6 +59,8 @@ async def work(data: Path, acks: int, seed: int) -> None:
     def ack(line: str) -> None:
         os.write(acks, (line + "\n").encode())
 
+    ack("R")  # open: the harness times most kills from here, so a loaded machine still gets writes in
+
     async def save(pid: str) -> None:
         nonlocal counter
         counter += 1
@@ -100,6 +102,8 @@ class Expected:
         """Fold in one trial's ack file; returns how many writes it acknowledged."""
         count = 0
         for line in acks.read_text().splitlines():
+            if line == "R":
+                continue
             kind, rest = line.split(" ", 1)
             if kind == "P":
                 self.papers.update(rest.split(","))
@@ -163,6 +167,11 @@ class CrashHarness:
         still hold every acknowledged write, recovered from `user.json.bak` and the journals."""
         acks = self.data.parent / f"acks-{index}"
         pid = int(self._ask(f"run {self.data} {acks} {self.rng.randrange(1 << 30)}"))
+        # One kill in five is timed from the fork (it may land while the store opens); the others from the moment
+        # the store is open, so that on a slow or loaded machine the trials still kill writers mid-write rather
+        # than mostly mid-open.
+        if self.rng.random() >= 0.2:
+            self._wait_until_open(acks)
         time.sleep(self.rng.uniform(0, max_delay))
         os.kill(pid, signal.SIGKILL)
         status = int(self._ask(f"wait {pid}"))
@@ -180,6 +189,14 @@ class CrashHarness:
             return list(store.problems) + self.expected.check(store)
         finally:
             asyncio.run(store.close())
+
+    @staticmethod
+    def _wait_until_open(acks: Path, limit: float = 20.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if acks.exists() and acks.stat().st_size > 0:
+                return
+            time.sleep(0.002)
 
     def _check_without_main(self, index: int) -> list[str]:
         copy = self.data.parent / f"lost-main-{index}"
