@@ -16,6 +16,7 @@ LAYERS = [
     "events",
     "timestamps",
     "atomic",
+    "state_file",
     "store.lock",  # the data folder's lock, which runtime takes: below the rest of the store package
     "config",
     "runtime",

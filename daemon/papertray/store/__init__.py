@@ -55,8 +55,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from papertray.errors import UnreadableFile
     from papertray.store.facade import Store
-    from papertray.store.files import SCHEMA_VERSION, AtomicJSONStorage, NewerDataError, UnreadableFile
+    from papertray.store.files import SCHEMA_VERSION, AtomicJSONStorage, NewerDataError
     from papertray.store.views import IngestResult, PaperView, record_shard, shard_key
     from papertray.timestamps import now_iso as utc_now
 
@@ -79,7 +80,7 @@ _EXPORTS = {
     "SCHEMA_VERSION": ("papertray.store.files", "SCHEMA_VERSION"),
     "AtomicJSONStorage": ("papertray.store.files", "AtomicJSONStorage"),
     "NewerDataError": ("papertray.store.files", "NewerDataError"),
-    "UnreadableFile": ("papertray.store.files", "UnreadableFile"),
+    "UnreadableFile": ("papertray.errors", "UnreadableFile"),
     "IngestResult": ("papertray.store.views", "IngestResult"),
     "PaperView": ("papertray.store.views", "PaperView"),
     "record_shard": ("papertray.store.views", "record_shard"),

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from papertray.atomic import move_aside
+from papertray.errors import UnreadableFile
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState
-from papertray.store.files import AtomicJSONStorage, UnreadableFile, read_or_error
+from papertray.state_file import set_aside
+from papertray.store.files import AtomicJSONStorage, read_or_error
 from papertray.store.health import WriteHealth
 from papertray.store.views import PaperView, SortKey, Summary, shard_key
 
@@ -85,10 +86,8 @@ class StoreBase:
         self._generation = 0
 
     def _report_unreadable(self, path: Path, exc: UnreadableFile, outcome: str) -> None:
-        try:
-            target = move_aside(path)
-        except OSError as error:
-            log.warning("could not move unreadable store file aside path=%s error=%s", path, error)
+        target = set_aside(path)
+        if target is None:
             where = "left in place (it could not be moved)"
         else:
             log.warning("moved unreadable store file aside path=%s to=%s reason=%s", path, target, exc)

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from papertray.atomic import make_dir_durable, remove_stale_temp_files
-from papertray.errors import StoreError
+from papertray.errors import StoreError, UnreadableFile
 from papertray.events import EventBus
 from papertray.runtime import pid_alive
 from papertray.store.base import CACHE_SHARDS, JOURNAL_LIMIT
 from papertray.store.feed import FeedCache
-from papertray.store.files import UnreadableFile, read_feed_layout, read_or_error
+from papertray.store.files import read_feed_layout, read_or_error
 from papertray.store.queries import Queries
 from papertray.store.recovery import read_user_data
 from papertray.store.user import UserData
