@@ -123,7 +123,8 @@ class TokenStore:
             moved = target.name if target else None
             log.warning("token file unreadable path=%s moved_to=%s reason=%s", self.path, moved, exc.reason)
             self.problems.append(
-                f"{self.path} {exc.reason}; {where}: pair the extension again and recreate script tokens."
+                f"{self.path} could not be read ({exc.reason}); {where}: "
+                "pair the extension again and recreate script tokens."
             )
             return
         self._records.update(records or {})
