@@ -36,7 +36,7 @@ class SaveRequest:
 
 
 class StoreBase:
-    """Open with `Store.open(data_dir, bus)`; close with `await store.close()`."""
+    """The state every part reads and writes, set up once for all of them (open a store with `Store.open`)."""
 
     def __init__(
         self,

@@ -43,7 +43,7 @@ class Store(Queries, UserData, FeedCache):
 
         Data from a newer papertray is not damage: `NewerDataError` is raised (one sentence naming the version
         that wrote it) before anything was moved, rewritten or created. `guard` runs on the writer threads
-        before every commit and raises StoreError when this process may no longer write here (store/lock.py).
+        before every commit and raises StoreError when this process may no longer write here (lock.py).
         """
         store = cls(data_dir, bus, journal_limit=journal_limit, cache_shards=cache_shards, guard=guard)
         # Every read first, so that newer data refuses the open before any file was touched.
