@@ -27,10 +27,10 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from papertray.errors import StoreError, StoreFullError
+from papertray.timestamps import file_stamp
 
 FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
 
@@ -140,7 +140,7 @@ def move_aside(path: Path) -> Path:
 
 
 def _aside_name(path: Path) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = file_stamp()
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     counter = 1
     while target.exists():

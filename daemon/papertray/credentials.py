@@ -28,10 +28,9 @@ from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
-import orjson
 
-from papertray.atomic import write_atomic
-from papertray.errors import KeyringUnavailable
+from papertray.errors import KeyringUnavailable, UnreadableFile
+from papertray.state_file import StateFile
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,11 @@ def keyring_status(timeout: float = TIMEOUT_SECONDS) -> tuple[bool, str, str]:
     if backend is None:
         return False, name, advice(f"{name}: {why}")
     return True, name, f"Secrets are kept in {name}."
+
+
+def _as_dict(data: Any) -> dict[str, Any]:
+    """The plain file's names and secrets (anything else reads as none)."""
+    return data if isinstance(data, dict) else {}
 
 
 class Credentials:
@@ -241,13 +245,12 @@ class Credentials:
 
     def _read_file(self) -> dict[str, Any]:
         try:
-            data = orjson.loads(self.file_path.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except orjson.JSONDecodeError:
+            data = StateFile(self.file_path, _as_dict).read()
+        except UnreadableFile:
+            # Left in place, never moved aside: it may be the only copy of the user's secrets.
             log.warning("insecure secrets file unreadable path=%s", self.file_path)
             return {}
-        return data if isinstance(data, dict) else {}
+        return data or {}
 
     def _drop_from_file(self, name: str) -> None:
         data = self._read_file()
@@ -260,8 +263,7 @@ class Credentials:
         log.info("secret left the plain file name=%s path=%s", name, self.file_path)
 
     def _write_file(self, data: dict[str, Any]) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(self.file_path, orjson.dumps(data), mode=0o600)
+        StateFile(self.file_path, _as_dict).write(data)
         log.warning(
             "secrets are kept in a plain file because no keyring is usable and insecure storage was chosen "
             "path=%s names=%s",

@@ -6,7 +6,8 @@ and, where possible, what to do. `cli.py` maps them to exit codes; the API maps 
     PapertrayError
     ├── ConfigError            the config file is invalid (names the file, the line and the key)
     ├── StoreError             the store cannot be read or written
-    │   └── StoreFullError     the disk is full (ENOSPC / EDQUOT): nothing was written
+    │   ├── StoreFullError     the disk is full (ENOSPC / EDQUOT): nothing was written
+    │   └── UnreadableFile     a state or store file that cannot be used as it is (moved aside by its owner)
     ├── FeedError              one poll of a source failed (network, HTTP status, body); never fatal
     │   ├── RateLimited        429: carries the number of seconds to wait
     │   ├── FeedTooLarge       the body passed the size cap
@@ -48,6 +49,15 @@ class StoreError(PapertrayError):
 
 class StoreFullError(StoreError):
     pass
+
+
+class UnreadableFile(StoreError):
+    """A state or store file that cannot be used as it is (torn, not JSON, wrong shape)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} {reason}.")
+        self.path = path
+        self.reason = reason
 
 
 class FeedError(PapertrayError):

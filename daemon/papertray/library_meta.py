@@ -11,11 +11,11 @@ import json
 import logging
 import os
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from papertray.atomic import move_aside
+from papertray.timestamps import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -82,5 +82,5 @@ def sha256_of(path: Path) -> tuple[str, int]:
 
 def _record(path: Path, version: int | None) -> dict[str, Any]:
     sha, size = sha256_of(path)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stamp = now_iso("seconds")
     return {"file": path.name, "version": version, "sha256": sha, "bytes": size, "rebuilt_at": stamp}

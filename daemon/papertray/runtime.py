@@ -2,7 +2,7 @@
 version) through which the CLI finds the daemon, and where the CLI's token lives.
 
 One daemon per home: the lock is an OS file lock (released by the kernel when the process dies, even by
-SIGKILL), so a stale daemon.json never blocks a new start. The data folder is locked too (store_lock.py): that
+SIGKILL), so a stale daemon.json never blocks a new start. The data folder is locked too (store/lock.py): that
 lock cannot be deleted from under the daemon, so a deleted `daemon.lock` never lets a second daemon in.
 """
 
@@ -21,7 +21,7 @@ from papertray import API_VERSION, __version__
 from papertray.atomic import write_atomic
 from papertray.config import Paths
 from papertray.errors import DaemonAlreadyRunning, StoreError
-from papertray.store_lock import DataLock, DataLockBusy
+from papertray.store.lock import DataLock, DataLockBusy
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 from papertray.events import EventBus
 from papertray.safe_text import one_line
+from papertray.timestamps import parse_iso
 
 _DAY = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b(?: \(page [0-9]+\))?")
 
@@ -54,7 +54,7 @@ def _next_try(value: object) -> str:
     if not isinstance(value, str):
         return ""
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone()
+        when = parse_iso(value).astimezone()
     except ValueError:
         return ""
     return f" Next try at {when:%H:%M}."

@@ -200,6 +200,8 @@ class CrashHarness:
 
     def _check_without_main(self, index: int) -> list[str]:
         copy = self.data.parent / f"lost-main-{index}"
+        if not self.data.exists():
+            return []  # killed before the store made its folder (a busy machine): nothing to lose yet
         shutil.copytree(self.data, copy)
         try:
             main = copy / "user.json"

@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import orjson
-
-from papertray.atomic import move_aside, write_atomic
-from papertray.errors import StoreError
+from papertray.errors import StoreError, UnreadableFile
+from papertray.state_file import StateFile
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,7 @@ class Sessions:
 
     def __init__(self, path: Path | None = None, clock: Callable[[], float] = time.time) -> None:
         self.path = path
+        self._file = StateFile(path, _parse) if path is not None else None
         self._clock = clock
         self._once: dict[str, float] = {}
         self._sessions: dict[str, Session] = {}  # by the sha256 of the cookie's value
@@ -127,45 +127,31 @@ class Sessions:
             del self._sessions[key]
 
     def _load(self) -> None:
-        if self.path is None:
+        if self._file is None:
             return
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
+            sessions = self._file.read()
         except OSError as exc:
-            log.warning("reading-list sessions unreadable path=%s reason=%s", self.path, exc)
+            log.warning("reading-list sessions unreadable path=%s reason=%s", self._file.path, exc)
             return
-        try:
-            data = orjson.loads(raw)
-            if isinstance(data, dict) and data.get("schema") == 1:
-                log.info("reading-list cookie sessions from an older papertray dropped; open the list again")
-                self._save()
-                return
-            if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
-                raise ValueError("unexpected shape or schema")
-            for key, item in data["sessions"].items():
-                if not (isinstance(key, str) and len(key) == 64):
-                    raise ValueError("bad session record")
-                last_used = float(item["last_used"])
-                self._sessions[key] = Session(last_used=last_used, last_written=last_used)
-        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            self._sessions.clear()
-            try:
-                target = move_aside(self.path)
-            except OSError:
-                target = self.path
+        except UnreadableFile as exc:
+            target = self._file.set_aside() or self._file.path
             log.warning(
                 "reading-list sessions unreadable; the page asks to be opened again path=%s moved_to=%s reason=%s",
-                self.path,
+                self._file.path,
                 target.name,
-                exc,
+                exc.reason,
             )
             return
+        if sessions is OLDER_SCHEMA:
+            log.info("reading-list cookie sessions from an older papertray dropped; open the list again")
+            self._save()
+            return
+        self._sessions.update(sessions or {})
         self._expire(self._clock())
 
     def _save(self) -> None:
-        if self.path is None:
+        if self._file is None:
             return
         now = self._clock()
         data = {
@@ -173,11 +159,30 @@ class Sessions:
             "sessions": {k: {"last_used": s.last_used} for k, s in self._sessions.items()},
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomic(self.path, orjson.dumps(data), mode=0o600)
+            self._file.write(data)
         except (StoreError, OSError) as exc:
             # Sessions still work from memory; only a restart would forget them.
-            log.warning("reading-list sessions not written path=%s reason=%s", self.path, exc)
+            log.warning("reading-list sessions not written path=%s reason=%s", self._file.path, exc)
             return
         for session in self._sessions.values():
             session.last_written = now
+
+
+# What `_parse` answers for a file of schema 1 (cookie sessions): dropped, and the file rewritten.
+OLDER_SCHEMA: dict[str, Session] = {}
+
+
+def _parse(data: Any) -> dict[str, Session]:
+    """The sessions of library-sessions.json by key; ValueError (or KeyError, TypeError) when it is not one
+    papertray wrote."""
+    if isinstance(data, dict) and data.get("schema") == 1:
+        return OLDER_SCHEMA
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        raise ValueError("unexpected shape or schema")
+    sessions: dict[str, Session] = {}
+    for key, item in data["sessions"].items():
+        if not (isinstance(key, str) and len(key) == 64):
+            raise ValueError("bad session record")
+        last_used = float(item["last_used"])
+        sessions[key] = Session(last_used=last_used, last_written=last_used)
+    return sessions

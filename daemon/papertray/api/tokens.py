@@ -21,14 +21,13 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
-
-from papertray.atomic import move_aside, write_atomic
-from papertray.errors import StoreError
+from papertray.atomic import write_atomic
+from papertray.errors import StoreError, UnreadableFile
+from papertray.state_file import StateFile
+from papertray.timestamps import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,6 @@ TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 MAX_TOKEN_LENGTH = 256
 
 Kind = Literal["cli", "extension", "script"]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def hash_token(token: str) -> str:
@@ -69,6 +64,25 @@ class TokenRecord:
         return {**self.public(), "hash": self.hash}
 
 
+def _parse_tokens(data: Any) -> dict[str, TokenRecord]:
+    """tokens.json's records by name; ValueError (or KeyError, TypeError) when it is not one papertray wrote."""
+    if not isinstance(data, dict) or data.get("schema", 0) > SCHEMA_VERSION:
+        raise ValueError("unexpected shape or newer schema")
+    records: dict[str, TokenRecord] = {}
+    for item in data.get("tokens", []):
+        record = TokenRecord(
+            name=str(item["name"]),
+            kind=item["kind"],
+            hash=str(item["hash"]),
+            created_at=str(item.get("created_at") or ""),
+            origin=item.get("origin"),
+        )
+        if record.kind not in ("extension", "script") or len(record.hash) != 64:
+            raise ValueError(f"bad record {record.name!r}")
+        records[record.name] = record
+    return records
+
+
 class TokenError(Exception):
     """A token request that cannot be honoured; the message is one sentence for the user."""
 
@@ -79,6 +93,7 @@ class TokenStore:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.path = state_dir / "tokens.json"
+        self._file = StateFile(self.path, _parse_tokens, indent=True)
         self.cli_token_path = state_dir / "cli.token"
         self._records: dict[str, TokenRecord] = {}
         self._cli: TokenRecord | None = None
@@ -101,37 +116,21 @@ class TokenStore:
 
     def _load(self) -> None:
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        try:
-            data = orjson.loads(raw)
-            if not isinstance(data, dict) or data.get("schema", 0) > SCHEMA_VERSION:
-                raise ValueError("unexpected shape or newer schema")
-            for item in data.get("tokens", []):
-                record = TokenRecord(
-                    name=str(item["name"]),
-                    kind=item["kind"],
-                    hash=str(item["hash"]),
-                    created_at=str(item.get("created_at") or ""),
-                    origin=item.get("origin"),
-                )
-                if record.kind not in ("extension", "script") or len(record.hash) != 64:
-                    raise ValueError(f"bad record {record.name!r}")
-                self._records[record.name] = record
-        except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
-            target = move_aside(self.path)
-            self._records.clear()
-            log.warning("token file unreadable path=%s moved_to=%s reason=%s", self.path, target.name, exc)
+            records = self._file.read()
+        except UnreadableFile as exc:
+            target = self._file.set_aside()
+            where = f"it was moved aside to {target.name}" if target else "it could not be moved aside"
+            moved = target.name if target else None
+            log.warning("token file unreadable path=%s moved_to=%s reason=%s", self.path, moved, exc.reason)
             self.problems.append(
-                f"{self.path} could not be read ({exc}); it was moved aside to {target.name}: "
+                f"{self.path} could not be read ({exc.reason}); {where}: "
                 "pair the extension again and recreate script tokens."
             )
+            return
+        self._records.update(records or {})
 
     def _save(self) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = {"schema": SCHEMA_VERSION, "tokens": [r.to_dict() for r in self._records.values()]}
-        write_atomic(self.path, orjson.dumps(data, option=orjson.OPT_INDENT_2), mode=0o600)
+        self._file.write({"schema": SCHEMA_VERSION, "tokens": [r.to_dict() for r in self._records.values()]})
 
     # ------------------------------------------------------------------ minting
 
@@ -140,7 +139,7 @@ class TokenStore:
         token = new_token()
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(self.cli_token_path, token.encode("ascii"), mode=0o600)
-        self._cli = TokenRecord(name="cli", kind="cli", hash=hash_token(token), created_at=_now())
+        self._cli = TokenRecord(name="cli", kind="cli", hash=hash_token(token), created_at=now_iso("seconds"))
         self._index()
         return token
 
@@ -178,7 +177,7 @@ class TokenStore:
 
     def _add(self, name: str, kind: Kind, origin: str | None) -> str:
         token = new_token()
-        record = TokenRecord(name=name, kind=kind, hash=hash_token(token), created_at=_now(), origin=origin)
+        record = TokenRecord(name=name, kind=kind, hash=hash_token(token), created_at=now_iso("seconds"), origin=origin)
         before = dict(self._records)
         self._records[name] = record
         try:

@@ -1,5 +1,5 @@
 """Whether the store can write now: the guard that says this process still holds its data folder
-(store_lock.py), and the problems of writes that keep failing, for status, the tray and `run`.
+(store/lock.py), and the problems of writes that keep failing, for status, the tray and `run`.
 
 A failure is listed per kind of write (user data, feed cache, meta) until that kind succeeds again; any write
 that goes through also clears a full disk (there is room again). A write that failed because the data

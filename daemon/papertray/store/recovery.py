@@ -1,7 +1,7 @@
 """Loading user data at open: `user.json`, its backup `user.json.bak` and the journals that follow them, and
 saying in one sentence what was recovered and what could not be brought back.
 
-The write protocol this relies on (store.py): every fold of the journal into user data has a number. A fold
+The write protocol this relies on (user.py): every fold of the journal into user data has a number. A fold
 writes `user.json.bak` and then `user.json` (two whole copies, each durable before the next step), and only
 then starts a new journal whose header names the fold it follows (`"base": n`); a rotated journal
 (`user.journal.old`) is deleted only after both copies hold it. So the copy that holds fold `k` plus every
@@ -23,9 +23,9 @@ from typing import Any
 import orjson
 
 from papertray.atomic import copy_aside, move_aside
-from papertray.errors import StoreError
+from papertray.errors import StoreError, UnreadableFile
 from papertray.models import PaperState
-from papertray.store_files import NewerDataError, UnreadableFile, check_schema, file_meta, read_store_file
+from papertray.store.files import NewerDataError, check_schema, file_meta, read_store_file
 
 log = logging.getLogger(__name__)
 

@@ -19,20 +19,12 @@ from tinydb.storages import Storage
 
 from papertray import __version__
 from papertray.atomic import write_atomic
-from papertray.errors import StoreError
+from papertray.errors import UnreadableFile
 from papertray.models import Paper
+from papertray.state_file import decode
 
 SCHEMA_VERSION = 1
 META_TABLE = "_meta"
-
-
-class UnreadableFile(StoreError):
-    """A store file that cannot be used as it is (torn, not JSON, wrong shape)."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path} {reason}.")
-        self.path = path
-        self.reason = reason
 
 
 class NewerDataError(UnreadableFile):
@@ -83,16 +75,13 @@ def file_meta(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decode_store_file(raw: bytes, path: Path) -> dict[str, dict[str, Any]]:
-    if not raw.strip():
-        raise UnreadableFile(path, "is empty")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise UnreadableFile(path, f"is not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise UnreadableFile(path, "does not have the shape of a papertray store file")
-    check_schema(file_meta(data), path)
-    return data
+    def check(data: Any) -> dict[str, dict[str, Any]]:
+        if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
+            raise UnreadableFile(path, "does not have the shape of a papertray store file")
+        check_schema(file_meta(data), path)
+        return data
+
+    return decode(raw, path, check)
 
 
 def read_store_file(path: Path) -> dict[str, dict[str, Any]] | None:

@@ -1,0 +1,247 @@
+"""The feed cache: every paper papertray has ingested, in month shards under `feed/`.
+
+`feed/<yymm>/index.json` holds the month's summaries (loaded at open, they answer lookup, list and counts from
+memory); `feed/<yymm>/<nn>.json` the full records of ids whose number starts with `<nn>` (`old.json` for
+old-style ids), read on demand into a small LRU cache. Record shards are written before the month index, which
+is the commit point: a crash in between leaves records the index does not list yet, and the next poll simply
+ingests them again. A damaged month index is rebuilt from its record shards; a first-layout `feed/<yymm>.json`
+is split into the month layout once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from papertray.atomic import make_dir_durable
+from papertray.errors import StoreError, UnreadableFile
+from papertray.models import Paper, is_canonical_id
+from papertray.store.base import StoreBase
+from papertray.store.files import AtomicJSONStorage, NewerDataError, storable
+from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
+from papertray.timestamps import file_stamp, now_iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _FeedWrite:
+    """What the feed writer thread hands back: applied to memory only once every file is on disk."""
+
+    shards: dict[tuple[str, str], dict[str, Any]]
+    months: dict[str, dict[str, Summary]]
+    new: list[Paper]
+    updated: int
+    unchanged: int
+
+
+class FeedCache(StoreBase):
+    def __len__(self) -> int:
+        return sum(len(month) for month in self._months.values())
+
+    def _load_feed(self, months: list[tuple[Path, Any]], flat: list[tuple[Path, Any]]) -> None:
+        # A downgrade can leave hundreds of damaged feed files: they are reported together.
+        problems_before = len(self.problems)
+        try:
+            self._load_months(months)
+            self._migrate_flat_months(flat)
+        finally:
+            feed_problems = self.problems[problems_before:]
+            if len(feed_problems) > 1:
+                del self.problems[problems_before:]
+                self.problems.append(
+                    f"{len(feed_problems)} feed cache files could not be used and were moved aside "
+                    f"(the first: {feed_problems[0][:-1]}); their papers come back with the next polls."
+                )
+
+    def _migrate_flat_months(self, flat: list[tuple[Path, Any]]) -> None:
+        """Split first-layout feed files into record shards and a month index, then keep the old file as
+        `<yymm>.json.v1-<stamp>`."""
+        for path, data in flat:
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(path, data, "its papers come back with the next polls")
+                continue
+            if data is None:
+                continue
+            shards: dict[tuple[str, str], dict[str, Any]] = {}
+            for paper_id, doc in data.get("papers", {}).items():
+                if isinstance(doc, dict) and is_canonical_id(paper_id) and shard_key(paper_id) == path.stem:
+                    shards.setdefault(record_shard(paper_id), {})[paper_id] = doc
+            try:
+                make_dir_durable(self.feed_dir / path.stem)
+                for key, docs in shards.items():
+                    merged = {**docs, **self._read_shard(*key)}  # records already in the new layout win
+                    AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": merged})
+                index = self._rebuild_month_index(path.stem)
+                AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index").write({"index": index})
+                stamp = file_stamp()
+                os.replace(path, path.with_name(f"{path.name}.v1-{stamp}"))
+            except (StoreError, OSError) as exc:
+                log.warning("could not migrate a first-layout feed file path=%s error=%s", path, exc)
+            else:
+                log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
+                if index:
+                    self._months[path.stem] = index
+
+    def _load_months(self, months: list[tuple[Path, Any]]) -> None:
+        for folder, data in months:
+            storage = AtomicJSONStorage(folder / "index.json", kind="feed-index")
+            if isinstance(data, UnreadableFile):
+                self._report_unreadable(storage.path, data, f"the month index was rebuilt from {folder.name}'s records")
+                data = None
+            if data is None and any(folder.glob("*.json")):
+                index = self._rebuild_month_index(folder.name)
+                try:
+                    storage.write({"index": index})
+                except StoreError as exc:
+                    log.warning("could not rewrite month index month=%s error=%s", folder.name, exc)
+            else:
+                index = {pid: tuple(summary) for pid, summary in (data or {}).get("index", {}).items()}
+            if index:
+                self._months[folder.name] = index
+
+    def _rebuild_month_index(self, month: str) -> dict[str, Summary]:
+        index: dict[str, Summary] = {}
+        for path in sorted((self.feed_dir / month).glob("*.json")):
+            if path.name == "index.json":
+                continue
+            for doc in self._read_shard(month, path.stem).values():
+                try:
+                    paper = Paper.from_dict(doc)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                index[paper.id] = summary_of(paper)
+        log.info("rebuilt month index month=%s papers=%d", month, len(index))
+        return index
+
+    def _shard_path(self, key: tuple[str, str]) -> Path:
+        return self.feed_dir / key[0] / f"{key[1]}.json"
+
+    def _read_shard(self, month: str, name: str) -> dict[str, Any]:
+        """A record shard's documents from disk; a bad shard is moved aside (the feed can be fetched again).
+        A shard from a newer papertray is left as it is and read as empty (its papers fall back to the index)."""
+        storage = AtomicJSONStorage(self._shard_path((month, name)), kind="feed")
+        try:
+            data = self._load_file(storage, "its papers' full records will come back with the next polls")
+        except NewerDataError as exc:
+            log.warning("record shard from a newer papertray left alone path=%s", exc.path)
+            return {}
+        papers = (data or {}).get("papers", {})
+        return papers if isinstance(papers, dict) else {}
+
+    def _shard(self, key: tuple[str, str]) -> dict[str, Any]:
+        docs = self._shards.get(key)
+        if docs is None:
+            docs = self._read_shard(*key)
+            self._cache_shard(key, docs)
+        else:
+            self._shards.move_to_end(key)
+        return docs
+
+    def _cache_shard(self, key: tuple[str, str], docs: dict[str, Any]) -> None:
+        self._shards[key] = docs
+        self._shards.move_to_end(key)
+        while len(self._shards) > self.cache_shards:
+            self._shards.popitem(last=False)
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        summary = self._summary(paper_id)
+        if summary is None:
+            return None
+        doc = self._shard(record_shard(paper_id)).get(paper_id)
+        if doc is not None:
+            try:
+                return Paper.from_dict(doc)
+            except (KeyError, TypeError, ValueError):
+                pass
+        # The record shard was lost: what the index knows is better than nothing.
+        title, daily_date, upvotes, version = summary
+        return Paper(id=paper_id, title=title, daily_date=daily_date, upvotes=upvotes or 0, version=version)
+
+    # ---------------------------------------------------------------- feed writes
+
+    async def add_papers(self, papers: Sequence[Paper]) -> IngestResult:
+        """Merge one poll's papers in one write batch (record shards, then month indexes), then announce."""
+        # Shard paths come from ids, so an id must be canonical before it gets near the file system.
+        # A number past 64 bits cannot be written: that paper is dropped, never the whole batch with it.
+        strange = [p.id for p in papers if not (is_canonical_id(p.id) and storable(p))]
+        if strange:
+            log.warning("dropped papers with odd ids or numbers count=%d first=%r", len(strange), strange[0][:80])
+            papers = [p for p in papers if is_canonical_id(p.id) and storable(p)]
+        if not papers:
+            return IngestResult((), 0, 0)
+        async with self._feed_lock:
+            keys = {record_shard(p.id) for p in papers}
+            cached = {key: self._shards[key] for key in keys if key in self._shards}
+            months = {key[0]: self._months.get(key[0], {}) for key in keys}
+            known = {p.id for p in papers if self._summary(p.id) is not None}
+            now = now_iso()
+            loop = asyncio.get_running_loop()
+            batch = await self._health.watch(
+                "feed",
+                loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
+            )
+            for key, docs in batch.shards.items():
+                self._cache_shard(key, docs)
+            self._months.update(batch.months)
+            if batch.months:
+                self._order = None
+                self._generation += 1
+        for paper in batch.new:
+            self.bus.publish("paper.new", {"id": paper.id, "title": paper.title})
+        return IngestResult(tuple(batch.new), batch.updated, batch.unchanged)
+
+    def _write_feed(
+        self,
+        papers: Sequence[Paper],
+        cached: Mapping[tuple[str, str], dict[str, Any]],
+        months: Mapping[str, dict[str, Summary]],
+        known: set[str],
+        now: str,
+    ) -> _FeedWrite:
+        """Runs on the feed writer thread; touches only files and the copies it is given."""
+        self._guard()
+        shards: dict[tuple[str, str], dict[str, Any]] = {}
+        new_months: dict[str, dict[str, Summary]] = {}
+        new: dict[str, Paper] = {}
+        updated: set[str] = set()
+        unchanged = 0
+        touched: set[tuple[str, str]] = set()
+        for paper in papers:
+            key = record_shard(paper.id)
+            if key not in shards:
+                base = cached.get(key)
+                shards[key] = dict(base if base is not None else self._read_shard(*key))
+            docs = shards[key]
+            doc = docs.get(paper.id)
+            current = Paper.from_dict(doc) if doc is not None else None
+            record = current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
+            if paper.id in known:
+                if record == current:
+                    unchanged += paper.id not in updated
+                    continue
+                updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
+            else:
+                # New to the index, even when a record was left by a poll that crashed before its index
+                # write: that poll was never acknowledged, so its papers were never announced either.
+                new[paper.id] = record
+            docs[paper.id] = record.to_dict()
+            touched.add(key)
+            if key[0] not in new_months:
+                new_months[key[0]] = dict(months.get(key[0], {}))
+            new_months[key[0]][paper.id] = summary_of(record)
+        written = {key: shards[key] for key in touched}
+        for month in {key[0] for key in written}:
+            make_dir_durable(self.feed_dir / month)
+        for key, docs in written.items():
+            AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": docs})
+        # The month index goes last: it is what makes the new records visible.
+        for month, index in new_months.items():
+            AtomicJSONStorage(self.feed_dir / month / "index.json", kind="feed-index").write({"index": index})
+        log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
+        return _FeedWrite(written, new_months, list(new.values()), len(updated), unchanged)
