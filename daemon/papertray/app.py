@@ -26,6 +26,7 @@ from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
 from papertray.library import Library
@@ -200,6 +201,7 @@ async def run_daemon(
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
         tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
         tasks.append(asyncio.create_task(library.run(), name="library"))
+        tasks.append(asyncio.create_task(DigestService(holder, store, bus).run(), name="digests"))
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -21,6 +21,8 @@ from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
+from papertray.digest.feed_key import FeedKey
+from papertray.digest.routes import add_feed_routes
 from papertray.events import EventBus
 from papertray.library import Library
 from papertray.store import Store
@@ -63,6 +65,7 @@ def create_api(
     routes_papers.add_routes(app)
     routes_tokens.add_routes(app)
     sse.add_routes(app)
+    add_feed_routes(app, store, config, FeedKey(paths.state_dir))
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
     return app
