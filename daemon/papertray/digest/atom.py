@@ -84,4 +84,5 @@ def build(name: str, title: str, items: Sequence[Item]) -> bytes:
         why = "; ".join(one_line(w) for w in item.why)
         upvotes = f" · {paper.upvotes} upvotes" if paper.upvotes else ""
         _sub(entry, "summary", f"Why: {why}{upvotes}\n\n{short_abstract(paper)}", type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    xml: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return xml

@@ -18,7 +18,7 @@ from papertray.atomic import write_atomic
 from papertray.credentials import Credentials
 
 KEY_FILE = "feeds-key.json"
-SECRET_NAME = "feeds_key"
+SECRET_NAME = "feeds_key"  # noqa: S105 (the keyring entry's name, not a secret)
 KEY_BYTES = 32
 
 

@@ -4,7 +4,7 @@ file atomically (papertray.atomic), so a reader never sees half a feed."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from papertray.atomic import write_atomic
