@@ -24,7 +24,7 @@ from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
 
 STATES = ("new", "seen", "saved", "read", "all")
-SECRET_NAMES = ("hf_token",)
+SECRET_NAMES = ("hf_token", "smtp_password")
 EXPORT_FORMATS = ("bibtex", "ris", "csljson", "markdown", "json")
 
 
@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument("--smtp", action="store_true", help="also log in to the digest's SMTP server")
 
     autostart = commands.add_parser("autostart", help="start papertray at login")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
@@ -589,7 +590,8 @@ def cmd_secrets(args: argparse.Namespace, paths: Paths, console: Console) -> int
 def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from papertray.doctor import run_checks
 
-    checks = run_checks(load_config(paths))
+    config = load_config(paths)
+    checks = [*run_checks(config), digest_cmd.doctor_check(config, args.smtp)]
     if args.json:
         console.out(json.dumps([c.to_dict() for c in checks], indent=2))
     else:
@@ -619,4 +621,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "export": cmd_export,
     "import": cmd_import,
     "feeds": digest_cmd.cmd_feeds,
+    "digest": digest_cmd.cmd_digest,
 }

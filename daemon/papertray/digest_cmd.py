@@ -4,12 +4,16 @@ parsers (`add_parsers`) and dispatches to the handlers here."""
 from __future__ import annotations
 
 import argparse
+import webbrowser
+from pathlib import Path
 from typing import Any
 
-from papertray.config import Paths
+from papertray.client import DaemonClient
+from papertray.config import Config, Paths
 from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.digest.feed_key import current_key, feed_url, rotate
 from papertray.digest.selection import FEEDS
+from papertray.doctor import Check
 from papertray.errors import PapertrayError
 from papertray.open_cmd import Output as Console
 from papertray.runtime import pid_alive, read_daemon_info
@@ -21,6 +25,7 @@ def add_parsers(commands: Any) -> None:
     feeds.add_argument(
         "--insecure-storage", action="store_true", help="no usable keyring: keep the feed key in a plain 0600 file"
     )
+    add_digest_parser(commands)
 
 
 def _credentials(paths: Paths, insecure: bool) -> Credentials:
@@ -45,3 +50,33 @@ def cmd_feeds(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         console.out(f"{name:<13} {feed_url(info.port, key, name)}")
     console.out(f"Files (rewritten after every poll): {paths.data_dir / 'feeds'}")
     return 0
+
+
+def add_digest_parser(commands: Any) -> None:
+    digest = commands.add_parser("digest", help="the email digest: preview it or send it now")
+    actions = digest.add_subparsers(dest="digest_command", metavar="ACTION")
+    actions.required = True
+    preview = actions.add_parser("preview", help="write the digest that would go out now to an HTML file")
+    preview.add_argument("--open", action="store_true", help="and open it in the browser")
+    send = actions.add_parser("send", help="send the digest")
+    send.add_argument("--now", action="store_true", required=True, help="now, not at the scheduled time")
+    send.add_argument("--empty", action="store_true", help="send even when there is nothing in it")
+
+
+def cmd_digest(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    client = DaemonClient.connect(paths)
+    if args.digest_command == "preview":
+        path = Path(client.post("digest/preview")["file"])
+        console.out(f"Wrote the digest preview to {path}")
+        if args.open:
+            webbrowser.open(path.as_uri())
+        return 0
+    result = client.post("digest/send", {"empty": args.empty})
+    console.out(result["message"])
+    return 0
+
+
+def doctor_check(config: Config, smtp: bool) -> Check:
+    from papertray.digest.doctor_check import check_digest
+
+    return check_digest(config, smtp)

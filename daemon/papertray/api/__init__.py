@@ -21,6 +21,7 @@ from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
+from papertray.digest.api_routes import add_digest_routes
 from papertray.digest.feed_key import FeedKey
 from papertray.digest.routes import add_feed_routes
 from papertray.events import EventBus
@@ -66,6 +67,7 @@ def create_api(
     routes_tokens.add_routes(app)
     sse.add_routes(app)
     add_feed_routes(app, store, config, FeedKey(paths.state_dir))
+    add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
     return app
