@@ -87,11 +87,11 @@ async def _session(settings: DigestSettings, password: str | None, message: Emai
 
 
 async def send(
-    settings: DigestSettings, password: str | None, message: EmailMessage, limit: float = TIMEOUT_SECONDS
+    settings: DigestSettings, password: str | None, message: EmailMessage, limit: float | None = None
 ) -> None:
-    await _session(settings, password, message, limit)
+    await _session(settings, password, message, limit or TIMEOUT_SECONDS)
 
 
-async def check_login(settings: DigestSettings, password: str | None, limit: float = TIMEOUT_SECONDS) -> None:
+async def check_login(settings: DigestSettings, password: str | None, limit: float | None = None) -> None:
     """Connect, secure and log in, send nothing: what `papertray doctor --smtp` checks."""
-    await _session(settings, password, None, limit)
+    await _session(settings, password, None, limit or TIMEOUT_SECONDS)
