@@ -173,7 +173,7 @@ async def run_daemon(
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
-    digests = DigestService(holder, store, bus, secrets)
+    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
     daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library, digests, loop=loop)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []

@@ -23,6 +23,7 @@ from papertray.events import EventBus
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
+FIRST_POLL_WAIT_SECONDS = 120.0
 PASSWORD_NAME = "smtp_password"  # noqa: S105 (the keyring entry's name)
 
 
@@ -35,13 +36,16 @@ class DigestService:
         credentials: Credentials | None = None,
         *,
         now: Callable[[], datetime] = local_now,
+        next_poll_at: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.config = config
+        self.next_poll_at = next_poll_at
         self.store = store
         self.bus = bus
         self.credentials = credentials
         self.scheduler = Scheduler(config, store, self._password, now=now)
         self._wake = asyncio.Event()
+        self._polled = asyncio.Event()  # the first poll after start is done (or failed)
         self._sending = asyncio.Lock()  # the timer and `digest send --now` never send at once
 
     async def _password(self) -> str | None:
@@ -88,17 +92,29 @@ class DigestService:
         return max(1.0, min(CHECK_SECONDS, wait))
 
     async def _schedule(self) -> None:
+        # After a sleep or at login, today's papers come with the first poll: a digest sent before it would miss
+        # them. Wait for that poll when one is coming soon (not when the last one is recent).
+        upcoming = self.next_poll_at()
+        soon = local_now() + timedelta(seconds=FIRST_POLL_WAIT_SECONDS)
+        if upcoming is None or datetime.fromisoformat(upcoming) <= soon:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._polled.wait(), FIRST_POLL_WAIT_SECONDS)
+        first = True
         while True:
+            self._wake.clear()  # before the check: a wake during it leads to another check
             settings = self.config().digest
             timeout: float | None = None
             if settings.enabled:
                 async with self._sending:
                     try:
-                        await self.scheduler.tick()
+                        outcome = await self.scheduler.tick()
                     except (OSError, StoreError) as exc:
                         log.error("digest check failed reason=%s", exc)
+                    else:
+                        if first or outcome.status != "not due":
+                            log.info("digest checked status=%s", outcome.status)
+                        first = False
                 timeout = self._seconds_to_next_check(settings)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -110,6 +126,7 @@ class DigestService:
             async for event in events:
                 if event.type == "poll.done":
                     await self.write_feeds()
+                    self._polled.set()
                     self._wake.set()  # new papers; a pending retry may now have something to say
                 elif event.type == "config.reloaded":
                     self._wake.set()
