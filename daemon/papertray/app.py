@@ -22,11 +22,11 @@ from papertray import __version__
 from papertray.api import CONTEXT, create_api
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
+from papertray.api.routes_digest import DIGESTS
 from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
-from papertray.digest.api_routes import DIGESTS
 from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus

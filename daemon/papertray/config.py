@@ -17,8 +17,8 @@ from typing import Any
 
 import platformdirs
 
-from papertray.digest.settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
-from papertray.digest.settings import DigestSettings, read_digest
+from papertray.digest_settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
+from papertray.digest_settings import DigestSettings, read_digest
 from papertray.errors import ConfigError
 
 APP_NAME = "papertray"

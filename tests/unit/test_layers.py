@@ -16,6 +16,7 @@ LAYERS = [
     "events",
     "atomic",
     "store_lock",
+    "digest_settings",
     "config",
     "runtime",
     "log_guard",
@@ -40,6 +41,7 @@ LAYERS = [
     "library_meta",
     "library_trash",
     "library",
+    "digest",
     "api",
     "reload",
     "terminal",
@@ -53,6 +55,7 @@ LAYERS = [
     "command",
     "backfill",
     "open_cmd",
+    "digest_cmd",
     "cli",
 ]
 

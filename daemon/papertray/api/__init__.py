@@ -19,9 +19,9 @@ from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
+from papertray.api.routes_digest import add_digest_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
-from papertray.digest.api_routes import add_digest_routes
 from papertray.digest.feed_key import FeedKey
 from papertray.digest.routes import add_feed_routes
 from papertray.events import EventBus

@@ -27,8 +27,8 @@ from papertray.atomic import write_atomic
 from papertray.config import Config
 from papertray.digest.contents import Digest, collect
 from papertray.digest.email_message import build_message
-from papertray.digest.settings import DigestSettings
 from papertray.digest.smtp import SendFailed, send
+from papertray.digest_settings import DigestSettings
 from papertray.store import Store
 
 log = logging.getLogger(__name__)

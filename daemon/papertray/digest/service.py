@@ -17,7 +17,7 @@ from papertray.credentials import Credentials
 from papertray.digest.email_message import html_body
 from papertray.digest.files import write_feed_files
 from papertray.digest.schedule import CHECK_SECONDS, Outcome, Scheduler, latest_slot, local_now
-from papertray.digest.settings import DigestSettings
+from papertray.digest_settings import DigestSettings
 from papertray.errors import KeyringUnavailable, StoreError
 from papertray.events import EventBus
 from papertray.store import Store
@@ -91,20 +91,25 @@ class DigestService:
             wait = min(wait, (datetime.fromisoformat(retry) - now).total_seconds())
         return max(1.0, min(CHECK_SECONDS, wait))
 
-    async def _schedule(self) -> None:
-        # After a sleep or at login, today's papers come with the first poll: a digest sent before it would miss
-        # them. Wait for that poll when one is coming soon (not when the last one is recent).
+    async def _first_poll(self) -> None:
+        """After a sleep or at login, today's papers come with the first poll: a digest sent before it would miss
+        them. Wait for that poll when one is coming soon (not when the last one is recent)."""
         upcoming = self.next_poll_at()
         soon = local_now() + timedelta(seconds=FIRST_POLL_WAIT_SECONDS)
         if upcoming is None or datetime.fromisoformat(upcoming) <= soon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._polled.wait(), FIRST_POLL_WAIT_SECONDS)
+
+    async def _schedule(self) -> None:
+        # With the digest off nothing here sets a timer (an idle daemon sleeps): only a config reload wakes it.
         first = True
         while True:
             self._wake.clear()  # before the check: a wake during it leads to another check
             settings = self.config().digest
             timeout: float | None = None
             if settings.enabled:
+                if first:
+                    await self._first_poll()
                 async with self._sending:
                     try:
                         outcome = await self.scheduler.tick()

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from papertray.digest.settings import DigestSettings
+from papertray.digest_settings import DigestSettings
 from papertray.errors import PapertrayError
 
 TIMEOUT_SECONDS = 30.0
