@@ -22,7 +22,6 @@ from papertray import __version__
 from papertray.api import CONTEXT, create_api
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
-from papertray.api.routes_digest import DIGESTS
 from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
@@ -187,8 +186,8 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             library=library,
+            digests=digests,
         )
-        api[DIGESTS] = digests
         runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
         site = web.TCPSite(runner, host="127.0.0.1", port=config.port, reuse_address=True)

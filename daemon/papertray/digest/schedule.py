@@ -93,7 +93,7 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    status: str  # "sent" | "empty" | "failed" | "not due"
+    status: str  # "sent" | "empty" | "failed" | "not due" | "unconfigured"
     message: str
     papers: int = 0
 
@@ -162,7 +162,7 @@ class Scheduler:
         config = self.config()
         settings = config.digest
         if not (settings.to and settings.smtp_host):
-            return Outcome("failed", f"Set 'to' and 'smtp_host' in [digest] of {config.paths.config_file} first.")
+            return Outcome("unconfigured", f"Set 'to' and 'smtp_host' in [digest] of {config.paths.config_file} first.")
         digest = self.digest(record, slot)
         if digest.empty and not force_empty:
             if not manual:
