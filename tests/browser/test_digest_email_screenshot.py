@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Route, async_playwright, expect
 
 from tests.browser.extension import BASE_FLAGS
-from tests.support.digest_world import DAY1, Clock, World, papers
+from tests.support.digest_world import DAY1, World, world_fixture  # noqa: F401 (the `world` fixture)
 from tests.support.screenshots import screenshot_path
 from tests.support.smtp_server import SmtpServer, make_certificate
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    made = World(tmp_path / "home", Clock(DAY1))
-    await made.store.add_papers(papers("2026-03-01"))
-    yield made
-    await made.store.close()
 
 
 async def test_screenshot_of_the_digest_email(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from papertray.digest import smtp
-from tests.support.digest_world import DAY1, Clock, World, papers
+from tests.support.digest_world import DAY1, World, world_fixture  # noqa: F401 (the `world` fixture)
 from tests.support.smtp_server import PASSWORD, REFUSED, SmtpServer, hanging_server, make_certificate
 
 
@@ -35,14 +35,6 @@ def server(certs: dict[str, tuple[Path, Path]]) -> Iterator[SmtpServer]:
     running = SmtpServer(*certs["trusted"]).start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    made = World(tmp_path / "home", Clock(DAY1))
-    await made.store.add_papers(papers("2026-03-01"))
-    yield made
-    await made.store.close()
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -3,9 +3,12 @@ non-ASCII names), a clock the test drives, and DigestService built as the daemon
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from papertray.config import Paths, parse_config
 from papertray.credentials import Credentials
@@ -63,3 +66,12 @@ class World:
 
     def record(self) -> Record:
         return Record.load(self.paths.state_dir / "digest.json")
+
+
+@pytest.fixture(name="world")
+async def world_fixture(tmp_path: Path) -> AsyncIterator[World]:
+    """A World on Monday 07:00 holding the three papers of 2026-03-01 (import this fixture into a test module)."""
+    made = World(tmp_path / "home", Clock(DAY1))
+    await made.store.add_papers(papers("2026-03-01"))
+    yield made
+    await made.store.close()
