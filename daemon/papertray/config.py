@@ -81,6 +81,17 @@ allowed_private_hosts = []
 # exclude = []
 # min_upvotes = 0
 # notify = true
+
+# The email digest (off by default); the SMTP password: papertray secrets set smtp_password
+#
+# [digest]
+# schedule = "daily"            # daily | weekly (Mondays) | off
+# at = "08:00"                  # local time
+# to = "me@example.org"
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# smtp_security = "starttls"    # starttls | tls
+# smtp_user = "me"
 """
 
 
