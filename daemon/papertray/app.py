@@ -26,6 +26,7 @@ from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
 from papertray.library import Library
@@ -63,6 +64,7 @@ class Daemon:
     watcher: ConfigWatcher
     pairing: PairingCodes
     library: Library | None = None
+    digests: DigestService | None = None
     api: web.Application | None = None
     info: DaemonInfo | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -75,6 +77,8 @@ class Daemon:
             found.extend(self.api[CONTEXT].tokens.problems)
         if self.library is not None:
             found += self.library.problems
+        if self.digests is not None:  # a digest that failed to send, in the server's words
+            found += self.digests.problems()
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
         config = self.config()
@@ -168,7 +172,8 @@ async def run_daemon(
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
-    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, loop=loop)
+    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
+    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library, digests, loop=loop)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -181,6 +186,7 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             library=library,
+            digests=digests,
         )
         runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
@@ -200,6 +206,7 @@ async def run_daemon(
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
         tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
         tasks.append(asyncio.create_task(library.run(), name="library"))
+        tasks.append(asyncio.create_task(digests.run(), name="digests"))
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):

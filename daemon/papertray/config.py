@@ -17,6 +17,8 @@ from typing import Any
 
 import platformdirs
 
+from papertray.digest_settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
+from papertray.digest_settings import DigestSettings, read_digest
 from papertray.errors import ConfigError
 
 APP_NAME = "papertray"
@@ -79,6 +81,17 @@ allowed_private_hosts = []
 # exclude = []
 # min_upvotes = 0
 # notify = true
+
+# The email digest (off by default); the SMTP password: papertray secrets set smtp_password
+#
+# [digest]
+# schedule = "daily"            # daily | weekly (Mondays) | off
+# at = "08:00"                  # local time
+# to = "me@example.org"
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# smtp_security = "starttls"    # starttls | tls
+# smtp_user = "me"
 """
 
 
@@ -179,6 +192,7 @@ class Config:
     max_pdf_mb: int = 80
     allowed_private_hosts: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = field(default=())
+    digest: DigestSettings = field(default_factory=DigestSettings)
 
     @property
     def poll_interval_seconds(self) -> float:
@@ -262,7 +276,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         where = f"{path}, line {line}" if line else str(path)
         raise ConfigError(f"{where}: this is not valid TOML ({exc}).", path=str(path), line=line) from None
 
-    known_tables = {"daemon", "poll", "sources", "notifications", "library", "rules"}
+    known_tables = {"daemon", "poll", "sources", "notifications", "library", "rules", "digest"}
     for name, value in data.items():
         if name not in known_tables:
             raise ConfigError(
@@ -313,6 +327,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
     allowed = library.strings("allowed_private_hosts")
 
     rules = _rules(path, text, data.get("rules", []))
+    digest = read_digest(_Reader(path, text, "digest", data.get("digest", {}), KNOWN_DIGEST_KEYS))
 
     if env.get("PAPERTRAY_PORT"):
         raw = env["PAPERTRAY_PORT"].strip()
@@ -339,6 +354,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         max_pdf_mb=max_pdf,
         allowed_private_hosts=allowed,
         rules=rules,
+        digest=digest,
     )
 
 

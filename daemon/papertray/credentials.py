@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 SERVICE = "papertray"
 TIMEOUT_SECONDS = 5.0
-ENV_OVERRIDES: Mapping[str, str] = {"hf_token": "HF_TOKEN"}
+ENV_OVERRIDES: Mapping[str, str] = {"hf_token": "HF_TOKEN", "smtp_password": "PAPERTRAY_SMTP_PASSWORD"}
 INSECURE_FILE = "secrets-insecure.json"
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 UNSAFE_WORDS = ("fail", "null", "plaintext", "chainer")

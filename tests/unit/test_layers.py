@@ -18,6 +18,7 @@ LAYERS = [
     "atomic",
     "state_file",
     "store.lock",  # the data folder's lock, which runtime takes: below the rest of the store package
+    "digest_settings",
     "config",
     "runtime",
     "log_guard",
@@ -36,6 +37,7 @@ LAYERS = [
     "library_meta",
     "library_trash",
     "library",
+    "digest",
     "api",
     "reload",
     "terminal",

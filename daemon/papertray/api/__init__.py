@@ -19,8 +19,12 @@ from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
+from papertray.api.routes_digest import DIGESTS, add_digest_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
+from papertray.digest.feed_key import FeedKey
+from papertray.digest.routes import add_feed_routes
+from papertray.digest.service import DigestService
 from papertray.events import EventBus
 from papertray.library import Library
 from papertray.store import Store
@@ -41,6 +45,7 @@ def create_api(
     limiter: FailureLimiter | None = None,
     pairing: PairingCodes | None = None,
     library: Library | None = None,
+    digests: DigestService | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -63,6 +68,9 @@ def create_api(
     routes_papers.add_routes(app)
     routes_tokens.add_routes(app)
     sse.add_routes(app)
+    add_feed_routes(app, store, config, FeedKey(paths.state_dir))
+    app[DIGESTS] = digests or DigestService(config, store, bus)  # app.py passes the one it runs
+    add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
     return app

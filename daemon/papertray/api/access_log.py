@@ -10,11 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from papertray.digest.routes import redact
+
 
 class SafeAccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         # The path is capped and stripped of control characters so a crafted URL cannot forge log lines.
-        path = "".join(ch if ch.isprintable() else "?" for ch in request.path[:200])
+        path = "".join(ch if ch.isprintable() else "?" for ch in redact(request.path)[:200])  # no feed key
         self.logger.info(
             "%s %s status=%s bytes=%s ms=%.1f",
             request.method,

@@ -41,6 +41,7 @@ from papertray.api.pairing import is_extension_origin
 from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
 from papertray.api.serving import CONNECTIONS, BodyTooSlow, body_deadline, trust
 from papertray.api.tokens import TokenRecord, TokenStore
+from papertray.digest.routes import is_feed_path, redact, refusal
 from papertray.errors import (
     InvalidPaperId,
     KeyringUnavailable,
@@ -147,7 +148,7 @@ class Guard:
         except PapertrayError as exc:
             response = _from_papertray_error(exc)
         except Exception:
-            log.exception("unhandled error method=%s path=%s", request.method, request.path)
+            log.exception("unhandled error method=%s path=%s", request.method, redact(request.path))
             response = error_response(500, "Something went wrong inside papertray; the log has the details.")
         finally:
             if deadline is not None:
@@ -170,6 +171,10 @@ class Guard:
         if len(hosts) != 1 or hosts[0] not in self._allowed_hosts(request):
             log.warning("refused request with an unexpected Host count=%d", len(hosts))
             raise ApiError(403, "This address is not served here (the Host header is not the local API's).")
+        if is_feed_path(path):  # a feed reader: the key in the path is its capability (digest/routes.py)
+            if (refused := refusal(request)) is not None:
+                raise ApiError(403, refused)
+            return None
         if is_library_path(path):
             return None  # the reading-list page: its handlers check the session cookie, CSRF and their Origin
         origins = headers.getall(hdrs.ORIGIN, ())
@@ -225,7 +230,7 @@ class Guard:
     # ------------------------------------------------------------------ 4. auth
 
     def _check_auth(self, request: web.Request, path: str, origin: str | None) -> None:
-        if (request.method, path) in PUBLIC or is_library_path(path):
+        if (request.method, path) in PUBLIC or is_library_path(path) or is_feed_path(path):
             return
         values = request.headers.getall(hdrs.AUTHORIZATION, [])
         if not values:

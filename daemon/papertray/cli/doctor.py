@@ -12,13 +12,16 @@ from papertray.config import Paths, load_config
 def add_doctor(commands: Commands) -> None:
     doctor = commands.add_parser("doctor", help="check keyring, tray, notifications, port, feed and pairing")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument("--smtp", action="store_true", help="also log in to the digest's SMTP server")
     doctor.set_defaults(handler=cmd_doctor)
 
 
 def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.cli.digest import doctor_check
     from papertray.doctor import run_checks
 
-    checks = run_checks(load_config(paths))
+    config = load_config(paths)
+    checks = [*run_checks(config), doctor_check(config, args.smtp)]
     if args.json:
         console.out(json.dumps([c.to_dict() for c in checks], indent=2))
     else:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from papertray import __version__
-from papertray.cli import autostart, backfill, doctor, library, papers, poll, run, secrets, status, tokens
+from papertray.cli import autostart, backfill, digest, doctor, library, papers, poll, run, secrets, status, tokens
 from papertray.cli.console import Commands, Console, Handler
 from papertray.config import Paths
 from papertray.errors import PapertrayError, no_access
@@ -35,6 +35,8 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     library.add_open,
     library.add_export,
     library.add_import,
+    digest.add_feeds,
+    digest.add_digest,
     secrets.add_secrets,
     doctor.add_doctor,
     autostart.add_autostart,

@@ -9,7 +9,7 @@ from papertray.cli.console import Commands, Console
 from papertray.config import Paths
 from papertray.errors import PapertrayError
 
-SECRET_NAMES = ("hf_token",)
+SECRET_NAMES = ("hf_token", "smtp_password")
 
 
 def add_secrets(commands: Commands) -> None:
