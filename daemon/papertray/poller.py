@@ -35,15 +35,11 @@ from urllib.parse import urlencode
 from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
-from papertray.fetch import (
-    MAX_BODY_BYTES,
-    MIN_SPACING_SECONDS,
-    TIMEOUT_SECONDS,
-    Fetcher,
-)
 from papertray.models import Paper, SourceState
-from papertray.netguard import Guard, host_label
-from papertray.parse import parse_daily_papers
+from papertray.sources.addresses import host_label
+from papertray.sources.daily_papers import parse_daily_papers
+from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, Guard
+from papertray.sources.politeness import MIN_SPACING_SECONDS
 from papertray.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from papertray.errors import FeedError
-from papertray.parse import MAX_COUNT, parse_daily_papers
+from papertray.sources.daily_papers import MAX_COUNT, parse_daily_papers
 from tests.support.feed_server import load_entry, load_fixture_day, make_entry
 
 
