@@ -39,7 +39,7 @@ from papertray.models import Paper, SourceState
 from papertray.sources.addresses import host_label
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, Guard
-from papertray.sources.politeness import MIN_SPACING_SECONDS
+from papertray.sources.politeness import MIN_SPACING_SECONDS, backoff_ceiling
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,7 @@ def backoff_delay(
 ) -> float:
     """Seconds before the next try after `errors` consecutive failed polls: the ceiling doubles from `base` up
     to `cap`, and the delay is drawn from its upper half ("equal jitter") so many clients do not retry together."""
-    if errors <= 0:
-        return 0.0
-    ceiling = min(cap, base * 2.0 ** min(errors - 1, 60))
+    ceiling = backoff_ceiling(errors, base=base, cap=cap)
     return ceiling / 2.0 + rand() * ceiling / 2.0
 
 

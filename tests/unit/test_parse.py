@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from papertray.errors import FeedError
-from papertray.sources.daily_papers import MAX_COUNT, parse_daily_papers
-from tests.support.feed_server import load_entry, load_fixture_day, make_entry
+from papertray.sources.daily_papers import MAX_COUNT, parse_daily_papers, parse_paper_details
+from tests.support.feed_server import load_entry, load_fixture_day, load_real_day, make_entry
 
 
 def body(entries: list[Any]) -> bytes:
@@ -205,3 +205,25 @@ def test_I_dates_beyond_tomorrow_are_not_believed() -> None:
     assert dated["2507.00001"] == ("2025-07-31", None, None)  # the day it was listed on
     assert dated["2507.00002"][0] == "2025-08-01" and dated["2507.00002"][1] == "2025-08-01T01:00:00.000Z"
     assert dated["2507.00003"][0] == "2025-07-30"
+
+
+def test_the_paper_endpoint_says_what_the_list_said_about_every_paper_of_a_real_day() -> None:
+    """`/api/papers/{id}` answers with the list entry's own paper object: one parser, the same paper (hidden
+    authors kept, dates normalised, URLs checked), whichever endpoint it came from."""
+    entries = load_real_day("2026-06-12")
+    listed, skipped = parse_daily_papers(body(entries), day="2026-06-12")
+    assert skipped == 0 and len(listed) == len(entries) == 30
+    fields = ("title", "summary", "authors", "published_at", "daily_date", "github_repo", "project_page", "upvotes")
+    for entry, from_list in zip(entries, listed, strict=True):
+        details = parse_paper_details(json.dumps(entry["paper"]).encode(), from_list.id)
+        assert details is not None
+        assert [getattr(details, f) for f in fields] == [getattr(from_list, f) for f in fields], from_list.id
+    hidden = next(p for p in listed if p.id == "2606.12575")
+    assert len(hidden.authors) == 10 and "Dengyang Jiang" in hidden.authors
+
+
+def test_paper_details_about_another_paper_or_not_json_are_not_used() -> None:
+    paper = load_real_day("2026-06-12")[0]["paper"]
+    assert parse_paper_details(json.dumps(paper).encode(), "2401.00001") is None
+    assert parse_paper_details(b"<html>busy</html>", paper["id"]) is None
+    assert parse_paper_details(b"[]", paper["id"]) is None

@@ -38,6 +38,7 @@ from papertray.library.folder import Progress, folder_key
 from papertray.library.queue import QueueItem
 from papertray.models import Paper, is_canonical_id
 from papertray.sources.http import METADATA_TIMEOUT, PDF_TIMEOUT, SafeHttp
+from papertray.sources.politeness import HostLimiter
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Library(Downloads):
         read_timeout: float = 60.0,
         metadata_timeout: float = METADATA_TIMEOUT,
         pdf_timeout: float = PDF_TIMEOUT,
+        limiter: HostLimiter | None = None,
     ) -> None:
         self._config = config
         self.store = store
@@ -72,6 +74,7 @@ class Library(Downloads):
             read_timeout=read_timeout,
             metadata_timeout=metadata_timeout,
             pdf_timeout=pdf_timeout,
+            limiter=limiter,
         )
         self._queue: dict[str, QueueItem] = {}
         self._active: Progress | None = None

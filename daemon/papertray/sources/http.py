@@ -367,8 +367,10 @@ class SafeHttp:
         read_timeout: float,
         metadata_timeout: float = METADATA_TIMEOUT,
         pdf_timeout: float = PDF_TIMEOUT,
+        limiter: HostLimiter | None = None,
     ) -> None:
-        self._limiter = HostLimiter(spacing)
+        # A limiter shared with other clients spaces their requests to a host together (arXiv's terms).
+        self._limiter = limiter or HostLimiter(spacing)
         self.guard = Guard(allowed_hosts=lambda: config().allowed_private_hosts)
         self._session: aiohttp.ClientSession | None = None
         self._read_timeout = read_timeout
