@@ -36,9 +36,9 @@ from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
-from papertray.sources.addresses import host_label
 from papertray.sources.daily_papers import parse_daily_papers
-from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, Guard
+from papertray.sources.guard import Guard, host_label
+from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
 from papertray.sources.politeness import MIN_SPACING_SECONDS, backoff_ceiling
 from papertray.store import Store
 
@@ -154,7 +154,7 @@ class Poller:
         guard = Guard(
             allowed_hosts=lambda: config().allowed_private_hosts,
             trusted_origins=lambda: (config().hf_url,),
-            use_proxy=True,
+            proxy_for=env_proxy,
         )
         self._fetcher = fetcher or Fetcher(timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, guard=guard)
         self._interval = interval

@@ -54,7 +54,7 @@ LAYERS = [
 
 # Inside a package, lowest first: a submodule may import only the siblings that stand before it.
 SUBLAYERS = {
-    "sources": ["addresses", "politeness", "daily_papers", "arxiv", "http"],
+    "sources": ["guard", "politeness", "daily_papers", "arxiv", "http"],
     "library": ["meta", "trash", "folder", "queue", "downloads", "reading_list"],
 }
 # aiohttp's server side (web, hdrs, an access logger) may be used by the API; everything else of aiohttp is its

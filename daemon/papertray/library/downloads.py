@@ -36,6 +36,8 @@ MAX_METADATA_BYTES = 4 * 1024 * 1024
 
 
 class Downloads(QueueBase):
+    """Fetching one queued paper; a failure is a `DownloadFailed` for the queue to record."""
+
     http: SafeHttp
     _last_progress: float
 

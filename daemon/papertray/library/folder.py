@@ -37,11 +37,10 @@ def id_from_key(key: str) -> str | None:
     return candidate if is_canonical_id(candidate) else None
 
 
-# ------------------------------------------------------------------------------------------ the library
-
-
 @dataclass
 class Progress:
+    """The download in progress, as the page and `status` show it."""
+
     id: str
     stage: str  # "metadata" | "pdf"
     bytes: int = 0
@@ -49,6 +48,9 @@ class Progress:
 
 
 class LibraryBase:
+    """The reading list's shared state (set by `Library.__init__`) and its folders. The queue, the downloads and
+    `Library` extend it in that order, each using only what stands below it."""
+
     _config: Callable[[], Config]
     store: Store
     bus: EventBus

@@ -35,6 +35,8 @@ class QueueItem:
 
 
 class QueueBase(LibraryBase):
+    """The queue's bookkeeping; `Library` runs the worker that takes items from it."""
+
     _queue: dict[str, QueueItem]
     _queue_lock: asyncio.Lock
     _wake: asyncio.Event

@@ -14,8 +14,8 @@ Two modes on one foundation (a lazily made `aiohttp.ClientSession`, the SSRF gua
   a per-read and a total deadline; every failure one sentence (`DownloadFailed`, or `DownloadRefused` for what
   the guard will not fetch).
 
-The guard (`Guard`, `open_checked`): before any connection a URL's host is resolved and every address it
-resolves to is judged (`addresses.py`); the connection then goes to exactly those addresses (`PinnedResolver`),
+The guard (`guard.py`, `open_checked`): before any connection a URL's host is resolved and every address it
+resolves to is judged; the connection then goes to exactly those addresses (`PinnedResolver`),
 so a second, different DNS answer cannot slip in between the check and the connect. Redirects are followed by
 hand and every hop is checked the same way. Through a proxy from the environment the proxy resolves and
 connects: papertray cannot pin its choice, but still refuses a host that resolves to a private address here.
@@ -29,7 +29,7 @@ import contextlib
 import logging
 import socket
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -52,7 +52,7 @@ from papertray.errors import (
     TooManyRedirects,
     Unreachable,
 )
-from papertray.sources.addresses import host_label, judge, lookup, origin_of
+from papertray.sources.guard import Guard, host_label, lookup, origin_of
 from papertray.sources.politeness import (
     MIN_SPACING_SECONDS,
     HostLimiter,
@@ -94,16 +94,15 @@ class PinnedResolver(AbstractResolver):
     """Answers only with addresses the guard has checked, so the connection goes where the check looked.
     A proxy from the environment (HTTPS_PROXY, trusted as the user configured it) is resolved as usual."""
 
-    def __init__(self) -> None:
-        self.pins: dict[str, list[tuple[socket.AddressFamily, str]]] = {}
-        self.proxies: set[str] = set()
+    def __init__(self, guard: Guard) -> None:
+        self.guard = guard
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         key = host.lower().rstrip(".")
-        pinned = self.pins.get(key)
-        if not pinned and key in self.proxies:
+        pinned = self.guard.pins.get(key)
+        if not pinned and key in self.guard.proxies:
             pinned = await lookup(key, port)
         if not pinned:
             raise OSError(f"{host} was not checked before connecting")
@@ -116,53 +115,18 @@ class PinnedResolver(AbstractResolver):
         pass
 
 
-class Guard:
-    """Checks and pins every URL before a request to it. `allowed_hosts` and `trusted_origins` are asked on every
-    check, so a config reload applies at once; `use_proxy` follows the environment's proxy settings."""
+def guarded_connector(guard: Guard, **options: Any) -> aiohttp.TCPConnector:
+    # No DNS cache: every hop must go through the check.
+    return aiohttp.TCPConnector(resolver=PinnedResolver(guard), use_dns_cache=False, **options)
 
-    def __init__(
-        self,
-        *,
-        allowed_hosts: Callable[[], Iterable[str]] = tuple,
-        trusted_origins: Callable[[], Iterable[str]] = tuple,
-        use_proxy: bool = False,
-    ) -> None:
-        self._allowed = allowed_hosts
-        self._trusted = trusted_origins
-        self.use_proxy = use_proxy
-        self.resolver = PinnedResolver()
 
-    def connector(self, **options: Any) -> aiohttp.TCPConnector:
-        # No DNS cache: every hop must go through the check.
-        return aiohttp.TCPConnector(resolver=self.resolver, use_dns_cache=False, **options)
-
-    def _proxy_for(self, url: URL) -> URL | None:
-        if not self.use_proxy:
-            return None
-        try:
-            proxy, _auth = get_env_proxy_for_url(url)
-        except LookupError:
-            return None
-        return proxy
-
-    async def check(self, url: URL, *, redirected_from: str | None = None) -> None:
-        """Raise AddressRefused for a URL papertray must not fetch, HostNotFound when its host has no address.
-        `redirected_from` (the host that sent papertray here) words the refusal as a redirect's."""
-        if url.scheme not in ("http", "https") or not url.host:
-            raise AddressRefused(f"papertray fetches only http(s) URLs, not {str(url)[:80]!r}.")
-        scheme, host, port = origin_of(url)
-        allowed = {h.lower().rstrip(".") for h in self._allowed()}
-        trusted = host in allowed or (scheme, host, port) in {origin_of(o) for o in self._trusted()}
-        proxy = self._proxy_for(url)
-        if proxy is not None and proxy.host:
-            self.resolver.proxies.add(proxy.host.lower().rstrip("."))
-            # The proxy resolves the name itself; a local answer that is private is still refused.
-            with contextlib.suppress(HostNotFound):
-                judge(url, await lookup(host, port), trusted, redirected_from)
-            return
-        found = await lookup(host, port)
-        judge(url, found, trusted, redirected_from)
-        self.resolver.pins[host] = found
+def env_proxy(url: URL) -> URL | None:
+    """The proxy the environment (HTTPS_PROXY / NO_PROXY) names for `url`, as aiohttp's `trust_env` picks it."""
+    try:
+        proxy, _auth = get_env_proxy_for_url(url)
+    except LookupError:
+        return None
+    return proxy
 
 
 @contextlib.asynccontextmanager
@@ -188,7 +152,7 @@ async def open_checked(
             for name in ORIGIN_ONLY_HEADERS:
                 sent.pop(name, None)
         async with hop(current) if hop is not None else contextlib.nullcontext():
-            # With trust_env, aiohttp picks the environment's proxy the way `Guard._proxy_for` did.
+            # With trust_env, aiohttp picks the environment's proxy the way `env_proxy` does.
             response = await session.get(current, headers=sent, allow_redirects=False)
             try:
                 location = response.headers.get("Location")
@@ -232,14 +196,14 @@ class Fetcher:
         self.limiter = limiter or HostLimiter(min_spacing)
         self.user_agent = user_agent
         # Without a guard of the caller's, no private address is reachable at all.
-        self.guard = guard or Guard(use_proxy=True)
+        self.guard = guard or Guard(proxy_for=env_proxy)
         self._session: aiohttp.ClientSession | None = None
         self._etags: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=self.guard.connector(),
+                connector=guarded_connector(self.guard),
                 headers={"User-Agent": self.user_agent, "Accept": "application/json"},
                 # the overall deadline is enforced around the whole exchange below; these catch a stalled
                 # connect or a silent socket early
@@ -382,7 +346,7 @@ class SafeHttp:
         if self._session is None or self._session.closed:
             # One connection at a time (arXiv's terms).
             self._session = aiohttp.ClientSession(
-                connector=self.guard.connector(limit=1),
+                connector=guarded_connector(self.guard, limit=1),
                 timeout=self._timeout,
                 headers={"User-Agent": USER_AGENT},
                 auto_decompress=True,

@@ -1,12 +1,15 @@
-"""The SSRF guard's judgement, with no I/O but the DNS lookup: which addresses are public, what a URL's origin
-is, and the one sentence that refuses a private one. `sources/http.py` checks every URL and every redirect with
-it before connecting, and connects to exactly the addresses that were checked.
+"""The SSRF guard, with no I/O but the DNS lookup: which addresses are public, what a URL's origin is, the one
+sentence that refuses a private one, and the check `sources/http.py` makes of every URL and every redirect
+before connecting.
 
 Which addresses are public (`is_public`): Python's `is_global`, minus multicast, and with the IPv6 forms that
 carry an IPv4 address judged by the IPv4 address they carry — IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated
 `::ffff:0:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16` and Teredo
 `2001::/32` (server and client) — since a connection to them reaches that IPv4 address. Local-use NAT64
 `64:ff9b:1::/48` and the deprecated site-local `fec0::/10` are never public.
+
+`Guard.check` resolves a URL's host, judges every address and pins them; the client's resolver then answers
+with exactly those (`sources/http.py`), so a second, different DNS answer cannot slip in between.
 
 Two ways to be let through although private: a host the user listed in `allowed_private_hosts` (any port), and
 a trusted origin (scheme, host and port of a source URL the user configured, e.g. a test server on 127.0.0.1).
@@ -17,8 +20,10 @@ own API included — is refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from yarl import URL
@@ -97,3 +102,42 @@ def judge(url: URL, found: list[tuple[socket.AddressFamily, str]], trusted: bool
             f"{what}: papertray does not connect there "
             "(list the host in [library] allowed_private_hosts if you mean it)."
         )
+
+
+class Guard:
+    """Checks and pins every URL before a request to it. `allowed_hosts` and `trusted_origins` are asked on every
+    check, so a config reload applies at once; `proxy_for(url)` names the environment's proxy for a URL (None:
+    connect directly), when the client follows the environment's proxy settings. `pins` holds the checked
+    addresses the client's resolver answers with; `proxies` the proxy hosts it may resolve as usual."""
+
+    def __init__(
+        self,
+        *,
+        allowed_hosts: Callable[[], Iterable[str]] = tuple,
+        trusted_origins: Callable[[], Iterable[str]] = tuple,
+        proxy_for: Callable[[URL], URL | None] | None = None,
+    ) -> None:
+        self._allowed = allowed_hosts
+        self._trusted = trusted_origins
+        self._proxy_for = proxy_for
+        self.pins: dict[str, list[tuple[socket.AddressFamily, str]]] = {}
+        self.proxies: set[str] = set()
+
+    async def check(self, url: URL, *, redirected_from: str | None = None) -> None:
+        """Raise AddressRefused for a URL papertray must not fetch, HostNotFound when its host has no address.
+        `redirected_from` (the host that sent papertray here) words the refusal as a redirect's."""
+        if url.scheme not in ("http", "https") or not url.host:
+            raise AddressRefused(f"papertray fetches only http(s) URLs, not {str(url)[:80]!r}.")
+        scheme, host, port = origin_of(url)
+        allowed = {h.lower().rstrip(".") for h in self._allowed()}
+        trusted = host in allowed or (scheme, host, port) in {origin_of(o) for o in self._trusted()}
+        proxy = self._proxy_for(url) if self._proxy_for is not None else None
+        if proxy is not None and proxy.host:
+            self.proxies.add(proxy.host.lower().rstrip("."))
+            # The proxy resolves the name itself; a local answer that is private is still refused.
+            with contextlib.suppress(HostNotFound):
+                judge(url, await lookup(host, port), trusted, redirected_from)
+            return
+        found = await lookup(host, port)
+        judge(url, found, trusted, redirected_from)
+        self.pins[host] = found
