@@ -66,7 +66,7 @@ async def test_a_hidden_author_of_the_feed_stays_in_the_store_meta_json_bibtex_a
         while not list(folder.glob("*.pdf")) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         assert list(folder.glob("*.pdf")), daemon.output()
-        assert f"/api/papers/{PAPER}" in [r.path for r in hf.requests]  # the paper's own details were fetched
+        assert PAPER in hf.detail_requests  # the paper's own details were fetched
 
         meta = json.loads((folder / "meta.json").read_text())
         assert meta["paper"]["authors"] == authors

@@ -188,6 +188,7 @@ class FeedServer:
     max_in_flight: int = 0
     port: int = 0
     details: dict[str, Any] = field(default_factory=dict)  # id -> the answer of /api/papers/{id}
+    detail_requests: list[str] = field(default_factory=list)  # the ids asked for there (apart from `requests`)
 
     def __post_init__(self) -> None:
         self._pending: list[_Pending] = []
@@ -264,7 +265,7 @@ class FeedServer:
         return self._day_faults.get(day)
 
     async def _paper_details(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(Request(request.path_qs, None, None, None, dict(request.headers), time.monotonic()))
+        self.detail_requests.append(request.match_info["id"])
         paper = self.details.get(request.match_info["id"])
         if paper is None:
             return web.json_response({"error": "Entry not found"}, status=404)

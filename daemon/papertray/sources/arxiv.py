@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from yarl import URL
 
 from papertray.models import Paper, parse_paper_ref
+from papertray.sources.daily_papers import MAX_VERSION, utc_timestamp
 
 log = logging.getLogger(__name__)
 
 ATOM = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
-MAX_VERSION = 9999  # the page's PDF route accepts up to four digits; arXiv's record is in the dozens
 
 
 def parse_arxiv_atom(body: bytes, paper_id: str) -> Paper | None:
@@ -43,7 +43,7 @@ def parse_arxiv_atom(body: bytes, paper_id: str) -> Paper | None:
             title=title,
             summary=" ".join(entry.findtext("a:summary", "", ATOM).split()),
             authors=tuple(a for a in authors if a),
-            published_at=entry.findtext("a:published", None, ATOM),
+            published_at=utc_timestamp(entry.findtext("a:published", None, ATOM)),  # as Hugging Face's
             source="arxiv",
         )
     return None

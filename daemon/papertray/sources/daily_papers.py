@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 SOURCE_HF = "hf"
 # Far beyond any real upvote or comment count, and far inside the 64-bit integers the store's JSON can hold.
 MAX_COUNT = 1_000_000_000
-MAX_VERSION = 10_000
+MAX_VERSION = 9999  # the page's PDF route accepts up to four digits; arXiv's record is in the dozens
 
 
 def parse_daily_papers(
@@ -209,6 +209,12 @@ def _timestamp(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def utc_timestamp(value: Any) -> str | None:
+    """An ISO 8601 time from either source (`2026-06-10T00:00:00.000Z`, `2023-07-21T17:59:59Z`) in the one
+    form papertray stores (UTC, milliseconds, `Z`); None when it is missing or no time."""
+    return _iso(_timestamp(value))
 
 
 def _iso(value: datetime | None) -> str | None:
