@@ -180,7 +180,30 @@ def connect_reason(exc: aiohttp.ClientConnectorError) -> str:
     return "no connection"
 
 
-class Fetcher:
+class _Client:
+    """What both modes share: the guard, the politeness limiter and one lazily made session (made inside the
+    running loop, closed by `close()`)."""
+
+    def __init__(self, guard: Guard, limiter: HostLimiter) -> None:
+        self.guard = guard
+        self.limiter = limiter
+        self._session: aiohttp.ClientSession | None = None
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        raise NotImplementedError
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = self._new_session()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+
+class Fetcher(_Client):
     def __init__(
         self,
         *,
@@ -191,32 +214,23 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         guard: Guard | None = None,
     ) -> None:
+        # Without a guard of the caller's, no private address is reachable at all.
+        super().__init__(guard or Guard(proxy_for=env_proxy), limiter or HostLimiter(min_spacing))
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self.limiter = limiter or HostLimiter(min_spacing)
         self.user_agent = user_agent
-        # Without a guard of the caller's, no private address is reachable at all.
-        self.guard = guard or Guard(proxy_for=env_proxy)
-        self._session: aiohttp.ClientSession | None = None
         self._etags: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=guarded_connector(self.guard),
-                headers={"User-Agent": self.user_agent, "Accept": "application/json"},
-                # the overall deadline is enforced around the whole exchange below; these catch a stalled
-                # connect or a silent socket early
-                timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout),
-                raise_for_status=False,
-                trust_env=True,  # honour HTTPS_PROXY / NO_PROXY like other desktop programs
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+    def _new_session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=guarded_connector(self.guard),
+            headers={"User-Agent": self.user_agent, "Accept": "application/json"},
+            # the overall deadline is enforced around the whole exchange below; these catch a stalled
+            # connect or a silent socket early
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout),
+            raise_for_status=False,
+            trust_env=True,  # honour HTTPS_PROXY / NO_PROXY like other desktop programs
+        )
 
     async def get(self, url: str, *, what: str, headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET `url` politely. `what` names the request in error sentences (e.g. the day asked for); `headers`
@@ -257,7 +271,7 @@ class Fetcher:
         if cached is not None:
             headers["If-None-Match"] = cached[0]
         log.debug("GET url=%s", url)
-        async with open_checked(self._get_session(), self.guard, url, headers=headers) as resp:
+        async with open_checked(self.session(), self.guard, url, headers=headers) as resp:
             if resp.status == HTTPStatus.NOT_MODIFIED and cached is not None:
                 self._etags.move_to_end(url)
                 return FetchResult(url, resp.status, cached[1], cached[0])
@@ -319,7 +333,7 @@ def _megabytes(size: float) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
-class SafeHttp:
+class SafeHttp(_Client):
     """GETs through the guard, with a per-host pause between requests and deadlines on every exchange."""
 
     def __init__(
@@ -334,34 +348,25 @@ class SafeHttp:
         limiter: HostLimiter | None = None,
     ) -> None:
         # A limiter shared with other clients spaces their requests to a host together (arXiv's terms).
-        self._limiter = limiter or HostLimiter(spacing)
-        self.guard = Guard(allowed_hosts=lambda: config().allowed_private_hosts)
-        self._session: aiohttp.ClientSession | None = None
+        super().__init__(Guard(allowed_hosts=lambda: config().allowed_private_hosts), limiter or HostLimiter(spacing))
         self._read_timeout = read_timeout
         self.metadata_timeout = metadata_timeout
         self.pdf_timeout = pdf_timeout
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout)
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # One connection at a time (arXiv's terms).
-            self._session = aiohttp.ClientSession(
-                connector=guarded_connector(self.guard, limit=1),
-                timeout=self._timeout,
-                headers={"User-Agent": USER_AGENT},
-                auto_decompress=True,
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+    def _new_session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=guarded_connector(self.guard, limit=1),  # one connection at a time (arXiv's terms)
+            timeout=self._timeout,
+            headers={"User-Agent": USER_AGENT},
+            auto_decompress=True,
+        )
 
     @contextlib.asynccontextmanager
     async def _slot(self, url: URL) -> AsyncIterator[None]:
         host = host_label(str(url))
-        async with self._limiter.slot(host):
-            held = self._limiter.held_for(host)
+        async with self.limiter.slot(host):
+            held = self.limiter.held_for(host)
             if held > 0:
                 raise DownloadFailed(f"{host} asked papertray to wait before asking again.", retry_after=held)
             yield
@@ -369,22 +374,22 @@ class SafeHttp:
     @contextlib.asynccontextmanager
     async def open(self, url: str, *, what: str, total: float | None = None) -> AsyncIterator[Any]:
         """Yield the final 200 response; reading its body inside the block is covered by the same deadlines.
-                Raises DownloadFailed / DownloadRefused, each one sentence naming the host and `what` was asked for (and
+        Raises DownloadFailed / DownloadRefused, each one sentence naming the host and `what` was asked for (and
         not promising a retry: the queue decides that, and the page says it).
 
-                Each hop holds its host's slot (one request at a time, spaced from the end of the previous one) until
-                the caller has finished reading the body."""
+        Each hop holds its host's slot (one request at a time, spaced from the end of the previous one) until the
+        caller has finished reading the body."""
         host = host_label(url)
         seconds = self.metadata_timeout if total is None else total
         deadline = asyncio.timeout(seconds)
         try:
-            async with deadline, open_checked(self._client(), self.guard, url, hop=self._slot) as response:
+            async with deadline, open_checked(self.session(), self.guard, url, hop=self._slot) as response:
                 if response.status in REDIRECT_STATUSES:
                     raise DownloadFailed(f"{host} redirected without saying where to.", retry=False)
                 if response.status != 200:
                     error = _status_error(response.url, response.status, response.headers.get("Retry-After"))
                     if error.retry_after is not None:
-                        self._limiter.hold(host_label(str(response.url)), error.retry_after)
+                        self.limiter.hold(host_label(str(response.url)), error.retry_after)
                     raise error
                 yield response
         except AddressRefused as exc:
