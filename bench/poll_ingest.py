@@ -22,8 +22,8 @@ from tests.support.feed_server import SYNTHETIC_DAY, FeedServer, load_fixture_da
 
 from papertray.config import Config, Paths
 from papertray.events import EventBus
-from papertray.parse import parse_daily_papers
 from papertray.poller import Poller
+from papertray.sources.daily_papers import parse_daily_papers
 from papertray.store import Store
 
 DAYS = 30

@@ -90,6 +90,22 @@ class TooManyRedirects(PapertrayError):
     pass
 
 
+class DownloadFailed(PapertrayError):
+    """One of the reading list's fetches went wrong. `retry` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, retry: bool = True, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+class DownloadRefused(DownloadFailed):
+    """The target is not a place papertray downloads from (SSRF guard). Never retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry=False)
+
+
 def one_sentence(reasons: list[str]) -> str | None:
     """Several failures as the one sentence a user reads: the first, and how many more there were."""
     if not reasons:

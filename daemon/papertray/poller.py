@@ -35,15 +35,11 @@ from urllib.parse import urlencode
 from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
-from papertray.fetch import (
-    MAX_BODY_BYTES,
-    MIN_SPACING_SECONDS,
-    TIMEOUT_SECONDS,
-    Fetcher,
-)
 from papertray.models import Paper, SourceState
-from papertray.netguard import Guard, host_label
-from papertray.parse import parse_daily_papers
+from papertray.sources.daily_papers import parse_daily_papers
+from papertray.sources.guard import Guard, host_label
+from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
+from papertray.sources.politeness import MIN_SPACING_SECONDS, backoff_ceiling
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
@@ -69,9 +65,7 @@ def backoff_delay(
 ) -> float:
     """Seconds before the next try after `errors` consecutive failed polls: the ceiling doubles from `base` up
     to `cap`, and the delay is drawn from its upper half ("equal jitter") so many clients do not retry together."""
-    if errors <= 0:
-        return 0.0
-    ceiling = min(cap, base * 2.0 ** min(errors - 1, 60))
+    ceiling = backoff_ceiling(errors, base=base, cap=cap)
     return ceiling / 2.0 + rand() * ceiling / 2.0
 
 
@@ -160,7 +154,7 @@ class Poller:
         guard = Guard(
             allowed_hosts=lambda: config().allowed_private_hosts,
             trusted_origins=lambda: (config().hf_url,),
-            use_proxy=True,
+            proxy_for=env_proxy,
         )
         self._fetcher = fetcher or Fetcher(timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, guard=guard)
         self._interval = interval

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from papertray import library as library_module
+from papertray.library import downloads as library_module
 from tests.integration import test_library
 from tests.integration.test_library import Harness
 from tests.support.paper_server import PaperServer
@@ -85,14 +85,14 @@ async def test_s10_an_arxiv_version_past_2_64_is_dropped_and_the_worker_goes_on(
 async def test_s10_an_unexpected_error_in_one_paper_is_recorded_and_the_worker_goes_on(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = library_module.parse_hf_paper
+    real = library_module.parse_paper_details
 
     def broken(body: bytes, paper_id: str) -> object:
         if paper_id == "2307.12345":
             raise RuntimeError("a bug nobody foresaw")
         return real(body, paper_id)
 
-    monkeypatch.setattr(library_module, "parse_hf_paper", broken)  # fault injection into one item only
+    monkeypatch.setattr(library_module, "parse_paper_details", broken)  # fault injection into one item only
     await harness.start(max_attempts=2)
     await harness.store.update_state("2307.12345", saved=True)
     retrying = await harness.wait_for("2307.12345", "retrying")

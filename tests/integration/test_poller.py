@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from papertray.events import EventBus
-from papertray.fetch import MAX_BODY_BYTES
 from papertray.poller import Poller
+from papertray.sources.http import MAX_BODY_BYTES
 from papertray.store import Store
 from tests.support import poller_env
 from tests.support.feed_server import SYNTHETIC_DAY, Fault, FeedServer, load_fixture_day, make_day, make_entry, shift

@@ -1,6 +1,7 @@
 """A real Daily Papers server for tests: aiohttp on 127.0.0.1 (port 0), answering
 `GET /api/daily_papers?date=YYYY-MM-DD&limit=N&p=P` like huggingface.co (JSON array, 0-based pages, limit 1-100,
-400 with `{"error": …}` for a bad date or limit, `[]` for a day with no papers).
+400 with `{"error": …}` for a bad date or limit, `[]` for a day with no papers), and `GET /api/papers/{id}` (the
+flat paper object) for the papers put in `details` (`serve_details` fills it from the days' entries).
 
 Days come from the fixtures (`load_fixture_day`) or are generated (`make_day`, `make_entry`). Faults can be
 injected for the next request(s) (`fail_next`, optionally only for one day; a redirect is one too) or for
@@ -32,6 +33,14 @@ def load_fixture_day() -> list[dict[str, Any]]:
     """The 53-entry synthetic day 2025-07-31."""
     entries: list[dict[str, Any]] = json.loads(
         (FIXTURES / f"daily_papers_{SYNTHETIC_DAY}.synthetic.json").read_text(encoding="utf-8")
+    )
+    return entries
+
+
+def load_real_day(day: str) -> list[dict[str, Any]]:
+    """A real recorded Daily Papers answer (`hf_api_daily_papers_<day>.json`, see PROVENANCE.md)."""
+    entries: list[dict[str, Any]] = json.loads(
+        (FIXTURES / f"hf_api_daily_papers_{day}.json").read_text(encoding="utf-8")
     )
     return entries
 
@@ -178,6 +187,8 @@ class FeedServer:
     requests: list[Request] = field(default_factory=list)
     max_in_flight: int = 0
     port: int = 0
+    details: dict[str, Any] = field(default_factory=dict)  # id -> the answer of /api/papers/{id}
+    detail_requests: list[str] = field(default_factory=list)  # the ids asked for there (apart from `requests`)
 
     def __post_init__(self) -> None:
         self._pending: list[_Pending] = []
@@ -197,6 +208,7 @@ class FeedServer:
         self._release = asyncio.Event()
         app = web.Application()
         app.router.add_get("/api/daily_papers", self._daily_papers)
+        app.router.add_get("/api/papers/{id:.+}", self._paper_details)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port if port is None else port)
@@ -229,6 +241,15 @@ class FeedServer:
         self._pending.clear()
         self._day_faults.clear()
 
+    def serve_details(self) -> None:
+        """Answer `/api/papers/{id}` for every paper of the days, with the entry's own paper object (as
+        huggingface.co does: the same fields, `"hidden"` authors included)."""
+        for entries in self.days.values():
+            for entry in entries:
+                paper = entry.get("paper") if isinstance(entry, dict) else None
+                if isinstance(paper, dict) and isinstance(paper.get("id"), str):
+                    self.details[paper["id"]] = copy.deepcopy(paper)
+
     def days_requested(self) -> list[str]:
         return [r.day for r in self.requests if r.day is not None]
 
@@ -242,6 +263,13 @@ class FeedServer:
                     self._pending.remove(pending)
                 return pending.fault
         return self._day_faults.get(day)
+
+    async def _paper_details(self, request: web.Request) -> web.StreamResponse:
+        self.detail_requests.append(request.match_info["id"])
+        paper = self.details.get(request.match_info["id"])
+        if paper is None:
+            return web.json_response({"error": "Entry not found"}, status=404)
+        return web.json_response(paper)
 
     async def _daily_papers(self, request: web.Request) -> web.StreamResponse:
         query = request.query

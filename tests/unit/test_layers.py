@@ -24,18 +24,13 @@ LAYERS = [
     "log_guard",
     "logs",
     "credentials",
-    "netguard",
-    "fetch",
-    "parse",
+    "sources",
     "store",
     "poller",
     "rules",
     "notify",
     "citations",
     "user_fields",
-    "library_http",
-    "library_meta",
-    "library_trash",
     "library",
     "digest",
     "api",
@@ -48,6 +43,17 @@ LAYERS = [
     "client",
     "cli",
 ]
+
+
+# Inside a package, lowest first: a submodule may import only the siblings that stand before it.
+SUBLAYERS = {
+    "sources": ["guard", "politeness", "daily_papers", "arxiv", "http"],
+    "library": ["meta", "trash", "folder", "queue", "downloads", "reading_list"],
+}
+# aiohttp's server side (web, hdrs, an access logger) may be used by the API; everything else of aiohttp is its
+# client, and only the sources layer's HTTP module may use that.
+AIOHTTP_SERVER = {"aiohttp.web", "aiohttp.hdrs", "aiohttp.abc.AbstractAccessLogger"}
+AIOHTTP_CLIENT_OWNER = "sources/http.py"
 
 
 def _module_of(path: Path) -> str:
@@ -115,3 +121,37 @@ def test_third_party_libraries_live_in_one_module() -> None:
             for name in names:
                 if name in owners:
                     assert _module_of(path) in owners[name], f"{path.name} imports {name}"
+
+
+def test_submodules_import_only_from_below_inside_their_package() -> None:
+    violations = []
+    for package, order in SUBLAYERS.items():
+        files = {p.stem for p in (PACKAGE / package).glob("*.py")} - {"__init__"}
+        assert files == set(order), f"add {package}/ modules to SUBLAYERS"
+        for name in order:
+            tree = ast.parse((PACKAGE / package / f"{name}.py").read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                    for target in targets:
+                        parts = target.split(".")
+                        inside = parts[:2] == ["papertray", package] and len(parts) > 2 and parts[2] in order
+                        if inside and order.index(parts[2]) >= order.index(name):
+                            violations.append(f"{package}/{name}.py imports {parts[2]}")
+    assert violations == []
+
+
+def test_aiohttp_client_lives_in_sources_http_only() -> None:
+    users = set()
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.split(".")[0] == "aiohttp"]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "aiohttp":
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if not any(name == s or name.startswith(s + ".") for s in AIOHTTP_SERVER):
+                    users.add(str(path.relative_to(PACKAGE)))
+    assert users == {AIOHTTP_CLIENT_OWNER}

@@ -7,7 +7,7 @@ import ipaddress
 
 import pytest
 
-from papertray.netguard import embedded_ipv4, is_public
+from papertray.sources.guard import embedded_ipv4, is_public
 
 PRIVATE = [
     # IPv4 itself

@@ -1,4 +1,5 @@
-"""The Daily Papers parser on the two real entry shapes, the 53-entry synthetic day and broken input."""
+"""The sources' parsers: Daily Papers (its list and its paper endpoint) on the real entry shapes, the 53-entry
+synthetic day, a real recorded day and broken input; and the dates of arXiv's export API."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 import pytest
 
 from papertray.errors import FeedError
-from papertray.parse import MAX_COUNT, parse_daily_papers
-from tests.support.feed_server import load_entry, load_fixture_day, make_entry
+from papertray.sources.arxiv import parse_arxiv_atom
+from papertray.sources.daily_papers import MAX_COUNT, parse_daily_papers, parse_paper_details
+from tests.support.feed_server import load_entry, load_fixture_day, load_real_day, make_entry
 
 
 def body(entries: list[Any]) -> bytes:
@@ -205,3 +207,52 @@ def test_I_dates_beyond_tomorrow_are_not_believed() -> None:
     assert dated["2507.00001"] == ("2025-07-31", None, None)  # the day it was listed on
     assert dated["2507.00002"][0] == "2025-08-01" and dated["2507.00002"][1] == "2025-08-01T01:00:00.000Z"
     assert dated["2507.00003"][0] == "2025-07-30"
+
+
+def test_the_paper_endpoint_says_what_the_list_said_about_every_paper_of_a_real_day() -> None:
+    """`/api/papers/{id}` answers with the list entry's own paper object: one parser, the same paper (hidden
+    authors kept, dates normalised, URLs checked), whichever endpoint it came from."""
+    entries = load_real_day("2026-06-12")
+    listed, skipped = parse_daily_papers(body(entries), day="2026-06-12")
+    assert skipped == 0 and len(listed) == len(entries) == 30
+    fields = ("title", "summary", "authors", "published_at", "daily_date", "github_repo", "project_page", "upvotes")
+    for entry, from_list in zip(entries, listed, strict=True):
+        details = parse_paper_details(json.dumps(entry["paper"]).encode(), from_list.id)
+        assert details is not None
+        assert [getattr(details, f) for f in fields] == [getattr(from_list, f) for f in fields], from_list.id
+    hidden = next(p for p in listed if p.id == "2606.12575")
+    assert len(hidden.authors) == 10 and "Dengyang Jiang" in hidden.authors
+
+
+def test_paper_details_about_another_paper_or_not_json_are_not_used() -> None:
+    paper = load_real_day("2026-06-12")[0]["paper"]
+    assert parse_paper_details(json.dumps(paper).encode(), "2401.00001") is None
+    assert parse_paper_details(b"<html>busy</html>", paper["id"]) is None
+    assert parse_paper_details(b"[]", paper["id"]) is None
+
+
+def test_paper_details_are_checked_like_the_list_urls_and_dates_included() -> None:
+    details = {
+        "id": "2307.12345",
+        "title": "A title",
+        "authors": [{"name": "Ada Lovelace", "hidden": True}, {"name": "Alan Turing"}],
+        "publishedAt": "2023-07-21T17:59:59+02:00",
+        "githubRepo": "javascript:alert(1)",
+        "projectPage": "https://example.org/project",
+    }
+    paper = parse_paper_details(json.dumps(details).encode(), "2307.12345")
+    assert paper is not None
+    assert paper.authors == ("Ada Lovelace", "Alan Turing")
+    assert paper.published_at == "2023-07-21T15:59:59.000Z"
+    assert paper.github_repo == "" and paper.project_page == "https://example.org/project"
+
+
+def test_the_export_api_gives_its_dates_in_the_same_form_as_hugging_face() -> None:
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2307.12345v2</id>'
+        b"<published>2023-07-21T17:59:59Z</published><title>A\n  title</title><summary>An abstract.</summary>"
+        b"<author><name>Ada Lovelace</name></author></entry></feed>"
+    )
+    paper = parse_arxiv_atom(atom, "2307.12345")
+    assert paper is not None and paper.version == 2 and paper.title == "A title"
+    assert paper.published_at == "2023-07-21T17:59:59.000Z"

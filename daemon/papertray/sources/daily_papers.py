@@ -1,4 +1,7 @@
-"""Turn a Daily Papers answer (`/api/daily_papers`) into `Paper`s: pure, no I/O.
+"""Hugging Face Daily Papers, the one parser of both of its endpoints: pure, no I/O. The list
+(`/api/daily_papers`, which the poller reads) and the paper (`/api/papers/{id}`, which the reading list reads for
+a saved paper's details) give the same paper object, so both go through `paper_from_entry`: the same authors
+(hidden ones kept), the same normalised dates, the same checked URLs.
 
 Tolerant by design (reference/feeds.md §1.2): only `paper.id` is guaranteed, every other field may be missing,
 of another type or under the entry's top level instead of under `paper`. An entry we cannot use is skipped
@@ -26,7 +29,7 @@ log = logging.getLogger(__name__)
 SOURCE_HF = "hf"
 # Far beyond any real upvote or comment count, and far inside the 64-bit integers the store's JSON can hold.
 MAX_COUNT = 1_000_000_000
-MAX_VERSION = 10_000
+MAX_VERSION = 9999  # the page's PDF route accepts up to four digits; arXiv's record is in the dozens
 
 
 def parse_daily_papers(
@@ -52,6 +55,22 @@ def parse_daily_papers(
     return papers, skipped
 
 
+def parse_paper_details(body: bytes, paper_id: str, *, now: datetime | None = None) -> Paper | None:
+    """The flat object of `GET /api/papers/{id}` as a Paper, or None if it is unusable or not about `paper_id`.
+    It has no listing day: `daily_date` comes only from its own `submittedOnDailyAt`."""
+    try:
+        data = json.loads(body, parse_int=_bounded_int)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, Mapping) or data.get("id") != paper_id:
+        return None
+    try:
+        return paper_from_entry(data, day=None, now=now)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        log.debug("paper details unusable id=%s error=%s", paper_id, exc)
+        return None
+
+
 def decode_entries(body: bytes, *, day: str, host: str = "huggingface.co") -> list[Any]:
     """The JSON array of a Daily Papers answer, or a FeedError saying in one sentence what came instead."""
     what = f"{host}'s answer for {day}"
@@ -74,7 +93,7 @@ def decode_entries(body: bytes, *, day: str, host: str = "huggingface.co") -> li
     raise FeedError(f"{what} was a JSON {_json_kind(data)}, not the list of papers papertray expects.")
 
 
-def paper_from_entry(entry: Any, *, day: str, now: datetime | None = None) -> Paper | None:
+def paper_from_entry(entry: Any, *, day: str | None, now: datetime | None = None) -> Paper | None:
     """One Daily Papers entry (`{"paper": {...}, ...}`, or a flat paper object) as a Paper; None if unusable.
     `now` (default: the clock) is what "beyond tomorrow" is measured from."""
     if not isinstance(entry, Mapping):
@@ -190,6 +209,12 @@ def _timestamp(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def utc_timestamp(value: Any) -> str | None:
+    """An ISO 8601 time from either source (`2026-06-10T00:00:00.000Z`, `2023-07-21T17:59:59Z`) in the one
+    form papertray stores (UTC, milliseconds, `Z`); None when it is missing or no time."""
+    return _iso(_timestamp(value))
 
 
 def _iso(value: datetime | None) -> str | None:
