@@ -16,9 +16,9 @@ from typing import Any
 
 from papertray import __version__, open_cmd
 from papertray.cli_args import date_arg, limit_arg, port_arg
-from papertray.client import ApiError, DaemonClient
+from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
-from papertray.errors import PapertrayError, no_access
+from papertray.errors import DaemonAnswerError, PapertrayError, no_access
 from papertray.import_cmd import cmd_import
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
@@ -459,7 +459,7 @@ def cmd_unsave(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     client = DaemonClient.connect(paths)
     try:
         saved = bool(client.get(f"papers/{paper_id}").get("saved"))
-    except ApiError as exc:
+    except DaemonAnswerError as exc:
         if exc.status != 404:  # 404: papertray has never heard of it, so it is not saved either
             raise
         saved = False
@@ -521,7 +521,6 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from pathlib import Path
 
     from papertray.citation_formats import export_format
-    from papertray.client import ApiError
 
     args.format = export_format(Path(args.output) if args.output else None, args.format)
     client = DaemonClient.connect(paths)
@@ -531,7 +530,7 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
             message = json.loads(body).get("error")
         except ValueError:
             message = None
-        raise ApiError(message or f"papertray answered HTTP {status}.", status)
+        raise DaemonAnswerError(message or f"papertray answered HTTP {status}.", status)
     # A file the user will `cat` carries no control sequences either; JSON formats keep them as \u escapes.
     text = body.decode("utf-8")
     text = json_clean(text) if args.format in ("json", "csljson") else clean(text)

@@ -39,9 +39,9 @@ from yarl import URL
 from papertray import __version__, citations, library_meta
 from papertray.atomic import describe_os_error, fsync_dir, write_atomic
 from papertray.config import Config
-from papertray.errors import StoreError, one_sentence
+from papertray.errors import DownloadFailed, DownloadRefused, StoreError, one_sentence
 from papertray.events import EventBus
-from papertray.library_http import CHUNK, METADATA_TIMEOUT, PDF_TIMEOUT, DownloadFailed, DownloadRefused, SafeHttp
+from papertray.library_http import CHUNK, METADATA_TIMEOUT, PDF_TIMEOUT, SafeHttp
 from papertray.library_meta import pdf_files, sha256_of
 from papertray.library_trash import Trash
 from papertray.models import Paper, is_canonical_id, parse_paper_ref

@@ -17,29 +17,13 @@ import aiohttp
 from yarl import URL
 
 from papertray.config import Config
-from papertray.errors import AddressRefused, HostNotFound, PapertrayError, TooManyRedirects
+from papertray.errors import AddressRefused, DownloadFailed, DownloadRefused, HostNotFound, TooManyRedirects
 from papertray.fetch import USER_AGENT, HostLimiter, parse_retry_after
 from papertray.netguard import REDIRECT_STATUSES, Guard, connect_reason, host_label, open_checked
 
 CHUNK = 64 * 1024
 METADATA_TIMEOUT = 60.0
 PDF_TIMEOUT = 15 * 60.0  # 80 MB at ~90 KB/s; a server that drips slower than that is not worth waiting for
-
-
-class DownloadFailed(PapertrayError):
-    """One fetch went wrong. `retry` says whether trying again later can help."""
-
-    def __init__(self, message: str, *, retry: bool = True, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry = retry
-        self.retry_after = retry_after
-
-
-class DownloadRefused(DownloadFailed):
-    """The target is not a place papertray downloads from (SSRF guard). Never retried."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retry=False)
 
 
 class SafeHttp:

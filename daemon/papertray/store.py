@@ -58,15 +58,13 @@ from papertray.atomic import (
     remove_stale_temp_files,
     write_atomic,
 )
-from papertray.errors import StoreError
+from papertray.errors import NewerDataError, StoreError, UnreadableFile
 from papertray.events import EventBus
 from papertray.models import Paper, PaperState, State, canonical_id, is_canonical_id
 from papertray.runtime import pid_alive
 from papertray.store_files import (
     SCHEMA_VERSION,
     AtomicJSONStorage,
-    NewerDataError,
-    UnreadableFile,
     read_feed_layout,
     read_or_error,
     storable,

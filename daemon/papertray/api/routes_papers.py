@@ -19,7 +19,8 @@ from papertray.api import bodies
 from papertray.api.badges import Badges
 from papertray.api.context import CONTEXT, ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
-from papertray.api.responses import JSON, ApiError, json_response
+from papertray.api.responses import JSON, json_response
+from papertray.errors import HttpError
 from papertray.models import State
 from papertray.store import PaperView
 
@@ -67,32 +68,34 @@ def decode_cursor(text: str) -> tuple[str, int, str]:
             raise ValueError("wrong types")
         return day, upvotes, paper_id
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ApiError(400, "The cursor is not one this API handed out; start again without it.") from None
+        raise HttpError(400, "The cursor is not one this API handed out; start again without it.") from None
 
 
 def _list_params(request: web.Request) -> dict[str, Any]:
     query = request.query
     unknown = sorted(set(query) - LIST_PARAMS)
     if unknown:
-        raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))}).")
+        raise HttpError(
+            400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))})."
+        )
     for name in query:
         if len(query.getall(name)) > 1:
-            raise ApiError(400, f"The query parameter {name!r} is given more than once.")
+            raise HttpError(400, f"The query parameter {name!r} is given more than once.")
     state = query.get("state", "all")
     if state not in STATES:
-        raise ApiError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
+        raise HttpError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
     since = query.get("since")
     if since is not None and not DATE.match(since):
-        raise ApiError(400, "'since' must be a date like 2026-03-01.")
+        raise HttpError(400, "'since' must be a date like 2026-03-01.")
     raw_limit = query.get("limit", str(DEFAULT_LIMIT))
     if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT:
-        raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
+        raise HttpError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
     dismissed = query.get("dismissed", "include")
     if dismissed not in ("include", "exclude", "only"):
-        raise ApiError(400, "'dismissed' must be include, exclude or only.")
+        raise HttpError(400, "'dismissed' must be include, exclude or only.")
     tag = query.get("tag")
     if tag is not None and not bodies.TAG.match(tag):
-        raise ApiError(400, "'tag' must be 1 to 64 printable characters.")
+        raise HttpError(400, "'tag' must be 1 to 64 printable characters.")
     return {
         "state": None if state == "all" else State(state),
         "since": since,
@@ -150,7 +153,7 @@ async def get_paper(request: web.Request) -> web.Response:
     paper_id = path_id(request.match_info["id"])
     view = ctx(request).store.view(paper_id)
     if view.status is State.UNKNOWN:
-        raise ApiError(404, f"Paper {paper_id} is not in the library.")
+        raise HttpError(404, f"Paper {paper_id} is not in the library.")
     return json_response(view.to_dict())
 
 
@@ -175,7 +178,7 @@ async def unsave(request: web.Request) -> web.Response:
 async def patch_paper(request: web.Request) -> web.Response:
     body = await bodies.read_json(request, bodies.PATCH_PAPER)
     if not body:
-        raise ApiError(400, "Nothing to change: send read, dismissed, tags or note.")
+        raise HttpError(400, "Nothing to change: send read, dismissed, tags or note.")
     if "tags" in body:
         body["tags"] = user_fields.normalize_tags(body["tags"])  # as the page and import do
     return await _change(request, body)

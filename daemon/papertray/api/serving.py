@@ -21,16 +21,14 @@ from typing import Any
 
 from aiohttp import web
 
+from papertray.errors import BodyTooSlow
+
 log = logging.getLogger(__name__)
 
 HEAD_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
 MAX_CONNECTIONS = 256
 EVICTION_LOG_EVERY = 60.0  # seconds: a flood is reported once a minute, not once a connection
-
-
-class BodyTooSlow(Exception):
-    """The body did not arrive within BODY_TIMEOUT."""
 
 
 class Connections:

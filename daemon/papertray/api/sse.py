@@ -23,8 +23,9 @@ from aiohttp import web
 
 from papertray.api.context import CONTEXT, ctx
 from papertray.api.guard import require_token
-from papertray.api.responses import STANDARD_HEADERS, ApiError
+from papertray.api.responses import STANDARD_HEADERS
 from papertray.api.tokens import TokenRecord
+from papertray.errors import HttpError
 from papertray.events import Event
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _last_event_id(request: web.Request) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ApiError(400, "Last-Event-ID must be the id of an event this stream sent.")
+        raise HttpError(400, "Last-Event-ID must be the id of an event this stream sent.")
     return int(raw)
 
 
@@ -55,7 +56,7 @@ def frame(event: Event) -> bytes:
 
 async def events(request: web.Request) -> web.StreamResponse:
     if request.query:
-        raise ApiError(400, "The event stream takes no query parameters (resume with Last-Event-ID).")
+        raise HttpError(400, "The event stream takes no query parameters (resume with Last-Event-ID).")
     context = ctx(request)
     record = require_token(request)
     last_id = _last_event_id(request)

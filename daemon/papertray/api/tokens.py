@@ -28,7 +28,7 @@ from typing import Any, Literal
 import orjson
 
 from papertray.atomic import move_aside, write_atomic
-from papertray.errors import StoreError
+from papertray.errors import StoreError, TokenError
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ class TokenRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.public(), "hash": self.hash}
-
-
-class TokenError(Exception):
-    """A token request that cannot be honoured; the message is one sentence for the user."""
 
 
 class TokenStore:
