@@ -143,7 +143,6 @@ async def run_daemon(
     lock.acquire()
     loop = asyncio.get_running_loop()
     bus = EventBus()
-    bus.bind(loop)
     holder = ConfigHolder(config)
     try:
         # Every commit first checks that this daemon still holds the data folder it locked.

@@ -20,10 +20,10 @@ from papertray.client import DaemonClient
 from papertray.config import Config, Paths, load_config
 from papertray.errors import DaemonAnswerError, PapertrayError, no_access
 from papertray.import_cmd import cmd_import
-from papertray.models import ACCEPTED_FORMS, parse_paper_ref
+from papertray.models import ACCEPTED_FORMS, LISTED_STATES, parse_paper_ref
 from papertray.safe_text import clean, json_clean, json_text, one_line
 
-STATES = ("new", "seen", "saved", "read", "all")
+STATES = (*LISTED_STATES, "all")
 SECRET_NAMES = ("hf_token",)
 EXPORT_FORMATS = ("bibtex", "ris", "csljson", "markdown", "json")
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write papers as BibTeX, RIS, CSL-JSON, Markdown or JSON")
     export.add_argument("--format", choices=EXPORT_FORMATS, help="default: from -o FILE's ending, else bibtex")
-    export.add_argument("--state", choices=("saved", "new", "seen", "read", "all"), default="saved")
+    export.add_argument("--state", choices=STATES, default="saved")
     export.add_argument("-o", "--output", help="write to this file (default: standard output)")
 
     importing = commands.add_parser("import", help="add papers to the reading list from BibTeX or CSL-JSON")

@@ -65,10 +65,6 @@ class FetchResult:
     body: bytes
     etag: str | None = None
 
-    @property
-    def not_modified(self) -> bool:
-        return self.status == HTTPStatus.NOT_MODIFIED
-
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date. None when absent or unusable."""

@@ -36,7 +36,7 @@ from typing import Any
 
 from yarl import URL
 
-from papertray import __version__, citations, library_meta
+from papertray import __version__, backoff, citations, library_meta
 from papertray.atomic import describe_os_error, fsync_dir, write_atomic
 from papertray.config import Config
 from papertray.errors import DownloadFailed, DownloadRefused, StoreError, one_sentence
@@ -475,7 +475,7 @@ class Library:
     async def _failed(self, item: QueueItem, exc: DownloadFailed) -> None:
         attempts = item.attempts + 1
         give_up = not exc.retry or attempts >= self._max_attempts
-        delay = min(self._retry_base * 2 ** (attempts - 1), self._retry_max)
+        delay = backoff.ceiling(attempts, base=self._retry_base, cap=self._retry_max)
         if exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, self._retry_max))
         updated = replace(item, attempts=attempts, error=str(exc), failed=give_up, next_at=time.time() + delay)

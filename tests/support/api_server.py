@@ -5,7 +5,6 @@ HTTP client will send (no Host, two Hosts, smuggling shapes)."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,7 +71,6 @@ class ApiServer:
         await self.feed.start()
         self.config = Config(paths=self.paths, hf_url=self.feed.url, rules=self.config.rules)
         self.bus = EventBus()
-        self.bus.bind(asyncio.get_running_loop())
         self.store = Store.open(self.paths.data_dir, self.bus)
         if self.initial:
             await self.store.add_papers(self.initial)

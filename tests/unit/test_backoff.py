@@ -7,8 +7,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from papertray.backoff import BACKOFF_CAP_SECONDS, RETRY_BASE_SECONDS, backoff_delay, jittered
 from papertray.fetch import host_label, parse_ratelimit_reset, parse_retry_after
-from papertray.poller import BACKOFF_CAP_SECONDS, RETRY_BASE_SECONDS, backoff_delay, jittered
 
 
 def test_no_errors_no_backoff() -> None:

@@ -14,6 +14,7 @@ LAYERS = [
     "wording",
     "models",
     "events",
+    "backoff",
     "atomic",
     "store_lock",
     "config",

@@ -17,11 +17,11 @@ from aiohttp import web
 
 from papertray import user_fields
 from papertray.errors import HttpError
+from papertray.models import DATE
 
 # Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
 MAX_BODY_BYTES = 256 * 1024
 MAX_IDS = 500
-DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,8 @@ def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
                 if len(item) > field.item_max_length:
                     raise HttpError(400, f"An item of {name!r} is longer than {field.item_max_length} characters.")
                 if field.pattern is not None and not field.pattern.match(item):
+                    if field.description:
+                        raise HttpError(400, f"An item of {name!r} must be {field.description}, not {item[:80]!r}.")
                     raise HttpError(400, f"An item of {name!r} does not have the expected form.")
         else:  # pragma: no cover - a schema typo, caught by the unit tests
             raise AssertionError(f"unknown field kind {field.kind}")
@@ -172,7 +174,16 @@ PATCH_PAPER = {
     "tags": Field("str_list", max_length=user_fields.MAX_TAGS, item_max_length=user_fields.MAX_TAG_CHARS, pattern=TAG),
     "note": Field("str", max_length=user_fields.MAX_NOTE_CHARS),
 }
-POLL = {"days": Field("str_list", max_length=60, min_items=1, item_max_length=10, pattern=DATE)}
+POLL = {
+    "days": Field(
+        "str_list",
+        max_length=60,
+        min_items=1,
+        item_max_length=10,
+        pattern=DATE,
+        description="a day written like 2025-07-31",
+    )
+}
 PAIR = {"code": Field("str", required=True, max_length=64)}
 EMPTY: dict[str, Field] = {}
 TOKEN_CREATE = {"name": Field("str", required=True, max_length=64, pattern=TOKEN_NAME, description=NAME_FORM)}

@@ -42,7 +42,7 @@ from papertray.api.responses import error_response, json_response
 from papertray.api.routes_import import import_handler
 from papertray.api.serving import trust
 from papertray.library import Library, folder_key, id_from_key
-from papertray.models import State
+from papertray.models import LISTED_STATES, State
 from papertray.store import PaperView, Store
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         state = request.query.get("state", "saved")
         if state == "saved":
             views = _reading_list(store)
-        elif state in {s.value for s in State} - {"unknown"}:
+        elif state in LISTED_STATES:
             views = store.query(state=State(state))
         elif state == "all":
             views = store.query()

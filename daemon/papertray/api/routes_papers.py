@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
 import orjson
@@ -21,14 +20,13 @@ from papertray.api.context import CONTEXT, ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
 from papertray.api.responses import JSON, json_response
 from papertray.errors import HttpError
-from papertray.models import State
+from papertray.models import DATE, LISTED_STATES, State
 from papertray.store import PaperView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
-STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
-DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
+STATES = {"all", *LISTED_STATES}
 
 
 BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
@@ -42,18 +40,8 @@ async def lookup(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------- listing
 
 
-def _sort_key(view: PaperView) -> tuple[str, int, str]:
-    """The view's place in the store's order (newest daily date, then upvotes, then id); a cursor is one."""
-    key = getattr(view, "sort_key", None)  # stores that keep summaries answer without reading the record
-    if key is not None:
-        return (str(key[0]), int(key[1]), str(key[2]))
-    paper = view.paper
-    day = (paper.daily_date if paper else None) or (view.state.saved_at or "")[:10]
-    return (day or "", paper.upvotes if paper else 0, view.id)
-
-
 def encode_cursor(view: PaperView) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(_sort_key(view)))).decode().rstrip("=")
+    return base64.urlsafe_b64encode(orjson.dumps(list(view.sort_key))).decode().rstrip("=")
 
 
 def decode_cursor(text: str) -> tuple[str, int, str]:
@@ -122,21 +110,11 @@ async def list_papers(request: web.Request) -> web.Response:
         "include_dismissed": dismissed != "exclude",
         "predicate": keep if (tag is not None or dismissed == "only") else None,
     }
-    cursor, limit = params["cursor"], params["limit"]
-    pager = getattr(store, "page", None)
-    if pager is not None:
-        # A store with `page()` builds views only for the page itself.
-        page, total = pager(**filters, after=cursor, limit=limit + 1)
-        before = 0
-    else:
-        views = store.query(**filters)
-        total = len(views)
-        # Everything strictly after the remembered position in newest-first order.
-        start = 0 if cursor is None else next((i for i, v in enumerate(views) if _sort_key(v) < cursor), total)
-        page, before = views[start : start + limit + 1], start
+    limit = params["limit"]
+    # The store builds views only for the page itself (and what the predicate must see).
+    page, total = store.page(**filters, after=params["cursor"], limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]
-    del before
     return json_response(
         {
             "papers": [view.to_dict() for view in page],
