@@ -32,7 +32,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from papertray.api import create_api
+from papertray import app
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.models import Paper
@@ -249,8 +249,8 @@ async def main(argv: list[str]) -> int:
             await store.add_papers(batch)
         print(f"library: {len(store):,} papers added in {time.perf_counter() - started:.1f} s")
         config = Config(paths=paths)
-        api = create_api(config=lambda: config, store=store, bus=bus, poller=None, paths=paths, problems=lambda: [])
-        api_runner, api_port = await serve(api)
+        # The daemon's application, served as the daemon serves it (its cleanup closes the store).
+        api_runner, api_port = await app.serve(app.build_app(lambda: config, store))
         token = (paths.state_dir / "cli.token").read_text().strip()
         bare = web.Application()
         bare.router.add_post("/api/v1/lookup", hello)
@@ -325,7 +325,6 @@ async def main(argv: list[str]) -> int:
         await bare_runner.cleanup()
         await sized_runner.cleanup()
         await least_runner.cleanup()
-        await store.close()
     (h_rps, h_p99, h_err), (l_rps, l_p99, l_err) = results["hello-world"], results["lookup"]
     s_rps, s_p99, _ = results["same-size"]
     m_rps, m_p99, _ = results["minimal"]

@@ -19,9 +19,9 @@ import pytest
 
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.guard import FailureLimiter
+from papertray.api.keys import CONNECTIONS
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_system import load_spec
-from papertray.api.serving import CONNECTIONS
 from papertray.api.tokens import hash_token
 from papertray.config import parse_config
 from papertray.errors import ConfigError

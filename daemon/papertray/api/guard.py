@@ -36,10 +36,11 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
+from papertray.api.keys import CONNECTIONS
 from papertray.api.library_routes import LOGIN_PATH, is_library_path
 from papertray.api.pairing import is_extension_origin
 from papertray.api.responses import STANDARD_HEADERS, error_response
-from papertray.api.serving import CONNECTIONS, body_deadline, trust
+from papertray.api.serving import body_deadline, trust
 from papertray.api.tokens import TokenRecord, TokenStore
 from papertray.errors import (
     BodyTooSlow,

@@ -16,8 +16,9 @@ from aiohttp import web
 from papertray import user_fields
 from papertray.api import bodies
 from papertray.api.badges import Badges
-from papertray.api.context import CONTEXT, ctx
+from papertray.api.context import ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
+from papertray.api.keys import BADGES, CONTEXT
 from papertray.api.responses import JSON, json_response
 from papertray.errors import HttpError
 from papertray.models import DATE, LISTED_STATES, State
@@ -27,9 +28,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
 STATES = {"all", *LISTED_STATES}
-
-
-BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
 
 
 async def lookup(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from aiohttp import web
 from papertray import API_VERSION, __version__
 from papertray.api import bodies
 from papertray.api.context import ctx
+from papertray.api.keys import SPEC
 from papertray.api.responses import json_response
 from papertray.errors import HttpError
 
@@ -69,9 +70,6 @@ async def poll(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     return json_response(request.app[SPEC])
-
-
-SPEC: web.AppKey[dict[str, Any]] = web.AppKey("papertray.api.spec")
 
 
 def add_routes(app: web.Application) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from papertray.api.keys import CONNECTIONS
 from papertray.errors import BodyTooSlow
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,6 @@ class Connections:
 
     def done(self, request: web.Request) -> None:
         self._busy.pop(request.protocol, None)
-
-
-CONNECTIONS = web.AppKey("papertray.api.connections", Connections)
 
 
 def trust(request: web.Request) -> None:
