@@ -97,8 +97,8 @@ async def serve(
     app: web.Application, *, port: int = 0, shutdown_timeout: float = 2.0, reuse_address: bool | None = None
 ) -> tuple[web.AppRunner, int]:
     """Serve `app` on 127.0.0.1 (by address: "localhost" depends on resolution, and None would mean every
-    interface) with the API's connection limits; the runner and the bound port. If the port cannot be bound,
-    the runner is cleaned up (so the app's parts are closed) and the OSError raised."""
+    interface) with the API's connection limits; the runner and the bound port. If the app cannot start or the
+    port cannot be bound, the runner is cleaned up (so the app's parts are closed) and the error raised."""
     runner = await start_runner(app, shutdown_timeout=shutdown_timeout)
     site = web.TCPSite(runner, host="127.0.0.1", port=port, reuse_address=reuse_address)
     try:
@@ -284,7 +284,7 @@ async def run_daemon(
                 await task
         if runner is not None:
             await runner.cleanup()  # the app's cleanup context: loops cancelled, poller, library, store closed
-        elif api is None:  # the app was never built (`serve` cleans up after itself when it fails)
+        elif api is None:  # the app was never built (`serve` closes the parts itself when it fails)
             await close_parts(store, poller, library)
         lock.release()
         log.info("papertray stopped")

@@ -106,7 +106,11 @@ async def start_runner(app: web.Application, *, shutdown_timeout: float = 2.0) -
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout, keepalive_timeout=HEAD_TIMEOUT
     )
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:  # a startup step failed: what the app's cleanup contexts opened is closed again
+        await runner.cleanup()
+        raise
     assert runner.server is not None
     connections.install(runner.server)
     return runner
