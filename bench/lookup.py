@@ -6,12 +6,12 @@ than req/s on a busy shared machine. Two runs on the same API split lookup's cos
 path alone) and one page re-sent (50 ids answered from the CPU cache).
 
 The library holds 250,000 synthetic papers added through the real `Store.add_papers` in batches; the API is the
-real one (`create_api`, guard and all) served as app.py serves it. wrk sends a different body with every request
-(`--pages` of them, 1,000 by default: 50,000 references drawn from the whole library, like many different list
-pages), so a cache keyed on the request body cannot stand in for lookup; lookup's own per-reference badges are
-warm after the first pass, as they are for an extension re-scanning pages. An informational cold run
-(`--cold-pages`, 5,000: every paper once) shows the cost when nothing is remembered. Run: `python -m bench.lookup
-[--papers N] [--seconds S] [--connections C] [--pages P] [--cold-pages P]`.
+real one (`app.build_app`, guard and all) served as the daemon serves it (`app.serve`). wrk sends a different
+body with every request (`--pages` of them, 1,000 by default: 50,000 references drawn from the whole library,
+like many different list pages), so a cache keyed on the request body cannot stand in for lookup; lookup's own
+per-reference badges are warm after the first pass, as they are for an extension re-scanning pages. An
+informational cold run (`--cold-pages`, 5,000: every paper once) shows the cost when nothing is remembered.
+Run: `python -m bench.lookup [--papers N] [--seconds S] [--connections C] [--pages P] [--cold-pages P]`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from papertray.api import create_api
+from papertray import app
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.models import Paper
@@ -189,6 +189,7 @@ async def wrk(url: str, script: Path, seconds: int, connections: int) -> str:
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    """The baselines (plain aiohttp apps, not papertray's) on a plain runner."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host="127.0.0.1", port=0)
@@ -249,8 +250,8 @@ async def main(argv: list[str]) -> int:
             await store.add_papers(batch)
         print(f"library: {len(store):,} papers added in {time.perf_counter() - started:.1f} s")
         config = Config(paths=paths)
-        api = create_api(config=lambda: config, store=store, bus=bus, poller=None, paths=paths, problems=lambda: [])
-        api_runner, api_port = await serve(api)
+        # The daemon's application, served as the daemon serves it (its cleanup closes the store).
+        api_runner, api_port = await app.serve(app.build_app(lambda: config, store))
         token = (paths.state_dir / "cli.token").read_text().strip()
         bare = web.Application()
         bare.router.add_post("/api/v1/lookup", hello)
@@ -325,7 +326,6 @@ async def main(argv: list[str]) -> int:
         await bare_runner.cleanup()
         await sized_runner.cleanup()
         await least_runner.cleanup()
-        await store.close()
     (h_rps, h_p99, h_err), (l_rps, l_p99, l_err) = results["hello-world"], results["lookup"]
     s_rps, s_p99, _ = results["same-size"]
     m_rps, m_p99, _ = results["minimal"]

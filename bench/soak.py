@@ -1,7 +1,8 @@
 """Soak: the API under steady load for a while, its memory sampled. Run: `python -m bench.soak [--minutes 10]`.
 
-In a child process: the real API (create_api, guard and all) over a real Store of synthetic papers, with the real
-Poller fetching from the real fixture feed server, served as app.py serves it. From this process, at the same
+In a child process: the real API (`app.build_app`, guard and all, via tests/support/api_server.py) over a real
+Store of synthetic papers, with the real Poller fetching from the real fixture feed server, served as the daemon
+serves it. From this process, at the same
 time: wrk on `POST /api/v1/lookup` (50 ids, 2 connections), 5 server-sent-event clients, a poll every
 `--poll-every` seconds (cycling over a few days, so papers arrive in the first cycle and are re-fetched after),
 and a save/unsave every 2 s (state changes the event clients must see).

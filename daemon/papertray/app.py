@@ -2,6 +2,12 @@
 the poller, notifications, the config watcher and the library's download queue, and shuts all of it down in
 order.
 
+`build_app` is the one place the application is put together, for the daemon, the test servers
+(tests/support/api_server.py, library_site.py) and the benchmarks alike: the API over a store, with a cleanup
+context that, when the app stops, cancels the loops `start_loops` began and closes the poller, the library and
+the store, in that order. `serve` binds it to 127.0.0.1 as the daemon does. Every key the application holds is
+in `api/keys.py`.
+
 Threads (design.md): with a tray, the tray owns the main thread and this runs in one worker thread; without,
 asyncio runs on the main thread. Nothing here prints: `cli.py` reports what `run_daemon` raises.
 """
@@ -12,14 +18,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from papertray import __version__
-from papertray.api import CONTEXT, create_api
+from papertray.api import PollerLike, create_api
+from papertray.api.guard import FailureLimiter
+from papertray.api.keys import CONTEXT, LOOPS
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
 from papertray.api.serving import start_runner
@@ -50,6 +58,80 @@ class ConfigHolder:
 
     def swap(self, config: Config) -> None:
         self._config = config
+
+
+def build_app(
+    config: Callable[[], Config],
+    store: Store,
+    *,
+    poller: PollerLike | None = None,
+    library: Library | None = None,
+    digests: DigestService | None = None,
+    problems: Callable[[], list[str]] = list,
+    pairing: PairingCodes | None = None,
+    limiter: FailureLimiter | None = None,
+) -> web.Application:
+    """The papertray application over `store` (and its bus). Owns the parts it is given: the cleanup context
+    closes them when the app stops (`runner.cleanup()`); no I/O until it starts."""
+    app = create_api(
+        config=config,
+        store=store,
+        bus=store.bus,
+        poller=poller,
+        paths=config().paths,
+        problems=problems,
+        limiter=limiter,
+        pairing=pairing,
+        library=library,
+        digests=digests,
+    )
+    app[LOOPS] = set()
+    app.cleanup_ctx.append(_lifetime)
+    return app
+
+
+def start_loops(app: web.Application, loops: Mapping[str, Callable[[], Coroutine[Any, Any, None]]]) -> None:
+    """Start each long-running loop as a task of that name; the app's cleanup cancels them."""
+    for name, run in loops.items():
+        app[LOOPS].add(asyncio.create_task(run(), name=name))
+
+
+async def serve(
+    app: web.Application, *, port: int = 0, shutdown_timeout: float = 2.0, reuse_address: bool | None = None
+) -> tuple[web.AppRunner, int]:
+    """Serve `app` on 127.0.0.1 (by address: "localhost" depends on resolution, and None would mean every
+    interface) with the API's connection limits; the runner and the bound port. If the app cannot start or the
+    port cannot be bound, the runner is cleaned up (so the app's parts are closed) and the error raised."""
+    runner = await start_runner(app, shutdown_timeout=shutdown_timeout)
+    site = web.TCPSite(runner, host="127.0.0.1", port=port, reuse_address=reuse_address)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, _bound_port(runner) or port
+
+
+async def close_parts(store: Store, poller: PollerLike | None, library: Library | None) -> None:
+    """Close what `build_app` was given, in order: the poller and the library (their HTTP sessions) before the
+    store, so a poll or a download still finishing can write."""
+    if poller is not None:
+        await poller.close()
+    if library is not None:
+        await library.close()
+    await store.close()
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    yield
+    loops = app[LOOPS]
+    for task in loops:
+        task.cancel()
+    for task in loops:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    context = app[CONTEXT]
+    await close_parts(context.store, context.poller, context.library)
 
 
 @dataclass
@@ -147,7 +229,6 @@ async def run_daemon(
     lock.acquire()
     loop = asyncio.get_running_loop()
     bus = EventBus()
-    bus.bind(loop)
     holder = ConfigHolder(config)
     try:
         # Every commit first checks that this daemon still holds the data folder it locked.
@@ -173,40 +254,33 @@ async def run_daemon(
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
     digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
-    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library, digests, loop=loop)
+    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, digests=digests, loop=loop)
+    api: web.Application | None = None
     runner: web.AppRunner | None = None
-    tasks: list[asyncio.Task[None]] = []
     try:
-        api = daemon.api = create_api(
-            config=holder,
-            store=store,
-            bus=bus,
-            poller=poller,
-            paths=paths,
-            problems=daemon.problems,
-            pairing=pairing,
-            library=library,
-            digests=digests,
+        api = daemon.api = build_app(
+            holder, store, poller=poller, library=library, digests=digests, problems=daemon.problems, pairing=pairing
         )
-        runner = await start_runner(api)
-        # Loopback only, by address: "localhost" depends on resolution and None means every interface.
-        site = web.TCPSite(runner, host="127.0.0.1", port=config.port, reuse_address=True)
         try:
-            await site.start()
+            runner, port = await serve(api, port=config.port, reuse_address=True)
         except OSError as exc:
             who = await asyncio.to_thread(_port_holder, config.port) or f"another program ({exc.strerror})"
             raise PapertrayError(
                 f"Port {config.port} on 127.0.0.1 is in use by {who}; "
                 "set PAPERTRAY_PORT or [daemon] port in the config."
             ) from None
-        port = _bound_port(runner) or config.port
         daemon.info = lock.publish(port, utc_now())
         log.info("papertray %s listening on 127.0.0.1:%s home=%s", __version__, port, paths.config_dir)
-        tasks.append(asyncio.create_task(poller.run(), name="poller"))
-        tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
-        tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
-        tasks.append(asyncio.create_task(library.run(), name="library"))
-        tasks.append(asyncio.create_task(digests.run(), name="digests"))
+        start_loops(
+            api,
+            {
+                "poller": poller.run,
+                "notifier": notifier.run,
+                "config-watcher": watcher.run,
+                "library": library.run,
+                "digests": digests.run,
+            },
+        )
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -216,16 +290,15 @@ async def run_daemon(
         await daemon.stop_event.wait()
         log.info("papertray stopping")
     finally:
-        for task in [*tasks, *daemon._background]:
+        for task in daemon._background:
             task.cancel()
-        for task in [*tasks, *daemon._background]:
+        for task in list(daemon._background):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await poller.close()
-        await library.close()
         if runner is not None:
-            await runner.cleanup()
-        await store.close()
+            await runner.cleanup()  # the app's cleanup context: loops cancelled, poller, library, store closed
+        elif api is None:  # the app was never built (`serve` closes the parts itself when it fails)
+            await close_parts(store, poller, library)
         lock.release()
         log.info("papertray stopped")
 

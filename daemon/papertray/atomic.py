@@ -29,7 +29,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from papertray.errors import StoreError, StoreFullError
+from papertray.errors import JournalTornError, StoreError, StoreFullError
 from papertray.timestamps import file_stamp
 
 FULL_DISK = {errno.ENOSPC, errno.EDQUOT}
@@ -112,10 +112,6 @@ def append_durable(path: Path, data: bytes, *, header: bytes = b"", mode: int = 
         return start + len(payload)
     finally:
         os.close(fd)
-
-
-class JournalTornError(StoreError):
-    """An append failed and could not be cut back off: the journal's tail may hold a partial record."""
 
 
 def make_dir_durable(folder: Path) -> None:

@@ -10,16 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from papertray.config import Paths
-from papertray.errors import DaemonNotRunning, PapertrayError
+from papertray.errors import DaemonAnswerError, DaemonNotRunning, PapertrayError
 from papertray.runtime import DaemonInfo, cli_token_file, pid_alive, read_daemon_info
 
 NOT_RUNNING = "papertray is not running (start it with `papertray run`)."
-
-
-class ApiError(PapertrayError):
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -46,10 +40,10 @@ class DaemonClient:
         try:
             data = json.loads(raw) if raw else None
         except ValueError:
-            raise ApiError(f"papertray answered {status} with a body that is not JSON.", status) from None
+            raise DaemonAnswerError(f"papertray answered {status} with a body that is not JSON.", status) from None
         if status >= 400:
             message = data.get("error") if isinstance(data, dict) else None
-            raise ApiError(message or f"papertray answered HTTP {status}.", status)
+            raise DaemonAnswerError(message or f"papertray answered HTTP {status}.", status)
         return data
 
     def request_raw(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:

@@ -27,16 +27,12 @@ class Event:
 
 
 class EventBus:
-    """Publish from the event loop thread; `publish_threadsafe` from any other thread."""
+    """Publish from the event loop thread only (another thread hands work over with `call_soon_threadsafe`)."""
 
     def __init__(self) -> None:
         self._counter = itertools.count(1)
         self._ring: deque[Event] = deque(maxlen=RING_SIZE)
         self._subscribers: set[asyncio.Queue[Event]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
 
     @property
     def last_id(self) -> int:
@@ -50,11 +46,6 @@ class EventBus:
                 queue.get_nowait()  # drop the oldest for this slow subscriber only
             queue.put_nowait(event)
         return event
-
-    def publish_threadsafe(self, type: str, data: dict[str, Any] | None = None) -> None:
-        if self._loop is None:
-            raise RuntimeError("EventBus.bind(loop) was not called")
-        self._loop.call_soon_threadsafe(self.publish, type, data)
 
     def since(self, last_id: int) -> list[Event]:
         """Events after `last_id` still in the ring (oldest first)."""

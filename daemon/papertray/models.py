@@ -91,6 +91,13 @@ class State(StrEnum):
     READ = "read"
 
 
+# The states a listed paper can be in (every one but `unknown`), in precedence order: the CLI's choices, the
+# API's `state=` values and the store's counts all come from here.
+LISTED_STATES: tuple[str, ...] = tuple(s.value for s in State if s is not State.UNKNOWN)
+# A calendar day as the API and the CLI accept it: `YYYY-MM-DD` with a month of 01-12 and a day of 01-31.
+DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper as the feeds describe it. Everything but `id` may be missing from a feed."""

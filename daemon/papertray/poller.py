@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from papertray.backoff import BACKOFF_CAP_SECONDS, RETRY_BASE_SECONDS, backoff_delay, jittered
 from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
@@ -39,7 +40,7 @@ from papertray.models import Paper, SourceState
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
 from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
-from papertray.sources.politeness import MIN_SPACING_SECONDS, backoff_ceiling
+from papertray.sources.politeness import MIN_SPACING_SECONDS
 from papertray.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,27 +51,7 @@ PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 30  # a day has ~30 papers; a server that never sends a short page must not keep us busy forever
 MIN_INTERVAL_SECONDS = 300.0
 TICK_SECONDS = 30.0  # how often the wall clock is checked while waiting (notices sleep and clock changes)
-RETRY_BASE_SECONDS = 60.0
-BACKOFF_CAP_SECONDS = 6 * 3600.0
-INTERVAL_JITTER = 0.1
 WAKE_JUMP_SECONDS = 90.0  # the wall clock ran this much further than the monotonic one: the machine slept
-
-
-def backoff_delay(
-    errors: int,
-    *,
-    base: float = RETRY_BASE_SECONDS,
-    cap: float = BACKOFF_CAP_SECONDS,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Seconds before the next try after `errors` consecutive failed polls: the ceiling doubles from `base` up
-    to `cap`, and the delay is drawn from its upper half ("equal jitter") so many clients do not retry together."""
-    ceiling = backoff_ceiling(errors, base=base, cap=cap)
-    return ceiling / 2.0 + rand() * ceiling / 2.0
-
-
-def jittered(interval: float, *, spread: float = INTERVAL_JITTER, rand: Callable[[], float] = random.random) -> float:
-    return interval * (1.0 - spread + 2.0 * spread * rand())
 
 
 def utc_now() -> datetime:

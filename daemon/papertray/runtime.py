@@ -20,8 +20,8 @@ from typing import IO, Any
 from papertray import API_VERSION, __version__
 from papertray.atomic import write_atomic
 from papertray.config import Paths
-from papertray.errors import DaemonAlreadyRunning, StoreError
-from papertray.store.lock import DataLock, DataLockBusy
+from papertray.errors import DaemonAlreadyRunning, DataLockBusy, StoreError
+from papertray.store.lock import DataLock
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt

@@ -4,14 +4,13 @@
 import { readSettings } from './settings.js';
 
 export const SCRIPT_ID = 'papertray-opt-in';
-export const CONTENT_JS = [
-  'lib/paper-id.js',
-  'content/page-hooks.js',
-  'content/visibility.js',
-  'content/marks.js',
-  'content/seen.js',
-  'content/main.js',
-];
+/**
+ * The scripts an opted-in site gets: exactly those the manifest declares for the built-in sites (its one
+ * `content_scripts` entry), so the list lives only in manifest.json.
+ */
+export function contentScripts(manifest = chrome.runtime.getManifest()) {
+  return [...manifest.content_scripts[0].js];
+}
 
 export async function syncSites() {
   const { sites } = await readSettings();
@@ -23,7 +22,7 @@ export async function syncSites() {
   if (existing.length) await chrome.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
   if (granted.length) {
     await chrome.scripting.registerContentScripts([
-      { id: SCRIPT_ID, matches: granted, js: CONTENT_JS, runAt: 'document_idle', allFrames: false },
+      { id: SCRIPT_ID, matches: granted, js: contentScripts(), runAt: 'document_idle', allFrames: false },
     ]);
   }
   return granted;

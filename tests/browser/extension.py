@@ -14,11 +14,12 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, Request, Worker
+
+from tests.support.marks import Mark
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
@@ -54,20 +55,6 @@ def chromium_flags(resolver_rules: str) -> list[str]:
         f"--disable-extensions-except={EXTENSION}",
         f"--load-extension={EXTENSION}",
     ]
-
-
-@dataclass
-class Mark:
-    """One mark as a user perceives it: which paper, its badge text and label, and the button."""
-
-    id: str
-    state: str
-    text: str
-    label: str
-    button: str
-    pressed: bool
-    button_node: int  # backend node id, for clicking
-    container: str  # the closest card-like ancestor: ARTICLE (HF card), DT (arXiv entry), LI, or ""
 
 
 def _attrs(node: dict[str, Any]) -> dict[str, str]:
@@ -283,15 +270,16 @@ class ExtensionBrowser:
             label=_attrs(badge).get("aria-label", ""),
             button=_attrs(button).get("data-label", ""),
             pressed=_attrs(button).get("aria-pressed") == "true",
-            button_node=int(button["backendNodeId"]),
             container=container,
+            armed=_attrs(button).get("data-armed") == "true",
+            ref=str(button["backendNodeId"]),
         )
 
     def armed(self, page: Page, mark: Mark) -> bool:
         """Whether the mark takes clicks now: it has been visible (uncovered, opaque, in view) for a moment."""
         cdp = self.context.new_cdp_session(page)
         try:
-            node = cdp.send("DOM.describeNode", {"backendNodeId": mark.button_node})["node"]
+            node = cdp.send("DOM.describeNode", {"backendNodeId": int(mark.ref)})["node"]
         finally:
             cdp.detach()
         return _attrs(node).get("data-armed") == "true"
@@ -301,13 +289,13 @@ class ExtensionBrowser:
         visible for a moment (`wait_armed`)."""
         cdp = self.context.new_cdp_session(page)
         try:
-            cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": mark.button_node})
+            cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": int(mark.ref)})
             if wait_armed:
                 deadline = time.monotonic() + 10
                 while not self.armed(page, mark):
                     assert time.monotonic() < deadline, f"the mark of {mark.id} never became clickable"
                     page.wait_for_timeout(50)
-            quad = cdp.send("DOM.getBoxModel", {"backendNodeId": mark.button_node})["model"]["content"]
+            quad = cdp.send("DOM.getBoxModel", {"backendNodeId": int(mark.ref)})["model"]["content"]
         finally:
             cdp.detach()
         x = (quad[0] + quad[4]) / 2

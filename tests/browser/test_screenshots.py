@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.extension import ExtensionBrowser, Mark
+from tests.browser.extension import ExtensionBrowser
 from tests.browser.test_with_daemon import HF_LIST, IDS, TITLES, pair
 from tests.support.daemon import DaemonProcess
 from tests.support.https_pages import UNKNOWN_IDS, FixtureSite, feed_entries
+from tests.support.marks import Mark
 from tests.support.screenshots import screenshot_path
 
 pytestmark = pytest.mark.browser
@@ -67,7 +68,7 @@ def in_view(page: Page, browser: ExtensionBrowser, marks: list[Mark]) -> list[Ma
     shown = []
     try:
         for mark in marks:
-            quad = cdp.send("DOM.getBoxModel", {"backendNodeId": mark.button_node})["model"]["border"]
+            quad = cdp.send("DOM.getBoxModel", {"backendNodeId": int(mark.ref)})["model"]["border"]
             xs, ys = quad[0::2], quad[1::2]
             if min(xs) >= 0 and min(ys) >= 0 and max(xs) <= size["width"] and max(ys) <= size["height"]:
                 shown.append(mark)

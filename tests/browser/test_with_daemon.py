@@ -9,9 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.extension import ExtensionBrowser, Mark
+from tests.browser.extension import ExtensionBrowser
 from tests.support.daemon import DaemonProcess
 from tests.support.https_pages import UNKNOWN_IDS, FixtureSite, feed_entries
+from tests.support.marks import Mark
 from tests.support.vault_js import VAULT_TOKEN
 
 pytestmark = pytest.mark.browser
@@ -393,7 +394,7 @@ def test_s1_keyboard_users_save_with_enter_and_space_on_a_mark(
     target = by_id(browser.marks(page))[IDS[0]]
     cdp = browser.context.new_cdp_session(page)
     try:
-        cdp.send("DOM.focus", {"backendNodeId": target.button_node})
+        cdp.send("DOM.focus", {"backendNodeId": int(target.ref)})
     finally:
         cdp.detach()
     wait_for(lambda: browser.armed(page, target), page, "the focused mark to take clicks")

@@ -10,8 +10,9 @@ import re
 import pytest
 
 from tests.support.daemon import DaemonProcess, run_cli
-from tests.support.firefox import EXTENSION_ORIGIN, Firefox, Mark, Tab, wait_until
+from tests.support.firefox import EXTENSION_ORIGIN, Firefox, Tab, wait_until
 from tests.support.https_pages import UNKNOWN_IDS, feed_entries
+from tests.support.marks import Mark
 from tests.support.vault_js import VAULT_TOKEN
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,9 @@ import pytest
 from tests.browser.hostile.conftest import HIDDEN_FROM_EVERY_BROWSER, IDS, Probes, store
 from tests.browser_firefox.test_extension import pair
 from tests.support.daemon import DaemonProcess
-from tests.support.firefox import Firefox, Mark, Tab, wait_until
+from tests.support.firefox import Firefox, Tab, wait_until
 from tests.support.https_pages import FixtureSite
+from tests.support.marks import Mark
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from papertray.api import create_api
 from papertray.api.library_routes import launcher_file
+from papertray.app import build_app
 from papertray.config import Paths, load_config
 from papertray.events import EventBus
 from papertray.library import Library
@@ -40,12 +40,9 @@ async def test_s4_a_notification_click_puts_no_secret_on_the_command_line_or_in_
     paths.config_file.write_text(RULES)
     config = load_config(paths, env={})
     bus = EventBus()
-    bus.bind(asyncio.get_running_loop())
     store = Store.open(paths.data_dir, bus)
     library = Library(lambda: config, store, bus)
-    api = create_api(
-        config=lambda: config, store=store, bus=bus, poller=None, paths=paths, problems=list, library=library
-    )
+    api = build_app(lambda: config, store, library=library)
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.sh"
     browser.write_text(f'#!/bin/sh\necho "$@" >> {opened}\n')

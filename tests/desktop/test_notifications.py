@@ -80,7 +80,6 @@ async def setup(
     paths.config_file.write_text(RULES.format(budget=budget, quiet=quiet))
     config = load_config(paths, env={})
     bus = EventBus()
-    bus.bind(asyncio.get_running_loop())
     store = Store.open(paths.data_dir, bus)
     # A real browser launcher: webbrowser runs this command with the URL, as it would run firefox.
     opened = tmp_path / "opened.txt"

@@ -38,7 +38,6 @@ def main() -> int:
 
     async def daemon() -> None:
         bus = EventBus()
-        bus.bind(loop)
         store = Store.open(paths.data_dir, bus)
         notifier = Notifier(lambda: holder["config"], store, bus, reading_list_url=lambda: "http://127.0.0.1/")
         watcher = ConfigWatcher(paths, lambda c: holder.update(config=c), bus)

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from papertray.library import RestoreFailed
+from papertray.errors import RestoreFailed
 from papertray.models import Paper
 from tests.integration import test_library
 from tests.integration.test_library import Harness

@@ -1,11 +1,10 @@
 """A real API server for tests: a real Store in a temp dir, a real EventBus, the real Poller fetching from a
-real Daily Papers fixture server (tests/support/feed_server.py), `create_api`, served exactly as app.py serves
-it (AppRunner + TCPSite on 127.0.0.1, port 0, no access log), plus small raw-socket helpers for requests no
-HTTP client will send (no Host, two Hosts, smuggling shapes)."""
+real Daily Papers fixture server (tests/support/feed_server.py), the daemon's application (`app.build_app`),
+served exactly as the daemon serves it (`app.serve`: 127.0.0.1, port 0, no access log), plus small raw-socket
+helpers for requests no HTTP client will send (no Host, two Hosts, smuggling shapes)."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,10 +12,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from papertray.api import CONTEXT, ApiContext, create_api
+from papertray import app
+from papertray.api import ApiContext
 from papertray.api.guard import FailureLimiter
+from papertray.api.keys import CONTEXT
 from papertray.api.pairing import PairingCodes
-from papertray.api.serving import start_runner
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -72,7 +72,6 @@ class ApiServer:
         await self.feed.start()
         self.config = Config(paths=self.paths, hf_url=self.feed.url, rules=self.config.rules)
         self.bus = EventBus()
-        self.bus.bind(asyncio.get_running_loop())
         self.store = Store.open(self.paths.data_dir, self.bus)
         if self.initial:
             await self.store.add_papers(self.initial)
@@ -80,23 +79,17 @@ class ApiServer:
         self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
         # The library's routes are part of the API; its download loop is not started here.
         self.library = Library(lambda: self.config, self.store, self.bus)
-        self.app = create_api(
-            config=lambda: self.config,
-            store=self.store,
-            bus=self.bus,
+        self.app = app.build_app(
+            lambda: self.config,
+            self.store,
             poller=self.poller,
-            paths=self.paths,
+            library=self.library,
             problems=lambda: list(self.problems),
             limiter=self.limiter,
             pairing=self.pairing,
-            library=self.library,
         )
         self.app[CONTEXT].heartbeat_seconds = self.heartbeat
-        # As app.py does it: loopback by address, no access log.
-        self.runner = await start_runner(self.app)
-        self.site = web.TCPSite(self.runner, host="127.0.0.1", port=0)
-        await self.site.start()
-        self.port = self.runner.addresses[0][1]
+        self.runner, self.port = await app.serve(self.app)
         self.token = (self.paths.state_dir / "cli.token").read_text().strip()
         return self
 
@@ -116,10 +109,7 @@ class ApiServer:
 
     async def stop(self) -> None:
         if self.runner is not None:
-            await self.runner.cleanup()
-        await self.poller.close()
-        await self.library.close()
-        await self.store.close()
+            await self.runner.cleanup()  # the app's cleanup closes the poller, the library and the store
         await self.feed.stop()
 
 

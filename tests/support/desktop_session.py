@@ -53,14 +53,18 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 15.0, step: f
 
 
 def stop_process(proc: subprocess.Popen[Any] | None, timeout: float = 5.0) -> None:
-    if proc is None or proc.poll() is not None:
+    if proc is None:
         return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):  # our ends of its pipes
+        if pipe is not None:
+            pipe.close()
 
 
 @dataclass

@@ -33,12 +33,12 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.support.bidi import BiDi, BiDiError, from_remote, to_remote
 from tests.support.loop_thread import LoopThread
+from tests.support.marks import Mark
 from tests.support.tunnel_proxy import TunnelProxy
 
 log = logging.getLogger(__name__)
@@ -149,21 +149,6 @@ def write_user_js(profile: Path, prefs: dict[str, bool | int | str]) -> None:
     (profile / "user.js").write_text("\n".join(lines) + "\n")
 
 
-@dataclass
-class Mark:
-    """One mark as a user perceives it: which paper, its badge text and label, and the button."""
-
-    id: str
-    state: str
-    text: str
-    label: str
-    button: str
-    pressed: bool
-    button_ref: str  # the button's BiDi shared id, for clicking
-    container: str  # the closest card-like ancestor: ARTICLE (HF card), DT (arXiv entry), LI, or ""
-    armed: bool  # takes clicks now: it has been visible (in view, uncovered, opaque) for a moment
-
-
 def _text(node: dict[str, Any]) -> str:
     value = node.get("value", node)
     if value.get("nodeType") == 3:
@@ -217,9 +202,9 @@ def _mark(host: dict[str, Any], container: str) -> Mark:
         label=_attrs(badge).get("aria-label", ""),
         button=_attrs(button).get("data-label", ""),
         pressed=_attrs(button).get("aria-pressed") == "true",
-        button_ref=str(button["sharedId"]),
         container=container,
         armed=_attrs(button).get("data-armed") == "true",
+        ref=str(button["sharedId"]),
     )
 
 
@@ -322,13 +307,13 @@ class Tab:
 
     def click_mark(self, mark: Mark, *, wait_armed: bool = True) -> None:
         """A real click on a mark's button, as a user makes it: once the mark has been in view for a moment."""
-        self.call_on("(el) => el.scrollIntoView({block: 'center'})", mark.button_ref)
+        self.call_on("(el) => el.scrollIntoView({block: 'center'})", mark.ref)
         if wait_armed:
             wait_until(
-                lambda: any(m.armed for m in self.marks() if m.button_ref == mark.button_ref),
+                lambda: any(m.armed for m in self.marks() if m.ref == mark.ref),
                 f"the mark of {mark.id} to take clicks",
             )
-        self.click(mark.button_ref)
+        self.click(mark.ref)
 
     def locate(self, css: str) -> str:
         """The shared id of the first element matching `css` (light DOM)."""

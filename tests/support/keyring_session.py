@@ -43,6 +43,9 @@ def _stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):  # our ends of its pipes (the bus's address pipe)
+        if pipe is not None:
+            pipe.close()
 
 
 @contextlib.contextmanager

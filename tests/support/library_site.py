@@ -1,6 +1,6 @@
 """The reading list served for real on 127.0.0.1: a store in a temp home, the Library downloading from a
-`PaperServer`, and the real API application (`create_api`, guard included), all on one event loop in a thread, so that
-sync tests, async tests and Playwright can all talk to it over HTTP.
+`PaperServer`, and the daemon's application (`app.build_app`, guard included), all on one event loop in a thread,
+so that sync tests, async tests and Playwright can all talk to it over HTTP.
 
     with LibrarySite(home, paper_server) as site:
         site.call(site.store.update_state("2307.12345", saved=True))
@@ -11,7 +11,6 @@ sync tests, async tests and Playwright can all talk to it over HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import urllib.request
 from dataclasses import replace
@@ -20,8 +19,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from papertray.api import create_api
-from papertray.api.serving import start_runner
+from papertray import app
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
@@ -53,7 +51,6 @@ class LibrarySite(LoopThread):
         self.config = home_config(home, server, **config)
         self.port = 0
         self._runner: web.AppRunner | None = None
-        self._task: asyncio.Task[None] | None = None
         self.store: Store
         self.library: Library
         self.bus = EventBus()
@@ -68,32 +65,15 @@ class LibrarySite(LoopThread):
         self.library = Library(
             lambda: self.config, self.store, self.bus, spacing=0.0, retry_base=0.05, retry_max=0.2, read_timeout=2.0
         )
-        self._task = asyncio.create_task(self.library.run())
         self.config.paths.ensure()
-        app = create_api(
-            config=lambda: self.config,
-            store=self.store,
-            bus=self.bus,
-            poller=None,
-            paths=self.config.paths,
-            problems=list,
-            library=self.library,
-        )
-        self._runner = await start_runner(app, shutdown_timeout=0.5)
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        application = app.build_app(lambda: self.config, self.store, library=self.library)
+        app.start_loops(application, {"library": self.library.run})
+        self._runner, self.port = await app.serve(application, shutdown_timeout=0.5)
         self.token = (self.config.paths.state_dir / "cli.token").read_text().strip()
 
     async def _stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.library.close()
         if self._runner is not None:
-            await self._runner.cleanup()
-        await self.store.close()
+            await self._runner.cleanup()  # the app's cleanup: the library's loop cancelled, library and store closed
 
     def _login(self, body: bytes) -> dict[str, Any]:
         request = urllib.request.Request(f"{self.url}/api/v1/library/login", data=body, method="POST")

@@ -226,6 +226,8 @@ class CrashHarness:
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
+        if self.server.stdout is not None:  # our end of its answer pipe
+            self.server.stdout.close()
 
 
 def run(data: str, acks_path: str, seed: str) -> None:

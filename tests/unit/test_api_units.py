@@ -14,9 +14,9 @@ from papertray.api import bodies
 from papertray.api.guard import FailureLimiter, is_json_content_type
 from papertray.api.ids import path_id
 from papertray.api.pairing import MAX_LIVE, PairingCodes, is_extension_origin, normalise_code
-from papertray.api.responses import ApiError
 from papertray.api.routes_papers import decode_cursor
-from papertray.api.tokens import TokenError, TokenStore, hash_token
+from papertray.api.tokens import TokenStore, hash_token
+from papertray.errors import HttpError, TokenError
 
 
 class Clock:
@@ -45,7 +45,7 @@ class Clock:
     ],
 )
 def test_bodies_refuse_with_one_sentence(raw: bytes, message: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(HttpError) as caught:
         bodies.parse_json(raw, bodies.IDS)
     assert caught.value.status == 400
     assert message in caught.value.message
@@ -57,7 +57,7 @@ def test_bodies_accept_the_contract_shapes() -> None:
     assert bodies.parse_json(b"", bodies.POLL, optional=True) == {}
     patch = {"read": True, "dismissed": False, "tags": ["a b", "ü"], "note": ""}
     assert bodies.parse_json(orjson.dumps(patch), bodies.PATCH_PAPER) == patch
-    with pytest.raises(ApiError):
+    with pytest.raises(HttpError):
         bodies.parse_json(b'{"days": ["2025-1-1"]}', bodies.POLL)
 
 
@@ -189,14 +189,14 @@ def test_path_ids_are_canonicalised(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize("raw", ["../../etc/passwd", "2307.12345.pdf", "x2307.12345", "2307.12345/", "", "1" * 70])
 def test_path_ids_refuse_everything_else(raw: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(HttpError) as caught:
         path_id(raw)
     assert caught.value.status == 400
 
 
 @pytest.mark.parametrize("cursor", ["", "!!", "bnVsbA", "WzEsMiwzXQ", "x" * 500, "WyIiLHRydWUsIngiXQ"])
 def test_foreign_cursors_are_400(cursor: str) -> None:
-    with pytest.raises(ApiError):
+    with pytest.raises(HttpError):
         decode_cursor(cursor)
 
 

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from papertray.poller import BACKOFF_CAP_SECONDS, RETRY_BASE_SECONDS, backoff_delay, jittered
+from papertray.backoff import BACKOFF_CAP_SECONDS, RETRY_BASE_SECONDS, backoff_delay, jittered
 from papertray.sources.guard import host_label
 from papertray.sources.politeness import parse_ratelimit_reset, parse_retry_after
 

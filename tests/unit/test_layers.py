@@ -1,49 +1,102 @@
-"""design.md: data flows one way and a module imports only from modules below it in the map."""
+"""The module map as a table (docs/architecture.md): what each module or package of daemon/papertray may import,
+and which module alone imports each third-party library. Data flows one way (sources -> parse -> store ->
+rank / notify / api), so the table has no cycle.
+
+To add a module or package: give it a row in MAY_IMPORT naming the papertray modules it needs (a package is one
+row: `papertray.store.files` counts as `store`), and, if it brings a third-party library, a row in OWNERS.
+Rows for modules that do not exist yet are allowed, so a planned package can be written down before it lands.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "daemon" / "papertray"
 
-# Lowest first. A module may import only modules that stand before it here.
-LAYERS = [
-    "errors",
-    "safe_text",
-    "wording",
-    "models",
-    "events",
-    "timestamps",
-    "atomic",
-    "state_file",
-    "store.lock",  # the data folder's lock, which runtime takes: below the rest of the store package
-    "digest_settings",
-    "config",
-    "runtime",
-    "log_guard",
-    "logs",
-    "credentials",
-    "sources",
-    "store",
-    "poller",
-    "rules",
-    "notify",
-    "citations",
-    "user_fields",
-    "library",
-    "digest",
-    "api",
-    "reload",
-    "terminal",
-    "app",
-    "tray",
-    "autostart",
-    "doctor",
-    "client",
-    "cli",
-]
+# Leaves every module may import: no papertray imports of their own beyond each other.
+BASE = {"errors", "safe_text", "wording", "models", "events", "backoff", "timestamps", "atomic"}
 
+# module or package -> the papertray modules it may import, besides BASE (the leaves import only what they list).
+# `store.lock` is a row of its own: runtime takes the data folder's lock, and the rest of the store needs runtime.
+MAY_IMPORT: dict[str, set[str]] = {
+    # leaves
+    "errors": set(),
+    "safe_text": set(),
+    "wording": set(),
+    "models": set(),
+    "events": set(),
+    "backoff": set(),
+    "timestamps": set(),
+    "atomic": {"errors", "timestamps"},
+    # files, settings, process, secrets
+    "state_file": set(),
+    "digest_settings": set(),
+    "config": {"digest_settings"},
+    "store.lock": set(),
+    "runtime": {"config", "store.lock"},
+    "log_guard": set(),
+    "logs": {"config", "log_guard"},
+    "credentials": {"state_file"},
+    # sources: the network and what it returns
+    "sources": {"config"},
+    # the store, and what reads it: polling, rules, notifications, citations, the reading list
+    "store": {"runtime", "state_file"},
+    "poller": {"config", "sources", "store"},
+    "rules": {"config"},
+    "notify": {"config", "rules", "store"},
+    "citations": set(),
+    "user_fields": {"citations"},
+    "library": {"citations", "config", "sources", "store"},
+    # features over the store (each reads the store; none writes another's data). Planned rows are allowed.
+    "ranking": {"config", "rules", "store"},
+    "digest": {"config", "credentials", "digest_settings", "ranking", "rules", "store"},
+    "search": {"config", "store"},
+    # serving
+    "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"},
+    "reload": {"config"},
+    "terminal": set(),
+    "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
+    | {"runtime", "search", "store"},
+    "tray": {"store"},
+    "desktop": {"app", "config", "notify", "tray"},
+    # the command line
+    "autostart": {"config"},
+    "doctor": {"config", "credentials", "notify", "runtime", "tray"},
+    "client": {"config", "runtime"},
+    "mcp": {"client", "config", "search"},
+    "cli": {"app", "autostart", "citations", "client", "config", "credentials", "desktop", "digest", "doctor"}
+    | {"logs", "mcp", "notify", "ranking", "runtime", "search", "terminal", "tray", "user_fields"},
+}
+
+# third-party library -> the modules or packages that alone may import it. `aiohttp.web` is the server;
+# `aiohttp` (anything else of it: sessions, connectors, resolvers) the client, which only sources/http.py uses
+# (test_aiohttp_client_lives_in_sources_http_only).
+OWNERS: dict[str, set[str]] = {
+    "aiohttp": {"sources"},
+    "aiohttp.web": {"api", "app", "digest"},
+    "yarl": {"library", "sources"},
+    "orjson": {"api", "digest", "state_file", "store"},
+    "tinydb": {"store"},
+    "keyring": {"credentials"},
+    "platformdirs": {"config"},
+    "asyncinotify": {"reload"},
+    "watchfiles": set(),  # bench/idle.py only
+    "pystray": {"tray"},
+    "PIL": {"tray"},
+    "gi": {"tray"},
+    "desktop_notifier": {"notify"},
+    "dbus_fast": {"notify"},
+    "tqdm": {"cli"},
+    "aiosmtplib": {"digest"},
+    "sklearn": {"ranking"},
+    "numpy": {"ranking"},
+    "scipy": {"ranking"},
+    "pypdf": {"search"},
+    "mcp": {"mcp"},
+}
 
 # Inside a package, lowest first: a submodule may import only the siblings that stand before it.
 SUBLAYERS = {
@@ -56,71 +109,89 @@ AIOHTTP_SERVER = {"aiohttp.web", "aiohttp.hdrs", "aiohttp.abc.AbstractAccessLogg
 AIOHTTP_CLIENT_OWNER = "sources/http.py"
 
 
+def _unit(dotted: list[str]) -> str:
+    """The row a module path (`["store", "lock"]`) belongs to: a package is one row, `store.lock` its own."""
+    return ".".join(dotted[:2]) if ".".join(dotted[:2]) in MAY_IMPORT else dotted[0]
+
+
 def _module_of(path: Path) -> str:
-    rel = path.relative_to(PACKAGE)
-    inner = ".".join(part.removesuffix(".py") for part in rel.parts[:2])
-    return inner if inner in LAYERS else rel.parts[0].removesuffix(".py")
+    return _unit([part.removesuffix(".py") for part in path.relative_to(PACKAGE).parts])
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("papertray"):
-            parts = node.module.split(".")
-            if ".".join(parts[1:3]) in LAYERS:
-                found.add(".".join(parts[1:3]))
-            elif len(parts) > 1:
-                found.add(parts[1])
-            else:
-                found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == "papertray" and len(parts) > 1:
-                    found.add(".".join(parts[1:3]) if ".".join(parts[1:3]) in LAYERS else parts[1])
+def _modules() -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_of(path)
+        if module not in ("__init__", "__main__"):
+            found.setdefault(module, []).append(path)
     return found
 
 
-def test_every_module_has_a_place_in_the_map() -> None:
-    modules = {_module_of(p) for p in PACKAGE.rglob("*.py")} - {"__init__", "__main__"}
-    assert modules - set(LAYERS) == set(), "add new modules to LAYERS (and design.md's map)"
+def _imports(path: Path) -> tuple[set[str], set[str]]:
+    """(papertray modules, third-party libraries) that `path` imports, at any depth of the file."""
+    ours: set[str] = set()
+    theirs: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == "papertray":
+                ours.update([_unit(parts[1:])] if len(parts) > 1 else [alias.name for alias in node.names])
+            elif parts[0] == "aiohttp" and (parts[1:2] == ["web"] or any(a.name == "web" for a in node.names)):
+                theirs.add("aiohttp.web")
+                theirs.update("aiohttp" for a in node.names if a.name not in ("web", "hdrs"))
+            elif parts[0] == "aiohttp" and all(a.name == "hdrs" for a in node.names):
+                continue  # header names only: server and client alike
+            else:
+                theirs.add(parts[0])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "papertray":
+                    ours.update([_unit(parts[1:])] if len(parts) > 1 else [])
+                elif alias.name.startswith("aiohttp.web"):
+                    theirs.add("aiohttp.web")
+                else:
+                    theirs.add(parts[0])
+    return ours - {"__version__", "API_VERSION"}, theirs - set(sys.stdlib_module_names)
 
 
-def test_modules_import_only_from_below() -> None:
+def test_every_module_has_a_row() -> None:
+    missing = set(_modules()) - set(MAY_IMPORT)
+    assert missing == set(), f"give {sorted(missing)} a row in MAY_IMPORT (and a place in docs/architecture.md)"
+
+
+def test_the_table_has_no_cycle() -> None:
+    """One-way flow: no module may (even by the table) import something that may import it back."""
+    graph = {module: allowed | (set() if module in BASE else BASE) for module, allowed in MAY_IMPORT.items()}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        raise AssertionError(f"the table allows a cycle: {exc.args[1]}") from None
+
+
+def test_modules_import_only_what_their_row_allows() -> None:
     violations = []
-    for path in PACKAGE.rglob("*.py"):
-        module = _module_of(path)
-        if module in ("__init__", "__main__"):
-            continue
-        rank = LAYERS.index(module)
-        for imported in _imports(path) - {module, "__version__", "API_VERSION"}:
-            if imported in LAYERS and LAYERS.index(imported) >= rank:
-                violations.append(f"{path.relative_to(PACKAGE)} imports {imported}")
+    for module, paths in _modules().items():
+        allowed = MAY_IMPORT.get(module, set()) | {module}
+        if module not in BASE:
+            allowed |= BASE
+        for path in paths:
+            ours, _ = _imports(path)
+            violations += [f"{path.relative_to(PACKAGE)} imports {name}" for name in sorted(ours - allowed)]
     assert violations == []
 
 
-def test_third_party_libraries_live_in_one_module() -> None:
-    owners = {
-        "tinydb": {"store"},  # store/files.py
-        "keyring": {"credentials"},
-        "asyncinotify": {"reload"},
-        "watchfiles": set(),  # bench/idle.py only
-        "pystray": {"tray"},
-        "desktop_notifier": {"notify"},
-        "platformdirs": {"config"},
-    }
-    for path in PACKAGE.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name.split(".")[0] for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module.split(".")[0]]
-            for name in names:
-                if name in owners:
-                    assert _module_of(path) in owners[name], f"{path.name} imports {name}"
+def test_third_party_libraries_live_in_their_owners() -> None:
+    violations = []
+    for module, paths in _modules().items():
+        for path in paths:
+            _, theirs = _imports(path)
+            for library in sorted(theirs):
+                if library not in OWNERS:
+                    violations.append(f"{path.relative_to(PACKAGE)} imports {library}, which has no row in OWNERS")
+                elif module not in OWNERS[library]:
+                    violations.append(f"{path.relative_to(PACKAGE)} imports {library}")
+    assert violations == []
 
 
 def test_submodules_import_only_from_below_inside_their_package() -> None:

@@ -13,9 +13,10 @@ import orjson
 import pytest
 
 from papertray import __version__
+from papertray.errors import NewerDataError, UnreadableFile
 from papertray.events import EventBus
 from papertray.models import Paper, State
-from papertray.store import AtomicJSONStorage, NewerDataError, Store, UnreadableFile, record_shard
+from papertray.store import AtomicJSONStorage, Store, record_shard
 
 
 def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:

@@ -15,8 +15,9 @@ from aiohttp import web
 
 from papertray.api import routes_papers, routes_system, routes_tokens, sse
 from papertray.api.bodies import MAX_BODY_BYTES
-from papertray.api.context import CONTEXT, ApiContext, PollerLike
+from papertray.api.context import ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
+from papertray.api.keys import CONTEXT
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_digest import DIGESTS, add_digest_routes
@@ -59,6 +60,7 @@ def create_api(
         tokens=tokens,
         pairing=pairing or PairingCodes(),
         limiter=limiter or FailureLimiter(),
+        library=library,
     )
     guard = Guard(tokens, context.limiter)
     app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)

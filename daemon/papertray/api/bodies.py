@@ -16,12 +16,12 @@ import orjson
 from aiohttp import web
 
 from papertray import user_fields
-from papertray.api.responses import ApiError
+from papertray.errors import HttpError
+from papertray.models import DATE
 
 # Large enough for 500 long URLs in one lookup; small enough that no body can hurt.
 MAX_BODY_BYTES = 256 * 1024
 MAX_IDS = 500
-DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,47 +50,49 @@ def _type_name(value: Any) -> str:
 
 
 def validate(data: Any, schema: Mapping[str, Field]) -> dict[str, Any]:
-    """The validated object, or ApiError(400) naming the first problem in one sentence."""
+    """The validated object, or HttpError(400) naming the first problem in one sentence."""
     if not isinstance(data, dict):
-        raise ApiError(400, f"The body must be a JSON object, not {_type_name(data)}.")
+        raise HttpError(400, f"The body must be a JSON object, not {_type_name(data)}.")
     unknown = sorted(set(data) - set(schema))
     if unknown:
         allowed = ", ".join(sorted(schema)) or "none"
-        raise ApiError(400, f"Unknown field {unknown[0][:40]!r} (allowed: {allowed}).")
+        raise HttpError(400, f"Unknown field {unknown[0][:40]!r} (allowed: {allowed}).")
     for name, field in schema.items():
         if name not in data:
             if field.required:
-                raise ApiError(400, f"The field {name!r} is required.")
+                raise HttpError(400, f"The field {name!r} is required.")
             continue
         value = data[name]
         if field.kind == "bool":
             if not isinstance(value, bool):
-                raise ApiError(400, f"{name!r} must be true or false, not {_type_name(value)}.")
+                raise HttpError(400, f"{name!r} must be true or false, not {_type_name(value)}.")
         elif field.kind == "str":
             if not isinstance(value, str):
-                raise ApiError(400, f"{name!r} must be a string, not {_type_name(value)}.")
+                raise HttpError(400, f"{name!r} must be a string, not {_type_name(value)}.")
             if len(value) > field.max_length:
-                raise ApiError(400, f"{name!r} is longer than {field.max_length} characters.")
+                raise HttpError(400, f"{name!r} is longer than {field.max_length} characters.")
             if field.pattern is not None and not field.pattern.match(value):
                 if field.description:
-                    raise ApiError(400, f"{name!r} must be {field.description}, not {value[:80]!r}.")
-                raise ApiError(400, f"{name!r} does not have the expected form.")
+                    raise HttpError(400, f"{name!r} must be {field.description}, not {value[:80]!r}.")
+                raise HttpError(400, f"{name!r} does not have the expected form.")
         elif field.kind == "str_list":
             if not isinstance(value, list):
-                raise ApiError(400, f"{name!r} must be a list of strings, not {_type_name(value)}.")
+                raise HttpError(400, f"{name!r} must be a list of strings, not {_type_name(value)}.")
             if len(value) > field.max_length:
-                raise ApiError(400, f"{name!r} holds more than {field.max_length} items.")
+                raise HttpError(400, f"{name!r} holds more than {field.max_length} items.")
             if len(value) < field.min_items:
-                raise ApiError(400, f"{name!r} needs at least {field.min_items} item(s).")
+                raise HttpError(400, f"{name!r} needs at least {field.min_items} item(s).")
             if field.pattern is None and _short_strings(value, field.item_max_length):
                 continue  # every item checked at C speed; the loop below only names the first problem
             for item in value:
                 if not isinstance(item, str):
-                    raise ApiError(400, f"Every item of {name!r} must be a string, not {_type_name(item)}.")
+                    raise HttpError(400, f"Every item of {name!r} must be a string, not {_type_name(item)}.")
                 if len(item) > field.item_max_length:
-                    raise ApiError(400, f"An item of {name!r} is longer than {field.item_max_length} characters.")
+                    raise HttpError(400, f"An item of {name!r} is longer than {field.item_max_length} characters.")
                 if field.pattern is not None and not field.pattern.match(item):
-                    raise ApiError(400, f"An item of {name!r} does not have the expected form.")
+                    if field.description:
+                        raise HttpError(400, f"An item of {name!r} must be {field.description}, not {item[:80]!r}.")
+                    raise HttpError(400, f"An item of {name!r} does not have the expected form.")
         else:  # pragma: no cover - a schema typo, caught by the unit tests
             raise AssertionError(f"unknown field kind {field.kind}")
     return data
@@ -117,11 +119,11 @@ async def read_raw(request: web.Request) -> bytes:
         raw = content.read_nowait()
         if len(raw) <= MAX_BODY_BYTES:
             return raw
-        raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raise HttpError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.") from None
+        raise HttpError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.") from None
 
 
 async def read_json(request: web.Request, schema: Mapping[str, Field], *, optional: bool = False) -> dict[str, Any]:
@@ -140,9 +142,9 @@ def _loads(raw: bytes, *, optional: bool = False) -> Any:
         if not raw.strip():
             if optional:
                 return {}
-            raise ApiError(400, "The body is empty; send a JSON object.") from None
+            raise HttpError(400, "The body is empty; send a JSON object.") from None
         reason = "it is nested too deeply" if "depth" in str(exc) or "recursion" in str(exc) else "it is not JSON"
-        raise ApiError(400, f"The body could not be read: {reason}.") from None
+        raise HttpError(400, f"The body could not be read: {reason}.") from None
 
 
 def lookup_ids(raw: bytes) -> list[str]:
@@ -172,7 +174,16 @@ PATCH_PAPER = {
     "tags": Field("str_list", max_length=user_fields.MAX_TAGS, item_max_length=user_fields.MAX_TAG_CHARS, pattern=TAG),
     "note": Field("str", max_length=user_fields.MAX_NOTE_CHARS),
 }
-POLL = {"days": Field("str_list", max_length=60, min_items=1, item_max_length=10, pattern=DATE)}
+POLL = {
+    "days": Field(
+        "str_list",
+        max_length=60,
+        min_items=1,
+        item_max_length=10,
+        pattern=DATE,
+        description="a day written like 2025-07-31",
+    )
+}
 PAIR = {"code": Field("str", required=True, max_length=64)}
 EMPTY: dict[str, Field] = {}
 TOKEN_CREATE = {"name": Field("str", required=True, max_length=64, pattern=TOKEN_NAME, description=NAME_FORM)}

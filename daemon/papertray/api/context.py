@@ -1,5 +1,6 @@
-"""What the route handlers share: the typed application keys and the thin protocol the API needs from the
-poller (kept here so the API depends on a shape, not on the poller's module)."""
+"""What the route handlers share: the context every handler reads (its key, `CONTEXT`, is in keys.py with the
+others) and the thin protocol the API needs from the poller (kept here so the API depends on a shape, not on the
+poller's module)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from papertray.api.guard import FailureLimiter
+from papertray.api.keys import CONTEXT
 from papertray.api.pairing import PairingCodes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.events import EventBus
+from papertray.library import Library
 from papertray.models import SourceState
 from papertray.store import Store
 
@@ -29,6 +32,8 @@ class PollerLike(Protocol):
 
     async def poll_now(self, days: Sequence[str] | None = None) -> Report: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass
 class ApiContext:
@@ -41,10 +46,8 @@ class ApiContext:
     tokens: TokenStore
     pairing: PairingCodes
     limiter: FailureLimiter
+    library: Library | None = None
     heartbeat_seconds: float = 15.0
-
-
-CONTEXT = web.AppKey("papertray.api.context", ApiContext)
 
 
 def ctx(request: web.Request) -> ApiContext:

@@ -36,13 +36,16 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from papertray.api.bodies import MAX_BODY_BYTES
+from papertray.api.keys import CONNECTIONS
 from papertray.api.library_routes import LOGIN_PATH, is_library_path
 from papertray.api.pairing import is_extension_origin
-from papertray.api.responses import STANDARD_HEADERS, ApiError, error_response
-from papertray.api.serving import CONNECTIONS, BodyTooSlow, body_deadline, trust
+from papertray.api.responses import STANDARD_HEADERS, error_response
+from papertray.api.serving import body_deadline, trust
 from papertray.api.tokens import TokenRecord, TokenStore
 from papertray.digest.routes import is_feed_path, redact, refusal
 from papertray.errors import (
+    BodyTooSlow,
+    HttpError,
     InvalidPaperId,
     KeyringUnavailable,
     PaperNotFound,
@@ -102,8 +105,8 @@ class FailureLimiter:
             log.warning("authentication failures reached the limit limit=%d window_s=%d", self.limit, self.window)
 
 
-def too_many(wait: float) -> ApiError:
-    return ApiError(
+def too_many(wait: float) -> HttpError:
+    return HttpError(
         429,
         f"Too many failed attempts; wait {int(wait + 0.5)} seconds.",
         headers={"Retry-After": str(int(wait + 0.5))},
@@ -138,8 +141,8 @@ class Guard:
                 self._check_body(request)
                 deadline = body_deadline(request)
                 response = await handler(request)
-        except ApiError as exc:
-            response = exc.response()
+        except HttpError as exc:
+            response = error_response(exc.status, exc.message, headers=exc.headers)
         except BodyTooSlow:
             response = error_response(408, "The request body arrived too slowly.")
             response.force_close()
@@ -170,10 +173,10 @@ class Guard:
         hosts = headers.getall(hdrs.HOST, ())
         if len(hosts) != 1 or hosts[0] not in self._allowed_hosts(request):
             log.warning("refused request with an unexpected Host count=%d", len(hosts))
-            raise ApiError(403, "This address is not served here (the Host header is not the local API's).")
+            raise HttpError(403, "This address is not served here (the Host header is not the local API's).")
         if is_feed_path(path):  # a feed reader: the key in the path is its capability (digest/routes.py)
             if (refused := refusal(request)) is not None:
-                raise ApiError(403, refused)
+                raise HttpError(403, refused)
             return None
         if is_library_path(path):
             return None  # the reading-list page: its handlers check the session cookie, CSRF and their Origin
@@ -181,15 +184,15 @@ class Guard:
         origin = None
         if origins:
             if len(origins) > 1:
-                raise ApiError(403, "Requests from this origin are not accepted.")
+                raise HttpError(403, "Requests from this origin are not accepted.")
             origin = origins[0]
             if not self._origin_allowed(request, origin):
                 log.warning("refused request from an unpaired origin path=%s", path)
-                raise ApiError(403, "Requests from this origin are not accepted; pair the extension first.")
+                raise HttpError(403, "Requests from this origin are not accepted; pair the extension first.")
         elif path == PAIR_PATH and request.method == hdrs.METH_POST:
-            raise ApiError(403, "Pairing is done from the papertray extension's options page.")
+            raise HttpError(403, "Pairing is done from the papertray extension's options page.")
         if headers.get("Sec-Fetch-Mode") == "navigate":
-            raise ApiError(403, "The papertray API is not a web page.")
+            raise HttpError(403, "The papertray API is not a web page.")
         return origin
 
     def _allowed_hosts(self, request: web.Request) -> tuple[str, ...]:
@@ -214,10 +217,10 @@ class Guard:
     def _preflight(self, request: web.Request, origin: str | None) -> web.Response:
         wanted = request.headers.get(hdrs.ACCESS_CONTROL_REQUEST_METHOD)
         if origin is None or wanted is None:
-            raise ApiError(403, "Only a preflight from the paired extension is answered.")
+            raise HttpError(403, "Only a preflight from the paired extension is answered.")
         allowed = _allowed_methods(request)
         if wanted.upper() not in allowed:
-            raise ApiError(403, f"This route does not accept {wanted[:16]}.")
+            raise HttpError(403, f"This route does not accept {wanted[:16]}.")
         return web.Response(
             status=204,
             headers={
@@ -234,7 +237,7 @@ class Guard:
             return
         values = request.headers.getall(hdrs.AUTHORIZATION, [])
         if not values:
-            raise ApiError(
+            raise HttpError(
                 401,
                 "This request needs a papertray token (Authorization: Bearer …).",
                 headers={hdrs.WWW_AUTHENTICATE: 'Bearer realm="papertray"'},
@@ -245,13 +248,13 @@ class Guard:
             if wait is not None:
                 raise too_many(wait)
             self.limiter.fail()
-            raise ApiError(
+            raise HttpError(
                 401,
                 "The token is not valid (revoked, mistyped or from an earlier pairing).",
                 headers={hdrs.WWW_AUTHENTICATE: 'Bearer realm="papertray", error="invalid_token"'},
             )
         if record.kind == "extension" and origin is not None and origin != record.origin:
-            raise ApiError(403, "This token belongs to another extension.")
+            raise HttpError(403, "This token belongs to another extension.")
         request[TOKEN_KEY] = record
         trust(request)
 
@@ -272,10 +275,10 @@ class Guard:
         elif method in BODY_METHODS or (method == hdrs.METH_DELETE and request.body_exists):
             types = request.headers.getall(hdrs.CONTENT_TYPE, ())
             if len(types) != 1 or not is_json_content_type(types[0]):
-                raise ApiError(415, "Send the body as application/json.")
+                raise HttpError(415, "Send the body as application/json.")
         length = request.content_length
         if length is not None and length > MAX_BODY_BYTES:
-            raise ApiError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+            raise HttpError(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
 
 
 @lru_cache(maxsize=64)

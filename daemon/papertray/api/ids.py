@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from papertray.api.responses import ApiError
+from papertray.errors import HttpError
 from papertray.models import ARXIV_ID, MAX_ID_INPUT, canonical_id, is_issued_number
 
 # The route pattern: an optional archive part (`hep-th/`) then one segment, so `…/save` stays its own route.
@@ -20,7 +20,7 @@ def path_id(raw: str) -> str:
         match = ARXIV_ID.fullmatch(raw)
         if match is not None and (match["new"] is None or is_issued_number(match["new"])):
             return match["new"] if match["new"] else f"{match['arch'].lower()}/{match['num']}"
-    raise ApiError(400, "The path does not hold an arXiv paper id (like 2307.12345 or hep-th/9901001).")
+    raise HttpError(400, "The path does not hold an arXiv paper id (like 2307.12345 or hep-th/9901001).")
 
 
 # The forms the extension sends most, matched whole: a bare new-style id, or one behind an arXiv abs/pdf/html or

@@ -36,6 +36,7 @@ from aiohttp import hdrs, web
 from papertray import citations, user_fields
 from papertray.api import bodies
 from papertray.api.bodies import Field
+from papertray.api.keys import LAUNCH, SESSIONS
 from papertray.api.library_launch import LaunchFiles
 from papertray.api.library_sessions import LOGIN_TTL, SESSION_IDLE, Session, Sessions
 from papertray.api.responses import error_response, json_response
@@ -43,7 +44,7 @@ from papertray.api.routes_import import import_handler
 from papertray.api.serving import trust
 from papertray.citations.formats import TABLE
 from papertray.library import Library, folder_key, id_from_key
-from papertray.models import State
+from papertray.models import LISTED_STATES, State
 from papertray.store import PaperView, Store
 
 log = logging.getLogger(__name__)
@@ -90,25 +91,23 @@ def ok(data: Any, status: int = 200) -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-SESSIONS_KEY = web.AppKey("papertray.library.sessions", Sessions)
-LAUNCH_KEY = web.AppKey("papertray.library.launch", LaunchFiles)
 
 
 def login_url(app: web.Application, port: int) -> str:
     """A fresh one-time link into the reading list, for the extension (it opens it in a tab, never on a
     command line)."""
-    return f"http://127.0.0.1:{port}{LOGIN_PATH}?once={app[SESSIONS_KEY].mint_login()}"
+    return f"http://127.0.0.1:{port}{LOGIN_PATH}?once={app[SESSIONS].mint_login()}"
 
 
 def launcher_file(app: web.Application, port: int) -> Path:
     """A fresh launcher file into the reading list, for `papertray open`, the tray and notifications (any
     thread): the browser is started on this path, never on a secret."""
-    return app[LAUNCH_KEY].write(port, app[SESSIONS_KEY].mint_login())
+    return app[LAUNCH].write(port, app[SESSIONS].mint_login())
 
 
 def end_sessions(app: web.Application) -> int:
     """End every reading-list session (the CLI, the tray, `token revoke --all`); run in the event loop."""
-    sessions = app.get(SESSIONS_KEY)
+    sessions = app.get(SESSIONS)
     return sessions.end_all() if sessions is not None else 0
 
 
@@ -140,7 +139,7 @@ def _page_checks(sessions: Sessions, request: web.Request, *, change: bool) -> S
 def _page_route(change: bool) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
-            result = _page_checks(request.app[SESSIONS_KEY], request, change=change)
+            result = _page_checks(request.app[SESSIONS], request, change=change)
             if isinstance(result, web.Response):
                 return result
             return await handler(request)
@@ -169,9 +168,9 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
     """Add the page, its data routes and the library's token routes to the API application. Sessions are kept
     in `state_dir/library-sessions.json` across restarts, launcher files in `state_dir/launch/`."""
     sessions = Sessions(state_dir / "library-sessions.json")
-    app[SESSIONS_KEY] = sessions
+    app[SESSIONS] = sessions
     launch = LaunchFiles(state_dir)
-    app[LAUNCH_KEY] = launch
+    app[LAUNCH] = launch
     sessions.on_login_gone = launch.forget
     web_files = resources.files("papertray") / "web"
     assets = {name: (web_files.joinpath(file).read_bytes(), ctype) for name, (file, ctype) in STATIC.items()}
@@ -198,7 +197,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         state = request.query.get("state", "saved")
         if state == "saved":
             views = _reading_list(store)
-        elif state in {s.value for s in State} - {"unknown"}:
+        elif state in LISTED_STATES:
             views = store.query(state=State(state))
         elif state == "all":
             views = store.query()

@@ -40,16 +40,3 @@ def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | 
 def error_response(status: int, message: str, *, headers: Mapping[str, str] | None = None) -> web.Response:
     """The one error body. `message` is one sentence for a person; it never echoes a secret."""
     return json_response({"ok": False, "error": message, "status": status}, status=status, headers=headers)
-
-
-class ApiError(Exception):
-    """Raised by handlers and helpers; the guard turns it into the error body."""
-
-    def __init__(self, status: int, message: str, *, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
-
-    def response(self) -> web.Response:
-        return error_response(self.status, self.message, headers=self.headers)

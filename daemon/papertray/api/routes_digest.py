@@ -10,8 +10,9 @@ import asyncio
 from aiohttp import web
 
 from papertray.api import bodies
-from papertray.api.responses import ApiError, json_response
+from papertray.api.responses import json_response
 from papertray.digest.service import DigestService
+from papertray.errors import HttpError
 
 SEND = {"empty": bodies.Field("bool")}
 DIGESTS: web.AppKey[DigestService] = web.AppKey("papertray.digests")
@@ -26,9 +27,9 @@ async def send(request: web.Request) -> web.Response:
     body = await bodies.read_json(request, SEND, optional=True)
     outcome = await request.app[DIGESTS].send_now(force_empty=bool(body.get("empty")))
     if outcome.status == "unconfigured":
-        raise ApiError(409, outcome.message)
+        raise HttpError(409, outcome.message)
     if outcome.status == "failed":
-        raise ApiError(502, outcome.message)  # the server's words, in one sentence
+        raise HttpError(502, outcome.message)  # the server's words, in one sentence
     return json_response({"status": outcome.status, "message": outcome.message, "papers": outcome.papers})
 
 

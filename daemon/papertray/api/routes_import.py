@@ -15,7 +15,8 @@ from aiohttp import web
 from papertray import citations, user_fields
 from papertray.api import bodies
 from papertray.api.bodies import Field
-from papertray.api.responses import ApiError, json_response
+from papertray.api.responses import json_response
+from papertray.errors import HttpError
 from papertray.library import Library
 from papertray.store import Store
 
@@ -33,11 +34,11 @@ def import_handler(library: Library, store: Store) -> Callable[[web.Request], Aw
         body = await bodies.read_json(request, IMPORT)
         fmt = body["format"]
         if fmt not in citations.IMPORT_FORMATS:
-            raise ApiError(400, f"format must be {' or '.join(citations.IMPORT_FORMATS)}.")
+            raise HttpError(400, f"format must be {' or '.join(citations.IMPORT_FORMATS)}.")
         async with one_at_a_time:
             parsed = await asyncio.to_thread(citations.parse, body["content"], fmt)
         if parsed.problem is not None:
-            raise ApiError(400, f"The content cannot be read as {citations.NAMES[fmt]}: {parsed.problem}")
+            raise HttpError(400, f"The content cannot be read as {citations.NAMES[fmt]}: {parsed.problem}")
         checked = user_fields.check_import(parsed.entries, lambda paper_id: store.get_state(paper_id).tags)
         report = await library.import_entries(checked.entries)
         skipped = [*parsed.skipped, *checked.skipped]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
 import orjson
@@ -17,20 +16,18 @@ from aiohttp import web
 from papertray import user_fields
 from papertray.api import bodies
 from papertray.api.badges import Badges
-from papertray.api.context import CONTEXT, ctx
+from papertray.api.context import ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
-from papertray.api.responses import JSON, ApiError, json_response
-from papertray.models import State
+from papertray.api.keys import BADGES, CONTEXT
+from papertray.api.responses import JSON, json_response
+from papertray.errors import HttpError
+from papertray.models import DATE, LISTED_STATES, State
 from papertray.store import PaperView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
-STATES = {"all", *(s.value for s in State if s is not State.UNKNOWN)}
-DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
-
-
-BADGES: web.AppKey[Badges] = web.AppKey("papertray.api.badges")
+STATES = {"all", *LISTED_STATES}
 
 
 async def lookup(request: web.Request) -> web.Response:
@@ -41,18 +38,8 @@ async def lookup(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------------- listing
 
 
-def _sort_key(view: PaperView) -> tuple[str, int, str]:
-    """The view's place in the store's order (newest daily date, then upvotes, then id); a cursor is one."""
-    key = getattr(view, "sort_key", None)  # stores that keep summaries answer without reading the record
-    if key is not None:
-        return (str(key[0]), int(key[1]), str(key[2]))
-    paper = view.paper
-    day = (paper.daily_date if paper else None) or (view.state.saved_at or "")[:10]
-    return (day or "", paper.upvotes if paper else 0, view.id)
-
-
 def encode_cursor(view: PaperView) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(_sort_key(view)))).decode().rstrip("=")
+    return base64.urlsafe_b64encode(orjson.dumps(list(view.sort_key))).decode().rstrip("=")
 
 
 def decode_cursor(text: str) -> tuple[str, int, str]:
@@ -67,32 +54,34 @@ def decode_cursor(text: str) -> tuple[str, int, str]:
             raise ValueError("wrong types")
         return day, upvotes, paper_id
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ApiError(400, "The cursor is not one this API handed out; start again without it.") from None
+        raise HttpError(400, "The cursor is not one this API handed out; start again without it.") from None
 
 
 def _list_params(request: web.Request) -> dict[str, Any]:
     query = request.query
     unknown = sorted(set(query) - LIST_PARAMS)
     if unknown:
-        raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))}).")
+        raise HttpError(
+            400, f"Unknown query parameter {unknown[0][:40]!r} (allowed: {', '.join(sorted(LIST_PARAMS))})."
+        )
     for name in query:
         if len(query.getall(name)) > 1:
-            raise ApiError(400, f"The query parameter {name!r} is given more than once.")
+            raise HttpError(400, f"The query parameter {name!r} is given more than once.")
     state = query.get("state", "all")
     if state not in STATES:
-        raise ApiError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
+        raise HttpError(400, f"'state' must be one of {', '.join(sorted(STATES))}.")
     since = query.get("since")
     if since is not None and not DATE.match(since):
-        raise ApiError(400, "'since' must be a date like 2026-03-01.")
+        raise HttpError(400, "'since' must be a date like 2026-03-01.")
     raw_limit = query.get("limit", str(DEFAULT_LIMIT))
     if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT:
-        raise ApiError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
+        raise HttpError(400, f"'limit' must be a whole number from 1 to {MAX_LIMIT}.")
     dismissed = query.get("dismissed", "include")
     if dismissed not in ("include", "exclude", "only"):
-        raise ApiError(400, "'dismissed' must be include, exclude or only.")
+        raise HttpError(400, "'dismissed' must be include, exclude or only.")
     tag = query.get("tag")
     if tag is not None and not bodies.TAG.match(tag):
-        raise ApiError(400, "'tag' must be 1 to 64 printable characters.")
+        raise HttpError(400, "'tag' must be 1 to 64 printable characters.")
     return {
         "state": None if state == "all" else State(state),
         "since": since,
@@ -119,21 +108,11 @@ async def list_papers(request: web.Request) -> web.Response:
         "include_dismissed": dismissed != "exclude",
         "predicate": keep if (tag is not None or dismissed == "only") else None,
     }
-    cursor, limit = params["cursor"], params["limit"]
-    pager = getattr(store, "page", None)
-    if pager is not None:
-        # A store with `page()` builds views only for the page itself.
-        page, total = pager(**filters, after=cursor, limit=limit + 1)
-        before = 0
-    else:
-        views = store.query(**filters)
-        total = len(views)
-        # Everything strictly after the remembered position in newest-first order.
-        start = 0 if cursor is None else next((i for i, v in enumerate(views) if _sort_key(v) < cursor), total)
-        page, before = views[start : start + limit + 1], start
+    limit = params["limit"]
+    # The store builds views only for the page itself (and what the predicate must see).
+    page, total = store.page(**filters, after=params["cursor"], limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]
-    del before
     return json_response(
         {
             "papers": [view.to_dict() for view in page],
@@ -150,7 +129,7 @@ async def get_paper(request: web.Request) -> web.Response:
     paper_id = path_id(request.match_info["id"])
     view = ctx(request).store.view(paper_id)
     if view.status is State.UNKNOWN:
-        raise ApiError(404, f"Paper {paper_id} is not in the library.")
+        raise HttpError(404, f"Paper {paper_id} is not in the library.")
     return json_response(view.to_dict())
 
 
@@ -175,7 +154,7 @@ async def unsave(request: web.Request) -> web.Response:
 async def patch_paper(request: web.Request) -> web.Response:
     body = await bodies.read_json(request, bodies.PATCH_PAPER)
     if not body:
-        raise ApiError(400, "Nothing to change: send read, dismissed, tags or note.")
+        raise HttpError(400, "Nothing to change: send read, dismissed, tags or note.")
     if "tags" in body:
         body["tags"] = user_fields.normalize_tags(body["tags"])  # as the page and import do
     return await _change(request, body)

@@ -12,7 +12,9 @@ from aiohttp import web
 from papertray import API_VERSION, __version__
 from papertray.api import bodies
 from papertray.api.context import ctx
-from papertray.api.responses import ApiError, json_response
+from papertray.api.keys import SPEC
+from papertray.api.responses import json_response
+from papertray.errors import HttpError
 
 SPEC_FILE = "openapi.json"
 
@@ -57,20 +59,17 @@ async def poll(request: web.Request) -> web.Response:
     body = await bodies.read_json(request, bodies.POLL, optional=True)
     poller = ctx(request).poller
     if poller is None:
-        raise ApiError(503, "Polling is not running in this papertray.")
+        raise HttpError(503, "Polling is not running in this papertray.")
     days = body.get("days")
     try:
         report = await poller.poll_now(list(days) if days else None)
     except ValueError as exc:  # the poller's one sentence about a malformed or future day
-        raise ApiError(400, str(exc)) from None
+        raise HttpError(400, str(exc)) from None
     return json_response(report.to_dict())
 
 
 async def openapi(request: web.Request) -> web.Response:
     return json_response(request.app[SPEC])
-
-
-SPEC: web.AppKey[dict[str, Any]] = web.AppKey("papertray.api.spec")
 
 
 def add_routes(app: web.Application) -> None:

@@ -21,15 +21,15 @@ from papertray.api.context import ctx
 from papertray.api.guard import require_token
 from papertray.api.library_routes import end_sessions
 from papertray.api.pairing import CODE_TTL_SECONDS
-from papertray.api.responses import ApiError, json_response
-from papertray.api.tokens import TokenError
+from papertray.api.responses import json_response
+from papertray.errors import HttpError, TokenError
 
 log = logging.getLogger(__name__)
 
 
 def _cli_only(request: web.Request) -> None:
     if require_token(request).kind != "cli":
-        raise ApiError(403, "Only the papertray command line on this machine may manage pairing and tokens.")
+        raise HttpError(403, "Only the papertray command line on this machine may manage pairing and tokens.")
 
 
 async def pair_code(request: web.Request) -> web.Response:
@@ -48,7 +48,7 @@ async def pair(request: web.Request) -> web.Response:
     context = ctx(request)
     if not context.pairing.redeem(body["code"]):
         log.warning("pairing refused: wrong, used or expired code")
-        raise ApiError(401, "That pairing code is wrong, used or expired; run `papertray pair` for a new one.")
+        raise HttpError(401, "That pairing code is wrong, used or expired; run `papertray pair` for a new one.")
     origin = request.headers[hdrs.ORIGIN]
     token = context.tokens.pair(origin)
     log.info("extension paired origin=%s", origin)
@@ -66,7 +66,7 @@ async def create_token(request: web.Request) -> web.Response:
     try:
         token = ctx(request).tokens.create(body["name"])
     except TokenError as exc:
-        raise ApiError(409 if "exists" in str(exc) else 400, str(exc)) from None
+        raise HttpError(409 if "exists" in str(exc) else 400, str(exc)) from None
     record = ctx(request).tokens.get(body["name"])
     assert record is not None
     return json_response({**record.public(), "token": token}, status=201)
@@ -76,7 +76,7 @@ async def revoke_token(request: web.Request) -> web.Response:
     _cli_only(request)
     name = request.match_info["name"]
     if not bodies.TOKEN_NAME.match(name) or not ctx(request).tokens.revoke(name):
-        raise ApiError(404, "No token has that name (see `papertray token list`).")
+        raise HttpError(404, "No token has that name (see `papertray token list`).")
     return json_response({"ok": True, "revoked": name})
 
 

@@ -21,16 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
+from papertray.api.keys import CONNECTIONS
+from papertray.errors import BodyTooSlow
+
 log = logging.getLogger(__name__)
 
 HEAD_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
 MAX_CONNECTIONS = 256
 EVICTION_LOG_EVERY = 60.0  # seconds: a flood is reported once a minute, not once a connection
-
-
-class BodyTooSlow(Exception):
-    """The body did not arrive within BODY_TIMEOUT."""
 
 
 class Connections:
@@ -81,9 +80,6 @@ class Connections:
         self._busy.pop(request.protocol, None)
 
 
-CONNECTIONS = web.AppKey("papertray.api.connections", Connections)
-
-
 def trust(request: web.Request) -> None:
     connections = request.app.get(CONNECTIONS)
     if connections is not None:
@@ -110,7 +106,11 @@ async def start_runner(app: web.Application, *, shutdown_timeout: float = 2.0) -
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout, keepalive_timeout=HEAD_TIMEOUT
     )
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:  # a startup step failed: what the app's cleanup contexts opened is closed again
+        await runner.cleanup()
+        raise
     assert runner.server is not None
     connections.install(runner.server)
     return runner

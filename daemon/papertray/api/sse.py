@@ -21,22 +21,21 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from papertray.api.context import CONTEXT, ctx
+from papertray.api.context import ctx
 from papertray.api.guard import require_token
-from papertray.api.responses import STANDARD_HEADERS, ApiError
+from papertray.api.keys import CONTEXT, STREAMS
+from papertray.api.responses import STANDARD_HEADERS
 from papertray.api.tokens import TokenRecord
+from papertray.errors import HttpError
 from papertray.events import Event
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
-class _Stream:
+class Stream:
     token: TokenRecord
     ended: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-STREAMS: web.AppKey[dict[asyncio.Task[Any], _Stream]] = web.AppKey("papertray.api.streams")
 
 
 def _last_event_id(request: web.Request) -> int | None:
@@ -44,7 +43,7 @@ def _last_event_id(request: web.Request) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise ApiError(400, "Last-Event-ID must be the id of an event this stream sent.")
+        raise HttpError(400, "Last-Event-ID must be the id of an event this stream sent.")
     return int(raw)
 
 
@@ -55,7 +54,7 @@ def frame(event: Event) -> bytes:
 
 async def events(request: web.Request) -> web.StreamResponse:
     if request.query:
-        raise ApiError(400, "The event stream takes no query parameters (resume with Last-Event-ID).")
+        raise HttpError(400, "The event stream takes no query parameters (resume with Last-Event-ID).")
     context = ctx(request)
     record = require_token(request)
     last_id = _last_event_id(request)
@@ -70,7 +69,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     task = asyncio.current_task()
-    own = _Stream(record)
+    own = Stream(record)
     if task is not None:
         request.app[STREAMS][task] = own
     ended = asyncio.ensure_future(own.ended.wait())
@@ -115,13 +114,13 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _close_streams(app: web.Application) -> None:
     """on_shutdown: end open streams now rather than after the runner's shutdown timeout."""
-    streams: dict[asyncio.Task[Any], _Stream] = app[STREAMS]
+    streams: dict[asyncio.Task[Any], Stream] = app[STREAMS]
     for task in list(streams):
         task.cancel()
 
 
 def add_routes(app: web.Application) -> None:
-    streams: dict[asyncio.Task[Any], _Stream] = {}
+    streams: dict[asyncio.Task[Any], Stream] = {}
     app[STREAMS] = streams
 
     def end_streams_of(records: list[TokenRecord]) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from papertray.atomic import write_atomic
-from papertray.errors import StoreError, UnreadableFile
+from papertray.errors import StoreError, TokenError, UnreadableFile
 from papertray.state_file import StateFile
 from papertray.timestamps import now_iso
 
@@ -81,10 +81,6 @@ def _parse_tokens(data: Any) -> dict[str, TokenRecord]:
             raise ValueError(f"bad record {record.name!r}")
         records[record.name] = record
     return records
-
-
-class TokenError(Exception):
-    """A token request that cannot be honoured; the message is one sentence for the user."""
 
 
 class TokenStore:

@@ -8,10 +8,10 @@ import argparse
 from datetime import UTC, date, datetime, timedelta
 
 from papertray.config import PORT_RULE, port_problem
-from papertray.models import State
+from papertray.models import LISTED_STATES
 
 # What `list --state` and `export --state` take: every state a stored paper can be in, or all of them.
-STATES = (*(s.value for s in State if s is not State.UNKNOWN), "all")
+STATES = (*LISTED_STATES, "all")
 
 
 def _whole_number(text: str) -> int | None:

@@ -23,9 +23,9 @@ from papertray.citations import detect
 from papertray.citations.formats import TABLE
 from papertray.cli.args import STATES
 from papertray.cli.console import Commands, Console
-from papertray.client import ApiError, DaemonClient
+from papertray.client import DaemonClient
 from papertray.config import Paths
-from papertray.errors import PapertrayError
+from papertray.errors import DaemonAnswerError, PapertrayError
 from papertray.safe_text import clean, json_clean
 from papertray.wording import counted
 
@@ -78,7 +78,7 @@ def cmd_export(args: argparse.Namespace, paths: Paths, console: Console) -> int:
             message = json.loads(body).get("error")
         except ValueError:
             message = None
-        raise ApiError(message or f"papertray answered HTTP {status}.", status)
+        raise DaemonAnswerError(message or f"papertray answered HTTP {status}.", status)
     # A file the user will `cat` carries no control sequences either; JSON formats keep them as \u escapes.
     text = body.decode("utf-8")
     text = json_clean(text) if TABLE[args.format].is_json else clean(text)

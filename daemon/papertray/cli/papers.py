@@ -7,9 +7,9 @@ from typing import Any
 
 from papertray.cli.args import STATES, date_arg, limit_arg
 from papertray.cli.console import Commands, Console
-from papertray.client import ApiError, DaemonClient
+from papertray.client import DaemonClient
 from papertray.config import Paths
-from papertray.errors import PapertrayError
+from papertray.errors import DaemonAnswerError, PapertrayError
 from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import json_text, one_line
 
@@ -92,7 +92,7 @@ def cmd_unsave(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     client = DaemonClient.connect(paths)
     try:
         saved = bool(client.get(f"papers/{paper_id}").get("saved"))
-    except ApiError as exc:
+    except DaemonAnswerError as exc:
         if exc.status != 404:  # 404: papertray has never heard of it, so it is not saved either
             raise
         saved = False

@@ -66,82 +66,11 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 
 
 def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Console) -> int:
-    """design.md "Threads": the tray owns the main thread, asyncio runs the daemon in one worker thread."""
-    import threading
-    import webbrowser
+    """design.md "Threads": the tray owns the main thread, asyncio runs the daemon in one worker thread
+    (desktop.py does the hand-over)."""
+    from papertray.desktop import run_with_tray
 
-    from papertray import tray
-    from papertray.app import Daemon, run_daemon
-    from papertray.notify import paper_url
-
-    reason = tray.prepare()
-    if reason is not None:
-
-        def ready_without_tray(daemon: Any) -> None:
-            # Said once the daemon has started: a second `run` says only that papertray is already running.
-            console.err(f"papertray runs without a tray icon: {reason}.")
-            ready(daemon)
-
-        asyncio.run(run_daemon(config, on_ready=ready_without_tray))
-        return 0
-
-    started = threading.Event()
-    holder: dict[str, Daemon] = {}
-    failure: list[BaseException] = []
-
-    def open_url(url: str) -> None:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-
-    bridge = tray.TrayBridge(
-        poll_now=lambda: holder["daemon"].spawn_threadsafe(lambda: holder["daemon"].poller.poll_now()),
-        toggle_pause=lambda: holder["daemon"].spawn_threadsafe(lambda: holder["daemon"].notifier.toggle_pause()),
-        pair_code=lambda: holder["daemon"].pair_code_blocking(),
-        open_reading_list=lambda: open_url(holder["daemon"].reading_list_url()),
-        open_config=lambda: open_url(config.paths.config_file.as_uri()),
-        open_paper=lambda paper_id: open_url(paper_url(paper_id)),
-        quit=lambda: holder["daemon"].request_stop(),
-        end_sessions=lambda: holder["daemon"].end_reading_list_sessions(),
-    )
-
-    def on_ready(daemon: Daemon) -> None:
-        holder["daemon"] = daemon
-
-        def state() -> tray.TrayState:
-            return tray.snapshot(
-                daemon.store,
-                source_states=daemon.poller.source_states,
-                paused=lambda: daemon.notifier.paused,
-                problems=daemon.problems,
-            )
-
-        daemon.spawn_threadsafe(lambda: tray.follow(bridge, daemon.bus, state))
-        ready(daemon)
-        started.set()
-
-    def worker() -> None:
-        try:
-            # Signals reach only the main thread, which the tray owns: Quit and SIGTERM go through the bridge.
-            asyncio.run(run_daemon(config, on_ready=on_ready, install_signal_handlers=False))
-        except BaseException as exc:  # reported on the main thread, where the CLI prints
-            failure.append(exc)
-        finally:
-            started.set()
-            bridge.close()
-
-    import signal
-
-    thread = threading.Thread(target=worker, name="papertray-daemon")
-    thread.start()
-    started.wait()
-    if "daemon" in holder:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: holder["daemon"].request_stop())
-        tray.run_tray(bridge)
-        holder["daemon"].request_stop()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return 0
+    return run_with_tray(config, ready, console.err)
 
 
 def _print_locations(config: Config, console: Console) -> None:

@@ -8,8 +8,8 @@ meta.py          reading meta.json with care (a damaged one is kept aside and it
 trash.py         removed folders wait in `.trash/` for a week, so an undo brings every file back
 """
 
+from papertray.errors import RestoreFailed
 from papertray.library.folder import folder_key, id_from_key
 from papertray.library.reading_list import Library
-from papertray.library.trash import RestoreFailed
 
 __all__ = ["Library", "RestoreFailed", "folder_key", "id_from_key"]

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from papertray import backoff
 from papertray.errors import DownloadFailed
 from papertray.library.folder import LibraryBase
 from papertray.models import is_canonical_id
-from papertray.sources.politeness import backoff_ceiling
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class QueueBase(LibraryBase):
     async def _failed(self, item: QueueItem, exc: DownloadFailed) -> None:
         attempts = item.attempts + 1
         give_up = not exc.retry or attempts >= self._max_attempts
-        delay = backoff_ceiling(attempts, base=self._retry_base, cap=self._retry_max)
+        delay = backoff.ceiling(attempts, base=self._retry_base, cap=self._retry_max)
         if exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, self._retry_max))
         updated = replace(item, attempts=attempts, error=str(exc), failed=give_up, next_at=time.time() + delay)

@@ -18,17 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from papertray.atomic import fsync_dir, write_atomic
-from papertray.errors import PapertrayError
+from papertray.errors import RestoreFailed
 
 log = logging.getLogger(__name__)
 
 TRASH_DAYS = 7
 RECORD_DAYS = 30
 DAY = 86400.0
-
-
-class RestoreFailed(PapertrayError):
-    """An undo whose files are no longer in the trash: nothing was changed."""
 
 
 class Trash:

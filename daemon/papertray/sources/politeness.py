@@ -19,14 +19,6 @@ MIN_SPACING_SECONDS = 1.0
 _RATELIMIT_T = re.compile(r"(?:^|[;,\s])t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 
 
-def backoff_ceiling(failures: int, *, base: float, cap: float) -> float:
-    """The longest wait after `failures` failures in a row: doubling from `base`, at most `cap` (the poller draws
-    its delay from the upper half of it; the reading list's queue waits the whole of it)."""
-    if failures <= 0:
-        return 0.0
-    return min(cap, base * 2.0 ** min(failures - 1, 60))
-
-
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date. None when absent or unusable."""
     if not value:

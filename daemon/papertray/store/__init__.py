@@ -55,9 +55,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from papertray.errors import UnreadableFile
     from papertray.store.facade import Store
-    from papertray.store.files import SCHEMA_VERSION, AtomicJSONStorage, NewerDataError
+    from papertray.store.files import SCHEMA_VERSION, AtomicJSONStorage
     from papertray.store.views import IngestResult, PaperView, record_shard, shard_key
     from papertray.timestamps import now_iso as utc_now
 
@@ -65,10 +64,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "AtomicJSONStorage",
     "IngestResult",
-    "NewerDataError",
     "PaperView",
     "Store",
-    "UnreadableFile",
     "record_shard",
     "shard_key",
     "utc_now",
@@ -79,8 +76,6 @@ _EXPORTS = {
     "Store": ("papertray.store.facade", "Store"),
     "SCHEMA_VERSION": ("papertray.store.files", "SCHEMA_VERSION"),
     "AtomicJSONStorage": ("papertray.store.files", "AtomicJSONStorage"),
-    "NewerDataError": ("papertray.store.files", "NewerDataError"),
-    "UnreadableFile": ("papertray.errors", "UnreadableFile"),
     "IngestResult": ("papertray.store.views", "IngestResult"),
     "PaperView": ("papertray.store.views", "PaperView"),
     "record_shard": ("papertray.store.views", "record_shard"),

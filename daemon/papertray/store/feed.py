@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from papertray.atomic import make_dir_durable
-from papertray.errors import StoreError, UnreadableFile
+from papertray.errors import NewerDataError, StoreError, UnreadableFile
 from papertray.models import Paper, is_canonical_id
 from papertray.store.base import StoreBase
-from papertray.store.files import AtomicJSONStorage, NewerDataError, storable
+from papertray.store.files import AtomicJSONStorage, storable
 from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
 from papertray.timestamps import file_stamp, now_iso
 

@@ -19,30 +19,12 @@ from tinydb.storages import Storage
 
 from papertray import __version__
 from papertray.atomic import write_atomic
-from papertray.errors import UnreadableFile
+from papertray.errors import NewerDataError, UnreadableFile
 from papertray.models import Paper
 from papertray.state_file import decode
 
 SCHEMA_VERSION = 1
 META_TABLE = "_meta"
-
-
-class NewerDataError(UnreadableFile):
-    """A store file written by a newer papertray. Its message is the one sentence `Store.open` refuses with."""
-
-    def __init__(self, path: Path, schema: int, written_by: str | None) -> None:
-        by = f"{written_by}, " if written_by else ""
-        super().__init__(
-            path,
-            f"was written by a newer papertray ({by}data schema {schema}; this is papertray {__version__}, "
-            f"which reads up to schema {SCHEMA_VERSION})",
-        )
-        self.schema = schema
-        self.written_by = written_by
-        upgrade = f"papertray {written_by} or newer" if written_by else "the newer papertray"
-        self.args = (
-            f"{path} {self.reason}, so papertray opened none of this data and changed nothing: run {upgrade}.",
-        )
 
 
 INT64 = range(-(2**63), 2**63)
@@ -65,7 +47,7 @@ def check_schema(meta: Any, path: Path) -> None:
         # Named in a sentence the terminal shows: only something shaped like a version is repeated.
         written_by = meta.get("papertray")
         version = written_by if isinstance(written_by, str) and VERSION.fullmatch(written_by) else None
-        raise NewerDataError(path, schema, version)
+        raise NewerDataError(path, schema, version, readable=SCHEMA_VERSION)
 
 
 def file_meta(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,16 +20,12 @@ import os
 import sys
 from pathlib import Path
 
-from papertray.errors import StoreError
+from papertray.errors import DataLockBusy, StoreError
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 else:
     import fcntl
-
-
-class DataLockBusy(Exception):
-    """Another process holds the data folder's lock."""
 
 
 class DataLock:

@@ -23,9 +23,9 @@ from typing import Any
 import orjson
 
 from papertray.atomic import copy_aside, move_aside
-from papertray.errors import StoreError, UnreadableFile
+from papertray.errors import NewerDataError, StoreError, UnreadableFile
 from papertray.models import PaperState
-from papertray.store.files import NewerDataError, check_schema, file_meta, read_store_file
+from papertray.store.files import check_schema, file_meta, read_store_file
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.extension import MARK_HEIGHT, MARK_WIDTH, ExtensionBrowser, Mark
+from tests.browser.extension import MARK_HEIGHT, MARK_WIDTH, ExtensionBrowser
 from tests.browser.hostile.conftest import HIDDEN_FROM_EVERY_BROWSER, HIDDEN_FROM_HIT_TESTS, IDS, Probes, store
 from tests.browser.test_with_daemon import by_id, pair, saved_ids, wait_for
 from tests.support.daemon import DaemonProcess
 from tests.support.https_pages import FixtureSite
+from tests.support.marks import Mark
 
 pytestmark = pytest.mark.browser
 
