@@ -110,7 +110,7 @@ async def test_14_ranker_learns_from_the_stores_signals_and_rebuilds_a_corrupt_m
             await store.update_state(p.id, dismissed=True)
         await store.update_state(past[6].id, seen=True)
         ranker = Ranker(store, bus, lambda: (), tmp_path / "data", log=lambda _m: None)
-        examples, count = ranker.examples()
+        _examples, count = ranker.examples()
         assert count == 6  # the seen paper is no signal
         assert await ranker.train_once()
         assert ranker.status()["state"] == "learning" and ranker.status()["signals"] == 6

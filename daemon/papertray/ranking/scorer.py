@@ -3,6 +3,7 @@ learned weights. Each score comes with the features that moved it most, with sig
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from papertray.ranking import features as feat
 
 FORMAT = "papertray-rank"
 VERSION = 1
+_TF = [0.0] + [1.0 + math.log(n) for n in range(1, 32)]
 
 
 class ModelError(ValueError):
@@ -64,25 +66,28 @@ class Model:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelError(f"it is damaged ({type(exc).__name__})") from None
 
-    def score(self, doc: feat.Doc, *, reasons: int = 5) -> Scored:
-        counts = Counter(feat.features(doc))
+    def _values(self, doc: feat.Doc) -> tuple[dict[str, float], float]:
+        """The document's tf-idf values (sublinear tf, as the trainer's TfidfVectorizer) and their L2 norm."""
         values: dict[str, float] = {}
-        for term, n in counts.items():
-            idf = self.table.get(term, (self.default_idf, 0.0))[0]
-            values[term] = (1.0 + math.log(n)) * idf
-        norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
-        total = self.intercept
-        moved: list[Reason] = []
-        for term, value in values.items():
-            coef = self.table.get(term, (0.0, 0.0))[1]
-            if coef:
-                contribution = value / norm * coef
-                total += contribution
-                moved.append(Reason(term, contribution))
-        moved.sort(key=lambda r: -abs(r.weight))
-        return Scored(doc.id, total, tuple(moved[:reasons]))
+        get, default = self.table.get, (self.default_idf, 0.0)
+        for term, n in Counter(feat.features(doc)).items():
+            values[term] = (_TF[n] if n < len(_TF) else 1.0 + math.log(n)) * get(term, default)[0]
+        return values, math.sqrt(sum(v * v for v in values.values())) or 1.0
+
+    def value(self, doc: feat.Doc) -> float:
+        """The score alone: what ranking needs (reasons are worked out only for the papers shown)."""
+        values, norm = self._values(doc)
+        get, none = self.table.get, (0.0, 0.0)
+        return self.intercept + sum(v * get(t, none)[1] for t, v in values.items()) / norm
+
+    def score(self, doc: feat.Doc, *, reasons: int = 5) -> Scored:
+        values, norm = self._values(doc)
+        get, none = self.table.get, (0.0, 0.0)
+        moved = [Reason(t, v / norm * get(t, none)[1]) for t, v in values.items() if get(t, none)[1]]
+        total = self.intercept + sum(r.weight for r in moved)
+        return Scored(doc.id, total, tuple(heapq.nlargest(reasons, moved, key=lambda r: abs(r.weight))))
 
     def rank(self, docs: Iterable[feat.Doc]) -> list[Scored]:
-        """Best first; ties keep the given order."""
-        scored = [self.score(d) for d in docs]
+        """Best first (ties keep the given order), without reasons: `score` explains the ones shown."""
+        scored = [Scored(d.id, self.value(d), ()) for d in docs]
         return sorted(scored, key=lambda s: -s.score)
