@@ -31,6 +31,7 @@ from papertray.events import EventBus
 from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
+from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.store import Store, utc_now
@@ -168,6 +169,7 @@ async def run_daemon(
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
+    ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, loop=loop)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
@@ -181,6 +183,7 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             library=library,
+            ranker=ranker,
         )
         runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
@@ -198,6 +201,7 @@ async def run_daemon(
         log.info("papertray %s listening on 127.0.0.1:%s home=%s", __version__, port, paths.config_dir)
         tasks.append(asyncio.create_task(poller.run(), name="poller"))
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
+        tasks.append(asyncio.create_task(ranker.run(), name="ranker"))
         tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
         tasks.append(asyncio.create_task(library.run(), name="library"))
         if install_signal_handlers:

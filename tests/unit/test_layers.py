@@ -30,6 +30,7 @@ LAYERS = [
     "store",
     "poller",
     "rules",
+    "ranking",
     "notify",
     "bibtex_scan",
     "latex_text",
@@ -53,6 +54,7 @@ LAYERS = [
     "command",
     "backfill",
     "open_cmd",
+    "rank_cmd",
     "cli",
 ]
 

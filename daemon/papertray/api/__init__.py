@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from papertray.api import routes_papers, routes_system, routes_tokens, sse
+from papertray.api import routes_papers, routes_rank, routes_system, routes_tokens, sse
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
@@ -23,6 +23,7 @@ from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
+from papertray.ranking.service import Ranker
 from papertray.store import Store
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
@@ -41,6 +42,7 @@ def create_api(
     limiter: FailureLimiter | None = None,
     pairing: PairingCodes | None = None,
     library: Library | None = None,
+    ranker: Ranker | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -62,6 +64,7 @@ def create_api(
     routes_system.add_routes(app)
     routes_papers.add_routes(app)
     routes_tokens.add_routes(app)
+    routes_rank.add_routes(app, ranker)
     sse.add_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)

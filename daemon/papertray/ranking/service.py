@@ -70,6 +70,7 @@ class Ranker:
         self.training = False
         self.signal_count = 0
         self._wanted = asyncio.Event()
+        self._fingerprint: int | None = None
 
     # ------------------------------------------------------------ scoring
 
@@ -139,6 +140,10 @@ class Ranker:
 
     async def train_once(self) -> bool:
         examples, count = self.examples()
+        # A "seen" or a page's badge change announces paper.state too: retrain only when what we learn from moved.
+        fingerprint = hash(tuple((e.doc.id, e.label, e.weight) for e in examples if e.weight != BACKGROUND_WEIGHT))
+        if self.model is not None and fingerprint == self._fingerprint:
+            return False
         if not any(e.label == 1 for e in examples) or not any(e.label == 0 for e in examples):
             return False
         request = encode_request(examples, {"signals": count})
@@ -153,7 +158,7 @@ class Ranker:
             return False
         finally:
             self.training = False
-        self.model, self.signal_count, self.message = model, count, None
+        self.model, self.signal_count, self.message, self._fingerprint = model, count, None, fingerprint
         self.bus.publish("rank.trained", {"signals": count})
         return True
 
