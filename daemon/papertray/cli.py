@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from papertray import __version__, open_cmd
+from papertray import __version__, open_cmd, rank_cmd
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--since", type=date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
     listing.add_argument("--limit", type=limit_arg, help="at most this many (default: all)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--sort", choices=("date", "rank"), default="date", help="rank: the For you list")
+    rank_cmd.add_parsers(commands)
 
     commands.add_parser("poll", help="poll the feeds now and say what arrived")
 
@@ -370,6 +372,8 @@ def _ago(stamp: str | None, now: datetime) -> str:
 
 
 def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    if args.sort == "rank":
+        return rank_cmd.list_ranked(args, paths, console)
     client = DaemonClient.connect(paths)
     papers: list[dict[str, Any]] = []
     cursor: str | None = None
@@ -617,4 +621,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "open": open_cmd.cmd_open,
     "export": cmd_export,
     "import": cmd_import,
+    "dismiss": rank_cmd.cmd_dismiss,
+    "why": rank_cmd.cmd_why,
+    "rank": rank_cmd.cmd_rank,
 }

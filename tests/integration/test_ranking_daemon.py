@@ -5,6 +5,7 @@ rebuilt from the signals with a message."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import TODAY
-from tests.support.daemon import DaemonProcess
+from tests.support.daemon import DaemonProcess, run_cli
 from tests.support.feed_server import FeedServer, day_ids, make_entry
 
 YESTERDAY = (date.fromisoformat(TODAY) - timedelta(days=1)).isoformat()
@@ -100,19 +101,38 @@ def scenario(tmp_path: Path, feed: FeedServer) -> None:
         status, down = daemon.get(f"papers/{today[0]}/why")
         assert min(r["weight"] for r in down["reasons"]) < 0  # what pulled the vision paper down, with its sign
 
+        # the command line says the same
+        why_cli = run_cli(daemon.home, "why", today[2], env=daemon.env)
+        assert why_cli.returncode == 0 and "score +" in why_cli.stdout and "still learning" in why_cli.stdout
+        ranked = run_cli(daemon.home, "list", "--sort", "rank", "--since", TODAY, env=daemon.env)
+        assert ranked.returncode == 0 and ranked.stdout.index(today[2]) < ranked.stdout.index(today[0])
+        assert "for you: " in ranked.stdout and "learning (6 of 20 signals)" in ranked.stdout
+        status_cli = run_cli(daemon.home, "rank", "status", env=daemon.env)
+        assert status_cli.returncode == 0 and "learning" in status_cli.stdout
+        exported = run_cli(daemon.home, "rank", "export", str(tmp_path / "model.json"), env=daemon.env)
+        assert exported.returncode == 0 and json.loads((tmp_path / "model.json").read_text())["features"]
+        evaluated = run_cli(daemon.home, "rank", "eval", env=daemon.env)
+        assert evaluated.returncode == 0 and "Nothing to evaluate yet" in evaluated.stdout  # all saves are today's
+        refused = run_cli(daemon.home, "dismiss", "not-an-id", env=daemon.env)
+        assert refused.returncode != 0 and "is not an arXiv id" in refused.stderr
+
         daemon.stop()
         daemon.start()
         again = daemon.get("rank/status")[1]
         assert again["trained_at"] == trained["trained_at"]  # read back from the data folder, not retrained
         assert [p["id"] for p in for_you(daemon)] == [p["id"] for p in papers]
+        dismissed = run_cli(daemon.home, "dismiss", today[2], env=daemon.env)
+        assert dismissed.returncode == 0 and "Dismissed" in dismissed.stdout
+        wait_for(daemon, lambda s: s["signals"] == 7)
+        assert today[2] not in [p["id"] for p in for_you(daemon)]  # a dismissed paper leaves the For you list
 
         daemon.stop()
         model = tmp_path / "home" / "data" / "rank-model.json"
         model.write_bytes(b'{"format": "papertray-rank", "version": 1, "features": {"w:x": "broken"}}')
         daemon.start()
         rebuilt = wait_for(daemon, lambda s: s["trained_at"] is not None)
-        assert rebuilt["signals"] == 6
-        assert for_you(daemon)[0]["id"] == today[2]
+        assert rebuilt["signals"] == 7
+        assert for_you(daemon)[0]["id"] == today[1]  # the interpretability paper is dismissed now
         assert list(model.parent.glob("rank-model.json.corrupt-*"))  # the damaged file is kept for the user
         assert "set aside" in daemon.output()
     finally:

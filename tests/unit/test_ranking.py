@@ -149,3 +149,22 @@ async def test_14_cold_start_from_the_rules_keywords_before_any_signal(tmp_path:
         assert ranker.status()["state"] == "learning"
     finally:
         await store.close()
+
+
+def test_14_eval_replays_history_and_measures_where_later_saves_landed() -> None:
+    from papertray.ranking.replay import replay
+
+    def record(pid: str, day: str, title: str, **state: object) -> dict[str, object]:
+        return {"id": pid, "title": title, "summary": title, "authors": [], "daily_date": day, **state}
+
+    records = [
+        record("2601.00001", "2026-01-05", INTERP, saved_at="2026-01-05T09:00:00Z"),
+        record("2601.00002", "2026-01-05", VISION, dismissed=True),
+        record("2601.00003", "2026-01-05", "Graph colouring bounds"),
+    ] + [record(f"2601.{i:05d}", "2026-01-06", f"{VISION} {i}") for i in range(10, 40)]
+    records.append(record("2601.00005", "2026-01-06", INTERP + " again", saved_at="2026-01-06T09:00:00Z"))
+    tallies, days = replay(records, (), train)
+    assert days == 1  # the first day has nothing before it to learn from
+    assert tallies["papertray"].means() == (0.1, 1.0)  # the later save is first of 31
+    assert tallies["recency"].means()[1] == 0.0  # the oldest id of the day: last when newest come first
+    assert tallies["rules"].means()[1] == 0.0  # no rules: the rules alone order it like recency
