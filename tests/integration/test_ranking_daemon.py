@@ -98,6 +98,8 @@ def scenario(tmp_path: Path, feed: FeedServer) -> None:
         assert papers[0]["rank"] == 1 and papers[0]["why"].startswith("for you: ")
         status, why = daemon.get(f"papers/{today[2]}/why")
         assert status == 200 and why["reasons"] and why["reasons"][0]["weight"] > 0
+        status, paper = daemon.get(f"papers/{today[2]}")
+        assert status == 200 and paper["why"] == papers[0]["why"] and paper["score"] == papers[0]["score"]
         status, down = daemon.get(f"papers/{today[0]}/why")
         assert min(r["weight"] for r in down["reasons"]) < 0  # what pulled the vision paper down, with its sign
 
