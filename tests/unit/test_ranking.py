@@ -3,6 +3,7 @@ store in a temp folder (training in a real child process with scikit-learn)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import orjson
@@ -168,3 +169,41 @@ def test_14_eval_replays_history_and_measures_where_later_saves_landed() -> None
     assert tallies["papertray"].means() == (0.1, 1.0)  # the later save is first of 31
     assert tallies["recency"].means()[1] == 0.0  # the oldest id of the day: last when newest come first
     assert tallies["rules"].means()[1] == 0.0  # no rules: the rules alone order it like recency
+
+
+async def test_14_the_daemons_ranker_stores_scores_for_new_papers_and_after_each_retrain(tmp_path: Path) -> None:
+    import asyncio
+
+    bus = EventBus()
+    bus.bind(asyncio.get_running_loop())
+    store = Store.open(tmp_path / "data", bus)
+    ranker = Ranker(store, bus, lambda: (), tmp_path / "data", log=lambda _m: None, debounce=0.01)
+    task = asyncio.create_task(ranker.run())
+    try:
+        await asyncio.sleep(0)
+        past = [stored(f"2601.{i:05d}", INTERP + f" {i}", "2026-01-05") for i in range(1, 3)]
+        past += [stored(f"2601.{i:05d}", VISION + f" {i}", "2026-01-05") for i in range(3, 5)]
+        await store.add_papers(past)
+        await store.update_states(
+            {p.id: {"saved": True} for p in past[:2]} | {p.id: {"dismissed": True} for p in past[2:]}
+        )
+        for _ in range(600):  # the child process trains: give it up to a minute on a busy machine
+            if ranker.model is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert ranker.model is not None
+        later = [stored("2601.00100", VISION + " later", "2026-01-06"), stored("2601.00101", INTERP, "2026-01-06")]
+        await store.add_papers(later)  # announced as paper.new: scored once, in the background
+        for _ in range(100):
+            if {"2601.00100", "2601.00101"} <= ranker.scores.keys():
+                break
+            await asyncio.sleep(0.01)
+        assert {"2601.00100", "2601.00101"} <= ranker.scores.keys()
+        assert [pid for pid, _ in ranker.rank_ids(["2601.00100", "2601.00101"])] == ["2601.00101", "2601.00100"]
+        live = ranker.score("2601.00101")
+        assert live is not None and ranker.scores["2601.00101"] == pytest.approx(live.score)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await store.close()

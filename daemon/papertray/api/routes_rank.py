@@ -19,7 +19,6 @@ from papertray.api.guard import require_token
 from papertray.api.ids import ROUTE_ID, path_id
 from papertray.api.responses import ApiError, json_response
 from papertray.models import State
-from papertray.ranking.features import doc_from_paper
 from papertray.ranking.service import Ranker
 
 RANKER: web.AppKey[Ranker | None] = web.AppKey("papertray.api.ranker")
@@ -56,19 +55,16 @@ async def for_you(request: web.Request) -> web.Response:
         newest = store.query(include_dismissed=False, limit=1)
         since = (newest[0].paper.daily_date if newest and newest[0].paper else None) or ""
     views = [
-        v
-        for v in store.query(since=since or None, include_dismissed=False)
-        if v.status in (State.NEW, State.SEEN) and v.paper is not None
+        v for v in store.query(since=since or None, include_dismissed=False) if v.status in (State.NEW, State.SEEN)
     ]
     status = ranker.status()
     if ranker.model is None:
         return json_response({"status": status, "since": since, "papers": []})
-    docs = {v.id: doc_from_paper(v.paper) for v in views if v.paper is not None}
-    ranked = ranker.model.rank(docs.values())[:limit]
+    ranked = ranker.rank_ids(v.id for v in views)[:limit]
     papers = []
-    for place, item in enumerate(ranked, 1):
-        view = store.view(item.id)
-        papers.append({**view.to_dict(full=False), "rank": place, **(why_of(ranker, item.id) or {})})
+    for place, (paper_id, _) in enumerate(ranked, 1):
+        view = store.view(paper_id)
+        papers.append({**view.to_dict(full=False), "rank": place, **(why_of(ranker, paper_id) or {})})
     return json_response({"status": status, "since": since, "papers": papers})
 
 

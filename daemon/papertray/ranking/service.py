@@ -28,6 +28,10 @@ from papertray.ranking.trainer import BACKGROUND_WEIGHT, Example, encode_request
 from papertray.store import Store
 
 DEBOUNCE = 5.0
+# Scores are worked out once per paper, when it arrives and after each retrain, in chunks that yield the event loop;
+# a "For you" list then only sorts stored numbers. The newest papers' scores are kept, up to this many.
+KEEP_SCORES = 20_000
+CHUNK = 50
 BACKGROUND = 400  # recent papers the user did nothing with: the weak negatives
 TRAIN_TIMEOUT = 300.0
 
@@ -71,6 +75,9 @@ class Ranker:
         self.signal_count = 0
         self._wanted = asyncio.Event()
         self._fingerprint: int | None = None
+        self.scores: dict[str, float] = {}
+        self._to_score: dict[str, None] = {}  # ordered set: papers waiting for a score from the current model
+        self._scoring = asyncio.Event()
 
     # ------------------------------------------------------------ scoring
 
@@ -79,6 +86,40 @@ class Ranker:
         if self.model is None or paper is None:
             return None
         return self.model.score(doc_from_paper(paper))
+
+    def value(self, paper_id: str) -> float | None:
+        """The stored score of a paper, or computed now when it has none yet (None without a model)."""
+        found = self.scores.get(paper_id)
+        if found is not None or self.model is None:
+            return found
+        paper = self.store.get_paper(paper_id)
+        return self.model.value(doc_from_paper(paper)) if paper is not None else None
+
+    def rank_ids(self, paper_ids: Iterable[str]) -> list[tuple[str, float]]:
+        """Best first, from stored scores where there are some."""
+        valued = [(pid, v) for pid in paper_ids if (v := self.value(pid)) is not None]
+        return sorted(valued, key=lambda item: -item[1])
+
+    def _want_scores(self, paper_ids: Iterable[str]) -> None:
+        self._to_score.update(dict.fromkeys(paper_ids))
+        self._scoring.set()
+
+    async def _score_pending(self) -> None:
+        while True:
+            await self._scoring.wait()
+            self._scoring.clear()
+            while self._to_score and self.model is not None:
+                model = self.model
+                chunk = list(self._to_score)[:CHUNK]
+                for paper_id in chunk:
+                    del self._to_score[paper_id]
+                    paper = self.store.get_paper(paper_id)
+                    if paper is not None:
+                        self.scores.pop(paper_id, None)
+                        self.scores[paper_id] = model.value(doc_from_paper(paper))
+                while len(self.scores) > KEEP_SCORES:
+                    del self.scores[next(iter(self.scores))]
+                await asyncio.sleep(0)  # let requests in between chunks
 
     def score_many(self, paper_ids: Iterable[str]) -> dict[str, Scored]:
         out: dict[str, Scored] = {}
@@ -159,6 +200,10 @@ class Ranker:
         finally:
             self.training = False
         self.model, self.signal_count, self.message, self._fingerprint = model, count, None, fingerprint
+        # Stored scores came from the old model: work them out again, newest papers first.
+        rescore = [view.id for view in self.store.query(include_dismissed=False, limit=2_000)]
+        self.scores.clear()
+        self._want_scores([*rescore, *self._to_score])
         self.bus.publish("rank.trained", {"signals": count})
         return True
 
@@ -167,7 +212,10 @@ class Ranker:
         self.load()
         if self.model is None:
             self._wanted.set()
+        else:
+            self._want_scores(view.id for view in self.store.query(include_dismissed=False, limit=2_000))
         watcher = asyncio.create_task(self._watch(), name="rank-watch")
+        scorer = asyncio.create_task(self._score_pending(), name="rank-score")
         try:
             while True:
                 await self._wanted.wait()
@@ -175,14 +223,17 @@ class Ranker:
                 self._wanted.clear()
                 await self.train_once()
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, scorer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _watch(self) -> None:
         async for event in self.bus.subscribe():
             if event.type == "paper.state":
                 self._wanted.set()
+            elif event.type == "paper.new" and isinstance(event.data.get("id"), str):
+                self._want_scores([event.data["id"]])
 
 
 def docs_for(store: Store, paper_ids: Iterable[str]) -> list[Doc]:
