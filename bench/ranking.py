@@ -233,15 +233,22 @@ def run_users(days: dict[str, list[Rec]], n_days: int, users: int, seed: int, la
     pairs = [(TOPICS[i], TOPICS[j]) for i in range(len(TOPICS)) for j in range(i + 1, len(TOPICS))]
     chosen = rng.sample(pairs, users)
     total = {name: Figures([], [], []) for name in ("papertray", "random", "recency", "hf upvotes", "rules")}
+    per_day: dict[str, list[list[float]]] = {name: [[] for _ in dates] for name in total}
     print(f"{label}: {users} users x {len(dates)} days ({dates[0]} .. {dates[-1]})")
     for u, pair in enumerate(chosen):
         figs = simulate(days, dates, pair, seed + u, verbose)
         line = "  ".join(f"{n} {f.summary()[0]:.2f}" for n, f in figs.items())
         print(f"  user {u + 1} ({pair[0].name} + {pair[1].name}) p@10: {line}")
         for name, f in figs.items():
+            for i, value in enumerate(f.p10):
+                per_day[name][i].append(value)
             total[name].p10 += f.p10
             total[name].recall20 += f.recall20
             total[name].kept50 += f.kept50
+    print("  precision@10 per day, mean over the users:")
+    print("    " + "day".ljust(12) + "".join(f"{name:>12}" for name in per_day))
+    for i, date in enumerate(dates):
+        print(f"    {date:<12}" + "".join(f"{statistics.fmean(per_day[n][i]):>12.2f}" for n in per_day))
     print(f"  {'ordering':<12} {'p@10':>6} {'recall@20%':>11} {'kept, bottom 50% hidden':>24}")
     for name, f in total.items():
         p10, r20, k50 = f.summary()
