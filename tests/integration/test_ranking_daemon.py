@@ -83,6 +83,8 @@ def scenario(tmp_path: Path, feed: FeedServer) -> None:
     try:
         daemon.after_first_poll()
         assert daemon.get("rank/status")[1]["state"] in ("off", "training")
+        status, refused = daemon.get("rank?since=yesterday-ish")
+        assert status == 400 and "YYYY-MM-DD" in refused["error"]
         assert for_you(daemon) == []  # nothing learned yet: no "for you" list rather than a made-up one
         past = day_ids(YESTERDAY, 9)
         for pid in past[:3]:

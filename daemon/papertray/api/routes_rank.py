@@ -10,6 +10,7 @@ GET  /api/v1/papers/{id}/why    one paper's score and the features that moved it
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +40,13 @@ def _limit(request: web.Request) -> int:
     return int(raw)
 
 
+def _is_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 def why_of(ranker: Ranker, paper_id: str) -> dict[str, Any] | None:
     """`score`, `why` (the short form) and `reasons` of one paper, or None while there is no model."""
     scored = ranker.score(paper_id)
@@ -51,6 +59,8 @@ async def for_you(request: web.Request) -> web.Response:
     ranker, store = _ranker(request), ctx(request).store
     limit = _limit(request)
     since = request.query.get("since")
+    if since is not None and not _is_date(since):
+        raise ApiError(400, "'since' must be a date, YYYY-MM-DD.")
     if since is None:
         newest = store.query(include_dismissed=False, limit=1)
         since = (newest[0].paper.daily_date if newest and newest[0].paper else None) or ""
