@@ -40,6 +40,7 @@ from papertray.events import EventBus
 from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
+from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.store import Store, utc_now
@@ -67,6 +68,7 @@ def build_app(
     poller: PollerLike | None = None,
     library: Library | None = None,
     digests: DigestService | None = None,
+    ranker: Ranker | None = None,
     problems: Callable[[], list[str]] = list,
     pairing: PairingCodes | None = None,
     limiter: FailureLimiter | None = None,
@@ -84,6 +86,7 @@ def build_app(
         pairing=pairing,
         library=library,
         digests=digests,
+        ranker=ranker,
     )
     app[LOOPS] = set()
     app.cleanup_ctx.append(_lifetime)
@@ -253,13 +256,21 @@ async def run_daemon(
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
+    ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
     daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, digests=digests, loop=loop)
     api: web.Application | None = None
     runner: web.AppRunner | None = None
     try:
         api = daemon.api = build_app(
-            holder, store, poller=poller, library=library, digests=digests, problems=daemon.problems, pairing=pairing
+            holder,
+            store,
+            poller=poller,
+            library=library,
+            digests=digests,
+            ranker=ranker,
+            problems=daemon.problems,
+            pairing=pairing,
         )
         try:
             runner, port = await serve(api, port=config.port, reuse_address=True)
@@ -276,6 +287,7 @@ async def run_daemon(
             {
                 "poller": poller.run,
                 "notifier": notifier.run,
+                "ranker": ranker.run,
                 "config-watcher": watcher.run,
                 "library": library.run,
                 "digests": digests.run,

@@ -78,7 +78,7 @@ OWNERS: dict[str, set[str]] = {
     "aiohttp": {"sources"},
     "aiohttp.web": {"api", "app", "digest"},
     "yarl": {"library", "sources"},
-    "orjson": {"api", "digest", "state_file", "store"},
+    "orjson": {"api", "digest", "ranking", "state_file", "store"},
     "tinydb": {"store"},
     "keyring": {"credentials"},
     "platformdirs": {"config"},

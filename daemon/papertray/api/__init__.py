@@ -13,14 +13,14 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from papertray.api import routes_papers, routes_system, routes_tokens, sse
+from papertray.api import routes_papers, routes_rank, routes_system, routes_tokens, sse
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
-from papertray.api.keys import CONTEXT
+from papertray.api.keys import CONTEXT, DIGESTS
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
-from papertray.api.routes_digest import DIGESTS, add_digest_routes
+from papertray.api.routes_digest import add_digest_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.digest.feed_key import FeedKey
@@ -28,6 +28,7 @@ from papertray.digest.routes import add_feed_routes
 from papertray.digest.service import DigestService
 from papertray.events import EventBus
 from papertray.library import Library
+from papertray.ranking.service import Ranker
 from papertray.store import Store
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
@@ -47,6 +48,7 @@ def create_api(
     pairing: PairingCodes | None = None,
     library: Library | None = None,
     digests: DigestService | None = None,
+    ranker: Ranker | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -69,6 +71,7 @@ def create_api(
     routes_system.add_routes(app)
     routes_papers.add_routes(app)
     routes_tokens.add_routes(app)
+    routes_rank.add_routes(app, ranker)
     sse.add_routes(app)
     add_feed_routes(app, store, config, FeedKey(paths.state_dir))
     app[DIGESTS] = digests or DigestService(config, store, bus)  # app.py passes the one it runs

@@ -9,6 +9,8 @@ reads it. The types are imported for the type checker only, so every module may 
     SESSIONS     the reading list's cookie sessions (library_routes.py)
     LAUNCH       the reading list's launcher files (library_routes.py)
     LOOPS        the long-running tasks `app.start_loops` began, cancelled at cleanup
+    DIGESTS      the email digest service: preview and send now (routes_digest.py)
+    RANKER       the For-you ranker, None when the app runs without one (routes_rank.py, routes_papers.py)
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from papertray.api.library_sessions import Sessions
     from papertray.api.serving import Connections
     from papertray.api.sse import Stream
+    from papertray.digest.service import DigestService
+    from papertray.ranking.service import Ranker
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("papertray.api.context")
 CONNECTIONS: web.AppKey[Connections] = web.AppKey("papertray.api.connections")
@@ -34,3 +38,5 @@ SPEC: web.AppKey[dict[str, Any]] = web.AppKey("papertray.api.spec")
 SESSIONS: web.AppKey[Sessions] = web.AppKey("papertray.library.sessions")
 LAUNCH: web.AppKey[LaunchFiles] = web.AppKey("papertray.library.launch")
 LOOPS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("papertray.app.loops")
+DIGESTS: web.AppKey[DigestService] = web.AppKey("papertray.digests")
+RANKER: web.AppKey[Ranker | None] = web.AppKey("papertray.api.ranker")

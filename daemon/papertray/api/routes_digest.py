@@ -10,12 +10,11 @@ import asyncio
 from aiohttp import web
 
 from papertray.api import bodies
+from papertray.api.keys import DIGESTS
 from papertray.api.responses import json_response
-from papertray.digest.service import DigestService
 from papertray.errors import HttpError
 
 SEND = {"empty": bodies.Field("bool")}
-DIGESTS: web.AppKey[DigestService] = web.AppKey("papertray.digests")
 
 
 async def preview(request: web.Request) -> web.Response:

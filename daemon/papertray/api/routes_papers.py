@@ -18,8 +18,9 @@ from papertray.api import bodies
 from papertray.api.badges import Badges
 from papertray.api.context import ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
-from papertray.api.keys import BADGES, CONTEXT
+from papertray.api.keys import BADGES, CONTEXT, RANKER
 from papertray.api.responses import JSON, json_response
+from papertray.api.routes_rank import why_of
 from papertray.errors import HttpError
 from papertray.models import DATE, LISTED_STATES, State
 from papertray.store import PaperView
@@ -130,7 +131,11 @@ async def get_paper(request: web.Request) -> web.Response:
     view = ctx(request).store.view(paper_id)
     if view.status is State.UNKNOWN:
         raise HttpError(404, f"Paper {paper_id} is not in the library.")
-    return json_response(view.to_dict())
+    ranker = request.app.get(RANKER)
+    found = why_of(ranker, paper_id) if ranker is not None else None
+    return json_response(
+        {**view.to_dict(), "score": None, **({"score": found["score"], "why": found["why"]} if found else {})}
+    )
 
 
 async def _change(request: web.Request, fields: dict[str, Any]) -> web.Response:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from papertray import __version__
-from papertray.cli import autostart, backfill, digest, doctor, library, papers, poll, run, secrets, status, tokens
+from papertray.cli import autostart, backfill, digest, doctor, library, papers, poll, rank, run, secrets, status, tokens
 from papertray.cli.console import Commands, Console, Handler
 from papertray.config import Paths
 from papertray.errors import PapertrayError, no_access
@@ -30,6 +30,9 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     backfill.add_backfill,
     papers.add_save,
     papers.add_unsave,
+    rank.add_dismiss,
+    rank.add_why,
+    rank.add_rank,
     tokens.add_pair,
     tokens.add_token,
     library.add_open,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from papertray.cli import rank
 from papertray.cli.args import STATES, date_arg, limit_arg
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
@@ -20,6 +21,7 @@ def add_list(commands: Commands) -> None:
     listing.add_argument("--since", type=date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
     listing.add_argument("--limit", type=limit_arg, help="at most this many (default: all)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--sort", choices=("date", "rank"), default="date", help="rank: the For you list")
     listing.set_defaults(handler=cmd_list)
 
 
@@ -36,6 +38,8 @@ def add_unsave(commands: Commands) -> None:
 
 
 def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    if args.sort == "rank":
+        return rank.list_ranked(args, paths, console)
     client = DaemonClient.connect(paths)
     papers: list[dict[str, Any]] = []
     cursor: str | None = None
