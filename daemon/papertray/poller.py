@@ -42,6 +42,7 @@ from papertray.sources.guard import Guard, host_label
 from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
 from papertray.sources.politeness import MIN_SPACING_SECONDS
 from papertray.store import Store
+from papertray.timestamps import iso_z, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,6 @@ MAX_PAGES = 30  # a day has ~30 papers; a server that never sends a short page m
 MIN_INTERVAL_SECONDS = 300.0
 TICK_SECONDS = 30.0  # how often the wall clock is checked while waiting (notices sleep and clock changes)
 WAKE_JUMP_SECONDS = 90.0  # the wall clock ran this much further than the monotonic one: the machine slept
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_day(text: str) -> date:
@@ -184,7 +177,7 @@ class Poller:
                         polling=False,
                         error_count=count,
                         last_error="papertray hit an internal error while polling; the log has the details.",
-                        last_error_at=iso(self._now()),
+                        last_error_at=iso_z(self._now()),
                         next_poll_at=self._set_next(delay),
                     )
         finally:
@@ -255,7 +248,7 @@ class Poller:
 
     def _set_next(self, seconds: float) -> str:
         self._due_mono = self._monotonic() + seconds
-        return iso(self._now() + timedelta(seconds=seconds))
+        return iso_z(self._now() + timedelta(seconds=seconds))
 
     # ------------------------------------------------------------------ polling
 
@@ -281,7 +274,7 @@ class Poller:
             self._last_poll_clocks = (started, self._monotonic())
         days = [parse_day(d) for d in explicit] if explicit is not None else self._normal_days(today)
         day_names = tuple(d.isoformat() for d in days)
-        self._state = replace(self._state, polling=True, last_poll_at=iso(started))
+        self._state = replace(self._state, polling=True, last_poll_at=iso_z(started))
         self._bus.publish("poll.started", {"source": SOURCE, "days": list(day_names)})
         log.info("poll started source=%s days=%s", SOURCE, ",".join(day_names))
         self._auth = await self._authorization()
@@ -329,7 +322,7 @@ class Poller:
             self._record(error, retry_after, offline, fetched=len(collected), skipped=skipped)
         elif error is None:
             # the source answered: worth showing, but the regular schedule and its error count stay as they are
-            self._state = replace(self._state, last_success_at=iso(self._now()))
+            self._state = replace(self._state, last_success_at=iso_z(self._now()))
         report = PollReport(SOURCE, day_names, len(collected), new, updated, skipped, error, unreachable)
         await self._persist()
         log.info(
@@ -396,7 +389,7 @@ class Poller:
 
     def _record(self, error: str | None, retry_after: float, offline: bool, *, fetched: int, skipped: int) -> None:
         """The outcome of a normal poll: the source's health and when the next one is due."""
-        now_iso = iso(self._now())
+        now_iso = iso_z(self._now())
         state = self._state
         if error is None:
             next_at = self._set_next(jittered(self.interval, rand=self._rand))

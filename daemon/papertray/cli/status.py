@@ -11,6 +11,7 @@ from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.safe_text import json_text, one_line
+from papertray.timestamps import parse_iso
 
 
 def add_status(commands: Commands) -> None:
@@ -94,7 +95,7 @@ def _ago(stamp: str | None, now: datetime) -> str:
     if not stamp:
         return "never"
     try:
-        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        when = parse_iso(stamp)
     except ValueError:
         return stamp
     seconds = (when - now).total_seconds()

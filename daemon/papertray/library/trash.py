@@ -19,6 +19,7 @@ from pathlib import Path
 
 from papertray.atomic import fsync_dir, write_atomic
 from papertray.errors import RestoreFailed
+from papertray.timestamps import iso_z, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,12 @@ def move_replacing(source: Path, target: Path) -> None:
 
 
 def _stamp(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds").replace("+00:00", "Z") + "\n"
+    return iso_z(datetime.fromtimestamp(moment, UTC)) + "\n"
 
 
 def _read_stamp(path: Path) -> float | None:
     try:
         text = path.read_text(encoding="utf-8").strip()
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        return parse_iso(text).timestamp()
     except (OSError, ValueError):
         return None

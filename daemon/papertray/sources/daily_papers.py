@@ -23,6 +23,7 @@ from typing import Any
 
 from papertray.errors import FeedError
 from papertray.models import Paper, parse_paper_ref
+from papertray.timestamps import iso_z
 
 log = logging.getLogger(__name__)
 
@@ -218,9 +219,7 @@ def utc_timestamp(value: Any) -> str | None:
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if value is None else iso_z(value, "milliseconds")
 
 
 def _json_kind(value: Any) -> str:
