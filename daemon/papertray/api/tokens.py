@@ -176,6 +176,12 @@ class TokenStore:
         record = TokenRecord(name=name, kind=kind, hash=hash_token(token), created_at=now_iso("seconds"), origin=origin)
         before = dict(self._records)
         self._records[name] = record
+        self._commit(before)
+        log.info("token created name=%s kind=%s", name, kind)
+        return token
+
+    def _commit(self, before: dict[str, TokenRecord]) -> None:
+        """Write the records as they now are; if that fails, they are back as `before` (nothing half-done)."""
         try:
             self._save()
         except StoreError:
@@ -183,20 +189,13 @@ class TokenStore:
             raise
         finally:
             self._index()
-        log.info("token created name=%s kind=%s", name, kind)
-        return token
 
     def revoke(self, name: str) -> bool:
+        before = dict(self._records)
         record = self._records.pop(name, None)
         if record is None:
             return False
-        try:
-            self._save()
-        except StoreError:
-            self._records[name] = record
-            raise
-        finally:
-            self._index()
+        self._commit(before)
         log.info("token revoked name=%s kind=%s", name, record.kind)
         self._removed([record])
         return True
@@ -205,13 +204,7 @@ class TokenStore:
         """Revoke every extension and script token (the CLI's own stays); how many were revoked."""
         before = dict(self._records)
         self._records.clear()
-        try:
-            self._save()
-        except StoreError:
-            self._records = before
-            raise
-        finally:
-            self._index()
+        self._commit(before)
         log.info("all tokens revoked count=%d", len(before))
         self._removed(list(before.values()))
         return len(before)

@@ -8,7 +8,8 @@ import argparse
 from datetime import UTC, date, datetime, timedelta
 
 from papertray.config import PORT_RULE, port_problem
-from papertray.models import LISTED_STATES
+from papertray.errors import PapertrayError
+from papertray.models import ACCEPTED_FORMS, LISTED_STATES, parse_paper_ref
 
 # What `list --state` and `export --state` take: every state a stored paper can be in, or all of them.
 STATES = (*LISTED_STATES, "all")
@@ -53,3 +54,11 @@ def date_arg(text: str) -> str:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-07-31") from None
+
+
+def paper_id_of(ref: str) -> str:
+    """The canonical id a command line argument names; one sentence listing the accepted forms otherwise."""
+    parsed = parse_paper_ref(ref)
+    if parsed is None:
+        raise PapertrayError(f"{ref!r} is not an arXiv id: papertray takes {ACCEPTED_FORMS}.")
+    return parsed[0]

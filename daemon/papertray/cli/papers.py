@@ -6,12 +6,11 @@ import argparse
 from typing import Any
 
 from papertray.cli import rank
-from papertray.cli.args import STATES, date_arg, limit_arg
+from papertray.cli.args import STATES, date_arg, limit_arg, paper_id_of
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.errors import DaemonAnswerError, PapertrayError
-from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import json_text, one_line
 
 
@@ -72,15 +71,8 @@ def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     return 0
 
 
-def _paper_path(ref: str) -> str:
-    parsed = parse_paper_ref(ref)
-    if parsed is None:
-        raise PapertrayError(f"{ref!r} is not an arXiv id: papertray takes {ACCEPTED_FORMS}.")
-    return parsed[0]
-
-
 def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    paper_id = _paper_path(args.id)
+    paper_id = paper_id_of(args.id)
     client = DaemonClient.connect(paths)
     result = client.post(f"papers/{paper_id}/save", {})
     title = result.get("title")
@@ -92,7 +84,7 @@ def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:
 
 
 def cmd_unsave(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    paper_id = _paper_path(args.id)
+    paper_id = paper_id_of(args.id)
     client = DaemonClient.connect(paths)
     try:
         saved = bool(client.get(f"papers/{paper_id}").get("saved"))

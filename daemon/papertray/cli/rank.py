@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from papertray.atomic import write_atomic
+from papertray.cli.args import paper_id_of
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths, load_config
-from papertray.errors import PapertrayError
-from papertray.models import ACCEPTED_FORMS, parse_paper_ref
 from papertray.safe_text import json_text, one_line
 
 
@@ -41,22 +40,15 @@ def add_rank(commands: Commands) -> None:
     rank.set_defaults(handler=cmd_rank)
 
 
-def _paper_id(ref: str) -> str:
-    parsed = parse_paper_ref(ref)
-    if parsed is None:
-        raise PapertrayError(f"{ref!r} is not an arXiv id: papertray takes {ACCEPTED_FORMS}.")
-    return parsed[0]
-
-
 def cmd_dismiss(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    paper_id = _paper_id(args.id)
+    paper_id = paper_id_of(args.id)
     DaemonClient.connect(paths).request("PATCH", f"papers/{paper_id}", {"dismissed": True})
     console.out(f"Dismissed {paper_id}: papers like it rank lower from the next training on.")
     return 0
 
 
 def cmd_why(args: argparse.Namespace, paths: Paths, console: Console) -> int:
-    paper_id = _paper_id(args.id)
+    paper_id = paper_id_of(args.id)
     answer = DaemonClient.connect(paths).get(f"papers/{paper_id}/why")
     if answer.get("score") is None:
         console.out(f"{paper_id}: no ranking yet ({answer.get('status')}): save or dismiss a few papers first.")
