@@ -37,6 +37,7 @@ from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
+from papertray.source_state import parse_day, read_state, state_record
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
 from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
@@ -53,16 +54,6 @@ MAX_PAGES = 30  # a day has ~30 papers; a server that never sends a short page m
 MIN_INTERVAL_SECONDS = 300.0
 TICK_SECONDS = 30.0  # how often the wall clock is checked while waiting (notices sleep and clock changes)
 WAKE_JUMP_SECONDS = 90.0  # the wall clock ran this much further than the monotonic one: the machine slept
-
-
-def parse_day(text: str) -> date:
-    """A `YYYY-MM-DD` day; ValueError with one sentence otherwise."""
-    try:
-        if not isinstance(text, str) or len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a day written like 2025-07-31.") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,49 +408,13 @@ class Poller:
     # ------------------------------------------------------------------ persistence
 
     async def _persist(self) -> None:
-        state = replace(self._state, polling=False).to_dict()
-        value = {
-            "state": state,
-            "last_full_day": self._last_full_day.isoformat() if self._last_full_day else None,
-        }
         try:
-            await self._store.put_meta(META_KEY, value)
+            await self._store.put_meta(META_KEY, state_record(self._state, self._last_full_day))
         except StoreError as exc:
             log.warning("could not save poller state error=%s", exc)
 
     def _restore(self) -> tuple[SourceState, date | None]:
-        saved = self._store.get_meta(META_KEY)
-        if not isinstance(saved, dict):
-            return SourceState(name=SOURCE), None
-        raw: dict[str, Any] = saved["state"] if isinstance(saved.get("state"), dict) else {}
-
-        def text(key: str) -> str | None:
-            value = raw.get(key)
-            return value if isinstance(value, str) and value else None
-
-        def number(key: str) -> int:
-            value = raw.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-        last_full: date | None = None
-        if isinstance(saved.get("last_full_day"), str):
-            try:
-                last_full = parse_day(saved["last_full_day"])
-            except ValueError:
-                last_full = None
-        state = SourceState(
-            name=SOURCE,
-            last_poll_at=text("last_poll_at"),
-            last_success_at=text("last_success_at"),
-            next_poll_at=text("next_poll_at"),
-            error_count=number("error_count"),
-            last_error=text("last_error"),
-            last_error_at=text("last_error_at"),
-            papers_last_poll=number("papers_last_poll"),
-            skipped_entries=number("skipped_entries"),
-            polling=False,
-            extra=dict(raw["extra"]) if isinstance(raw.get("extra"), dict) else {},
-        )
+        state, last_full = read_state(self._store.get_meta(META_KEY), SOURCE)
         if state.next_poll_at is not None:
             try:
                 due = datetime.fromisoformat(state.next_poll_at)

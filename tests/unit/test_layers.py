@@ -42,9 +42,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "credentials": {"state_file"},
     # sources: the network and what it returns
     "sources": {"config"},
+    "source_state": set(),
     # the store, and what reads it: polling, rules, notifications, citations, the reading list
     "store": {"runtime", "state_file"},
-    "poller": {"config", "sources", "store"},
+    "poller": {"config", "source_state", "sources", "store"},
     "rules": {"config"},
     "notify": {"config", "rules", "store"},
     "citations": set(),
