@@ -33,6 +33,7 @@ from papertray.notify import Notifier
 from papertray.poller import Poller
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
+from papertray.search import SearchService
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Daemon:
     watcher: ConfigWatcher
     pairing: PairingCodes
     library: Library | None = None
+    search: SearchService | None = None
     api: web.Application | None = None
     info: DaemonInfo | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -75,6 +77,8 @@ class Daemon:
             found.extend(self.api[CONTEXT].tokens.problems)
         if self.library is not None:
             found += self.library.problems
+        if self.search is not None:
+            found += self.search.problems
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
         config = self.config()
@@ -168,7 +172,9 @@ async def run_daemon(
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
-    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, loop=loop)
+    # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
+    search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
+    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, search=search, loop=loop)
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -181,6 +187,7 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             library=library,
+            search=search,
         )
         runner = await start_runner(api)
         # Loopback only, by address: "localhost" depends on resolution and None means every interface.
@@ -200,6 +207,7 @@ async def run_daemon(
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
         tasks.append(asyncio.create_task(watcher.run(), name="config-watcher"))
         tasks.append(asyncio.create_task(library.run(), name="library"))
+        tasks.append(asyncio.create_task(search.run(), name="search"))
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -216,6 +224,7 @@ async def run_daemon(
                 await task
         await poller.close()
         await library.close()
+        await search.close()
         if runner is not None:
             await runner.cleanup()
         await store.close()

@@ -40,6 +40,7 @@ LAYERS = [
     "library_meta",
     "library_trash",
     "library",
+    "search",
     "api",
     "reload",
     "terminal",

@@ -19,10 +19,12 @@ from papertray.api.context import CONTEXT, ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
+from papertray.api.routes_search import add_search_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
+from papertray.search import SearchService
 from papertray.store import Store
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
@@ -41,6 +43,7 @@ def create_api(
     limiter: FailureLimiter | None = None,
     pairing: PairingCodes | None = None,
     library: Library | None = None,
+    search: SearchService | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -65,6 +68,7 @@ def create_api(
     sse.add_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
+    add_search_routes(app, search)
     return app
 
 

@@ -1,0 +1,275 @@
+"""The index file: one SQLite database with an FTS5 table, used from one thread only (service.py's worker).
+
+Layout of `<cache>/search/index.sqlite3`:
+    meta    key/value: schema version, the papertray version that built it
+    docs    one row per paper: its id and the filter columns (state, source, day, saved) and a stamp of what
+            was indexed, so a start compares stamps with the store and re-indexes only what changed
+    papers  FTS5 over id, title, abstract, authors, keywords, categories, tags, notes and PDF text, with
+            `unicode61 remove_diacritics 2` (Schölkopf = Scholkopf); its rowid is the docs row's
+
+WAL journal with synchronous=NORMAL: a kill -9 mid-update loses at most the last batch, never the file, and the
+next start's stamp comparison re-indexes whatever the lost batch held. The index is derived and disposable:
+a file that is unreadable or from another schema is moved aside and rebuilt (service.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from papertray import __version__
+
+SCHEMA_VERSION = 1
+COLUMNS = ("pid", "title", "abstract", "authors", "keywords", "categories", "tags", "notes", "fulltext")
+# bm25 weights, in COLUMNS order: a word in the title or the id says far more than one in a 20-page PDF.
+WEIGHTS = (8.0, 10.0, 1.0, 4.0, 3.0, 2.0, 6.0, 4.0, 0.3)
+HIT_START, HIT_END = "\x02", "\x03"  # snippet markers: control characters never survive into indexed text
+MAX_FIELD_CHARS = 2_000_000  # PDF text beyond this (a 500-page book) adds nothing a search needs
+
+
+class IndexUnusable(Exception):
+    """The file is not a usable index (corrupt, or another schema): `kind` is "corrupt" or "stale"."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    id: str
+    title: str = ""
+    abstract: str = ""
+    authors: str = ""
+    keywords: str = ""
+    categories: str = ""
+    tags: str = ""
+    notes: str = ""
+    state: str = "new"
+    source: str = ""
+    day: str = ""
+    saved: bool = False
+    stamp: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    states: tuple[str, ...] = ()
+    source: str | None = None
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
+    saved_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    state: str
+    day: str
+    score: float  # bm25 (lower is better, as SQLite gives it): the seam for "why it ranks here"
+    snippet: str  # with HIT_START/HIT_END around matched words
+
+
+@dataclass(slots=True)
+class Page:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    more: bool = False  # total was capped
+
+
+def clean(text: str) -> str:
+    """Text as it is indexed: control and format characters become spaces (so snippet markers are unambiguous
+    and nothing can steer a terminal), and it is bounded."""
+    text = text[:MAX_FIELD_CHARS]
+    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text) if text else ""
+
+
+class IndexFile:
+    def __init__(self, conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.fresh = fresh  # created empty just now: everything must be indexed
+
+    @classmethod
+    def open(cls, path: Path) -> IndexFile:
+        """Open or create the index; IndexUnusable when the file is damaged or from another schema."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not path.exists()
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise IndexUnusable("corrupt", str(exc)) from None
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if fresh or not _has_tables(conn):
+                _create(conn)
+                fresh = True
+            else:
+                row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if row is None or str(row[0]) != str(SCHEMA_VERSION):
+                    raise IndexUnusable("stale", f"schema {row[0] if row else 'none'}, not {SCHEMA_VERSION}")
+                # A cheap structural read of the FTS table: damage inside it shows up here, not mid-search.
+                conn.execute("INSERT INTO papers(papers, rank) VALUES('integrity-check', 0)")
+        except IndexUnusable:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise IndexUnusable("corrupt", str(exc)) from None
+        return cls(conn, path, fresh)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def stamps(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, stamp FROM docs"))
+
+    def pdf_names(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, pdf FROM docs WHERE pdf != ''"))
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+
+    def upsert(self, docs: Sequence[Doc]) -> None:
+        """Index or re-index papers in one transaction, keeping the PDF text already indexed for each."""
+        conn = self.conn
+        with _transaction(conn):
+            for doc in docs:
+                row = conn.execute("SELECT rowid, pdf FROM docs WHERE id=?", (doc.id,)).fetchone()
+                fulltext = ""
+                pdf = ""
+                if row is not None:
+                    rowid, pdf = row
+                    old = conn.execute("SELECT fulltext FROM papers WHERE rowid=?", (rowid,)).fetchone()
+                    fulltext = old[0] if old else ""
+                    conn.execute("DELETE FROM papers WHERE rowid=?", (rowid,))
+                    conn.execute(
+                        "UPDATE docs SET state=?, source=?, day=?, saved=?, stamp=? WHERE rowid=?",
+                        (doc.state, doc.source, doc.day, int(doc.saved), doc.stamp, rowid),
+                    )
+                else:
+                    cur = conn.execute(
+                        "INSERT INTO docs(id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,'')",
+                        (doc.id, doc.state, doc.source, doc.day, int(doc.saved), doc.stamp),
+                    )
+                    rowid = cur.lastrowid
+                conn.execute(
+                    "INSERT INTO papers(rowid, pid, title, abstract, authors, keywords, categories, tags, notes,"
+                    " fulltext) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        rowid,
+                        doc.id,
+                        clean(doc.title),
+                        clean(doc.abstract),
+                        clean(doc.authors),
+                        clean(doc.keywords),
+                        clean(doc.categories),
+                        clean(doc.tags),
+                        clean(doc.notes),
+                        fulltext,
+                    ),
+                )
+                del pdf
+
+    def set_fulltext(self, paper_id: str, pdf_name: str, text: str) -> bool:
+        """Index a PDF's text for a paper already indexed; False when the paper is not (yet) in the index."""
+        conn = self.conn
+        with _transaction(conn):
+            row = conn.execute("SELECT rowid FROM docs WHERE id=?", (paper_id,)).fetchone()
+            if row is None:
+                return False
+            old = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM papers WHERE rowid=?", row).fetchone()  # noqa: S608
+            if old is None:
+                return False
+            conn.execute("DELETE FROM papers WHERE rowid=?", row)
+            values = [*old[:-1], clean(text)]
+            conn.execute(
+                f"INSERT INTO papers(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
+                (row[0], *values),
+            )
+            conn.execute("UPDATE docs SET pdf=? WHERE rowid=?", (pdf_name, row[0]))
+        return True
+
+    def delete(self, ids: Iterable[str]) -> None:
+        conn = self.conn
+        with _transaction(conn):
+            for paper_id in ids:
+                row = conn.execute("SELECT rowid FROM docs WHERE id=?", (paper_id,)).fetchone()
+                if row is not None:
+                    conn.execute("DELETE FROM papers WHERE rowid=?", row)
+                    conn.execute("DELETE FROM docs WHERE rowid=?", row)
+
+    def search(self, expression: str, filters: Filters, *, limit: int, offset: int = 0, cap: int = 10_000) -> Page:
+        """Matches best first; `total` counts at most `cap` of them (then `more` is set)."""
+        where = ["papers MATCH ?"]
+        args: list[Any] = [expression]
+        if filters.states:
+            where.append(f"d.state IN ({','.join('?' * len(filters.states))})")
+            args.extend(filters.states)
+        if filters.source:
+            where.append("d.source = ?")
+            args.append(filters.source)
+        if filters.since:
+            where.append("d.day >= ?")
+            args.append(filters.since)
+        if filters.until:
+            where.append("d.day <= ?")
+            args.append(filters.until)
+        if filters.saved_only:
+            where.append("d.saved = 1")
+        clause = " AND ".join(where)
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        rows = self.conn.execute(
+            f"SELECT d.id, d.state, d.day, bm25(papers, {weights}) AS score,"  # noqa: S608 (no user text here)
+            f" snippet(papers, -1, '{HIT_START}', '{HIT_END}', '…', 24)"
+            f" FROM papers JOIN docs d ON d.rowid = papers.rowid WHERE {clause}"
+            " ORDER BY score LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        counted = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM papers JOIN docs d ON d.rowid = papers.rowid"  # noqa: S608
+            f" WHERE {clause} LIMIT ?)",
+            (*args, cap + 1),
+        ).fetchone()[0]
+        hits = [Hit(r[0], r[1], r[2], float(r[3]), r[4] or "") for r in rows]
+        return Page(hits, min(int(counted), cap), int(counted) > cap)
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"meta", "docs", "papers"} <= names
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    with _transaction(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS docs(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,"
+            " source TEXT NOT NULL, day TEXT NOT NULL, saved INTEGER NOT NULL, stamp TEXT NOT NULL, pdf TEXT NOT NULL)"
+        )
+        conn.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS papers USING fts5({', '.join(COLUMNS)},"
+            " tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            [("schema", str(SCHEMA_VERSION)), ("built_by", __version__)],
+        )
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error (the connection is in autocommit mode)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
