@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from papertray import __version__, open_cmd
+from papertray import __version__, open_cmd, search_cmd
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = commands.add_parser("autostart", help="start papertray at login")
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
+    search_cmd.add_parser(commands)
     return parser
 
 
@@ -617,4 +618,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "open": open_cmd.cmd_open,
     "export": cmd_export,
     "import": cmd_import,
+    "search": search_cmd.cmd_search,
 }

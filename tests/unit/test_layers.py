@@ -54,6 +54,7 @@ LAYERS = [
     "command",
     "backfill",
     "open_cmd",
+    "search_cmd",
     "cli",
 ]
 
