@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from papertray import __version__, open_cmd, search_cmd
+from papertray import __version__, mcp_server, open_cmd, search_cmd
 from papertray.cli_args import date_arg, limit_arg, port_arg
 from papertray.client import ApiError, DaemonClient
 from papertray.config import Config, Paths, load_config
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
     search_cmd.add_parser(commands)
+    mcp_server.add_parser(commands)
     return parser
 
 
@@ -332,6 +333,7 @@ def render_status(status: dict[str, Any]) -> str:
         )
     else:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+    lines += search_cmd.status_lines(status)
     for problem in status.get("problems", []):
         lines.append(f"Problem  {one_line(str(problem))}")
     if status.get("locations"):
@@ -619,4 +621,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Paths, Console], int]] = {
     "export": cmd_export,
     "import": cmd_import,
     "search": search_cmd.cmd_search,
+    "mcp": mcp_server.cmd_mcp,
 }

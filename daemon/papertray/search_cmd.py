@@ -41,6 +41,24 @@ def add_parser(commands: Any) -> None:
     search.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def status_lines(status: dict[str, Any]) -> list[str]:
+    """`papertray status`'s lines about search and the MCP server."""
+    lines = []
+    index = status.get("search")
+    if isinstance(index, dict):
+        progress = index.get("progress") or {}
+        if index.get("building"):
+            done, total = progress.get("done", 0), progress.get("total", 0)
+            lines.append(f"Search   building the index ({done} of {total} papers)")
+        else:
+            lines.append("Search   ready" if index.get("ready") else "Search   starting")
+    mcp = status.get("mcp")
+    if isinstance(mcp, dict):
+        writes = "may save, tag, note and dismiss" if mcp.get("allow_writes") else "read-only"
+        lines.append(f"MCP      `papertray mcp` is {writes} ([mcp] allow_writes)")
+    return lines
+
+
 def _path(args: argparse.Namespace) -> str:
     params = {"q": " ".join(args.query), "limit": str(min(args.limit, 100))}
     if args.state != "all":

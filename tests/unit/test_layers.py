@@ -55,6 +55,8 @@ LAYERS = [
     "backfill",
     "open_cmd",
     "search_cmd",
+    "mcp_access",
+    "mcp_server",
     "cli",
 ]
 

@@ -98,6 +98,12 @@ async def search(request: web.Request) -> web.Response:
     return json_response(page_json(request, service, text, page))
 
 
+def search_status(app: web.Application) -> dict[str, Any] | None:
+    """The index's state for GET /status (None when this papertray runs no search)."""
+    service = app.get(SEARCH)
+    return service.status() if service is not None else None
+
+
 def add_search_routes(app: web.Application, service: SearchService | None) -> None:
     app[SEARCH] = service
     app.router.add_get("/api/v1/search", search)

@@ -13,6 +13,7 @@ from papertray import API_VERSION, __version__
 from papertray.api import bodies
 from papertray.api.context import ctx
 from papertray.api.responses import ApiError, json_response
+from papertray.api.routes_search import search_status
 
 SPEC_FILE = "openapi.json"
 
@@ -49,6 +50,8 @@ async def status(request: web.Request) -> web.Response:
             "problems": list(dict.fromkeys(problems)),
             "paired_extensions": len(context.tokens.paired_origins()),
             "last_event_id": context.bus.last_id,
+            "mcp": {"allow_writes": context.config().mcp_allow_writes},
+            "search": search_status(request.app),
         }
     )
 
