@@ -25,6 +25,7 @@ from papertray.api.serving import start_runner
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
+from papertray.search import SearchService
 from papertray.store import Store
 from tests.support.loop_thread import LoopThread
 from tests.support.paper_server import PaperServer
@@ -70,6 +71,10 @@ class LibrarySite(LoopThread):
         )
         self._task = asyncio.create_task(self.library.run())
         self.config.paths.ensure()
+        self.search = SearchService(
+            self.config.paths.cache_dir / "search", self.store, self.bus, pdf_path=self.library.pdf_path
+        )
+        self._search_task = asyncio.create_task(self.search.run())
         app = create_api(
             config=lambda: self.config,
             store=self.store,
@@ -78,6 +83,7 @@ class LibrarySite(LoopThread):
             paths=self.config.paths,
             problems=list,
             library=self.library,
+            search=self.search,
         )
         self._runner = await start_runner(app, shutdown_timeout=0.5)
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -90,6 +96,10 @@ class LibrarySite(LoopThread):
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._search_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._search_task
+        await self.search.close()
         await self.library.close()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from papertray.api.context import ctx
+from papertray.api.library_routes import SESSIONS_KEY, _page_route
 from papertray.api.responses import ApiError, json_response
 from papertray.models import State
 from papertray.search import Filters, Page, QueryError, SearchService, SearchUnavailable
@@ -107,3 +108,5 @@ def search_status(app: web.Application) -> dict[str, Any] | None:
 def add_search_routes(app: web.Application, service: SearchService | None) -> None:
     app[SEARCH] = service
     app.router.add_get("/api/v1/search", search)
+    if SESSIONS_KEY in app:  # the reading-list page searches too, with its session (not a token)
+        app.router.add_get("/library/api/search", _page_route(change=False)(search))

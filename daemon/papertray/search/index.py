@@ -15,15 +15,15 @@ a file that is unreadable or from another schema is moved aside and rebuilt (ser
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from papertray import __version__
+from papertray.safe_text import UNSAFE
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: bm25 weights as the table's rank
 COLUMNS = ("pid", "title", "abstract", "authors", "keywords", "categories", "tags", "notes", "fulltext")
 # bm25 weights, in COLUMNS order: a word in the title or the id says far more than one in a 20-page PDF.
 WEIGHTS = (8.0, 10.0, 1.0, 4.0, 3.0, 2.0, 6.0, 4.0, 0.3)
@@ -84,8 +84,7 @@ class Page:
 def clean(text: str) -> str:
     """Text as it is indexed: control and format characters become spaces (so snippet markers are unambiguous
     and nothing can steer a terminal), and it is bounded."""
-    text = text[:MAX_FIELD_CHARS]
-    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text) if text else ""
+    return UNSAFE.sub(" ", text[:MAX_FIELD_CHARS]) if text else ""
 
 
 class IndexFile:
@@ -129,6 +128,10 @@ class IndexFile:
     def stamps(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT id, stamp FROM docs"))
 
+    def stamps_of(self, ids: Sequence[str]) -> dict[str, str]:
+        marks = ",".join("?" * len(ids))
+        return dict(self.conn.execute(f"SELECT id, stamp FROM docs WHERE id IN ({marks})", tuple(ids)))  # noqa: S608
+
     def pdf_names(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT id, pdf FROM docs WHERE pdf != ''"))
 
@@ -138,29 +141,36 @@ class IndexFile:
     def upsert(self, docs: Sequence[Doc]) -> None:
         """Index or re-index papers in one transaction, keeping the PDF text already indexed for each."""
         conn = self.conn
+        docs = list({doc.id: doc for doc in docs}.values())  # the last word on each paper
         with _transaction(conn):
+            existing = dict(
+                conn.execute(
+                    f"SELECT id, rowid FROM docs WHERE id IN ({','.join('?' * len(docs))})",  # noqa: S608
+                    [doc.id for doc in docs],
+                )
+            )
+            fulltext: dict[int, str] = {}
+            if existing:
+                marks = ",".join("?" * len(existing))
+                rowids = list(existing.values())
+                fulltext = dict(
+                    conn.execute(f"SELECT rowid, fulltext FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
+                )
+                conn.execute(f"DELETE FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
+            rows = []
             for doc in docs:
-                row = conn.execute("SELECT rowid, pdf FROM docs WHERE id=?", (doc.id,)).fetchone()
-                fulltext = ""
-                pdf = ""
-                if row is not None:
-                    rowid, pdf = row
-                    old = conn.execute("SELECT fulltext FROM papers WHERE rowid=?", (rowid,)).fetchone()
-                    fulltext = old[0] if old else ""
-                    conn.execute("DELETE FROM papers WHERE rowid=?", (rowid,))
+                rowid = existing.get(doc.id)
+                if rowid is not None:
                     conn.execute(
                         "UPDATE docs SET state=?, source=?, day=?, saved=?, stamp=? WHERE rowid=?",
                         (doc.state, doc.source, doc.day, int(doc.saved), doc.stamp, rowid),
                     )
                 else:
-                    cur = conn.execute(
+                    rowid = conn.execute(
                         "INSERT INTO docs(id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,'')",
                         (doc.id, doc.state, doc.source, doc.day, int(doc.saved), doc.stamp),
-                    )
-                    rowid = cur.lastrowid
-                conn.execute(
-                    "INSERT INTO papers(rowid, pid, title, abstract, authors, keywords, categories, tags, notes,"
-                    " fulltext) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    ).lastrowid
+                rows.append(
                     (
                         rowid,
                         doc.id,
@@ -171,10 +181,13 @@ class IndexFile:
                         clean(doc.categories),
                         clean(doc.tags),
                         clean(doc.notes),
-                        fulltext,
-                    ),
+                        fulltext.get(rowid or 0, ""),
+                    )
                 )
-                del pdf
+            conn.executemany(
+                f"INSERT INTO papers(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
+                rows,
+            )
 
     def set_fulltext(self, paper_id: str, pdf_name: str, text: str) -> bool:
         """Index a PDF's text for a paper already indexed; False when the paper is not (yet) in the index."""
@@ -223,20 +236,33 @@ class IndexFile:
         if filters.saved_only:
             where.append("d.saved = 1")
         clause = " AND ".join(where)
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        rows = self.conn.execute(
-            f"SELECT d.id, d.state, d.day, bm25(papers, {weights}) AS score,"  # noqa: S608 (no user text here)
-            f" snippet(papers, -1, '{HIT_START}', '{HIT_END}', '…', 24)"
-            f" FROM papers JOIN docs d ON d.rowid = papers.rowid WHERE {clause}"
-            " ORDER BY score LIMIT ? OFFSET ?",
+        # Rank first, on rowids alone: a snippet is made only for the page, never for every match.
+        join = " JOIN docs d ON d.rowid = papers.rowid" if len(where) > 1 else ""
+        top = self.conn.execute(
+            f"SELECT papers.rowid, rank FROM papers{join} WHERE {clause} ORDER BY rank LIMIT ? OFFSET ?",  # noqa: S608
             (*args, limit, offset),
         ).fetchall()
         counted = self.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM papers JOIN docs d ON d.rowid = papers.rowid"  # noqa: S608
-            f" WHERE {clause} LIMIT ?)",
+            f"SELECT count(*) FROM (SELECT 1 FROM papers{join} WHERE {clause} LIMIT ?)",  # noqa: S608
             (*args, cap + 1),
         ).fetchone()[0]
-        hits = [Hit(r[0], r[1], r[2], float(r[3]), r[4] or "") for r in rows]
+        hits: list[Hit] = []
+        if top:
+            marks = ",".join("?" * len(top))
+            details = {
+                row[0]: row[1:]
+                for row in self.conn.execute(
+                    f"SELECT papers.rowid, d.id, d.state, d.day,"  # noqa: S608
+                    f" snippet(papers, -1, '{HIT_START}', '{HIT_END}', '…', 24)"
+                    f" FROM papers JOIN docs d ON d.rowid = papers.rowid"
+                    f" WHERE papers MATCH ? AND papers.rowid IN ({marks})",
+                    (expression, *[row[0] for row in top]),
+                )
+            }
+            for rowid, score in top:
+                found = details.get(rowid)
+                if found is not None:
+                    hits.append(Hit(found[0], found[1], found[2], float(score), found[3] or ""))
         return Page(hits, min(int(counted), cap), int(counted) > cap)
 
 
@@ -256,6 +282,7 @@ def _create(conn: sqlite3.Connection) -> None:
             f"CREATE VIRTUAL TABLE IF NOT EXISTS papers USING fts5({', '.join(COLUMNS)},"
             " tokenize='unicode61 remove_diacritics 2')"
         )
+        conn.execute(f"INSERT INTO papers(papers, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         conn.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("built_by", __version__)],

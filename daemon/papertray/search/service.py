@@ -26,15 +26,17 @@ from typing import Any, TypeVar
 from papertray.atomic import move_aside
 from papertray.errors import PapertrayError
 from papertray.events import EventBus
+from papertray.models import State
 from papertray.search import pdftext
 from papertray.search.index import Doc, Filters, IndexFile, IndexUnusable, Page
 from papertray.search.query import to_fts
-from papertray.store import PaperView, Store
+from papertray.store import PaperView, SortKey, Store
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "index.sqlite3"
 CHUNK = 500  # papers read from the store per turn of the event loop, and written per transaction
+CATCH_UP_PAGE = 2000  # papers whose stamps are compared at a time
 T = TypeVar("T")
 
 
@@ -169,33 +171,38 @@ class SearchService:
             self._wake.set()
 
     async def _catch_up(self) -> None:
+        """Compare stamps page by page (bounded memory: never all 250k views or stamps at once) and index what
+        differs; then drop what the store no longer has, and queue saved papers whose PDF is not indexed."""
         assert self._index is not None
         index = self._index
-        indexed = await self._run(index.stamps)
-        views = self.store.query(include_dismissed=True)
-        todo: list[str] = []
-        for number, view in enumerate(views):
-            if indexed.pop(view.id, None) != stamp_of(view):
-                todo.append(view.id)
-            if number % 20_000 == 0:
-                await asyncio.sleep(0)
-        if indexed:  # in the index but no longer in the store
-            await self._run(index.delete, list(indexed))
-        self.building = bool(todo)
-        self.progress = {"done": 0, "total": len(todo)}
-        if todo:
-            log.info("search index catching up papers=%d", len(todo))
-        for start in range(0, len(todo), CHUNK):
-            await self._index_ids(todo[start : start + CHUNK])
-            self.progress["done"] = min(start + CHUNK, len(todo))
+        after: SortKey | None = None
+        checked = 0
+        self.progress = {"done": 0, "total": len(self.store)}
+        while True:
+            views, _total = self.store.page(after=after, limit=CATCH_UP_PAGE)
+            if not views:
+                break
+            after = views[-1].sort_key
+            indexed = await self._run(index.stamps_of, [v.id for v in views])
+            todo = [v.id for v in views if indexed.get(v.id) != stamp_of(v)]
+            if todo and not self.building:
+                self.building = True
+                log.info("search index catching up from paper=%d of %d", checked, self.progress["total"])
+            for start in range(0, len(todo), CHUNK):
+                await self._index_ids(todo[start : start + CHUNK])
+            checked += len(views)
+            self.progress = {"done": checked, "total": max(checked, len(self.store))}
         self.building = False
-        # Saved papers whose newest PDF is not the one indexed.
+        if await self._run(index.count) > checked:  # rare: papers gone from the store (a restored backup)
+            known = {v.id for v in self.store.query()}
+            await self._run(lambda: index.delete([pid for pid in index.stamps() if pid not in known]))
         if self.pdf_path is not None:
             names = await self._run(index.pdf_names)
-            for view in self.store.query(include_dismissed=True, predicate=lambda v: v.state.saved):
-                pdf = self.pdf_path(view.id)
-                if pdf is not None and names.get(view.id) != pdf.name:
-                    self._pdfs.add(view.id)
+            for state in (State.SAVED, State.READ):
+                for view in self.store.query(state=state):
+                    pdf = self.pdf_path(view.id)
+                    if pdf is not None and names.get(view.id) != pdf.name:
+                        self._pdfs.add(view.id)
 
     async def _index_ids(self, ids: list[str]) -> None:
         assert self._index is not None
