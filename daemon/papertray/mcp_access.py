@@ -2,8 +2,9 @@
 
 The token: a script token named "mcp" (`papertray token list` shows it, `papertray token revoke mcp` cuts the
 assistant off), stored as `state/mcp.token` (0600). The CLI's token rotates at every daemon start and a
-long-lived MCP server must outlive restarts, so at its first call it creates the named token with the CLI's token
-and from then on uses only its own; a revoked or lost one is replaced the same way.
+long-lived MCP server must outlive restarts, so at its first call (no token file yet) it creates the named token
+with the CLI's token and from then on uses only its own. A revoked token is never replaced behind the user's back:
+calls fail, saying so, until the user deletes the token file.
 
 The audit log: `<logs>/mcp-audit.jsonl`, one JSON line per tool call (time, tool, arguments, outcome, result
 count, milliseconds). Arguments are queries, ids, tags and notes the assistant sent; no token ever appears.
@@ -22,7 +23,7 @@ from typing import Any
 from papertray.atomic import append_durable, write_atomic
 from papertray.client import NOT_RUNNING, ApiError, DaemonClient
 from papertray.config import Paths
-from papertray.errors import DaemonNotRunning
+from papertray.errors import DaemonNotRunning, PapertrayError
 from papertray.runtime import pid_alive, read_daemon_info
 
 TOKEN_NAME = "mcp"  # noqa: S105 (a name, not a secret)
@@ -48,18 +49,19 @@ class McpAccess:
         info = read_daemon_info(self.paths)
         if info is None or not pid_alive(info.pid):
             raise DaemonNotRunning(NOT_RUNNING)
+        path = token_file(self.paths)
+        if self._token is None and path.exists():
+            self._token = path.read_text(encoding="utf-8").strip() or None
         if self._token is None:
-            try:
-                self._token = token_file(self.paths).read_text(encoding="utf-8").strip() or None
-            except OSError:
-                self._token = None
-        if self._token is not None:
-            mine = DaemonClient(info, self._token)
-            status, _ = mine.request_raw("GET", "status")
-            if status != 401:
-                return mine
-        self._token = self._new_token()
-        return DaemonClient(info, self._token)
+            self._token = self._new_token()
+            return DaemonClient(info, self._token)
+        mine = DaemonClient(info, self._token)
+        if mine.request_raw("GET", "status")[0] == 401:
+            # Revoked on purpose (`papertray token revoke mcp`): never quietly minted again.
+            raise PapertrayError(
+                f"papertray's MCP token was revoked; delete {path} to let `papertray mcp` create a new one."
+            )
+        return mine
 
     def _new_token(self) -> str:
         cli = DaemonClient.connect(self.paths)

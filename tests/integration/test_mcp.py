@@ -89,6 +89,14 @@ async def test_16_mcp_server_reads_refuses_writes_while_off_and_logs_every_call(
         assert lines[-1]["outcome"].startswith("error: ") and lines[0]["outcome"] == "ok"
         log_text = (home / "logs" / "mcp-audit.jsonl").read_text()
         assert token_file.read_text().strip() not in log_text and daemon.token not in log_text
+        # Revoking the token cuts the assistant off; it is not quietly minted again.
+        revoked = await asyncio.to_thread(run_cli, home, "token", "revoke", "mcp", env=daemon.env)
+        assert revoked.returncode == 0, revoked.stderr
+        async with mcp_session(daemon, tmp_path / "mcp-stderr.log") as session:
+            cut = await session.call_tool("list_papers", {})
+            assert cut.is_error and "MCP token was revoked" in cut.content[0].text
+        tokens = await asyncio.to_thread(run_cli, home, "token", "list", env=daemon.env)
+        assert "mcp" not in tokens.stdout
     finally:
         await asyncio.to_thread(daemon.stop)
 
