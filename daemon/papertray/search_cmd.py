@@ -131,5 +131,7 @@ def cmd_search(args: argparse.Namespace, paths: Paths, console: Output) -> int:
                 console.out(line)
     total = answer.get("total", len(results))
     more = "+" if answer.get("more") else ""
-    console.out(f"\n{len(results)} of {total}{more} matches, best first  (• new  ★ saved  ✓ read)")
+    among = answer.get("ranked_among")
+    best = f"best of the newest {among:,}" if among else "best first"
+    console.out(f"\n{len(results)} of {total}{more} matches, {best}  (• new  ★ saved  ✓ read)")
     return 0

@@ -213,3 +213,22 @@ async def test_16_a_restart_catches_up_and_a_corrupt_index_is_moved_aside(tmp_pa
         assert list(index.parent.glob("index.sqlite3.corrupt-*"))
     finally:
         await third.stop()
+
+
+def test_16_a_very_common_word_is_ranked_among_its_newest_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papertray.search import index as index_module
+    from papertray.search.index import Doc, IndexFile
+    from papertray.search.query import to_fts
+
+    monkeypatch.setattr(index_module, "WINDOW", 3)
+    index = IndexFile.open(tmp_path / "index.sqlite3")
+    # Indexed oldest last, as a rebuild (newest first) does: the window follows arXiv ids, not indexing order.
+    ids = ["2501.00005", "2501.00004", "2412.00003", "hep-th/0101001", "2001.00001"]
+    index.upsert([Doc(pid, title="common" if pid != "2001.00001" else "common common common") for pid in ids])
+    page = index.search(to_fts("common"), Filters(), limit=10)
+    assert page.total == 5 and page.window == 3
+    assert sorted(hit.id for hit in page.hits) == ["2412.00003", "2501.00004", "2501.00005"]
+    assert index.search(to_fts("common"), Filters(), limit=10, offset=0).hits[0].id in ids[:3]
+    index.close()

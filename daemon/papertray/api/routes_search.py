@@ -82,7 +82,14 @@ def page_json(request: web.Request, service: SearchService, text: str, page: Pag
                 "snippet": segments(hit.snippet),
             }
         )
-    return {"query": text, "results": results, "total": page.total, "more": page.more, "index": service.status()}
+    return {
+        "query": text,
+        "results": results,
+        "total": page.total,
+        "more": page.more,
+        "ranked_among": page.window,
+        "index": service.status(),
+    }
 
 
 async def search(request: web.Request) -> web.Response:

@@ -107,16 +107,16 @@ class SearchService:
         try:
             return IndexFile.open(self.path)
         except IndexUnusable as exc:
-            aside = []
-            for suffix in ("", "-wal", "-shm"):
-                part = self.path.with_name(self.path.name + suffix)
-                if part.exists():
-                    aside.append(move_aside(part))
-            why = "was damaged" if exc.kind == "corrupt" else "was built by another papertray version"
-            message = f"The search index {why}; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
-            if exc.kind == "corrupt":
-                self.problems.append(message)
-            log.warning("search index unusable kind=%s detail=%s moved=%s", exc.kind, exc, aside)
+            if exc.kind == "stale":  # another version's index: nothing to keep, it is rebuilt from the store
+                log.info("search index from another version (%s): rebuilding", exc)
+                for part in (self.path, *self._sidecars()):
+                    part.unlink(missing_ok=True)
+                return IndexFile.open(self.path)
+            aside = [move_aside(part) for part in (self.path, *self._sidecars()) if part.exists()]
+            self.problems.append(
+                f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
+            )
+            log.warning("search index damaged detail=%s moved=%s", exc, aside)
             return IndexFile.open(self.path)
 
     def _close(self) -> None:
