@@ -71,8 +71,10 @@ def papers(count: int) -> Iterator[Paper]:
         copy += 1
 
 
-def doc(paper: Paper, categories: str = "") -> Doc:
+def doc(paper: Paper, categories: str = "", saved: bool = False) -> Doc:
     return Doc(
+        state="saved" if saved else "new",
+        saved=saved,
         id=paper.id,
         title=paper.title,
         abstract=paper.summary,
@@ -103,8 +105,8 @@ def child(kind: str, out: Path, count: int) -> None:
     if kind == "index":
         index = IndexFile.open(out)
         batch: list[Doc] = []
-        for paper in papers(count):
-            batch.append(doc(paper))
+        for number, paper in enumerate(papers(count)):
+            batch.append(doc(paper, saved=number % 250 == 0))  # a reading list of 1,000 papers at 250k
             if len(batch) == 500:
                 index.upsert(batch)
                 batch = []
@@ -192,7 +194,7 @@ def measure_queries(path: Path, sets: dict[str, list[str]]) -> None:
         started = time.perf_counter()
         index.search(to_fts(query), Filters(states=("saved",), since="2020-01-01"), limit=20)
         filtered.append((time.perf_counter() - started) * 1000)
-    print(f"query one word + state and date filters: p95 {percentile(filtered, 0.95):6.2f} ms")
+    print(f"query one word, saved papers since 2020 (the reading list): p95 {percentile(filtered, 0.95):6.2f} ms")
     index.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from papertray.events import EventBus
 from papertray.models import Paper
 from papertray.search import Filters, QueryError, SearchService
+from papertray.search.index import SCHEMA_VERSION
 from papertray.search.query import MAX_QUERY_CHARS
 from papertray.store import Store
 from tests.support.tiny_pdf import tiny_pdf
@@ -232,3 +234,38 @@ def test_16_a_very_common_word_is_ranked_among_its_newest_matches(
     assert sorted(hit.id for hit in page.hits) == ["2412.00003", "2501.00004", "2501.00005"]
     assert index.search(to_fts("common"), Filters(), limit=10, offset=0).hits[0].id in ids[:3]
     index.close()
+
+
+async def test_16_an_index_from_another_version_is_rebuilt_quietly(tmp_path: Path) -> None:
+    first = await Harness(tmp_path).start()
+    await first.store.add_papers(CORPUS)
+    await _wait(first.service, "branes", "hep-th/9901001")
+    await first.stop()
+    index = tmp_path / "cache" / "search" / "index.sqlite3"
+    with sqlite3.connect(index) as conn:
+        conn.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    second = await Harness(tmp_path).start()
+    try:
+        assert await second.ids("branes") == ["hep-th/9901001"]
+        assert second.service.problems == []  # nothing the user must know: a derived file was rebuilt
+        assert not list(index.parent.glob("*.corrupt-*"))
+        with sqlite3.connect(index) as conn:
+            assert conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == str(SCHEMA_VERSION)
+    finally:
+        await second.stop()
+
+
+async def test_16_filters_answer_alike_with_few_or_many_candidates(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papertray.search import index as index_module
+
+    await harness.store.update_state("2311.04567", saved=True)
+    await _wait(harness.service, "transformers", "2311.04567")
+    for few in (20_000, 0):  # rowid lookups of the candidates, or a join over the matches
+        monkeypatch.setattr(index_module, "FEW", few)
+        assert await harness.ids("transformers", Filters(saved_only=True)) == ["2311.04567"]
+        assert await harness.ids("transformers", Filters(states=("new",), until="2023-10-31")) == ["2310.01234"]
+        assert await harness.ids("branes", Filters(source="arxiv", since="1990-01-01")) == ["hep-th/9901001"]
+    with pytest.raises(QueryError, match="at least 3 letters"):
+        await harness.ids("tr*")

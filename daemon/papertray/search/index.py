@@ -24,11 +24,12 @@ from typing import Any
 from papertray import __version__
 from papertray.safe_text import UNSAFE
 
-SCHEMA_VERSION = 3  # 2: bm25 weights as the table's rank; 3: rowids in arXiv-id order
+SCHEMA_VERSION = 4  # 2: bm25 weights as rank; 3: rowids in arXiv-id order; 4: prefix index, filter indexes
 SLOTS = 8
 # A query matching more papers than this is ranked among its newest WINDOW matches (by arXiv id): bm25 costs
 # ~3 us a match, so "model" over 250k papers (110k matches) would take 0.4 s; 4,000 keep a search near 15 ms.
 WINDOW = 4000
+FEW = 20_000  # filter candidates up to this many are looked up one by one (see search)
 COLUMNS = ("pid", "title", "abstract", "authors", "keywords", "categories", "tags", "notes", "fulltext")
 # bm25 weights, in COLUMNS order: a word in the title or the id says far more than one in a 20-page PDF.
 WEIGHTS = (8.0, 10.0, 1.0, 4.0, 3.0, 2.0, 6.0, 4.0, 0.3)
@@ -222,25 +223,40 @@ class IndexFile:
 
     def search(self, expression: str, filters: Filters, *, limit: int, offset: int = 0, cap: int = 10_000) -> Page:
         """Matches best first; `total` counts at most `cap` of them (then `more` is set)."""
-        where = ["papers MATCH ?"]
-        args: list[Any] = [expression]
+        narrow: list[str] = []
+        narrow_args: list[Any] = []
         if filters.states:
-            where.append(f"d.state IN ({','.join('?' * len(filters.states))})")
-            args.extend(filters.states)
+            narrow.append(f"d.state IN ({','.join('?' * len(filters.states))})")
+            narrow_args.extend(filters.states)
         if filters.source:
-            where.append("d.source = ?")
-            args.append(filters.source)
+            narrow.append("d.source = ?")
+            narrow_args.append(filters.source)
         if filters.since:
-            where.append("d.day >= ?")
-            args.append(filters.since)
+            narrow.append("d.day >= ?")
+            narrow_args.append(filters.since)
         if filters.until:
-            where.append("d.day <= ?")
-            args.append(filters.until)
+            narrow.append("d.day <= ?")
+            narrow_args.append(filters.until)
         if filters.saved_only:
-            where.append("d.saved = 1")
-        clause = " AND ".join(where)
+            narrow.append("d.saved = 1")
+        clause = "papers MATCH ?"
+        args: list[Any] = [expression]
+        join = ""
+        if narrow:
+            where = " AND ".join(narrow)
+            few = self.conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM docs d WHERE {where} LIMIT ?)",  # noqa: S608
+                (*narrow_args, FEW + 1),
+            ).fetchone()[0]
+            if few <= FEW:
+                # Few candidates (the reading list, a narrow date range): FTS5 looks up each one by rowid,
+                # instead of walking every match of a common word and dropping nearly all of them.
+                clause += f" AND papers.rowid IN (SELECT d.rowid FROM docs d WHERE {where})"  # noqa: S608
+            else:
+                join = " JOIN docs d ON d.rowid = papers.rowid"
+                clause += " AND " + where
+            args.extend(narrow_args)
         # Rank first, on rowids alone: a snippet is made only for the page, never for every match.
-        join = " JOIN docs d ON d.rowid = papers.rowid" if len(where) > 1 else ""
         counted = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM papers{join} WHERE {clause} LIMIT ?)",  # noqa: S608
             (*args, cap + 1),
@@ -328,8 +344,11 @@ def _create(conn: sqlite3.Connection) -> None:
         )
         conn.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS papers USING fts5({', '.join(COLUMNS)},"
-            " tokenize='unicode61 remove_diacritics 2')"
+            " tokenize='unicode61 remove_diacritics 2', prefix='3 4')"
         )
+        conn.execute("CREATE INDEX IF NOT EXISTS docs_state ON docs(state, day)")
+        conn.execute("CREATE INDEX IF NOT EXISTS docs_saved ON docs(saved, day)")
+        conn.execute("CREATE INDEX IF NOT EXISTS docs_day ON docs(day)")
         conn.execute(f"INSERT INTO papers(papers, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         conn.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",

@@ -17,6 +17,7 @@ from papertray.errors import PapertrayError
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
+MIN_PREFIX = 3  # the index keeps 3- and 4-letter prefixes; "a*" would walk a large part of the vocabulary
 # What unicode61 keeps inside a token: letters, digits (and marks, folded away). Everything else splits.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -54,7 +55,10 @@ def parse(text: str) -> list[Term]:
             if not words:
                 continue
             # `interp*` is a prefix; `hep-th/9901001` or `2307.12345` is one phrase of its parts.
-            terms.append(Term(words, prefix=chunk.endswith("*")))
+            prefix = chunk.endswith("*")
+            if prefix and len(words[-1]) < MIN_PREFIX:
+                raise QueryError(f"A prefix search needs at least {MIN_PREFIX} letters before the * (like interp*).")
+            terms.append(Term(words, prefix=prefix))
     if not terms:
         raise QueryError("Type a word to search for (letters or digits).")
     if len(terms) > MAX_TERMS:
