@@ -6,6 +6,8 @@ Layout of `<cache>/search/index.sqlite3`:
             was indexed, so a start compares stamps with the store and re-indexes only what changed
     papers  FTS5 over id, title, abstract, authors, keywords, categories, tags, notes and PDF text, with
             `unicode61 remove_diacritics 2` (Schölkopf = Scholkopf); its rowid is the docs row's
+    reading the same for the papers in the reading list only (saved or read), so that searching it stays fast
+            however common a word is among all papers
 
 WAL journal with synchronous=NORMAL: a kill -9 mid-update loses at most the last batch, never the file, and the
 next start's stamp comparison re-indexes whatever the lost batch held. The index is derived and disposable:
@@ -24,12 +26,11 @@ from typing import Any
 from papertray import __version__
 from papertray.safe_text import UNSAFE
 
-SCHEMA_VERSION = 4  # 2: bm25 weights as rank; 3: rowids in arXiv-id order; 4: prefix index, filter indexes
+SCHEMA_VERSION = 5  # 3: rowids in arXiv-id order; 4: prefix index; 5: the reading list's own table
 SLOTS = 8
 # A query matching more papers than this is ranked among its newest WINDOW matches (by arXiv id): bm25 costs
 # ~3 us a match, so "model" over 250k papers (110k matches) would take 0.4 s; 4,000 keep a search near 15 ms.
 WINDOW = 4000
-FEW = 20_000  # filter candidates up to this many are looked up one by one (see search)
 COLUMNS = ("pid", "title", "abstract", "authors", "keywords", "categories", "tags", "notes", "fulltext")
 # bm25 weights, in COLUMNS order: a word in the title or the id says far more than one in a 20-page PDF.
 WEIGHTS = (8.0, 10.0, 1.0, 4.0, 3.0, 2.0, 6.0, 4.0, 0.3)
@@ -164,7 +165,9 @@ class IndexFile:
                     conn.execute(f"SELECT rowid, fulltext FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
                 )
                 conn.execute(f"DELETE FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
+                conn.execute(f"DELETE FROM reading WHERE rowid IN ({marks})", rowids)  # noqa: S608
             rows = []
+            reading = []
             for doc in docs:
                 rowid = existing.get(doc.id)
                 if rowid is not None:
@@ -188,10 +191,13 @@ class IndexFile:
                         fulltext.get(rowid or 0, ""),
                     )
                 )
-            conn.executemany(
-                f"INSERT INTO papers(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
-                rows,
-            )
+                if _in_reading_list(doc.state, doc.saved):
+                    reading.append(rows[-1])
+            for table, values in (("papers", rows), ("reading", reading)):
+                conn.executemany(
+                    f"INSERT INTO {table}(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
+                    values,
+                )
 
     def set_fulltext(self, paper_id: str, pdf_name: str, text: str) -> bool:
         """Index a PDF's text for a paper already indexed; False when the paper is not (yet) in the index."""
@@ -203,12 +209,15 @@ class IndexFile:
             old = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM papers WHERE rowid=?", row).fetchone()  # noqa: S608
             if old is None:
                 return False
-            conn.execute("DELETE FROM papers WHERE rowid=?", row)
             values = [*old[:-1], clean(text)]
-            conn.execute(
-                f"INSERT INTO papers(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
-                (row[0], *values),
-            )
+            in_list = conn.execute("SELECT state, saved FROM docs WHERE rowid=?", row).fetchone()
+            for table in ("papers", "reading"):
+                conn.execute(f"DELETE FROM {table} WHERE rowid=?", row)  # noqa: S608
+                if table == "papers" or _in_reading_list(in_list[0], bool(in_list[1])):
+                    conn.execute(
+                        f"INSERT INTO {table}(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
+                        (row[0], *values),
+                    )
             conn.execute("UPDATE docs SET pdf=? WHERE rowid=?", (pdf_name, row[0]))
         return True
 
@@ -219,6 +228,7 @@ class IndexFile:
                 row = conn.execute("SELECT rowid FROM docs WHERE id=?", (paper_id,)).fetchone()
                 if row is not None:
                     conn.execute("DELETE FROM papers WHERE rowid=?", row)
+                    conn.execute("DELETE FROM reading WHERE rowid=?", row)
                     conn.execute("DELETE FROM docs WHERE rowid=?", row)
 
     def search(self, expression: str, filters: Filters, *, limit: int, offset: int = 0, cap: int = 10_000) -> Page:
@@ -239,61 +249,77 @@ class IndexFile:
             narrow_args.append(filters.until)
         if filters.saved_only:
             narrow.append("d.saved = 1")
-        clause = "papers MATCH ?"
+        # The reading list has its own small FTS table: "saved papers about <a common word>" never walks the
+        # 100k matches of that word among every paper.
+        table = "papers"
+        if filters.saved_only or (filters.states and set(filters.states) <= {"saved", "read"}):
+            table = "reading"
+        clause = f"{table} MATCH ?"
         args: list[Any] = [expression]
         join = ""
         if narrow:
-            where = " AND ".join(narrow)
-            few = self.conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM docs d WHERE {where} LIMIT ?)",  # noqa: S608
-                (*narrow_args, FEW + 1),
-            ).fetchone()[0]
-            if few <= FEW:
-                # Few candidates (the reading list, a narrow date range): FTS5 looks up each one by rowid,
-                # instead of walking every match of a common word and dropping nearly all of them.
-                clause += f" AND papers.rowid IN (SELECT d.rowid FROM docs d WHERE {where})"  # noqa: S608
-            else:
-                join = " JOIN docs d ON d.rowid = papers.rowid"
-                clause += " AND " + where
+            join = f" JOIN docs d ON d.rowid = {table}.rowid"
+            clause += " AND " + " AND ".join(narrow)
             args.extend(narrow_args)
-        # Rank first, on rowids alone: a snippet is made only for the page, never for every match.
         counted = self.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM papers{join} WHERE {clause} LIMIT ?)",  # noqa: S608
+            f"SELECT count(*) FROM (SELECT 1 FROM {table}{join} WHERE {clause} LIMIT ?)",  # noqa: S608
             (*args, cap + 1),
         ).fetchone()[0]
         window = None
         if counted > WINDOW:
             edge = self.conn.execute(
-                f"SELECT papers.rowid FROM papers{join} WHERE {clause}"  # noqa: S608
-                " ORDER BY papers.rowid DESC LIMIT 1 OFFSET ?",
+                f"SELECT {table}.rowid FROM {table}{join} WHERE {clause}"  # noqa: S608
+                f" ORDER BY {table}.rowid DESC LIMIT 1 OFFSET ?",
                 (*args, WINDOW - 1),
             ).fetchone()
             if edge is not None:
-                clause += " AND papers.rowid >= ?"
+                clause += f" AND {table}.rowid >= ?"
                 args.append(edge[0])
                 window = WINDOW
-        top = self.conn.execute(
-            f"SELECT papers.rowid, rank FROM papers{join} WHERE {clause} ORDER BY rank LIMIT ? OFFSET ?",  # noqa: S608
-            (*args, limit, offset),
-        ).fetchall()
+        snippet = f"snippet({table}, -1, '{HIT_START}', '{HIT_END}', '…', 24)"
+        if not join:
+            # FTS5 sorts by rank itself and makes snippets only for the rows read: one query.
+            top = self.conn.execute(
+                f"SELECT rowid, rank, {snippet} FROM {table} WHERE {clause}"  # noqa: S608
+                " ORDER BY rank LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+            snippets = {row[0]: row[2] for row in top}
+        else:
+            # Rank first on rowids alone (with the join), then snippets for the page only.
+            top = self.conn.execute(
+                f"SELECT {table}.rowid, rank FROM {table}{join} WHERE {clause}"  # noqa: S608
+                " ORDER BY rank LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+            snippets = {}
+            if top:
+                marks = ",".join("?" * len(top))
+                snippets = dict(
+                    self.conn.execute(
+                        f"SELECT rowid, {snippet} FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})",  # noqa: S608
+                        (expression, *[row[0] for row in top]),
+                    )
+                )
         hits: list[Hit] = []
         if top:
             marks = ",".join("?" * len(top))
-            details = {
+            docs = {
                 row[0]: row[1:]
                 for row in self.conn.execute(
-                    f"SELECT papers.rowid, d.id, d.state, d.day,"  # noqa: S608
-                    f" snippet(papers, -1, '{HIT_START}', '{HIT_END}', '…', 24)"
-                    f" FROM papers JOIN docs d ON d.rowid = papers.rowid"
-                    f" WHERE papers MATCH ? AND papers.rowid IN ({marks})",
-                    (expression, *[row[0] for row in top]),
+                    f"SELECT rowid, id, state, day FROM docs WHERE rowid IN ({marks})",  # noqa: S608
+                    [row[0] for row in top],
                 )
             }
-            for rowid, score in top:
-                found = details.get(rowid)
+            for row in top:
+                found = docs.get(row[0])
                 if found is not None:
-                    hits.append(Hit(found[0], found[1], found[2], float(score), found[3] or ""))
+                    hits.append(Hit(found[0], found[1], found[2], float(row[1]), snippets.get(row[0]) or ""))
         return Page(hits, min(int(counted), cap), int(counted) > cap, window)
+
+
+def _in_reading_list(state: str, saved: bool) -> bool:
+    return saved or state in ("saved", "read")
 
 
 def recency_key(paper_id: str) -> int:
@@ -332,7 +358,7 @@ def _insert_doc(conn: sqlite3.Connection, doc: Doc) -> int:
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return {"meta", "docs", "papers"} <= names
+    return {"meta", "docs", "papers", "reading"} <= names
 
 
 def _create(conn: sqlite3.Connection) -> None:
@@ -349,7 +375,12 @@ def _create(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE INDEX IF NOT EXISTS docs_state ON docs(state, day)")
         conn.execute("CREATE INDEX IF NOT EXISTS docs_saved ON docs(saved, day)")
         conn.execute("CREATE INDEX IF NOT EXISTS docs_day ON docs(day)")
-        conn.execute(f"INSERT INTO papers(papers, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
+        conn.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS reading USING fts5({', '.join(COLUMNS)},"
+            " tokenize='unicode61 remove_diacritics 2', prefix='3 4')"
+        )
+        for table in ("papers", "reading"):
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         conn.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("built_by", __version__)],
