@@ -6,6 +6,7 @@ HTTP client will send (no Host, two Hosts, smuggling shapes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from papertray.events import EventBus
 from papertray.library import Library
 from papertray.models import Paper
 from papertray.poller import Poller
+from papertray.search import SearchService
 from papertray.store import Store
 from tests.support.feed_server import FeedServer
 
@@ -80,6 +82,10 @@ class ApiServer:
         self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
         # The library's routes are part of the API; its download loop is not started here.
         self.library = Library(lambda: self.config, self.store, self.bus)
+        # The real search index, following the bus as in the daemon.
+        self.search = SearchService(self.paths.cache_dir / "search", self.store, self.bus)
+        self._search_task = asyncio.create_task(self.search.run())
+        await asyncio.wait_for(self.search.ready.wait(), 30)
         self.app = create_api(
             config=lambda: self.config,
             store=self.store,
@@ -90,6 +96,7 @@ class ApiServer:
             limiter=self.limiter,
             pairing=self.pairing,
             library=self.library,
+            search=self.search,
         )
         self.app[CONTEXT].heartbeat_seconds = self.heartbeat
         # As app.py does it: loopback by address, no access log.
@@ -119,6 +126,10 @@ class ApiServer:
             await self.runner.cleanup()
         await self.poller.close()
         await self.library.close()
+        self._search_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._search_task
+        await self.search.close()
         await self.store.close()
         await self.feed.stop()
 
