@@ -50,8 +50,10 @@ class ApiServer:
         limiter: FailureLimiter | None = None,
         pairing: PairingCodes | None = None,
         heartbeat: float = 15.0,
+        search: bool = False,
     ) -> None:
         self.home = home
+        self.with_search = search  # the search index follows the bus (one more subscriber) when on
         self.paths = Paths(
             config_file=home / "config.toml",
             data_dir=home / "data",
@@ -82,10 +84,13 @@ class ApiServer:
         self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
         # The library's routes are part of the API; its download loop is not started here.
         self.library = Library(lambda: self.config, self.store, self.bus)
-        # The real search index, following the bus as in the daemon.
-        self.search = SearchService(self.paths.cache_dir / "search", self.store, self.bus)
-        self._search_task = asyncio.create_task(self.search.run())
-        await asyncio.wait_for(self.search.ready.wait(), 30)
+        # The real search index, following the bus as in the daemon (without it the route answers 503).
+        self.search: SearchService | None = None
+        self._search_task: asyncio.Task[None] | None = None
+        if self.with_search:
+            self.search = SearchService(self.paths.cache_dir / "search", self.store, self.bus)
+            self._search_task = asyncio.create_task(self.search.run())
+            await asyncio.wait_for(self.search.ready.wait(), 30)
         self.app = create_api(
             config=lambda: self.config,
             store=self.store,
@@ -126,10 +131,11 @@ class ApiServer:
             await self.runner.cleanup()
         await self.poller.close()
         await self.library.close()
-        self._search_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._search_task
-        await self.search.close()
+        if self._search_task is not None and self.search is not None:
+            self._search_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._search_task
+            await self.search.close()
         await self.store.close()
         await self.feed.stop()
 
