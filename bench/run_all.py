@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("bench.bench_rules", "Interest rules: 5,000 papers x 6 rules", []),
     ("bench.library_bench", "Reading list: exports, imports, a 20 MB PDF, the page's list", []),
     ("bench.ranking", "For you: ranking real arXiv days vs random, recency, HF upvotes and keyword rules", []),
+    ("bench.search", "Search at 250,000 papers: index build vs bare FTS5, a poll's update, query p95, daemon RSS", []),
     # 15ed998: the last commit with the watchfiles config watcher, measured beside today's daemon
     (
         "bench.idle",

@@ -27,7 +27,7 @@ from aiohttp import web
 from papertray import __version__
 from papertray.api import PollerLike, create_api
 from papertray.api.guard import FailureLimiter
-from papertray.api.keys import CONTEXT, LOOPS
+from papertray.api.keys import CONTEXT, LOOPS, SEARCH
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
 from papertray.api.serving import start_runner
@@ -43,6 +43,7 @@ from papertray.poller import Poller
 from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
+from papertray.search import SearchService
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def build_app(
     library: Library | None = None,
     digests: DigestService | None = None,
     ranker: Ranker | None = None,
+    search: SearchService | None = None,
     problems: Callable[[], list[str]] = list,
     pairing: PairingCodes | None = None,
     limiter: FailureLimiter | None = None,
@@ -87,6 +89,7 @@ def build_app(
         library=library,
         digests=digests,
         ranker=ranker,
+        search=search,
     )
     app[LOOPS] = set()
     app.cleanup_ctx.append(_lifetime)
@@ -134,6 +137,9 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
     context = app[CONTEXT]
+    search = app.get(SEARCH)
+    if search is not None:  # before the store: its worker thread may still be reading papers
+        await search.close()
     await close_parts(context.store, context.poller, context.library)
 
 
@@ -150,6 +156,7 @@ class Daemon:
     pairing: PairingCodes
     library: Library | None = None
     digests: DigestService | None = None
+    search: SearchService | None = None
     api: web.Application | None = None
     info: DaemonInfo | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -164,6 +171,8 @@ class Daemon:
             found += self.library.problems
         if self.digests is not None:  # a digest that failed to send, in the server's words
             found += self.digests.problems()
+        if self.search is not None:
+            found += self.search.problems
         if self.watcher.current_error:
             found.append(self.watcher.current_error)
         config = self.config()
@@ -258,7 +267,21 @@ async def run_daemon(
     library = Library(holder, store, bus)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
-    daemon = Daemon(holder, bus, store, poller, notifier, watcher, pairing, library=library, digests=digests, loop=loop)
+    # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
+    search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
+    daemon = Daemon(
+        holder,
+        bus,
+        store,
+        poller,
+        notifier,
+        watcher,
+        pairing,
+        library=library,
+        digests=digests,
+        search=search,
+        loop=loop,
+    )
     api: web.Application | None = None
     runner: web.AppRunner | None = None
     try:
@@ -271,6 +294,7 @@ async def run_daemon(
             ranker=ranker,
             problems=daemon.problems,
             pairing=pairing,
+            search=search,
         )
         try:
             runner, port = await serve(api, port=config.port, reuse_address=True)
@@ -291,6 +315,7 @@ async def run_daemon(
                 "config-watcher": watcher.run,
                 "library": library.run,
                 "digests": digests.run,
+                "search": search.run,
             },
         )
         if install_signal_handlers:

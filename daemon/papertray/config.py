@@ -70,6 +70,10 @@ max_pdf_mb = 80
 # Hosts that downloads may reach even though they resolve to a private or loopback address.
 allowed_private_hosts = []
 
+[mcp]
+# `papertray mcp` (your assistant's view of papertray) may also save, unsave, tag, note and dismiss papers.
+allow_writes = false
+
 # Interest rules: a new paper that matches a rule with notify = true raises a desktop notification.
 # keywords match whole words or phrases, case-insensitively, in the title, abstract and ai_keywords.
 #
@@ -191,6 +195,7 @@ class Config:
     download_pdfs: bool = True
     max_pdf_mb: int = 80
     allowed_private_hosts: tuple[str, ...] = ()
+    mcp_allow_writes: bool = False
     rules: tuple[Rule, ...] = field(default=())
     digest: DigestSettings = field(default_factory=DigestSettings)
 
@@ -276,7 +281,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         where = f"{path}, line {line}" if line else str(path)
         raise ConfigError(f"{where}: this is not valid TOML ({exc}).", path=str(path), line=line) from None
 
-    known_tables = {"daemon", "poll", "sources", "notifications", "library", "rules", "digest"}
+    known_tables = {"daemon", "poll", "sources", "notifications", "library", "mcp", "rules", "digest"}
     for name, value in data.items():
         if name not in known_tables:
             raise ConfigError(
@@ -326,6 +331,9 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         raise library.error("max_pdf_mb", "'max_pdf_mb' must be between 1 and 2048")
     allowed = library.strings("allowed_private_hosts")
 
+    mcp = _Reader(path, text, "mcp", data.get("mcp", {}), {"allow_writes"})
+    mcp_writes = mcp.get("allow_writes", bool, False)
+
     rules = _rules(path, text, data.get("rules", []))
     digest = read_digest(_Reader(path, text, "digest", data.get("digest", {}), KNOWN_DIGEST_KEYS))
 
@@ -353,6 +361,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         download_pdfs=download,
         max_pdf_mb=max_pdf,
         allowed_private_hosts=allowed,
+        mcp_allow_writes=mcp_writes,
         rules=rules,
         digest=digest,
     )

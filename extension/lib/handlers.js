@@ -182,6 +182,18 @@ export const TABLE = {
       };
     },
   },
+  // Full-text search over every paper the daemon has seen (its search index); the query is passed as text.
+  search: {
+    pageOnly: true,
+    async handle(message) {
+      const settings = await readSettings();
+      const q = typeof message.q === 'string' ? message.q.slice(0, 500) : '';
+      const params = new URLSearchParams({ q, limit: String(Math.min(Math.max(Number(message.limit) || 10, 1), 50)) });
+      const { body } = await call(settings, `search?${params}`);
+      const results = Array.isArray(body?.results) ? body.results : [];
+      return { results, total: Number.isInteger(body?.total) ? body.total : results.length };
+    },
+  },
   refreshBadge: { pageOnly: true, handle: async () => ({ text: await refreshBadge() }) },
   // The reading list is papertray's own page: a one-time login link sets its session cookie, so the token
   // never reaches that page or its URL bar.

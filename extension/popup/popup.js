@@ -39,10 +39,43 @@ function renderList(sectionId, listId, papers, empty) {
   section.hidden = false;
 }
 
+// The search box asks the daemon's full-text index; results replace the lists until the box is cleared.
+let searchTimer = 0;
+async function runSearch() {
+  const q = document.getElementById('search').value.trim();
+  const section = document.getElementById('results-section');
+  for (const id of ['new-section', 'saved-section']) document.getElementById(id).hidden = Boolean(q);
+  if (!q) {
+    section.hidden = true;
+    return;
+  }
+  const reply = await ask('search', { q, limit: 10 });
+  if (document.getElementById('search').value.trim() !== q) return; // a newer query is on its way
+  const heading = document.getElementById('results-heading');
+  if (!reply?.ok) {
+    heading.textContent = reply?.error ?? 'papertray did not answer.';
+    document.getElementById('results-list').replaceChildren();
+    section.hidden = false;
+    return;
+  }
+  heading.textContent = reply.total > reply.results.length ? `Best ${reply.results.length} of ${reply.total}` : 'Search results';
+  renderList('results-section', 'results-list', reply.results, 'No paper matches.');
+}
+
+document.getElementById('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  runSearch();
+});
+document.getElementById('search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(runSearch, 250);
+});
+
 async function load() {
   const status = await ask('status');
   renderStatus(status);
   if (status?.state !== 'running') return;
+  document.getElementById('search-form').hidden = false;
   const today = new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
   const [todays, saved] = await Promise.all([
     ask('papers', { state: 'new', since: today, limit: 20, dismissed: 'exclude' }),

@@ -403,3 +403,25 @@ def test_s1_keyboard_users_save_with_enter_and_space_on_a_mark(
     wait_for(lambda: by_id(browser.marks(page))[IDS[0]].pressed, page, "the toggle to show Saved")
     page.keyboard.press(" ")
     wait_for(lambda: saved_ids(daemon) == set(), page, "Space to unsave it")
+
+
+def test_16_the_popup_searches_every_paper_and_saves_from_the_results(
+    browser: ExtensionBrowser, daemon: DaemonProcess
+) -> None:
+    pair(browser, daemon)
+    pid = IDS[7]
+    title = TITLES[pid]
+    popup = browser.open(browser.url("popup/popup.html"))
+    popup.locator("#new-list li").first.wait_for()
+    popup.get_by_role("searchbox", name="Search every paper").fill(f'"{title}"')
+    row = popup.locator(f'#results-list li[data-id="{pid}"]')
+    row.wait_for()
+    assert popup.locator("#new-section").is_hidden()
+    assert row.locator("a").inner_text() == title
+    row.get_by_role("button").click()
+    popup.locator(f'#results-list li[data-id="{pid}"] button[aria-pressed="true"]').wait_for()
+    assert saved_ids(daemon) == {pid}
+    popup.get_by_role("searchbox", name="Search every paper").fill('a"b OR (c')  # literal, never an error
+    popup.locator("#results-list li.muted").filter(has_text="No paper matches.").wait_for()
+    popup.get_by_role("searchbox", name="Search every paper").fill("")
+    popup.locator("#new-section").wait_for()

@@ -29,7 +29,7 @@ CHECKS = ",".join(
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ApiServer]:
-    srv = await ApiServer(tmp_path / "home", papers=sample_papers(40)).start()
+    srv = await ApiServer(tmp_path / "home", papers=sample_papers(40), search=True, rank=True).start()
     yield srv
     await srv.stop()
 

@@ -5,6 +5,7 @@ helpers for requests no HTTP client will send (no Host, two Hosts, smuggling sha
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from papertray.events import EventBus
 from papertray.library import Library
 from papertray.models import Paper
 from papertray.poller import Poller
+from papertray.ranking.service import Ranker
+from papertray.search import SearchService
 from papertray.store import Store
 from tests.support.feed_server import FeedServer
 
@@ -48,8 +51,12 @@ class ApiServer:
         limiter: FailureLimiter | None = None,
         pairing: PairingCodes | None = None,
         heartbeat: float = 15.0,
+        search: bool = False,
+        rank: bool = False,
     ) -> None:
         self.home = home
+        self.with_search = search  # the search index follows the bus (one more subscriber) when on
+        self.with_rank = rank  # the real For-you ranker (without it the rank routes answer 503)
         self.paths = Paths(
             config_file=home / "config.toml",
             data_dir=home / "data",
@@ -79,6 +86,16 @@ class ApiServer:
         self.poller = Poller(lambda: self.config, self.store, self.bus, min_spacing=0.0)
         # The library's routes are part of the API; its download loop is not started here.
         self.library = Library(lambda: self.config, self.store, self.bus)
+        # The real search index, following the bus as in the daemon (without it the route answers 503); its loop
+        # is one of the app's, so the app's cleanup ends it and closes the index before the store.
+        self.search: SearchService | None = None
+        if self.with_search:
+            self.search = SearchService(self.paths.cache_dir / "search", self.store, self.bus)
+        self.ranker = (
+            Ranker(self.store, self.bus, lambda: self.config.rules, self.paths.data_dir, log=lambda _m: None)
+            if self.with_rank
+            else None
+        )
         self.app = app.build_app(
             lambda: self.config,
             self.store,
@@ -87,9 +104,16 @@ class ApiServer:
             problems=lambda: list(self.problems),
             limiter=self.limiter,
             pairing=self.pairing,
+            search=self.search,
+            ranker=self.ranker,
         )
         self.app[CONTEXT].heartbeat_seconds = self.heartbeat
         self.runner, self.port = await app.serve(self.app)
+        if self.ranker is not None:
+            app.start_loops(self.app, {"ranker": self.ranker.run})
+        if self.search is not None:
+            app.start_loops(self.app, {"search": self.search.run})
+            await asyncio.wait_for(self.search.ready.wait(), 30)
         self.token = (self.paths.state_dir / "cli.token").read_text().strip()
         return self
 

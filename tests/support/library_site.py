@@ -23,6 +23,7 @@ from papertray import app
 from papertray.config import Config, Paths
 from papertray.events import EventBus
 from papertray.library import Library
+from papertray.search import SearchService
 from papertray.store import Store
 from tests.support.loop_thread import LoopThread
 from tests.support.paper_server import PaperServer
@@ -66,8 +67,11 @@ class LibrarySite(LoopThread):
             lambda: self.config, self.store, self.bus, spacing=0.0, retry_base=0.05, retry_max=0.2, read_timeout=2.0
         )
         self.config.paths.ensure()
-        application = app.build_app(lambda: self.config, self.store, library=self.library)
-        app.start_loops(application, {"library": self.library.run})
+        self.search = SearchService(
+            self.config.paths.cache_dir / "search", self.store, self.bus, pdf_path=self.library.pdf_path
+        )
+        application = app.build_app(lambda: self.config, self.store, library=self.library, search=self.search)
+        app.start_loops(application, {"library": self.library.run, "search": self.search.run})
         self._runner, self.port = await app.serve(application, shutdown_timeout=0.5)
         self.token = (self.config.paths.state_dir / "cli.token").read_text().strip()
 

@@ -67,9 +67,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "autostart": {"config"},
     "doctor": {"config", "credentials", "notify", "runtime", "tray"},
     "client": {"config", "runtime"},
-    "mcp": {"client", "config", "search"},
+    "mcp_access": {"client", "config", "runtime"},
+    "mcp_server": {"config", "library", "mcp_access", "rules"},
     "cli": {"app", "autostart", "citations", "client", "config", "credentials", "desktop", "digest", "doctor"}
-    | {"logs", "mcp", "notify", "ranking", "runtime", "search", "terminal", "tray", "user_fields"},
+    | {"logs", "mcp_server", "notify", "ranking", "runtime", "search", "terminal", "tray", "user_fields"},
 }
 
 # third-party library -> the modules or packages that alone may import it. `aiohttp.web` is the server;
@@ -96,7 +97,7 @@ OWNERS: dict[str, set[str]] = {
     "numpy": {"ranking"},
     "scipy": {"ranking"},
     "pypdf": {"search"},
-    "mcp": {"mcp"},
+    "mcp": {"mcp_server"},
 }
 
 # Inside a package, lowest first: a submodule may import only the siblings that stand before it.

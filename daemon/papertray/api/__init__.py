@@ -21,6 +21,7 @@ from papertray.api.keys import CONTEXT, DIGESTS
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_digest import add_digest_routes
+from papertray.api.routes_search import add_search_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.digest.feed_key import FeedKey
@@ -29,6 +30,7 @@ from papertray.digest.service import DigestService
 from papertray.events import EventBus
 from papertray.library import Library
 from papertray.ranking.service import Ranker
+from papertray.search import SearchService
 from papertray.store import Store
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
@@ -49,6 +51,7 @@ def create_api(
     library: Library | None = None,
     digests: DigestService | None = None,
     ranker: Ranker | None = None,
+    search: SearchService | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -78,6 +81,7 @@ def create_api(
     add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
+    add_search_routes(app, search)
     return app
 
 

@@ -11,6 +11,7 @@ reads it. The types are imported for the type checker only, so every module may 
     LOOPS        the long-running tasks `app.start_loops` began, cancelled at cleanup
     DIGESTS      the email digest service: preview and send now (routes_digest.py)
     RANKER       the For-you ranker, None when the app runs without one (routes_rank.py, routes_papers.py)
+    SEARCH       the search index service, None when the app runs without one (routes_search.py, status)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from papertray.api.sse import Stream
     from papertray.digest.service import DigestService
     from papertray.ranking.service import Ranker
+    from papertray.search import SearchService
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("papertray.api.context")
 CONNECTIONS: web.AppKey[Connections] = web.AppKey("papertray.api.connections")
@@ -40,3 +42,4 @@ LAUNCH: web.AppKey[LaunchFiles] = web.AppKey("papertray.library.launch")
 LOOPS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("papertray.app.loops")
 DIGESTS: web.AppKey[DigestService] = web.AppKey("papertray.digests")
 RANKER: web.AppKey[Ranker | None] = web.AppKey("papertray.api.ranker")
+SEARCH: web.AppKey[SearchService | None] = web.AppKey("papertray.api.search")

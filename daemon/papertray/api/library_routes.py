@@ -136,7 +136,7 @@ def _page_checks(sessions: Sessions, request: web.Request, *, change: bool) -> S
     return session
 
 
-def _page_route(change: bool) -> Callable[[Handler], Handler]:
+def page_route(change: bool) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
             result = _page_checks(request.app[SESSIONS], request, change=change)
@@ -246,17 +246,17 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         log.info("reading-list session opened")
         return response
 
-    @_page_route(change=False)
+    @page_route(change=False)
     async def session_info(request: web.Request) -> web.Response:
         return ok({"header": SESSION_HEADER, "idle_seconds": int(SESSION_IDLE)})
 
-    @_page_route(change=False)
+    @page_route(change=False)
     async def list_papers(request: web.Request) -> web.Response:
         items = [_item(library, v) for v in _reading_list(store)]
         tags = sorted({t for item in items for t in item["tags"]}, key=str.casefold)
         return ok({"papers": items, "tags": tags, "status": library.status()})
 
-    @_page_route(change=True)
+    @page_route(change=True)
     async def patch_paper(request: web.Request) -> web.Response:
         paper_id = _paper_id(request)
         if paper_id is None:
@@ -269,7 +269,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         await store.update_state(paper_id, **fields)
         return ok(_item(library, store.view(paper_id)))
 
-    @_page_route(change=True)
+    @page_route(change=True)
     async def delete_paper(request: web.Request) -> web.Response:
         paper_id = _paper_id(request)
         if paper_id is None:
@@ -280,7 +280,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         undo = await library.remove(paper_id)
         return ok({"id": paper_id, "undo": undo})
 
-    @_page_route(change=True)
+    @page_route(change=True)
     async def restore_paper(request: web.Request) -> web.Response:
         paper_id = _paper_id(request)
         if paper_id is None:
@@ -289,7 +289,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         await library.restore(paper_id, read=body.get("read") is True)
         return ok(_item(library, store.view(paper_id)))
 
-    @_page_route(change=True)
+    @page_route(change=True)
     async def retry_paper(request: web.Request) -> web.Response:
         paper_id = _paper_id(request)
         if paper_id is None:
@@ -297,7 +297,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         await library.retry(paper_id)
         return ok(_item(library, store.view(paper_id)))
 
-    @_page_route(change=False)
+    @page_route(change=False)
     async def pdf(request: web.Request) -> web.StreamResponse:
         paper_id = _paper_id(request)
         version_text = request.query.get("v", "")

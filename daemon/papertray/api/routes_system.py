@@ -14,6 +14,7 @@ from papertray.api import bodies
 from papertray.api.context import ctx
 from papertray.api.keys import SPEC
 from papertray.api.responses import json_response
+from papertray.api.routes_search import search_status
 from papertray.errors import HttpError
 
 SPEC_FILE = "openapi.json"
@@ -51,6 +52,8 @@ async def status(request: web.Request) -> web.Response:
             "problems": list(dict.fromkeys(problems)),
             "paired_extensions": len(context.tokens.paired_origins()),
             "last_event_id": context.bus.last_id,
+            "mcp": {"allow_writes": context.config().mcp_allow_writes},
+            "search": search_status(request.app),
         }
     )
 

@@ -16,7 +16,22 @@ import sys
 from collections.abc import Callable, Sequence
 
 from papertray import __version__
-from papertray.cli import autostart, backfill, digest, doctor, library, papers, poll, rank, run, secrets, status, tokens
+from papertray.cli import (
+    autostart,
+    backfill,
+    digest,
+    doctor,
+    library,
+    mcp,
+    papers,
+    poll,
+    rank,
+    run,
+    search,
+    secrets,
+    status,
+    tokens,
+)
 from papertray.cli.console import Commands, Console, Handler
 from papertray.config import Paths
 from papertray.errors import PapertrayError, no_access
@@ -38,6 +53,8 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     library.add_open,
     library.add_export,
     library.add_import,
+    search.add_search,
+    mcp.add_mcp,
     digest.add_feeds,
     digest.add_digest,
     secrets.add_secrets,

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from papertray.cli import search
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
@@ -77,6 +78,7 @@ def render_status(status: dict[str, Any]) -> str:
         )
     else:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+    lines += search.status_lines(status)
     for problem in status.get("problems", []):
         lines.append(f"Problem  {one_line(str(problem))}")
     if status.get("locations"):

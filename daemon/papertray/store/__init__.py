@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from papertray.store.facade import Store
     from papertray.store.files import SCHEMA_VERSION, AtomicJSONStorage
-    from papertray.store.views import IngestResult, PaperView, record_shard, shard_key
+    from papertray.store.views import IngestResult, PaperView, SortKey, record_shard, shard_key
     from papertray.timestamps import now_iso as utc_now
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "AtomicJSONStorage",
     "IngestResult",
     "PaperView",
+    "SortKey",
     "Store",
     "record_shard",
     "shard_key",
@@ -78,20 +79,23 @@ _EXPORTS = {
     "AtomicJSONStorage": ("papertray.store.files", "AtomicJSONStorage"),
     "IngestResult": ("papertray.store.views", "IngestResult"),
     "PaperView": ("papertray.store.views", "PaperView"),
+    "SortKey": ("papertray.store.views", "SortKey"),
     "record_shard": ("papertray.store.views", "record_shard"),
     "shard_key": ("papertray.store.views", "shard_key"),
     "utc_now": ("papertray.timestamps", "now_iso"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'papertray.store' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value  # once loaded, an ordinary attribute
-    return value
+if not TYPE_CHECKING:  # the type checker sees the imports above, so a name missing from them is an error
+
+    def __getattr__(name: str) -> Any:
+        try:
+            module, attr = _EXPORTS[name]
+        except KeyError:
+            raise AttributeError(f"module 'papertray.store' has no attribute {name!r}") from None
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # once loaded, an ordinary attribute
+        return value
 
 
 def __dir__() -> list[str]:

@@ -10,7 +10,7 @@ const UNDO_MS = 10000;
 const BUSY = new Set(["queued", "downloading", "retrying", "missing"]);
 
 const $ = (id) => document.getElementById(id);
-const state = { papers: [], tags: [], timer: 0, undo: null, undoTimer: 0 };
+const state = { papers: [], tags: [], timer: 0, undo: null, undoTimer: 0, searchTimer: 0 };
 
 function safeHref(url) {
   try {
@@ -210,6 +210,7 @@ function buildCard(paper) {
 }
 
 function render() {
+  if (!$("results").hidden) return; // a full-text search is on screen; its own answer fills the page
   const list = $("list");
   const shown = visiblePapers();
   const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
@@ -368,8 +369,77 @@ function schedule(ms) {
   }, ms);
 }
 
+// Full-text search (the daemon's index: every paper, or the reading list with its PDFs' text), best match first.
+// Snippets arrive as {text, hit} pieces and are built with DOM nodes: paper text is never parsed as HTML.
+function renderResults(data) {
+  const items = data.results.map((result) => {
+    const li = document.createElement("li");
+    li.className = "card result";
+    li.dataset.id = result.id;
+    const title = document.createElement("a");
+    title.className = "title";
+    title.target = "_blank";
+    title.rel = "noopener noreferrer";
+    title.textContent = result.title || result.id;
+    const href = safeHref(`https://arxiv.org/abs/${result.id}`);
+    if (href) title.href = href;
+    const meta = document.createElement("p");
+    meta.className = "meta";
+    meta.textContent = [`arXiv:${result.id}`, result.daily_date, result.state, ...(result.tags || []).map((t) => `#${t}`)]
+      .filter(Boolean)
+      .join(" · ");
+    const snippet = document.createElement("p");
+    snippet.className = "snippet";
+    for (const piece of result.snippet || []) {
+      const node = piece.hit ? document.createElement("mark") : document.createTextNode(piece.text);
+      if (piece.hit) node.textContent = piece.text;
+      snippet.append(node);
+    }
+    li.append(title, meta, snippet);
+    return li;
+  });
+  $("results").replaceChildren(...items);
+  const empty = $("empty");
+  empty.hidden = items.length > 0;
+  empty.textContent = "No paper matches this search.";
+  $("summary").textContent = `${data.total}${data.more ? "+" : ""} matching papers, best first`;
+}
+
+async function searchIndex() {
+  const scope = $("scope").value;
+  const query = $("search").value.trim();
+  const indexed = scope !== "list" && query !== "";
+  $("results").hidden = !indexed;
+  $("list").hidden = indexed;
+  if (!indexed) {
+    render();
+    return;
+  }
+  const params = new URLSearchParams({ q: query, limit: "50" });
+  if (scope === "saved") params.set("saved", "true");
+  try {
+    const data = await api("GET", `/library/api/search?${params}`);
+    if ($("search").value.trim() === query && $("scope").value === scope) {
+      renderResults(data);
+      showMessage("");
+    }
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
+function onSearchInput() {
+  clearTimeout(state.searchTimer);
+  if ($("scope").value === "list") {
+    searchIndex();
+    return;
+  }
+  state.searchTimer = setTimeout(searchIndex, 200);
+}
+
 async function start() {
-  for (const id of ["search", "state", "tag", "sort"]) $(id).addEventListener("input", render);
+  for (const id of ["state", "tag", "sort"]) $(id).addEventListener("input", render);
+  for (const id of ["search", "scope"]) $(id).addEventListener("input", onSearchInput);
   $("toast-undo").addEventListener("click", undoRemove);
   adoptSession();
   try {

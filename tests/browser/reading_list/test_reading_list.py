@@ -316,3 +316,28 @@ async def test_s4_the_launcher_file_opens_the_list_in_real_chromium(chromium: Br
     await page.wait_for_selector('body[data-ready="error"]')
     assert "papertray open" in (await page.text_content("#message") or "")
     await context.close()
+
+
+async def test_16_the_page_searches_every_paper_or_the_reading_list_in_full_text(
+    chromium: Browser, site: LibrarySite
+) -> None:
+    page, dialogs, problems = await open_page(chromium, site)
+    await page.select_option("#scope", "everything")
+    await page.fill("#search", "dictionary learn*")
+    result = page.locator('#results li.result[data-id="2307.12345"]')
+    await expect(result).to_be_visible()
+    assert await result.locator(".title").text_content() == "Sparse Autoencoders Find Interpretable Features"
+    assert [m.lower() for m in await result.locator(".snippet mark").all_text_contents()] == ["dictionary", "learning"]
+    assert await page.locator("#list").is_hidden()
+    # Hostile titles come back as text from the index too.
+    await page.fill("#search", '"Normal Author"')
+    await expect(page.locator("#results li.result")).to_have_count(len(XSS))
+    assert await page.locator("#results img, #results script, #results svg, #results iframe").count() == 0
+    await page.fill("#search", 'a"b OR (c')  # FTS syntax is searched literally: an answer, not an error
+    await expect(page.locator("#empty")).to_have_text("No paper matches this search.")
+    await page.select_option("#scope", "list")
+    await page.fill("#search", "weather")
+    await expect(card(page, "2310.00002")).to_be_visible()
+    assert await page.locator("#results").is_hidden()
+    await page.wait_for_timeout(300)
+    assert dialogs == [] and problems == []

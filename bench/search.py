@@ -1,0 +1,358 @@
+"""Search (issue 16) at 250,000 stored papers, synthesized from the real arXiv corpus in
+/work/shared/fixtures/arxiv-corpus (58k papers, repeated with ids and dates shifted by two years per copy):
+
+1. building the index from scratch: papertray's index file (index.py, the daemon's schema and batches) against a
+   bare FTS5 table of the same text in one transaction; time, disk and peak memory, each in a fresh process;
+2. an incremental update of a 1,000-paper poll (target <= 1 s): the index write, and the store reads that feed it;
+3. query p95 (target <= 30 ms) for one-word, multi-word, phrase and prefix queries, best 20 with a total;
+4. the real daemon's RSS over a 250k-paper store without the index (the commit before search) and with it
+   (target: within 10 %), and how long the daemon's own first build took.
+
+`--papers N` for a quicker look; `--no-daemon` skips part 4 (the slow one: it fills a real store first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.support.daemon import REPO, daemon_env
+
+from papertray.models import Paper
+from papertray.search.index import Doc, Filters, IndexFile
+from papertray.search.query import to_fts
+
+CORPUS = Path("/work/shared/fixtures/arxiv-corpus")
+FILES = ("papers.jsonl.gz", "papers-later.jsonl.gz")
+BASE_REV = "65b3dba"  # main before search existed: the daemon "without the index"
+
+
+def records() -> Iterator[dict[str, object]]:
+    for name in FILES:
+        with gzip.open(CORPUS / name, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
+
+
+def papers(count: int) -> Iterator[Paper]:
+    made = 0
+    copy = 0
+    while made < count:
+        for rec in records():
+            pid = str(rec["id"])
+            yy = int(pid[:2]) - 2 * copy
+            day = str(rec["date"])
+            yield Paper(
+                id=f"{yy:02d}{pid[2:]}",
+                title=str(rec["title"]),
+                summary=str(rec["abstract"]),
+                authors=tuple(rec["authors"]),  # type: ignore[arg-type]
+                daily_date=f"{int(day[:4]) - 2 * copy}{day[4:]}",
+                source="arxiv",
+            )
+            made += 1
+            if made >= count:
+                return
+        copy += 1
+
+
+def doc(paper: Paper, categories: str = "", saved: bool = False) -> Doc:
+    return Doc(
+        state="saved" if saved else "new",
+        saved=saved,
+        id=paper.id,
+        title=paper.title,
+        abstract=paper.summary,
+        authors="; ".join(paper.authors),
+        categories=categories,
+        source=paper.source,
+        day=paper.daily_date or "",
+        stamp="x",
+    )
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+
+
+# ---------------------------------------------------------------- children (fresh processes, for peak memory)
+
+
+def child(kind: str, out: Path, count: int) -> None:
+    started = time.perf_counter()
+    if kind == "index":
+        index = IndexFile.open(out)
+        batch: list[Doc] = []
+        for number, paper in enumerate(papers(count)):
+            batch.append(doc(paper, saved=number % 250 == 0))  # a reading list of 1,000 papers at 250k
+            if len(batch) == 500:
+                index.upsert(batch)
+                batch = []
+        if batch:
+            index.upsert(batch)
+        index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        index.close()
+    else:
+        conn = sqlite3.connect(out, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE VIRTUAL TABLE t USING fts5(id, title, abstract, authors, tokenize='unicode61 remove_diacritics 2')"
+        )
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO t VALUES (?,?,?,?)",
+            ((p.id, p.title, p.summary, "; ".join(p.authors)) for p in papers(count)),
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+    print(json.dumps({"seconds": time.perf_counter() - started, "disk_mb": disk_mb(out)}))
+
+
+def run_child(kind: str, out: Path, count: int) -> dict[str, float]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.search", "--child", kind, "--out", str(out), "--papers", str(count)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{REPO / 'daemon'}:{REPO}"},
+    )
+    assert proc.stdout is not None
+    text = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, text
+    result: dict[str, float] = json.loads(text)
+    result["peak_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+# ---------------------------------------------------------------- queries
+
+
+def query_sets(rng: random.Random, count: int) -> dict[str, list[str]]:
+    titles = [p.title for p in papers(20_000)]
+    words = [w for t in titles for w in t.split() if w.isalpha() and len(w) > 4]
+    sets: dict[str, list[str]] = {"one word": [], "multi-word": [], "phrase": [], "prefix": []}
+    for _ in range(count):
+        sets["one word"].append(rng.choice(words))
+        title = [w for w in rng.choice(titles).split() if w.isalpha()]
+        sets["multi-word"].append(" ".join(rng.sample(title, min(3, len(title)))))
+        start = rng.randrange(max(1, len(title) - 1))
+        sets["phrase"].append('"' + " ".join(title[start : start + 2]) + '"')
+        sets["prefix"].append(rng.choice(words)[:4] + "*")
+    return sets
+
+
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure_queries(path: Path, sets: dict[str, list[str]]) -> None:
+    index = IndexFile.open(path)
+    for label, queries in sets.items():
+        times, hits = [], []
+        for query in queries:
+            started = time.perf_counter()
+            page = index.search(to_fts(query), Filters(), limit=20)
+            times.append((time.perf_counter() - started) * 1000)
+            hits.append(page.total)
+        p95 = percentile(times, 0.95)
+        print(
+            f"query {label:<11} p50 {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms  max {max(times):6.1f} ms"
+            f"  (median {statistics.median(hits):.0f} matches)  target p95 <= 30 ms: {verdict(p95 <= 30)}"
+        )
+    filtered = []
+    for query in sets["one word"]:
+        started = time.perf_counter()
+        index.search(to_fts(query), Filters(states=("saved",), since="2020-01-01"), limit=20)
+        filtered.append((time.perf_counter() - started) * 1000)
+    print(f"query one word, saved papers since 2020 (the reading list): p95 {percentile(filtered, 0.95):6.2f} ms")
+    index.close()
+
+
+def measure_poll(path: Path, count: int) -> None:
+    """1,000 new papers into the full index, as the daemon writes a poll (two 500-paper transactions)."""
+    index = IndexFile.open(path)
+    new = [
+        doc(
+            Paper(
+                id=f"0{n // 100000 + 1}01.{n % 100000:05d}",
+                title=p.title,
+                summary=p.summary,
+                authors=p.authors,
+                daily_date="2030-01-01",
+            )
+        )
+        for n, p in enumerate(papers(1000))
+    ]
+    started = time.perf_counter()
+    index.upsert(new[:500])
+    index.upsert(new[500:])
+    write = time.perf_counter() - started
+    index.close()
+
+    async def reads() -> float:
+        from papertray.search.service import doc_of
+        from papertray.store import Store
+
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store.open(Path(tmp))
+            await store.add_papers(list(papers(1000)))
+            started = time.perf_counter()
+            for view in store.query():
+                doc_of(view)
+            spent = time.perf_counter() - started
+            await store.close()
+        return spent
+
+    read = asyncio.run(reads())
+    total = write + read
+    print(
+        f"poll of 1,000 new papers into {count:,}: index write {write * 1000:.0f} ms + store reads {read * 1000:.0f} ms"
+        f" = {total * 1000:.0f} ms  target <= 1 s: {'meets' if total <= 1 else 'MISSES'}"
+    )
+
+
+# ---------------------------------------------------------------- the daemon's RSS
+
+
+def fill_store(data: Path, count: int) -> float:
+    from papertray.store import Store
+
+    async def fill() -> None:
+        store = Store.open(data)
+        batch: list[Paper] = []
+        for paper in papers(count):
+            batch.append(paper)
+            if len(batch) == 5000:
+                await store.add_papers(batch)
+                batch = []
+        if batch:
+            await store.add_papers(batch)
+        await store.close()
+
+    started = time.perf_counter()
+    asyncio.run(fill())
+    return time.perf_counter() - started
+
+
+def daemon_rss(home: Path, pythonpath: Path, wait_index: bool) -> tuple[float, float]:
+    """(RSS in MB once ready and settled, seconds until the search index was ready) of one daemon run."""
+    env = daemon_env(home, PAPERTRAY_HF_URL="http://127.0.0.1:1", PAPERTRAY_ARXIV_URL="http://127.0.0.1:1")
+    env["PYTHONPATH"] = str(pythonpath)
+    log = open(home / "bench-daemon.log", "a")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papertray", "run", "--no-tray"], env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT
+    )
+    started = time.monotonic()
+    try:
+        while True:
+            time.sleep(0.2)
+            assert proc.poll() is None, (home / "bench-daemon.log").read_text()[-2000:]
+            try:
+                info = json.loads((home / "state" / "daemon.json").read_text())
+                token = (home / "state" / "cli.token").read_text().strip()
+                if info["pid"] != proc.pid:
+                    continue
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{info['port']}/api/v1/status", headers={"Authorization": f"Bearer {token}"}
+                )
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    status = json.loads(resp.read())
+            except (OSError, ValueError, KeyError):
+                continue
+            index = status.get("search")
+            if not wait_index or (index and index["ready"] and not index["building"]):
+                break
+        ready = time.monotonic() - started
+        time.sleep(5)  # the first (failing) poll and start-up work settle
+        return rss_kb(proc.pid) / 1024, ready
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        log.close()
+
+
+def measure_daemon(root: Path, count: int) -> None:
+    home = root / "home"
+    (home / "data").mkdir(parents=True)
+    filled = fill_store(home / "data", count)
+    print(f"daemon: a real store of {count:,} papers filled in {filled:.0f} s")
+    before = root / "before"
+    before.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", BASE_REV, "daemon"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+    without, _ = daemon_rss(home, before / "daemon", wait_index=False)
+    _, built = daemon_rss(home, REPO / "daemon", wait_index=True)
+    index = home / "cache" / "search" / "index.sqlite3"
+    print(f"daemon: its own first build of the index over {count:,} papers: {built:.0f} s, {disk_mb(index):.0f} MB")
+    with_index, caught_up = daemon_rss(home, REPO / "daemon", wait_index=True)
+    change = (with_index - without) / without * 100
+    print(
+        f"daemon RSS: without the index ({BASE_REV}) {without:.0f} MB, with it (a restart: stamps compared in"
+        f" {caught_up:.1f} s) {with_index:.0f} MB, {change:+.1f} %  target within 10 %:"
+        f" {'meets' if abs(change) <= 10 else 'MISSES'}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--papers", type=int, default=250_000)
+    parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    parser.add_argument("--no-daemon", action="store_true", help="skip the daemon RSS part")
+    parser.add_argument("--child", choices=("index", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.out, args.papers)
+        return 0
+    root = Path(tempfile.mkdtemp(prefix="papertray-search-bench-"))
+    try:
+        print(f"{args.papers:,} papers from {sum(1 for _ in records()):,} real arXiv records")
+        bare = run_child("bare", root / "bare.sqlite3", args.papers)
+        ours = run_child("index", root / "index.sqlite3", args.papers)
+        for label, result in (("bare FTS5, one transaction", bare), ("papertray index (daemon path)", ours)):
+            print(
+                f"build {label:<30} {result['seconds']:6.1f} s  disk {result['disk_mb']:5.0f} MB"
+                f"  peak RSS {result['peak_mb']:4.0f} MB"
+            )
+        print(f"ratio: time {ours['seconds'] / bare['seconds']:.2f}x, disk {ours['disk_mb'] / bare['disk_mb']:.2f}x")
+        measure_queries(root / "index.sqlite3", query_sets(random.Random(16), args.queries))
+        measure_poll(root / "index.sqlite3", args.papers)
+        if not args.no_daemon:
+            measure_daemon(root, args.papers)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""The search service: keeps the index (index.py) in step with the store and answers searches.
+
+* Reads papers only through the Store facade (`query`, `view`), on the event loop, in small chunks.
+* Every SQLite call runs on one worker thread that owns the connection; PDF text is extracted on another
+  (pdftext.py), so neither a rebuild nor a 300-page PDF ever stalls the event loop or a search for long.
+* At start it compares each paper's stamp (version, title, day, user-data time) with the index's and
+  re-indexes what differs: a missing, stale or half-built index (a kill -9 mid-update) catches up the same way.
+* Then it follows the event bus: `paper.new` and `paper.state` re-index those papers, `library.progress`
+  "done" indexes the new PDF's text. A gap in event ids (the bus dropped events for a slow subscriber) starts
+  a new stamp comparison, so nothing is missed for long.
+* A damaged or other-schema index is moved aside, rebuilt and reported in `problems`; any failure leaves
+  the daemon running and search answering "unavailable" in one sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from papertray.atomic import move_aside
+from papertray.errors import PapertrayError
+from papertray.events import EventBus
+from papertray.models import State
+from papertray.search import pdftext
+from papertray.search.index import Doc, Filters, IndexFile, IndexUnusable, Page
+from papertray.search.query import to_fts
+from papertray.store import PaperView, SortKey, Store
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.sqlite3"
+CHUNK = 500  # papers read from the store per turn of the event loop, and written per transaction
+CATCH_UP_PAGE = 2000  # papers whose stamps are compared at a time
+T = TypeVar("T")
+OPEN_WAIT_SECONDS = 10.0
+
+
+class SearchUnavailable(PapertrayError):
+    """Search cannot answer right now (the index could not be opened); said in one sentence."""
+
+
+def stamp_of(view: PaperView) -> str:
+    """What must change for a paper to be indexed again (no record read: summary and user state only)."""
+    state = view.state
+    title = view.title or ""
+    return f"{view.version}|{view.daily_date}|{zlib.crc32(title.encode())}|{state.updated_at}|{view.status.value}"
+
+
+def doc_of(view: PaperView) -> Doc:
+    paper = view.paper
+    state = view.state
+    day = (paper.daily_date or (paper.published_at or "")[:10]) if paper else ""
+    day = day or (state.saved_at or "")[:10]
+    return Doc(
+        id=view.id,
+        title=paper.title if paper else (view.title or ""),
+        abstract="\n".join(filter(None, (paper.summary, paper.ai_summary))) if paper else "",
+        authors="; ".join(paper.authors) if paper else "",
+        keywords="; ".join(filter(None, (*paper.ai_keywords, paper.organization))) if paper else "",
+        categories="; ".join(getattr(paper, "categories", ()) or ()),  # once arXiv sources carry them
+        tags=" ".join(state.tags),
+        notes=state.note,
+        state=view.status.value,
+        source=paper.source if paper else "",
+        day=day or "",
+        saved=state.saved,
+        stamp=stamp_of(view),
+    )
+
+
+class SearchService:
+    def __init__(
+        self,
+        folder: Path,
+        store: Store,
+        bus: EventBus,
+        *,
+        pdf_path: Callable[[str], Path | None] | None = None,
+    ) -> None:
+        self.path = folder / INDEX_NAME
+        self.store = store
+        self.bus = bus
+        self.pdf_path = pdf_path
+        self.problems: list[str] = []
+        self.progress: dict[str, int] = {"done": 0, "total": 0}
+        self.building = False
+        self._index: IndexFile | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
+        self._pdf_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-pdf")
+        self._dirty: set[str] = set()
+        self._pdfs: set[str] = set()
+        self._wake = asyncio.Event()
+        self._resync = True
+        self.ready = asyncio.Event()  # set once the first catch-up finished (tests and status)
+        self._opened = asyncio.Event()  # set once opening the index was tried, whatever came of it
+
+    # ------------------------------------------------------------------ worker
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+
+    def _open(self) -> IndexFile:
+        try:
+            return IndexFile.open(self.path)
+        except IndexUnusable as exc:
+            if exc.kind == "stale":  # another version's index: nothing to keep, it is rebuilt from the store
+                log.info("search index from another version (%s): rebuilding", exc)
+                for part in (self.path, *self._sidecars()):
+                    part.unlink(missing_ok=True)
+                return IndexFile.open(self.path)
+            aside = [move_aside(part) for part in (self.path, *self._sidecars()) if part.exists()]
+            self.problems.append(
+                f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
+            )
+            log.warning("search index damaged detail=%s moved=%s", exc, aside)
+            return IndexFile.open(self.path)
+
+    def _close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> None:
+        """Open (or rebuild) the index, catch up with the store, then follow the bus until cancelled."""
+        try:
+            self._index = await self._run(self._open)
+        except Exception as exc:  # the daemon runs on without search
+            self.problems.append(f"Search is unavailable: the index at {self.path} could not be opened ({exc}).")
+            log.exception("search index could not be opened")
+            self.ready.set()
+            return
+        finally:
+            self._opened.set()
+        follow = asyncio.create_task(self._follow())
+        try:
+            while True:
+                if self._resync:
+                    self._resync = False
+                    await self._catch_up()
+                    self.ready.set()
+                while self._dirty:
+                    batch = [self._dirty.pop() for _ in range(min(CHUNK, len(self._dirty)))]
+                    await self._index_ids(batch)
+                while self._pdfs and not self._dirty and not self._resync:
+                    await self._index_pdf(self._pdfs.pop())
+                if not (self._dirty or self._pdfs or self._resync):
+                    self._wake.clear()
+                    await self._wake.wait()
+        finally:
+            follow.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follow
+
+    async def _follow(self) -> None:
+        last = self.bus.last_id
+        async for event in self.bus.subscribe(last):
+            if event.id != last + 1:
+                self._resync = True  # the bus dropped events for us: compare stamps again
+            last = event.id
+            paper_id = event.data.get("id")
+            if event.type in ("paper.new", "paper.state") and isinstance(paper_id, str):
+                self._dirty.add(paper_id)
+            elif event.type == "library.progress" and event.data.get("state") == "done" and isinstance(paper_id, str):
+                self._pdfs.add(paper_id)
+            else:
+                continue
+            self._wake.set()
+
+    async def _catch_up(self) -> None:
+        """Compare stamps page by page (bounded memory: never all 250k views or stamps at once) and index what
+        differs; then drop what the store no longer has, and queue saved papers whose PDF is not indexed."""
+        assert self._index is not None
+        index = self._index
+        after: SortKey | None = None
+        checked = 0
+        self.progress = {"done": 0, "total": len(self.store)}
+        while True:
+            views, _total = self.store.page(after=after, limit=CATCH_UP_PAGE)
+            if not views:
+                break
+            after = views[-1].sort_key
+            indexed = await self._run(index.stamps_of, [v.id for v in views])
+            todo = [v.id for v in views if indexed.get(v.id) != stamp_of(v)]
+            if todo and not self.building:
+                self.building = True
+                log.info("search index catching up from paper=%d of %d", checked, self.progress["total"])
+            for start in range(0, len(todo), CHUNK):
+                await self._index_ids(todo[start : start + CHUNK])
+            checked += len(views)
+            self.progress = {"done": checked, "total": max(checked, len(self.store))}
+        self.building = False
+        if await self._run(index.count) > checked:  # rare: papers gone from the store (a restored backup)
+            known = {v.id for v in self.store.query()}
+            await self._run(lambda: index.delete([pid for pid in index.stamps() if pid not in known]))
+        if self.pdf_path is not None:
+            names = await self._run(index.pdf_names)
+            for state in (State.SAVED, State.READ):
+                for view in self.store.query(state=state):
+                    pdf = self.pdf_path(view.id)
+                    if pdf is not None and names.get(view.id) != pdf.name:
+                        self._pdfs.add(view.id)
+
+    async def _index_ids(self, ids: list[str]) -> None:
+        assert self._index is not None
+        docs = [doc_of(self.store.view(pid)) for pid in ids]
+        await asyncio.sleep(0)
+        try:
+            await self._run(self._index.upsert, docs)
+        except Exception:
+            await self._recover()
+
+    async def _index_pdf(self, paper_id: str) -> None:
+        assert self._index is not None
+        pdf = self.pdf_path(paper_id) if self.pdf_path else None
+        if pdf is None:
+            return
+        loop = asyncio.get_running_loop()
+        text = await loop.run_in_executor(self._pdf_worker, pdftext.extract, pdf)
+        if text is None:
+            return
+        try:
+            await self._run(self._index.set_fulltext, paper_id, pdf.name, text)
+        except Exception:
+            await self._recover()
+
+    async def _recover(self) -> None:
+        """A write failed (the file was damaged under us): move it aside, rebuild from the store."""
+        log.exception("search index write failed; rebuilding")
+        await self._run(self._close)
+        self._index = await self._run(self._force_rebuild)
+        self._resync = True
+        self._wake.set()
+
+    def _force_rebuild(self) -> IndexFile:
+        aside = [move_aside(p) for p in (self.path, *self._sidecars()) if p.exists()]
+        self.problems.append(
+            f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
+        )
+        return IndexFile.open(self.path)
+
+    def _sidecars(self) -> list[Path]:
+        return [self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")]
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._run(self._close)
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        self._pdf_worker.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ answering
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "ready": self._index is not None and self.ready.is_set(),
+            "building": self.building,
+            "progress": dict(self.progress),
+            "path": str(self.path),
+        }
+
+    async def search(self, text: str, filters: Filters, *, limit: int = 20, offset: int = 0) -> Page:
+        """Raises QueryError for a query that cannot run, SearchUnavailable when there is no index."""
+        expression = to_fts(text)
+        if self._index is None and not self._opened.is_set():
+            # Just after a start the index is still being opened (a large file, a slow disk): a search then waits
+            # for it a little rather than answering "unavailable" with nothing in `status` to say why.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._opened.wait(), OPEN_WAIT_SECONDS)
+        if self._index is None:
+            raise SearchUnavailable("Search is unavailable right now; `papertray status` says why.")
+        index = self._index
+        return await self._run(lambda: index.search(expression, filters, limit=limit, offset=offset))
