@@ -5,12 +5,18 @@ import { readSettings } from './settings.js';
 
 export const SCRIPT_ID = 'papertray-opt-in';
 /**
- * The scripts an opted-in site gets: exactly those the manifest declares for the built-in sites (its one
- * `content_scripts` entry), so the list lives only in manifest.json.
+ * The scripts an opted-in site gets: the same, in the same order, as the manifest's one `content_scripts` entry
+ * declares for the built-in sites (extension/tests/sites.test.js holds the two together). Written out rather than
+ * read from `runtime.getManifest()`, which Firefox hands back in a form `registerContentScripts` does not take.
  */
-export function contentScripts(manifest = chrome.runtime.getManifest()) {
-  return [...manifest.content_scripts[0].js];
-}
+export const CONTENT_JS = Object.freeze([
+  'lib/paper-id.js',
+  'content/page-hooks.js',
+  'content/visibility.js',
+  'content/marks.js',
+  'content/seen.js',
+  'content/main.js',
+]);
 
 export async function syncSites() {
   const { sites } = await readSettings();
@@ -22,7 +28,7 @@ export async function syncSites() {
   if (existing.length) await chrome.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
   if (granted.length) {
     await chrome.scripting.registerContentScripts([
-      { id: SCRIPT_ID, matches: granted, js: contentScripts(), runAt: 'document_idle', allFrames: false },
+      { id: SCRIPT_ID, matches: granted, js: [...CONTENT_JS], runAt: 'document_idle', allFrames: false },
     ]);
   }
   return granted;

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def write_feed_files(folder: Path, store: Store, config: Config, today: datetime | None = None) -> list[Path]:
+    store.check_folder()  # never into a data folder that is not the one this papertray holds
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for name in FEEDS:

@@ -91,6 +91,11 @@ class Store(Queries, UserData, FeedCache):
             await self._health.watch("meta", loop.run_in_executor(self._feed_writer, lambda: self._write_meta(meta)))
             self._meta = meta
 
+    def check_folder(self) -> None:
+        """Raise StoreError when the data folder is no longer the one this daemon locked (moved, replaced): what
+        writes files of its own beside the store (the feed files) asks first, as every store commit does."""
+        self._guard()
+
     def _write_meta(self, meta: dict[str, Any]) -> None:
         self._guard()
         self._meta_storage.write({"meta": {"1": meta}})
