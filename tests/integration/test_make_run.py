@@ -61,9 +61,12 @@ def test_u17_without_the_bin_folder_on_path_it_says_exactly_what_to_run(tmp_path
 def test_u17_make_run_passes_options_to_papertray_run() -> None:
     if not shutil.which("make"):
         pytest.skip("no make")
+    # As a user types it: not a sub-make of `make test` (whose MAKEFLAGS would add "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     dry = subprocess.run(
         ["make", "-n", "run", "ARGS=--no-tray --port 9000 -v", "VENV=/nonexistent/venv"],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,

@@ -38,6 +38,20 @@ HIT_START, HIT_END = "\x02", "\x03"  # snippet markers: control characters never
 MAX_FIELD_CHARS = 2_000_000  # PDF text beyond this (a 500-page book) adds nothing a search needs
 
 
+# SQLite's own words for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB); a full disk, an I/O error or a lock is not
+# damage, and the index is kept for a later try.
+DAMAGE_CODES = {11, 26}
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an sqlite3 error says the file itself is damaged (not the disk full or busy)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in DAMAGE_CODES
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
 class IndexUnusable(Exception):
     """The file is not a usable index (corrupt, or another schema): `kind` is "corrupt" or "stale"."""
 
@@ -109,6 +123,8 @@ class IndexFile:
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
+            if not is_damage(exc):
+                raise
             raise IndexUnusable("corrupt", str(exc)) from None
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -127,6 +143,8 @@ class IndexFile:
             raise
         except sqlite3.Error as exc:
             conn.close()
+            if not is_damage(exc):  # a full disk or an I/O error: the file is kept, the caller says what happened
+                raise
             raise IndexUnusable("corrupt", str(exc)) from None
         return cls(conn, path, fresh)
 

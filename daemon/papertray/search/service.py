@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ from papertray.errors import PapertrayError
 from papertray.events import EventBus
 from papertray.models import State
 from papertray.search import pdftext
-from papertray.search.index import Doc, Filters, IndexFile, IndexUnusable, Page
+from papertray.search.index import Doc, Filters, IndexFile, IndexUnusable, Page, is_damage
 from papertray.search.query import to_fts
 from papertray.store import PaperView, SortKey, Store
 
@@ -39,6 +40,8 @@ CHUNK = 500  # papers read from the store per turn of the event loop, and writte
 CATCH_UP_PAGE = 2000  # papers whose stamps are compared at a time
 T = TypeVar("T")
 OPEN_WAIT_SECONDS = 10.0
+WRITE_RETRY_SECONDS = 60.0
+FAILURE_GRACE_SECONDS = 60.0  # a write failure shorter than this (a full disk freed again) is only logged
 
 
 class SearchUnavailable(PapertrayError):
@@ -87,7 +90,9 @@ class SearchService:
         self.store = store
         self.bus = bus
         self.pdf_path = pdf_path
-        self.problems: list[str] = []
+        self._problems: list[str] = []  # lasting: a damaged index moved aside, an index that cannot be opened
+        self._failing_since: float | None = None  # the first of the index writes failing now (monotonic)
+        self._failure: str | None = None
         self.progress: dict[str, int] = {"done": 0, "total": 0}
         self.building = False
         self._index: IndexFile | None = None
@@ -115,7 +120,7 @@ class SearchService:
                     part.unlink(missing_ok=True)
                 return IndexFile.open(self.path)
             aside = [move_aside(part) for part in (self.path, *self._sidecars()) if part.exists()]
-            self.problems.append(
+            self._problems.append(
                 f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
             )
             log.warning("search index damaged detail=%s moved=%s", exc, aside)
@@ -133,7 +138,7 @@ class SearchService:
         try:
             self._index = await self._run(self._open)
         except Exception as exc:  # the daemon runs on without search
-            self.problems.append(f"Search is unavailable: the index at {self.path} could not be opened ({exc}).")
+            self._problems.append(f"Search is unavailable: the index at {self.path} could not be opened ({exc}).")
             log.exception("search index could not be opened")
             self.ready.set()
             return
@@ -214,8 +219,38 @@ class SearchService:
         await asyncio.sleep(0)
         try:
             await self._run(self._index.upsert, docs)
-        except Exception:
-            await self._recover()
+        except Exception as exc:
+            if is_damage(exc):
+                await self._recover()
+                return
+            await self._write_failed(exc, lambda: self._dirty.update(ids))
+            return
+        self._write_ok()
+
+    async def _write_failed(self, exc: BaseException, requeue: Callable[[], None]) -> None:
+        """A write the index could not make (the disk is full, an I/O error): nothing is damaged, so the file is
+        kept and the papers are queued again; the next change, or a minute, brings the next try. Said in `status`
+        only when it lasts, since a full disk is already reported there by the store."""
+        requeue()
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            log.warning("search index write failed, will retry error=%s", exc)
+        self._failure = f"The search index could not be updated ({exc}); papertray keeps trying."
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), WRITE_RETRY_SECONDS)
+
+    def _write_ok(self) -> None:
+        if self._failing_since is not None:
+            log.info("search index writes work again")
+        self._failing_since = None
+        self._failure = None
+
+    @property
+    def problems(self) -> list[str]:
+        lasting = self._failing_since is not None and time.monotonic() - self._failing_since >= FAILURE_GRACE_SECONDS
+        return [*self._problems, *([self._failure] if lasting and self._failure else [])]
 
     async def _index_pdf(self, paper_id: str) -> None:
         assert self._index is not None
@@ -228,11 +263,16 @@ class SearchService:
             return
         try:
             await self._run(self._index.set_fulltext, paper_id, pdf.name, text)
-        except Exception:
-            await self._recover()
+        except Exception as exc:
+            if is_damage(exc):
+                await self._recover()
+                return
+            await self._write_failed(exc, lambda: self._pdfs.add(paper_id))
+            return
+        self._write_ok()
 
     async def _recover(self) -> None:
-        """A write failed (the file was damaged under us): move it aside, rebuild from the store."""
+        """A write failed because the file was damaged under us: move it aside, rebuild from the store."""
         log.exception("search index write failed; rebuilding")
         await self._run(self._close)
         self._index = await self._run(self._force_rebuild)
@@ -241,7 +281,7 @@ class SearchService:
 
     def _force_rebuild(self) -> IndexFile:
         aside = [move_aside(p) for p in (self.path, *self._sidecars()) if p.exists()]
-        self.problems.append(
+        self._problems.append(
             f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
         )
         return IndexFile.open(self.path)
