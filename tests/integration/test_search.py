@@ -11,7 +11,7 @@ import pytest
 
 from papertray.events import EventBus
 from papertray.models import Paper
-from papertray.search import Filters, QueryError, SearchService
+from papertray.search import Filters, QueryError, SearchService, SearchUnavailable
 from papertray.search.index import SCHEMA_VERSION
 from papertray.search.query import MAX_QUERY_CHARS
 from papertray.store import Store
@@ -274,3 +274,34 @@ async def test_16_the_reading_list_is_searched_on_its_own_and_follows_saves(harn
     assert sorted(await harness.ids("transformers")) == ["2310.01234", "2311.04567"]
     with pytest.raises(QueryError, match="at least 3 letters"):
         await harness.ids("tr*")
+
+
+async def test_16_an_index_that_cannot_be_written_yet_is_kept_and_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not damage (here the cache folder cannot be made, as on a full or read-only disk): nothing is moved aside,
+    `problems` stays quiet while it is short, search says it is unavailable, and the next try opens the index."""
+    from papertray.search import service as search_service
+
+    monkeypatch.setattr(search_service, "WRITE_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(search_service, "OPEN_WAIT_SECONDS", 0.1)
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    blocked = Harness(tmp_path)
+    blocked.store = Store.open(tmp_path / "data", blocked.bus)
+    await blocked.store.add_papers(CORPUS)
+    blocked.service = SearchService(tmp_path / "cache" / "search", blocked.store, blocked.bus, pdf_path=dict().get)
+    blocked.task = asyncio.create_task(blocked.service.run())
+    try:
+        await asyncio.sleep(0.5)  # a few tries have failed
+        assert blocked.service.problems == []
+        with pytest.raises(SearchUnavailable):
+            await blocked.service.search("cafe", Filters())
+        monkeypatch.setattr(search_service, "FAILURE_GRACE_SECONDS", 0.0)  # as if it had lasted: now it is said
+        assert ["could not be written" in p for p in blocked.service.problems] == [True]
+        (tmp_path / "cache").unlink()  # space again
+        await asyncio.wait_for(blocked.service.ready.wait(), 30)
+        assert await _wait(blocked.service, "cafe", "2401.00001")
+        assert blocked.service.problems == []
+        assert not list(tmp_path.glob("cache/search/*.corrupt-*"))
+    finally:
+        await blocked.stop()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import zlib
 from collections.abc import Callable
@@ -135,15 +136,20 @@ class SearchService:
 
     async def run(self) -> None:
         """Open (or rebuild) the index, catch up with the store, then follow the bus until cancelled."""
-        try:
-            self._index = await self._run(self._open)
-        except Exception as exc:  # the daemon runs on without search
-            self._problems.append(f"Search is unavailable: the index at {self.path} could not be opened ({exc}).")
-            log.exception("search index could not be opened")
-            self.ready.set()
-            return
-        finally:
-            self._opened.set()
+        while self._index is None:
+            try:
+                self._index = await self._run(self._open)
+            except (sqlite3.Error, OSError) as exc:  # a full disk, an I/O error: nothing damaged, try again later
+                self._opened.set()
+                await self._write_failed(exc, lambda: None)
+            except Exception as exc:  # the daemon runs on without search
+                self._problems.append(f"Search is unavailable: the index at {self.path} could not be opened ({exc}).")
+                log.exception("search index could not be opened")
+                self.ready.set()
+                return
+            finally:
+                self._opened.set()
+        self._write_ok()
         follow = asyncio.create_task(self._follow())
         try:
             while True:
@@ -236,7 +242,7 @@ class SearchService:
         if self._failing_since is None:
             self._failing_since = now
             log.warning("search index write failed, will retry error=%s", exc)
-        self._failure = f"The search index could not be updated ({exc}); papertray keeps trying."
+        self._failure = f"The search index could not be written ({exc}); papertray keeps trying."
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), WRITE_RETRY_SECONDS)
