@@ -15,7 +15,7 @@ from papertray.search import Filters, QueryError, SearchService, SearchUnavailab
 from papertray.search.index import SCHEMA_VERSION
 from papertray.search.query import MAX_QUERY_CHARS
 from papertray.store import Store
-from tests.support.tiny_pdf import tiny_pdf
+from tests.support.paper_server import make_pdf
 
 CORPUS = [
     Paper(
@@ -150,7 +150,7 @@ async def test_16_filters_by_date_and_source(harness: Harness) -> None:
 
 async def test_16_saved_pdf_text_is_searched(harness: Harness, tmp_path: Path) -> None:
     pdf = tmp_path / "2310.01234v1.pdf"
-    pdf.write_bytes(tiny_pdf("Dictionary learning reveals monosemantic neurons"))
+    pdf.write_bytes(make_pdf("Dictionary learning reveals monosemantic neurons"))
     harness.pdfs["2310.01234"] = pdf
     await harness.store.update_state("2310.01234", saved=True)
     harness.bus.publish("library.progress", {"id": "2310.01234", "state": "done"})
