@@ -63,7 +63,7 @@ def papers(count: int) -> Iterator[Paper]:
                 summary=str(rec["abstract"]),
                 authors=tuple(rec["authors"]),  # type: ignore[arg-type]
                 daily_date=f"{int(day[:4]) - 2 * copy}{day[4:]}",
-                source="arxiv",
+                sources=("arxiv",),
             )
             made += 1
             if made >= count:

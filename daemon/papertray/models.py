@@ -107,8 +107,10 @@ class Paper:
     title: str = ""
     summary: str = ""
     authors: tuple[str, ...] = ()
-    published_at: str | None = None  # arXiv publication time (ISO 8601, UTC)
-    daily_date: str | None = None  # the UTC day it entered Daily Papers (YYYY-MM-DD)
+    published_at: str | None = None  # arXiv publication time of the first version (ISO 8601, UTC)
+    # The UTC day it first appeared on a followed list (YYYY-MM-DD): its Daily Papers day, or the day arXiv
+    # announced it on a followed category; later listings keep the first day.
+    daily_date: str | None = None
     submitted_at: str | None = None  # when it entered Daily Papers (ISO 8601)
     upvotes: int = 0
     num_comments: int = 0
@@ -117,8 +119,17 @@ class Paper:
     organization: str = ""
     github_repo: str = ""
     project_page: str = ""
-    source: str = "hf"
+    # Every list or hand it came from, first arrival first: "hf", "hf:week", "arxiv:cs.LG", "library", "import".
+    sources: tuple[str, ...] = ("hf",)
+    categories: tuple[str, ...] = ()  # arXiv categories, the primary one first ("cs.LG", "stat.ML")
+    # Each version papertray has heard of with the time arXiv dated it (ISO 8601 or None), oldest first.
+    versions: tuple[tuple[int, str | None], ...] = ()
     first_seen_at: str | None = None  # when papertray first ingested it (set by the store)
+
+    @property
+    def source(self) -> str:
+        """Where it first came from (the first of `sources`)."""
+        return self.sources[0] if self.sources else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +149,9 @@ class Paper:
             "github_repo": self.github_repo,
             "project_page": self.project_page,
             "source": self.source,
+            "sources": list(self.sources),
+            "categories": list(self.categories),
+            "versions": [{"version": number, "at": at} for number, at in self.versions],
             "first_seen_at": self.first_seen_at,
         }
 
@@ -159,7 +173,10 @@ class Paper:
             organization=data.get("organization") or "",
             github_repo=data.get("github_repo") or "",
             project_page=data.get("project_page") or "",
-            source=data.get("source") or "hf",
+            # Records written before `sources` existed name one `source`.
+            sources=tuple(str(s) for s in data.get("sources") or ()) or (str(data.get("source") or "hf"),),
+            categories=tuple(str(c) for c in data.get("categories") or ()),
+            versions=_versions_from(data.get("versions")),
             first_seen_at=data.get("first_seen_at"),
         )
 
@@ -173,13 +190,48 @@ class Paper:
             if name == "version":
                 if value is not None and (self.version is None or value > self.version):
                     updates[name] = value
+            elif name == "sources":
+                # A cross-list or a second list adds a source; the paper stays one record.
+                extra = tuple(s for s in value if s not in self.sources)
+                if extra:
+                    updates[name] = self.sources + extra
+            elif name == "versions":
+                versions = merge_versions(self.versions, value)
+                if versions != self.versions:
+                    updates[name] = versions
             elif name == "daily_date":
                 # A paper belongs to the first day it appeared on; later re-listings keep that day.
                 if self.daily_date is None and value is not None:
                     updates[name] = value
+            elif name in ("upvotes", "num_comments"):
+                # Only Hugging Face counts; an arXiv list's 0 means "not said", not "none left".
+                if value and value != getattr(self, name):
+                    updates[name] = value
             elif value not in (None, "", ()):
                 updates[name] = value
         return replace(self, **updates) if updates else self
+
+
+def merge_versions(
+    old: tuple[tuple[int, str | None], ...], new: tuple[tuple[int, str | None], ...]
+) -> tuple[tuple[int, str | None], ...]:
+    """Every version of both, oldest first; a version's known time wins over an unknown one."""
+    times: dict[int, str | None] = dict(old)
+    for number, at in new:
+        if times.get(number) is None:
+            times[number] = at
+    return tuple(sorted(times.items()))
+
+
+def _versions_from(raw: Any) -> tuple[tuple[int, str | None], ...]:
+    if not isinstance(raw, list):
+        return ()
+    pairs: list[tuple[int, str | None]] = []
+    for item in raw:
+        if isinstance(item, dict) and isinstance(item.get("version"), int) and not isinstance(item["version"], bool):
+            at = item.get("at")
+            pairs.append((item["version"], at if isinstance(at, str) else None))
+    return merge_versions((), tuple(pairs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,8 +241,8 @@ async def test_pause_suppresses_and_resume_notifies_only_new_papers(setup: Setup
 async def test_papers_the_user_saved_or_imported_are_not_announced(setup: Setup, dunst: DesktopSession) -> None:
     # A save of a paper papertray had never seen, or an import, adds it to the store (publishing paper.new):
     # the user put it there, so telling them about it would be noise, even when a rule matches.
-    saved = make_paper(6, "A sparse autoencoder I saved from arXiv", source="library")
-    imported = make_paper(7, "A sparse autoencoder from my Zotero", source="import")
+    saved = make_paper(6, "A sparse autoencoder I saved from arXiv", sources=("library",))
+    imported = make_paper(7, "A sparse autoencoder from my Zotero", sources=("import",))
     await poll(setup, [saved, imported])
     await settled(setup)
     assert dunst.displayed_count() == 0

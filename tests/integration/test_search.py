@@ -39,7 +39,7 @@ CORPUS = [
         summary="An old-style paper on string compactification.",
         authors=("Juan Maldacena",),
         daily_date="1999-01-04",
-        source="arxiv",
+        sources=("arxiv",),
     ),
     Paper(
         id="2401.00001",

@@ -97,7 +97,7 @@ class Downloads(QueueBase):
             if known is not None and known.title:
                 return known  # the feed already told us enough to file it
             raise DownloadFailed(f"No title or abstract for {paper_id} yet: {one_sentence(errors) or 'not found.'}")
-        merged = known.merged_with(found) if known else replace(found, source="library")
+        merged = known.merged_with(found) if known else replace(found, sources=("library",))
         if merged != known:
             await self.store.add_papers([merged])
         return self.store.get_paper(paper_id) or merged

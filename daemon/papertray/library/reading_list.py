@@ -273,7 +273,7 @@ class Library(Downloads):
                     summary=entry.summary,
                     authors=entry.authors,
                     published_at=entry.published_at,
-                    source="import",
+                    sources=("import",),
                 )
             )
         already = sum(1 for e in entries if self.store.get_state(e.id).saved)

@@ -139,7 +139,7 @@ def paper_from_entry(entry: Any, *, day: str | None, now: datetime | None = None
         organization=_organization(pick("organization")),
         github_repo=_url(pick("githubRepo")),
         project_page=_url(pick("projectPage")),
-        source=SOURCE_HF,
+        sources=(SOURCE_HF,),
     )
 
 
