@@ -44,7 +44,10 @@ from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.search import SearchService
+from papertray.sources.politeness import machine_limiter
 from papertray.store import Store, utc_now
+from papertray.version_check import VersionCheck
+from papertray.versions import VersionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ def build_app(
     problems: Callable[[], list[str]] = list,
     pairing: PairingCodes | None = None,
     limiter: FailureLimiter | None = None,
+    versions: VersionWatcher | None = None,
 ) -> web.Application:
     """The papertray application over `store` (and its bus). Owns the parts it is given: the cleanup context
     closes them when the app stops (`runner.cleanup()`); no I/O until it starts."""
@@ -90,6 +94,7 @@ def build_app(
         digests=digests,
         ranker=ranker,
         search=search,
+        versions=versions,
     )
     app[LOOPS] = set()
     app.cleanup_ctx.append(_lifetime)
@@ -259,13 +264,20 @@ async def run_daemon(
         except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
             return None
 
-    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
+    # One limiter for every client (arXiv's terms hold for the whole machine): the poller's, the library's and
+    # the version check's requests to any arXiv host share one 3-second, one-at-a-time slot.
+    limiter = machine_limiter(lambda: holder().arxiv_url)
+    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token), limiter=limiter)
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
-    library = Library(holder, store, bus)
+    library = Library(holder, store, bus, limiter=limiter)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
+    # Saved papers' new versions: noticed from any source, checked daily through the export API (the library's
+    # guarded client, so the shared limiter), announced once through the notifier, their PDFs queued.
+    versions = VersionWatcher(store, bus, enqueue=library.enqueue, announce=notifier.send_now)
+    version_check = VersionCheck(holder, store, bus, library.http)
     digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
@@ -295,6 +307,7 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             search=search,
+            versions=versions,
         )
         try:
             runner, port = await serve(api, port=config.port, reuse_address=True)
@@ -316,6 +329,8 @@ async def run_daemon(
                 "library": library.run,
                 "digests": digests.run,
                 "search": search.run,
+                "versions": versions.run,
+                "version-check": version_check.run,
             },
         )
         if install_signal_handlers:

@@ -353,6 +353,11 @@ class Notifier:
         )
         # Remember first: a crash between the two loses a notification, never repeats one.
         await self._remember(message.paper_ids)
+        await self._deliver(message, now)
+        log.info("notified papers=%d title=%r", len(hits), title)
+        return message
+
+    async def _deliver(self, message: Message, now: datetime) -> None:
         budget = self._budget(now.date())
         await self.store.put_meta(BUDGET_KEY, {"day": budget.day, "count": budget.count + 1})
         try:
@@ -360,8 +365,21 @@ class Notifier:
         except Exception as exc:  # a missing notification server must not stop the daemon
             log.warning("notification not sent error=%s", exc)
         self.recent.append(message)
-        log.info("notified papers=%d title=%r", len(hits), title)
-        return message
+
+    async def send_now(self, title: str, body: str) -> str:
+        """A notification outside the rules (versions.py: a saved paper's new version), under the same switches,
+        quiet hours and budget: "sent"; "held" (ask again later); "dropped" (paused or off: never sent later).
+        A click opens the reading list."""
+        async with self._lock:
+            config = self.config()
+            if self.paused or not config.notifications_enabled or config.daily_budget == 0:
+                return "dropped"
+            now = self.clock()
+            if self._blocked(config, now):
+                return "held"
+            await self._deliver(Message(title, body, on_clicked=lambda: self._open(self.reading_list_url())), now)
+            log.info("notified title=%r", title)
+            return "sent"
 
     async def _remember(self, ids: Iterable[str]) -> None:
         known = dict.fromkeys(self.store.get_meta(NOTIFIED_KEY, []))

@@ -51,16 +51,20 @@ MAY_IMPORT: dict[str, set[str]] = {
     "citations": set(),
     "user_fields": {"citations"},
     "library": {"citations", "config", "sources", "store"},
+    # saved papers' new versions: the daily export-API check, and the watcher that decides, tells and queues
+    "version_check": {"config", "sources", "store"},
+    "versions": {"store", "version_check"},
     # features over the store (each reads the store; none writes another's data). Planned rows are allowed.
     "ranking": {"config", "rules", "store"},
     "digest": {"config", "credentials", "digest_settings", "ranking", "rules", "store"},
     "search": {"config", "store"},
     # serving
-    "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"},
+    "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"}
+    | {"versions"},
     "reload": {"config"},
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
-    | {"runtime", "search", "store"},
+    | {"runtime", "search", "sources", "store", "version_check", "versions"},
     "tray": {"store"},
     "desktop": {"app", "config", "notify", "tray"},
     # the command line

@@ -17,7 +17,7 @@ from papertray.api import routes_papers, routes_rank, routes_system, routes_toke
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
-from papertray.api.keys import CONTEXT, DIGESTS
+from papertray.api.keys import CONTEXT, DIGESTS, VERSIONS
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
 from papertray.api.routes_digest import add_digest_routes
@@ -32,6 +32,7 @@ from papertray.library import Library
 from papertray.ranking.service import Ranker
 from papertray.search import SearchService
 from papertray.store import Store
+from papertray.versions import VersionWatcher
 
 __all__ = ["CONTEXT", "ApiContext", "PollerLike", "create_api"]
 
@@ -52,6 +53,7 @@ def create_api(
     digests: DigestService | None = None,
     ranker: Ranker | None = None,
     search: SearchService | None = None,
+    versions: VersionWatcher | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -70,6 +72,7 @@ def create_api(
     guard = Guard(tokens, context.limiter)
     app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = context
+    app[VERSIONS] = versions
     app.on_startup.append(_mint_cli_token)
     routes_system.add_routes(app)
     routes_papers.add_routes(app)

@@ -4,7 +4,8 @@ The extension asks about the same page's ids again and again (each re-scan of a 
 for every reference it has answered, `(canonical id, b'"<id>":{badge}')`. The canonical id of a string never
 changes; a badge changes only with a store write, and every such write moves `Store.generation` on (also the
 writes that publish no event), so all badges are dropped the moment the generation differs from the one they
-were built at. A badge is therefore never older than the store. The answer is spliced from the encoded parts:
+were built at (and so does the version watcher's, for a saved paper's "v3 new"). A badge is therefore never
+older than the store. The answer is spliced from the encoded parts:
 byte for byte what `orjson.dumps({"papers": …, "refs": …, "invalid": …})` would give.
 """
 
@@ -16,6 +17,7 @@ import orjson
 
 from papertray.api.ids import cached_canonical_id
 from papertray.store import Store
+from papertray.versions import VersionWatcher
 
 # A reference as sent (a link, a bare id) -> (canonical id, its encoded badge), or None when it holds no id.
 Entry = tuple[str, bytes] | None
@@ -28,15 +30,16 @@ class Badges:
     MAX_ENTRIES = 100_000
     MAX_REF_LENGTH = 200  # longer references are answered but not kept: no body can fill memory with them
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, versions: VersionWatcher | None = None) -> None:
         self.store = store
+        self.versions = versions  # a saved paper's new version is part of its badge ("v3 new")
         self._entries: dict[str, Entry] = {}
-        self._generation = -1
+        self._generation: tuple[int, int] = (-1, -1)
 
     def answer(self, refs: Iterable[str]) -> bytes:
         """The lookup answer for these references (strings, as validated by the body schema). Runs without
         an `await`, so no write can land half-way through."""
-        generation = self.store.generation
+        generation = (self.store.generation, self.versions.generation if self.versions is not None else 0)
         entries = self._entries
         if generation != self._generation or len(entries) >= self.MAX_ENTRIES:
             entries.clear()
@@ -64,4 +67,8 @@ class Badges:
         paper_id = cached_canonical_id(ref)
         if paper_id is None:
             return None
-        return paper_id, orjson.dumps({paper_id: self.store.view(paper_id).brief()})[1:-1]
+        brief = self.store.view(paper_id).brief()
+        new_version = self.versions.new_version(paper_id) if self.versions is not None else None
+        if new_version is not None:
+            brief["new_version"] = new_version
+        return paper_id, orjson.dumps({paper_id: brief})[1:-1]

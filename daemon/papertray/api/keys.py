@@ -12,6 +12,7 @@ reads it. The types are imported for the type checker only, so every module may 
     DIGESTS      the email digest service: preview and send now (routes_digest.py)
     RANKER       the For-you ranker, None when the app runs without one (routes_rank.py, routes_papers.py)
     SEARCH       the search index service, None when the app runs without one (routes_search.py, status)
+    VERSIONS     saved papers' new versions, None when the app runs without (badges.py, status, library_routes.py)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from papertray.digest.service import DigestService
     from papertray.ranking.service import Ranker
     from papertray.search import SearchService
+    from papertray.versions import VersionWatcher
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("papertray.api.context")
 CONNECTIONS: web.AppKey[Connections] = web.AppKey("papertray.api.connections")
@@ -43,3 +45,4 @@ LOOPS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("papertray.app.loops")
 DIGESTS: web.AppKey[DigestService] = web.AppKey("papertray.digests")
 RANKER: web.AppKey[Ranker | None] = web.AppKey("papertray.api.ranker")
 SEARCH: web.AppKey[SearchService | None] = web.AppKey("papertray.api.search")
+VERSIONS: web.AppKey[VersionWatcher | None] = web.AppKey("papertray.api.versions")

@@ -36,7 +36,7 @@ from aiohttp import hdrs, web
 from papertray import citations, user_fields
 from papertray.api import bodies
 from papertray.api.bodies import Field
-from papertray.api.keys import LAUNCH, SESSIONS
+from papertray.api.keys import LAUNCH, SESSIONS, VERSIONS
 from papertray.api.library_launch import LaunchFiles
 from papertray.api.library_sessions import LOGIN_TTL, SESSION_IDLE, Session, Sessions
 from papertray.api.responses import error_response, json_response
@@ -46,6 +46,7 @@ from papertray.citations.formats import TABLE
 from papertray.library import Library, folder_key, id_from_key
 from papertray.models import LISTED_STATES, State
 from papertray.store import PaperView, Store
+from papertray.versions import VersionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,11 @@ def _paper_id(request: web.Request) -> str | None:
     return id_from_key(request.match_info.get("key", ""))
 
 
-def _item(library: Library, view: PaperView) -> dict[str, Any]:
+def _item(library: Library, view: PaperView, versions: VersionWatcher | None = None) -> dict[str, Any]:
     data = view.to_dict()
     data["key"] = folder_key(view.id)
     data["library"] = library.paper_status(view.id)
+    data["new_version"] = versions.new_version(view.id) if versions is not None else None  # "v3 new"
     return data
 
 
@@ -168,6 +170,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
     """Add the page, its data routes and the library's token routes to the API application. Sessions are kept
     in `state_dir/library-sessions.json` across restarts, launcher files in `state_dir/launch/`."""
     sessions = Sessions(state_dir / "library-sessions.json")
+    versions = app[VERSIONS]
     app[SESSIONS] = sessions
     launch = LaunchFiles(state_dir)
     app[LAUNCH] = launch
@@ -252,7 +255,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
 
     @page_route(change=False)
     async def list_papers(request: web.Request) -> web.Response:
-        items = [_item(library, v) for v in _reading_list(store)]
+        items = [_item(library, v, versions) for v in _reading_list(store)]
         tags = sorted({t for item in items for t in item["tags"]}, key=str.casefold)
         return ok({"papers": items, "tags": tags, "status": library.status()})
 
@@ -267,7 +270,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         if "tags" in fields:
             fields["tags"] = user_fields.normalize_tags(fields["tags"])
         await store.update_state(paper_id, **fields)
-        return ok(_item(library, store.view(paper_id)))
+        return ok(_item(library, store.view(paper_id), versions))
 
     @page_route(change=True)
     async def delete_paper(request: web.Request) -> web.Response:
@@ -287,7 +290,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
             return error(400, "The path does not hold an arXiv paper id.")
         body = await bodies.read_json(request, RESTORE, optional=True)
         await library.restore(paper_id, read=body.get("read") is True)
-        return ok(_item(library, store.view(paper_id)))
+        return ok(_item(library, store.view(paper_id), versions))
 
     @page_route(change=True)
     async def retry_paper(request: web.Request) -> web.Response:
@@ -295,7 +298,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         if paper_id is None:
             return error(400, "The path does not hold an arXiv paper id.")
         await library.retry(paper_id)
-        return ok(_item(library, store.view(paper_id)))
+        return ok(_item(library, store.view(paper_id), versions))
 
     @page_route(change=False)
     async def pdf(request: web.Request) -> web.StreamResponse:
@@ -306,6 +309,8 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         path = library.pdf_path(paper_id, int(version_text) if version_text else None)
         if path is None:
             return error(404, "This PDF is not in the library (yet).")
+        if versions is not None:  # opening a new version's PDF is looking at it: its "new" ends
+            await versions.looked(paper_id, next((v for v, name in library.pdfs(paper_id) if name == path.name), None))
         filename = path.name  # built by papertray from a validated id: [A-Za-z0-9._-] only
         ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
         return web.FileResponse(

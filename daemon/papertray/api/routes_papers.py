@@ -18,7 +18,7 @@ from papertray.api import bodies
 from papertray.api.badges import Badges
 from papertray.api.context import ctx
 from papertray.api.ids import ROUTE_ID, cached_canonical_id, path_id
-from papertray.api.keys import BADGES, CONTEXT, RANKER
+from papertray.api.keys import BADGES, CONTEXT, RANKER, VERSIONS
 from papertray.api.responses import JSON, json_response
 from papertray.api.routes_rank import why_of
 from papertray.errors import HttpError
@@ -182,7 +182,7 @@ async def seen(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app[BADGES] = Badges(app[CONTEXT].store)
+    app[BADGES] = Badges(app[CONTEXT].store, app[VERSIONS])
     app.router.add_post("/api/v1/lookup", lookup)
     app.router.add_post("/api/v1/seen", seen)
     app.router.add_get("/api/v1/papers", list_papers)

@@ -12,7 +12,7 @@ from aiohttp import web
 from papertray import API_VERSION, __version__
 from papertray.api import bodies
 from papertray.api.context import ctx
-from papertray.api.keys import SPEC
+from papertray.api.keys import SPEC, VERSIONS
 from papertray.api.responses import json_response
 from papertray.api.routes_search import search_status
 from papertray.errors import HttpError
@@ -54,6 +54,7 @@ async def status(request: web.Request) -> web.Response:
             "last_event_id": context.bus.last_id,
             "mcp": {"allow_writes": context.config().mcp_allow_writes},
             "search": search_status(request.app),
+            "versions": versions.status() if (versions := request.app[VERSIONS]) is not None else None,
         }
     )
 

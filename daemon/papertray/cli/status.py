@@ -79,11 +79,26 @@ def render_status(status: dict[str, Any]) -> str:
     else:
         lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
     lines += search.status_lines(status)
+    lines += _version_lines(status.get("versions"))
     for problem in status.get("problems", []):
         lines.append(f"Problem  {one_line(str(problem))}")
     if status.get("locations"):
         lines += ["", files_block(status["locations"])]
     return "\n".join(lines)
+
+
+def _version_lines(versions: dict[str, Any] | None) -> list[str]:
+    """Saved papers' new versions not yet looked at, and a failing daily check of them, one line each."""
+    if not versions:
+        return []
+    lines = [
+        f"New      v{item.get('version')} of {one_line(str(item.get('title') or item.get('id')))} is out"
+        for item in versions.get("new", [])
+    ]
+    error = (versions.get("check") or {}).get("error")
+    if error:
+        lines.append(f"Versions {one_line(str(error))}")
+    return lines
 
 
 def files_block(where: dict[str, str]) -> str:

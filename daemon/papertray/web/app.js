@@ -123,6 +123,10 @@ function fillCard(li, paper) {
   const badge = li.querySelector(".badge");
   badge.textContent = paper.read ? "Read" : "Unread";
   badge.classList.toggle("read", Boolean(paper.read));
+  // A saved paper's new version, until its PDF is opened here or the paper is marked read (versions.py).
+  const fresh = li.querySelector(".new-version");
+  fresh.hidden = !paper.new_version;
+  fresh.textContent = paper.new_version ? `v${paper.new_version} new` : "";
   li.querySelector(".authors").textContent = (paper.authors || []).join(", ");
   const bits = [`arXiv:${paper.id}`];
   const published = (paper.published_at || "").slice(0, 10);
@@ -282,6 +286,10 @@ async function openPdf(paper) {
       throw new Error((data && data.error) || `HTTP ${response.status}`);
     }
     const url = URL.createObjectURL(new Blob([await response.blob()], { type: "application/pdf" }));
+    if (paper.new_version) {
+      replacePaper({ ...paper, new_version: null }); // opened: no longer new
+      render();
+    }
     setTimeout(() => URL.revokeObjectURL(url), PDF_URL_LIFETIME_MS);
     if (tab) {
       tab.opener = null;
