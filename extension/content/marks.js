@@ -19,6 +19,10 @@
     read: { text: '\u2713 Read', aria: 'papertray: read' },
     unknown: { text: '\u25cc Untracked', aria: 'papertray: not in your feeds yet' },
   };
+  const newVersionLabel = (version) => ({
+    text: `\u25cf v${version} new`,
+    aria: `papertray: version ${version} of this saved paper is new`,
+  });
   const SAVE = { text: '\u2606 Save', pressedText: '\u2605 Saved' };
   const WIDTH = 156; // px: fits "◌ Untracked" and "★ Saved" in the generic fonts, the same for every state
   const HEIGHT = 20;
@@ -63,6 +67,7 @@
     .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; font-weight: 600; }
     .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; font-weight: 600; }
     .badge[data-state="unknown"] { background: transparent; border-style: dashed; }
+    .badge[data-state="version"] { color: #a14b00; background: #fff4e6; border-color: #f5c28b; font-weight: 600; }
     button { width: 68px; margin: 0; font: inherit; font-weight: 600; padding: 0 6px; border: 1px solid #c4c7cc;
       background: linear-gradient(#fff, #f3f4f6); color: #1f2937; cursor: pointer; }
     button[aria-pressed="true"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
@@ -75,6 +80,7 @@
     :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
     :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
     :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
+    :host-context(.dark) .badge[data-state="version"] { color: #ffb870; background: #3d2300; border-color: #8a5200; }
     :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
     :host-context(.dark) button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
     :host-context(.dark) button:hover { border-color: #9aa0a6; }
@@ -177,9 +183,12 @@
     function update(paper, shown = paper?.state) {
       const state = Object.hasOwn(LABELS, shown) ? shown : 'unknown';
       saved = Boolean(paper?.saved) || paper?.state === 'saved';
-      badge.dataset.state = state;
-      badge.dataset.label = LABELS[state].text;
-      badge.setAttribute('aria-label', LABELS[state].aria);
+      // A saved paper's new version takes the badge's place, beside "Saved": same box, same size (versions.py).
+      const fresh = saved && Number.isSafeInteger(paper?.new_version) && paper.new_version > 0 ? paper.new_version : 0;
+      const label = fresh ? newVersionLabel(fresh) : LABELS[state];
+      badge.dataset.state = fresh ? 'version' : state;
+      badge.dataset.label = label.text;
+      badge.setAttribute('aria-label', label.aria);
       button.dataset.label = saved ? SAVE.pressedText : SAVE.text;
       button.setAttribute('aria-pressed', String(saved));
       button.title = saved ? `Saved in papertray; click to unsave ${id}` : `Save ${id} to papertray`;
