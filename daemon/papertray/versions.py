@@ -31,7 +31,7 @@ from typing import Any
 
 from papertray.events import EventBus
 from papertray.store import Store
-from papertray.timestamps import iso_z, utc_now
+from papertray.timestamps import now_iso, parse_iso
 from papertray.version_check import CHECK_KEY
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class VersionWatcher:
                         "version": version,
                         "was": base,
                         "title": view.title or view.id,
-                        "found_at": iso_z(utc_now()),
+                        "found_at": now_iso(),
                         "told": False,
                     }
                     found.append(view.id)
@@ -168,7 +168,7 @@ class VersionWatcher:
         saved_at = self.store.get_state(paper_id).saved_at
         paper = self.store.get_paper(paper_id)
         at = dict(paper.versions).get(version) if paper is not None else None
-        return bool(saved_at and at and at <= saved_at)
+        return _not_after(at, saved_at)
 
     async def _user_changed(self, data: dict[str, Any]) -> None:
         paper_id = data.get("id")
@@ -179,7 +179,7 @@ class VersionWatcher:
             await self._forget([paper_id])
             return
         read_at = data.get("read_at")
-        if item is not None and isinstance(read_at, str) and read_at >= str(item.get("found_at") or ""):
+        if item is not None and _not_after(item.get("found_at"), read_at):
             await self.looked(paper_id, int(item.get("version") or 0))
 
     async def looked(self, paper_id: str, version: int | None) -> None:
@@ -232,6 +232,16 @@ class VersionWatcher:
                 news[pid] = {**item, "told": True}
             await self._set_news(news)
             log.info("new versions announced papers=%d outcome=%s", len(untold), outcome)
+
+
+def _not_after(first: object, second: object) -> bool:
+    """Both are moments and `first` is not after `second` (moments are compared as times, not as text)."""
+    if not (isinstance(first, str) and isinstance(second, str)):
+        return False
+    try:
+        return parse_iso(first) <= parse_iso(second)
+    except ValueError:
+        return False
 
 
 def compose(untold: list[tuple[str, dict[str, Any]]]) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """A real aiohttp server on 127.0.0.1 that plays Hugging Face (`/api/papers/{id}`) and arXiv (`/api/query`,
-`/pdf/{id}`) for the library's tests, with PDFs generated on the spot and faults on demand.
+`/pdf/{id}`, `/abs/{id}`) for the library's tests, with PDFs generated on the spot and faults on demand.
 
 It runs its own event loop in a thread, so sync tests, async tests and daemon subprocesses can all use it:
 
@@ -12,8 +12,13 @@ It runs its own event loop in a thread, so sync tests, async tests and daemon su
 Faults: "404", "500", "429", "html" (an HTML page instead of a PDF), "truncated" (Content-Length promises more
 than is sent, then the connection closes), "no-eof" (a complete response whose PDF lacks %%EOF), "slow" (half the
 body, then nothing until the server stops), "drip" (one byte every `drip_delay` seconds, for ever: never silent
-long enough for a per-read timeout), "redirect:<url>". `FixturePaper.atom_version` overrides the version the
-export API reports (upstream garbage such as a number past 2**64).
+long enough for a per-read timeout), "redirect:<url>", "503" (with `Retry-After: 1`), "error-feed" (arXiv's
+Atom error feed, verbatim from its manual). `FixturePaper.atom_version` overrides the version the export API
+reports (upstream garbage such as a number past 2**64). The export API pages an `id_list` by `start` and
+`max_results` and says `opensearch:totalResults`, as arXiv does (feeds.md §4.1).
+
+`spans` holds (start, end, path) on the server's own clock for every request, from the moment it arrived to
+the moment its last byte was sent: what the politeness tests measure.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
 from tests.support.loop_thread import LoopThread
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
+ABS_PAGE = FIXTURES / "arxiv_abs_1902.02534_2026-07-23.html"  # a real abstract page (PROVENANCE.md)
+ERROR_FEED = (FIXTURES / "api_error_feed.xml").read_bytes()  # verbatim from arXiv's API manual
 
 
 def make_pdf(text: str, *, pad_to: int = 0) -> bytes:
@@ -69,6 +79,7 @@ class FixturePaper:
     pdfs: dict[int, bytes] = field(default_factory=dict)  # version -> bytes
     on_hf: bool = True
     atom_version: str | None = None
+    updated: str | None = None  # the export API's <updated>: when this version came out
 
 
 @dataclass
@@ -88,6 +99,9 @@ class PaperServer(LoopThread):
         self.papers: dict[str, FixturePaper] = {}
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[float, str]] = []  # (monotonic time, path) of every request
+        self.spans: list[tuple[float, float, str]] = []  # (start, end, path) of every request, server clock
+        self.in_flight = 0
+        self.max_in_flight = 0  # requests being answered at once, at most
         self.max_concurrent = 0
         self.drip_delay = 0.1
         self._concurrent = 0
@@ -114,9 +128,10 @@ class PaperServer(LoopThread):
             self.papers[paper_id] = paper
         return paper
 
-    def new_version(self, paper_id: str) -> int:
+    def new_version(self, paper_id: str, *, updated: str | None = None) -> int:
         with self._lock:
             paper = self.papers[paper_id]
+            paper.updated = updated
             paper.version += 1
             paper.pdfs[paper.version] = make_pdf(f"{paper_id}v{paper.version} {paper.title[:40]}")
             return paper.version
@@ -140,7 +155,8 @@ class PaperServer(LoopThread):
 
     async def _start(self) -> None:
         self._stopping = asyncio.Event()
-        app = web.Application()
+        app = web.Application(middlewares=[self._timed])
+        app.router.add_get("/abs/{id:.+}", self._abs)
         app.router.add_get("/api/papers/{id:.+}", self._hf_paper)
         app.router.add_get("/api/query", self._arxiv_query)
         app.router.add_get("/pdf/{id:.+}", self._pdf)
@@ -163,6 +179,25 @@ class PaperServer(LoopThread):
 
     # ------------------------------------------------------------ handlers
 
+    @web.middleware
+    async def _timed(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        start = time.monotonic()
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            response: web.StreamResponse = await handler(request)
+            if not response.prepared:  # send it here, so the span ends when its last byte has gone
+                await response.prepare(request)
+                await response.write_eof()
+            return response
+        finally:
+            self.in_flight -= 1
+            self.spans.append((start, time.monotonic(), request.path_qs))
+
+    async def _abs(self, request: web.Request) -> web.StreamResponse:
+        await self._enter(request)
+        return web.Response(body=ABS_PAGE.read_bytes(), content_type="text/html")
+
     def _take_fault(self, path: str) -> str | None:
         with self._lock:
             fault = self.faults.get(path)
@@ -181,6 +216,10 @@ class PaperServer(LoopThread):
     async def _simple_fault(self, kind: str) -> web.StreamResponse | None:
         if kind in ("404", "500", "429"):
             return web.Response(status=int(kind), text=f"fixture fault {kind}")
+        if kind == "503":
+            return web.Response(status=503, text="fixture fault 503", headers={"Retry-After": "1"})
+        if kind == "error-feed":
+            return web.Response(body=ERROR_FEED, content_type="application/atom+xml")
         if kind.startswith("redirect:"):
             raise web.HTTPFound(kind.split(":", 1)[1])
         return None
@@ -209,20 +248,27 @@ class PaperServer(LoopThread):
         if kind and (response := await self._simple_fault(kind)):
             return response
         entries = []
-        for paper_id in request.query.get("id_list", "").split(","):
-            paper = self.papers.get(paper_id)
-            if paper is None:
-                continue
+        asked = [i for i in request.query.get("id_list", "").split(",") if i]
+        known = [self.papers[i] for i in asked if i in self.papers]
+        start = int(request.query.get("start", "0") or 0)
+        size = int(request.query.get("max_results", "10") or 10)
+        for paper in known[start : start + size]:
             authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in paper.authors)
             version = paper.atom_version or paper.version
+            updated = f"<updated>{paper.updated}</updated>" if paper.updated else ""
             entries.append(
-                f"<entry><id>http://arxiv.org/abs/{paper.id}v{version}</id>"
+                f"<entry><id>http://arxiv.org/abs/{paper.id}v{version}</id>{updated}"
                 f"<published>{paper.published}</published><title>{escape(paper.title)}</title>"
-                f"<summary>{escape(paper.summary)}</summary>{authors}</entry>"
+                f"<summary>{escape(paper.summary)}</summary>{authors}"
+                '<arxiv:primary_category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>'
+                '<category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/></entry>'
             )
         body = (
-            '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>ArXiv Query</title>{''.join(entries)}</feed>"
+            '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
+            f"<title>ArXiv Query</title><opensearch:totalResults>{len(known)}</opensearch:totalResults>"
+            f"<opensearch:startIndex>{start}</opensearch:startIndex>"
+            f"<opensearch:itemsPerPage>{size}</opensearch:itemsPerPage>{''.join(entries)}</feed>"
         )
         return web.Response(text=body, content_type="application/atom+xml")
 

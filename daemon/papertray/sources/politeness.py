@@ -99,11 +99,13 @@ class HostLimiter:
 
     def _spacing_left(self, name: str) -> float:
         last = self._last_end.get(name)
-        return 0.0 if last is None else max(0.0, last + self.spacing(name) - time.monotonic())
+        return 0.0 if last is None else max(0.0, last + self._spacing(name) - time.monotonic())
+
+    def _spacing(self, name: str) -> float:
+        return self.per_host.get(name, self.min_spacing)
 
     def spacing(self, host: str) -> float:
-        name = self.slot_of(host)
-        return self.per_host.get(name, self.min_spacing)
+        return self._spacing(self.slot_of(host))
 
     def hold(self, host: str, seconds: float) -> None:
         name = self.slot_of(host)
