@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from papertray.sources.politeness import ARXIV_SPACING_SECONDS
 from papertray.timestamps import iso_z, utc_now
-from tests.support.daemon import DaemonProcess, run_cli
+from tests.support.arxiv_daemon import library_pdfs, start_with_arxiv
+from tests.support.daemon import run_cli
+from tests.support.desktop_session import wait_for
 from tests.support.library_page import login, page_get
 from tests.support.paper_server import PaperServer
 
@@ -41,37 +41,15 @@ def hf() -> Iterator[PaperServer]:
         yield server
 
 
-def start(home: Path, arxiv: PaperServer, hf: PaperServer) -> DaemonProcess:
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "config.toml"
-    if not config.exists():
-        config.write_text('[library]\nallowed_private_hosts = ["127.0.0.1"]\n[notifications]\nquiet_hours = ""\n')
-    return DaemonProcess(home, PAPERTRAY_HF_URL=hf.url, PAPERTRAY_ARXIV_URL=arxiv.url).start()
-
-
-def until(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def pdfs(home: Path, paper_id: str) -> list[str]:
-    return sorted(p.name for p in (home / "data" / "library" / paper_id).glob("*.pdf"))
-
-
 def test_i13_a_real_daemon_keeps_arxivs_terms_and_a_saved_papers_new_version_lands_beside_the_old(
     tmp_path: Path, arxiv: PaperServer, hf: PaperServer
 ) -> None:
     home = tmp_path / "home"
-    first = start(home, arxiv, hf)
+    first = start_with_arxiv(home, arxiv, hf)
     try:
         for paper_id in SAVED:
             assert first.post(f"papers/{paper_id}/save")[0] == 200
-        until(lambda: all(pdfs(home, pid) == [f"{pid}v1.pdf"] for pid in SAVED), "the v1 PDFs")
+        wait_for(lambda: all(library_pdfs(home, pid) == [f"{pid}v1.pdf"] for pid in SAVED), "the v1 PDFs", timeout=120)
         assert first.post(f"papers/{LATE}/save")[0] == 200
     finally:
         first.stop()  # (LATE's download may not have begun: the second daemon resumes it)
@@ -82,11 +60,15 @@ def test_i13_a_real_daemon_keeps_arxivs_terms_and_a_saved_papers_new_version_lan
         arxiv.new_version(paper_id, updated=out)
     before = len(arxiv.spans)
 
-    second = start(home, arxiv, hf)
+    second = start_with_arxiv(home, arxiv, hf)
     try:
         # The daily check (due: never done with saved papers) and the resumed download ask arXiv at once.
-        until(lambda: all(pdfs(home, pid) == [f"{pid}v1.pdf", f"{pid}v2.pdf"] for pid in SAVED), "the v2 PDFs")
-        until(lambda: pdfs(home, LATE) == [f"{LATE}v1.pdf"], "the resumed download")
+        wait_for(
+            lambda: all(library_pdfs(home, pid) == [f"{pid}v1.pdf", f"{pid}v2.pdf"] for pid in SAVED),
+            "the v2 PDFs",
+            timeout=120,
+        )
+        wait_for(lambda: library_pdfs(home, LATE) == [f"{LATE}v1.pdf"], "the resumed download", timeout=120)
         status, body = second.get("status")
         assert status == 200
         news = {item["id"]: item for item in body["versions"]["new"]}
@@ -122,7 +104,7 @@ def test_i13_a_real_daemon_keeps_arxivs_terms_and_a_saved_papers_new_version_lan
 
     # A restart the same day: no second check, nothing new told, and what is still new is still shown.
     asked = len(arxiv.requests)
-    third = start(home, arxiv, hf)
+    third = start_with_arxiv(home, arxiv, hf)
     try:
         assert third.post("poll")[0] == 200  # a full poll cycle: the watcher has looked again
         status, body = third.get("status")
