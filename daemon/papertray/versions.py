@@ -3,7 +3,7 @@
 announced once, and shown until the user has looked.
 
 What counts as new: a saved (or read) paper whose stored version is higher than the one the user already had.
-That baseline is the version the paper had when papertray first saw it saved, so saving a paper never
+That baseline is the version the paper had when papertray saw it saved (at the save), so saving a paper never
 announces the versions it already had; a higher version dated (by arXiv) before the save is taken in silently
 too, since the user saved it with that version out (the first metadata fetch after a save often finds it).
 
@@ -177,6 +177,9 @@ class VersionWatcher:
             return
         if not (data.get("saved") or data.get("read")):
             await self._forget([paper_id])
+            return
+        if paper_id not in (self.store.get_meta(KNOWN_KEY, {}) or {}):
+            await self.scan()  # just saved: the version it has now is the user's baseline
             return
         read_at = data.get("read_at")
         if item is not None and _not_after(item.get("found_at"), read_at):
