@@ -24,10 +24,10 @@ from papertray.backoff import backoff_delay
 from papertray.config import Config
 from papertray.errors import DownloadFailed, FeedError, StoreError
 from papertray.events import EventBus
-from papertray.models import Paper
+from papertray.models import Paper, State
 from papertray.sources.arxiv import arxiv_api_base, parse_export_page
 from papertray.sources.http import SafeHttp
-from papertray.store import Store
+from papertray.store import PaperView, Store
 from papertray.timestamps import iso_z, utc_now
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,11 @@ INTERVAL_SECONDS = 24 * 3600.0
 TICK_SECONDS = 60.0
 RETRY_BASE_SECONDS = 600.0
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+def reading_list(store: Store) -> list[PaperView]:
+    """The saved and the read papers, from the user data alone (a store of a million papers is not walked)."""
+    return [*store.query(state=State.SAVED), *store.query(state=State.READ)]
 
 
 class VersionCheck:
@@ -70,7 +75,7 @@ class VersionCheck:
         return dict(raw) if isinstance(raw, dict) else {}
 
     def _saved_ids(self) -> list[str]:
-        return [v.id for v in self.store.query(predicate=lambda v: v.state.saved or v.state.read)]
+        return [v.id for v in reading_list(self.store)]
 
     def _due(self) -> bool:
         next_at = self.status().get("next_at")

@@ -32,7 +32,7 @@ from typing import Any
 from papertray.events import EventBus
 from papertray.store import Store
 from papertray.timestamps import now_iso, parse_iso
-from papertray.version_check import CHECK_KEY
+from papertray.version_check import CHECK_KEY, reading_list
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class VersionWatcher:
             news = dict(self._news())
             found: list[str] = []
             changed = False
-            for view in self.store.query(predicate=lambda v: v.state.saved or v.state.read):
+            for view in reading_list(self.store):
                 version = view.version
                 if version is None:
                     continue
