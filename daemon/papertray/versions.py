@@ -154,11 +154,12 @@ class VersionWatcher:
                         "told": False,
                     }
                     found.append(view.id)
-            if changed:
-                await self.store.put_meta(KNOWN_KEY, known)
+            # The news first: a crash between the two writes finds the same news again, never loses it.
             if found:
                 await self._set_news(news)
                 log.info("new versions of saved papers ids=%s", ",".join(found))
+            if changed:
+                await self.store.put_meta(KNOWN_KEY, known)
         if found:
             await self._enqueue(found)  # the new PDF, beside the old one
         await self.announce_pending()
