@@ -136,21 +136,23 @@ class VersionCheck:
     async def _batch_of(self, ids: list[str]) -> int:
         """One batch of ids, page by page; each page's papers are stored as they come (nothing is lost)."""
         base = arxiv_api_base(self._config().arxiv_url)
-        start = stored = 0
+        start = 0
+        stored: set[str] = set()
         for _ in range(MAX_PAGES):
             query = urlencode({"id_list": ",".join(ids), "start": start, "max_results": len(ids)}, safe=",/")
             body = await self.http.get_bytes(
                 f"{base}/api/query?{query}", MAX_ANSWER_BYTES, what=f"the versions of {len(ids)} saved papers"
             )
             page = parse_export_page(body)
-            found = [p for p in page.papers if p.id in ids]
+            found = [p for p in page.papers if p.id in ids and p.id not in stored]
             if found:
                 await self.store.add_papers([self._as_stored(p) for p in found])
-                stored += len(found)
+                stored.update(p.id for p in found)
             start += len(page.papers)
-            if not page.papers or start >= min(page.total, len(ids)):
+            # Done when arXiv says so, or when a page brings no paper not seen already (an answer that repeats).
+            if not found or start >= min(page.total, len(ids)):
                 break
-        return stored
+        return len(stored)
 
     def _as_stored(self, paper: Paper) -> Paper:
         # The check adds a version, not a source: a paper already stored keeps the lists it came from.

@@ -225,6 +225,26 @@ async def test_i13_2_many_saved_papers_are_asked_in_batches_and_pages(world: Wor
     assert sorted(await world.watcher.scan()) == sorted([PAPER, *ids])
 
 
+async def test_i13_2_a_real_export_api_answer_gives_each_saved_papers_version_and_categories(
+    world: World, server: PaperServer
+) -> None:
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv" / "arxiv_api_query_2026-06-14.atom.xml"
+    server.raw_query = real.read_bytes()  # 5 real entries, all v1, totalResults far larger than one page
+    ids = ["2606.13677", "2606.13591", "2606.13568", "2606.13515", "2606.13501"]
+    for paper_id in ids:
+        await world.save(paper_id, "", 1)
+    assert await world.watcher.scan() == []
+    check = VersionCheck(lambda: world.config, world.store, world.bus, world.http, batch=10)
+    state = await check.check_now()
+    assert state["error"] is None and state["papers"] == 5
+    # Two ids are not in the answer, so the rest is asked for once; the answer repeats and the check stops.
+    assert len([p for _t, p in server.requests if p.startswith("/api/query")]) == 2
+    paper = world.store.get_paper("2606.13677")
+    assert paper is not None and paper.version == 1 and paper.title.startswith("Mana: Dexterous Manipulation")
+    assert paper.categories == ("cs.RO", "cs.AI", "cs.CV", "cs.LG")  # the primary first, as arXiv says
+    assert await world.watcher.scan() == []  # v1 is what the user has: nothing new
+
+
 @pytest.mark.parametrize(
     ("fault", "words"),
     [
