@@ -31,6 +31,7 @@ from papertray.api.keys import CONTEXT, LOOPS, SEARCH
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
 from papertray.api.serving import start_runner
+from papertray.arxiv_poller import ArxivPoller
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
@@ -40,13 +41,17 @@ from papertray.events import EventBus
 from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
+from papertray.pollers import Pollers
 from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
 from papertray.search import SearchService
+from papertray.sources.politeness import HostLimiter
 from papertray.store import Store, utc_now
 
 log = logging.getLogger(__name__)
+
+ARXIV_HOSTS = ("arxiv.org", "export.arxiv.org", "rss.arxiv.org")
 
 
 class ConfigHolder:
@@ -150,7 +155,7 @@ class Daemon:
     config: ConfigHolder
     bus: EventBus
     store: Store
-    poller: Poller
+    poller: Pollers  # every source: Hugging Face and the arXiv listings
     notifier: Notifier
     watcher: ConfigWatcher
     pairing: PairingCodes
@@ -259,14 +264,17 @@ async def run_daemon(
         except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
             return None
 
-    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
+    hf_poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
+    # Every arXiv request of papertray shares one limiter (arXiv's terms: 3 s apart, one connection at a time).
+    arxiv_limiter = HostLimiter(per_host={host: 3.0 for host in ARXIV_HOSTS})
+    poller = Pollers(hf_poller, ArxivPoller(holder, store, bus, limiter=arxiv_limiter))
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
-    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
+    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: hf_poller.source_states()[0].next_poll_at)
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
     daemon = Daemon(

@@ -13,10 +13,11 @@ Saturdays and Sundays only). A body that is no RSS at all (HTML, an error page) 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, cast
 
 from yarl import URL
 
@@ -71,7 +72,7 @@ def followed_sources(categories: Sequence[str], followed: Sequence[str]) -> tupl
 def parse_listing(body: bytes, followed: Sequence[str]) -> Listing:
     """Every usable item of one listing feed. Raises `FeedError` in one sentence for a body that is no RSS."""
     what = listing_query(followed)
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     channel_day: str | None = None
     root_seen = False
     papers: dict[str, Paper] = {}
@@ -83,7 +84,11 @@ def parse_listing(body: bytes, followed: Sequence[str]) -> Listing:
         parser.close()
     except ET.ParseError as exc:
         cut = str(exc)
-    for event, element in parser.read_events():
+    events = cast(Iterator[tuple[str, Any]], parser.read_events())  # typeshed's union of every event's payload
+    for event, found in events:
+        if not isinstance(found, ET.Element):
+            continue  # only start and end events were asked for, which carry elements
+        element: ET.Element = found
         if event == "start":
             if not root_seen:
                 root_seen = True
