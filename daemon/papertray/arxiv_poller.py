@@ -164,8 +164,7 @@ class ArxivPoller:
         try:
             while True:
                 if not self.followed:
-                    await asyncio.sleep(self._tick)
-                    continue
+                    await self._until_followed()
                 await self._due.wait(lambda: self._state.next_poll_at, self._last_clocks)
                 if not self.followed:
                     continue
@@ -176,6 +175,15 @@ class ArxivPoller:
                     self._record("papertray hit an internal error while polling arXiv; the log has the details.")
         finally:
             await self.close()
+
+    async def _until_followed(self) -> None:
+        """Sleep, with no wake-ups of its own, until a config reload (an event on the bus) follows a category."""
+        events = self._bus.subscribe()
+        try:
+            while not self.followed:
+                await anext(events)
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
 
     async def poll_now(self, days: Sequence[str] | None = None) -> ArxivReport:
         """Poll the listing now (`days` is for Hugging Face's backfill; arXiv's listing has no past days)."""

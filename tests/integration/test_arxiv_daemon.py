@@ -55,3 +55,23 @@ async def test_i13_5_the_daemon_follows_arxiv_categories_and_status_lists_every_
             assert status == 200 and paper["sources"] == ["arxiv:cs.CL"], paper
         finally:
             await asyncio.to_thread(daemon.stop)
+
+
+async def test_i13_1_categories_added_by_a_config_edit_are_followed_without_a_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text("[arxiv]\ncategories = []\n")
+    async with ArxivServer() as arxiv, FeedServer(days={TODAY: make_day(TODAY, 1)}) as hf:
+        arxiv.announce("2026-12-01", [Item("2611.00001", categories=("math.OC",))])
+        daemon = DaemonProcess(home, PAPERTRAY_HF_URL=hf.url, PAPERTRAY_ARXIV_URL=arxiv.url)
+        await asyncio.to_thread(daemon.start)
+        try:
+            await asyncio.to_thread(daemon.after_first_poll)
+            _status, body = daemon.get("status")
+            assert [s["name"] for s in body["sources"]] == ["hf"] and arxiv.requests == []
+            (home / "config.toml").write_text('[arxiv]\ncategories = ["math"]\n')
+            state = await asyncio.to_thread(arxiv_state, daemon)
+            assert state["error_count"] == 0 and state["extra"]["categories"] == ["math"]
+            assert [r.path for r in arxiv.listing_requests()] == ["/rss/math"]
+        finally:
+            await asyncio.to_thread(daemon.stop)
