@@ -93,8 +93,8 @@ class Progress:
 
     def words(self) -> str:
         left = max(0, self.total - self.done)
-        more = "" if len(self.known_total) == len(self.categories) else " at least"
-        return f"{left}{more} request{'s' if left != 1 else ''} left, about {wait_words(self.eta_seconds())}"
+        more = "" if len(self.known_total) == len(self.categories) else "at least "
+        return f"{more}{left} request{'s' if left != 1 else ''} left, about {wait_words(self.eta_seconds())}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

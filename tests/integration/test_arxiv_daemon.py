@@ -51,6 +51,14 @@ async def test_i13_5_the_daemon_follows_arxiv_categories_and_status_lists_every_
             assert polled.returncode == 0, polled.stdout + polled.stderr
             assert "arxiv: Nothing new since the last poll (the listing is unchanged)." in polled.stdout
             assert arxiv.listing_requests()[-1].status == 304
+            doctor = await asyncio.to_thread(run_cli, home, "doctor", "--json", env=daemon.env)
+            found = {c["name"]: c for c in json.loads(doctor.stdout) if c["name"].startswith("source ")}
+            assert sorted(found) == ["source arxiv", "source hf"] and found["source arxiv"]["ok"]
+            assert (
+                "last success 20" in found["source arxiv"]["detail"]
+                and "0 errors in a row" in found["source arxiv"]["detail"]
+            )
+
             status, paper = daemon.get("papers/2611.00002")
             assert status == 200 and paper["sources"] == ["arxiv:cs.CL"], paper
         finally:

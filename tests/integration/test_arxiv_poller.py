@@ -20,6 +20,7 @@ from papertray.poller import Poller
 from papertray.pollers import Pollers
 from papertray.sources.politeness import HostLimiter
 from papertray.store import Store
+from papertray.tray import snapshot
 from tests.support.arxiv_server import ApiPaper, ArxivServer, Item
 from tests.support.feed_server import FeedServer, make_day
 from tests.support.poller_env import Clock, Settings
@@ -193,7 +194,12 @@ async def test_i13_3_html_and_an_empty_weekday_are_errors_but_the_weekend_is_not
 
 
 async def test_i13_4_catch_up_after_an_absence_fetches_the_missed_days_once_paged_and_says_how_long(
-    arxiv: ArxivServer, store: Store, bus: EventBus, clock: Clock, make: Callable[..., ArxivPoller]
+    arxiv: ArxivServer,
+    store: Store,
+    bus: EventBus,
+    clock: Clock,
+    make: Callable[..., ArxivPoller],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     arxiv.announce(TUESDAY, [Item("2611.00001")])
     poller = make(page_size=3)
@@ -210,9 +216,20 @@ async def test_i13_4_catch_up_after_an_absence_fetches_the_missed_days_once_page
     arxiv.papers = missed
     arxiv.announce(MONDAY, [Item("2611.30001")])
     before = bus.last_id
+    shown: list[dict[str, Any]] = []  # what `status` showed of the catch-up as each export API request arrived
+    arxiv.observer = lambda seen: shown.append(poller.source_states()[0].extra.get("catch_up") or {})
+    caplog.set_level("INFO", logger="papertray.arxiv_catchup")
     report = await poller.poll_now()
 
     assert report.error is None and report.caught_up == 12
+    api_shown = shown[1:]  # the first request was the listing
+    assert [(s["requests_done"], s["requests_total"]) for s in api_shown] == [(0, 2), (1, 4), (2, 4), (3, 4), (4, 5)]
+    assert api_shown[0]["since"] == "2026-11-23" and api_shown[0]["until"] == "2026-11-29"
+    assert api_shown[1]["eta_seconds"] == 0  # the test's limiter spaces by 20 ms; arXiv's by 3 s
+    assert "lists=cs.LG,cs.CL at least 2 requests left, about" in caplog.text  # said before it starts
+    assert "category=cs.LG papers=8 at least 3 requests left" in caplog.text
+    assert "category=cs.CL papers=4 1 request left" in caplog.text
+    assert "catch_up" not in poller.source_states()[0].extra  # done: no longer shown
     windows = [(r.query["search_query"], r.query["start"]) for r in arxiv.api_requests()]
     assert windows == [
         ("cat:cs.LG AND submittedDate:[202611230000 TO 202611292359]", "0"),
@@ -267,6 +284,8 @@ async def test_i13_5_every_source_is_listed_and_polled_and_a_failing_one_does_no
         states = {s.name: s for s in pollers.source_states()}
         assert states["hf"].error_count == 0 and states["arxiv"].error_count == 1
         assert states["arxiv"].extra["categories"] == ["cs.LG", "cs.CL"]
+        tray_state = snapshot(store, source_states=pollers.source_states, now=clock.now)
+        assert tray_state.failing == (f"arxiv: {states['arxiv'].last_error}",)  # the tray's line for it
         settings.set(arxiv_categories=())  # a reload that follows no category: the arXiv source leaves the list
         assert [s.name for s in pollers.source_states()] == ["hf"]
         await hf.close()

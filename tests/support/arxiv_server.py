@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import format_datetime
@@ -157,6 +158,7 @@ class ArxivServer:
     requests: list[Seen] = field(default_factory=list)
     max_in_flight: int = 0
     port: int = 0
+    observer: Callable[[Seen], None] | None = None  # called as each request arrives (what the client shows then)
 
     def __post_init__(self) -> None:
         self._faults: list[tuple[str, str, dict[str, str]]] = []
@@ -215,6 +217,8 @@ class ArxivServer:
     async def _record(self, request: web.Request, answer: Any) -> web.StreamResponse:
         seen = Seen(request.path, dict(request.query), dict(request.headers), time.monotonic())
         self.requests.append(seen)
+        if self.observer is not None:
+            self.observer(seen)
         self._in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
