@@ -38,6 +38,7 @@ from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
+from papertray.hf_lists import HfListsPoller
 from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
@@ -264,10 +265,12 @@ async def run_daemon(
         except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
             return None
 
-    hf_poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token))
+    hf_limiter = HostLimiter()  # the daily list and the optional weekly/monthly/trending lists, one at a time
+    hf_poller = Poller(holder, store, bus, limiter=hf_limiter, hf_token=lambda: asyncio.to_thread(hf_token))
     # Every arXiv request of papertray shares one limiter (arXiv's terms: 3 s apart, one connection at a time).
     arxiv_limiter = HostLimiter(per_host={host: 3.0 for host in ARXIV_HOSTS})
-    poller = Pollers(hf_poller, ArxivPoller(holder, store, bus, limiter=arxiv_limiter))
+    arxiv_poller = ArxivPoller(holder, store, bus, limiter=arxiv_limiter)
+    poller = Pollers(hf_poller, arxiv_poller, HfListsPoller(holder, store, bus, limiter=hf_limiter))
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon

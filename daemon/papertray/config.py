@@ -17,11 +17,11 @@ from typing import Any
 
 import platformdirs
 
-from papertray.arxiv_settings import KNOWN_KEYS as KNOWN_ARXIV_KEYS
-from papertray.arxiv_settings import read_categories
 from papertray.digest_settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
 from papertray.digest_settings import DigestSettings, read_digest
 from papertray.errors import ConfigError
+from papertray.source_settings import KNOWN_KEYS as KNOWN_ARXIV_KEYS
+from papertray.source_settings import read_categories, read_hf_lists
 
 APP_NAME = "papertray"
 DEFAULT_PORT = 27483
@@ -57,6 +57,8 @@ catch_up_days = 14
 # Base URLs. PAPERTRAY_HF_URL and PAPERTRAY_ARXIV_URL override these.
 hf_url = "{DEFAULT_HF_URL}"
 arxiv_url = "{DEFAULT_ARXIV_URL}"
+# Hugging Face's weekly, monthly and trending lists, polled every few hours: any of "week", "month", "trending".
+hf_lists = []
 
 [arxiv]
 # arXiv archives ("cs") or categories ("cs.LG") whose daily announcements papertray follows, e.g. ["cs.LG", "cs.CL"].
@@ -203,6 +205,7 @@ class Config:
     quiet_hours: str = "22:00-07:00"
     notify_max_age_days: int = 2
     arxiv_categories: tuple[str, ...] = ()
+    hf_lists: tuple[str, ...] = ()
     download_pdfs: bool = True
     max_pdf_mb: int = 80
     allowed_private_hosts: tuple[str, ...] = ()
@@ -318,7 +321,8 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
     if not 0 <= catch_up <= 60:
         raise poll.error("catch_up_days", "'catch_up_days' must be between 0 and 60")
 
-    sources = _Reader(path, text, "sources", data.get("sources", {}), {"hf_url", "arxiv_url"})
+    sources = _Reader(path, text, "sources", data.get("sources", {}), {"hf_url", "arxiv_url", "hf_lists"})
+    hf_lists = read_hf_lists(sources)
     hf_url = _url(sources, "hf_url", DEFAULT_HF_URL)
     arxiv_url = _url(sources, "arxiv_url", DEFAULT_ARXIV_URL)
 
@@ -380,6 +384,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         quiet_hours=quiet.strip(),
         notify_max_age_days=max_age,
         arxiv_categories=categories,
+        hf_lists=hf_lists,
         download_pdfs=download,
         max_pdf_mb=max_pdf,
         allowed_private_hosts=allowed,

@@ -41,7 +41,7 @@ from papertray.source_state import parse_day, read_state, state_record
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
 from papertray.sources.http import MAX_BODY_BYTES, TIMEOUT_SECONDS, Fetcher, env_proxy
-from papertray.sources.politeness import MIN_SPACING_SECONDS
+from papertray.sources.politeness import MIN_SPACING_SECONDS, HostLimiter
 from papertray.store import Store
 from papertray.timestamps import iso_z, utc_now
 
@@ -97,6 +97,7 @@ class Poller:
         bus: EventBus,
         *,
         fetcher: Fetcher | None = None,
+        limiter: HostLimiter | None = None,
         interval: float | None = None,
         tick: float = TICK_SECONDS,
         retry_base: float = RETRY_BASE_SECONDS,
@@ -120,7 +121,9 @@ class Poller:
             trusted_origins=lambda: (config().hf_url,),
             proxy_for=env_proxy,
         )
-        self._fetcher = fetcher or Fetcher(timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, guard=guard)
+        self._fetcher = fetcher or Fetcher(
+            timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, limiter=limiter, guard=guard
+        )
         self._interval = interval
         self._retry_base = retry_base
         self._backoff_cap = backoff_cap

@@ -34,8 +34,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     # files, settings, process, secrets
     "state_file": set(),
     "digest_settings": set(),
-    "arxiv_settings": set(),
-    "config": {"arxiv_settings", "digest_settings"},
+    "source_settings": set(),
+    "config": {"digest_settings", "source_settings"},
     "store.lock": set(),
     "runtime": {"config", "store.lock"},
     "log_guard": set(),
@@ -50,7 +50,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "poller": {"config", "poll_schedule", "source_state", "sources", "store"},
     "arxiv_catchup": {"config", "sources", "store"},
     "arxiv_poller": {"arxiv_catchup", "config", "poll_schedule", "source_state", "sources", "store"},
-    "pollers": {"arxiv_poller", "poller"},
+    "hf_lists": {"config", "poll_schedule", "source_state", "sources", "store"},
+    "pollers": {"arxiv_poller", "hf_lists", "poller"},
     "rules": {"config"},
     "notify_text": set(),
     "notify": {"config", "notify_text", "rules", "store"},
@@ -65,7 +66,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"},
     "reload": {"config"},
     "terminal": set(),
-    "app": {"api", "arxiv_poller", "config", "credentials", "digest", "library", "notify", "poller", "pollers"}
+    "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
+    | {"pollers"}
     | {"ranking", "reload", "runtime", "search", "sources", "store"},
     "tray": {"store"},
     "desktop": {"app", "config", "notify", "tray"},
