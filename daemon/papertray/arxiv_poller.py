@@ -140,6 +140,9 @@ class ArxivPoller:
         if isinstance(etag, list) and len(etag) == 2 and all(isinstance(v, str) for v in etag):
             self._etag = (etag[0], etag[1])
         self._listed: date | None = _day_or_none(saved.get("listed_day"))
+        polled = saved.get("followed")
+        # the lists the schedule was made for: an edit that follows others is polled at once, whatever max-age said
+        self._polled_for = tuple(str(n) for n in polled) if isinstance(polled, list) else None
 
     # ------------------------------------------------------------------ public
 
@@ -165,7 +168,7 @@ class ArxivPoller:
             while True:
                 if not self.followed:
                     await self._until_followed()
-                await self._due.wait(lambda: self._state.next_poll_at, self._last_clocks)
+                await self._due.wait(self._next_for_followed, self._last_clocks)
                 if not self.followed:
                     continue
                 try:
@@ -175,6 +178,9 @@ class ArxivPoller:
                     self._record("papertray hit an internal error while polling arXiv; the log has the details.")
         finally:
             await self.close()
+
+    def _next_for_followed(self) -> str | None:
+        return self._state.next_poll_at if self._polled_for == self.followed else None
 
     async def _until_followed(self) -> None:
         """Sleep, with no wake-ups of its own, until a config reload (an event on the bus) follows a category."""
@@ -204,6 +210,7 @@ class ArxivPoller:
             return ArxivReport(SOURCE)
         started = self._now()
         self._last_clocks = (started, self._monotonic())
+        self._polled_for = followed
         self._state = replace(self._state, polling=True, last_poll_at=iso_z(started))
         self._bus.publish("poll.started", {"source": SOURCE, "days": []})
         url = f"{arxiv_rss_base(config.arxiv_url)}/rss/{query}"
@@ -371,6 +378,7 @@ class ArxivPoller:
         record = state_record(self._state, self._last_full)
         record["etag"] = list(self._etag) if self._etag else None
         record["listed_day"] = self._listed.isoformat() if self._listed else None
+        record["followed"] = list(self._polled_for or ())
         try:
             await self._store.put_meta(META_KEY, record)
         except StoreError as exc:

@@ -5,6 +5,7 @@ export API. The wall clock is the test's; sockets, the limiter and the store are
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from papertray.store import Store
 from papertray.tray import snapshot
 from tests.support.arxiv_server import ApiPaper, ArxivServer, Item
 from tests.support.feed_server import FeedServer, make_day
-from tests.support.poller_env import Clock, Settings
+from tests.support.poller_env import Clock, Settings, until
 
 TUESDAY = "2026-11-24"
 MONDAY = "2026-11-30"
@@ -137,6 +138,23 @@ async def test_i13_3_no_poll_before_cache_control_max_age_runs_out(
     arxiv.max_age = 60  # shorter than the interval: the interval (with its jitter) wins
     await poller.poll_now()
     assert seconds_to_next(poller, clock) == pytest.approx(1800 * 1.1)
+
+
+async def test_i13_1_a_config_edit_that_follows_other_categories_is_polled_at_once_despite_max_age(
+    arxiv: ArxivServer, settings: Settings, make: Callable[..., ArxivPoller]
+) -> None:
+    arxiv.announce(TUESDAY, [Item("2611.00001", categories=("cs.LG",)), Item("2611.00002", categories=("math.OC",))])
+    arxiv.max_age = 20 * 3600
+    poller = make()
+    task = asyncio.create_task(poller.run())
+    try:
+        await until(lambda: len(arxiv.listing_requests()) == 1)
+        settings.set(arxiv_categories=("cs.LG", "math"))  # as a reload swaps the config
+        await until(lambda: len(arxiv.listing_requests()) == 2)
+        assert arxiv.listing_requests()[1].path == "/rss/cs.LG+math"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_i13_3_a_503_with_retry_after_is_waited_out_without_asking_again(
