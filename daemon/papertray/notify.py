@@ -13,7 +13,7 @@ What the user can count on, kept in the store's meta so a restart changes nothin
                       once quiet hours end / the budget resets
     notify.budget     {"day": local date, "count": notifications sent that day}
     notify.paused     the tray's Pause switch: while paused, matches are dropped, not held
-    notify.caught_up  a catch-up's "caught up: N papers" line held back (`poll.caught_up`, arxiv_catchup.py)
+    notify.caught_up  a catch-up's "Caught up: N papers" line held back (`poll.caught_up`, from arxiv_poller.py)
 """
 
 from __future__ import annotations
