@@ -31,15 +31,18 @@ from papertray.api.keys import CONTEXT, LOOPS, SEARCH
 from papertray.api.library_routes import end_sessions, launcher_file
 from papertray.api.pairing import PairingCodes
 from papertray.api.serving import start_runner
+from papertray.arxiv_poller import ArxivPoller
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
 from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
+from papertray.hf_lists import HfListsPoller
 from papertray.library import Library
 from papertray.notify import Notifier
 from papertray.poller import Poller
+from papertray.pollers import Pollers
 from papertray.ranking.service import Ranker
 from papertray.reload import ConfigWatcher
 from papertray.runtime import DaemonInfo, InstanceLock, pid_alive
@@ -155,7 +158,7 @@ class Daemon:
     config: ConfigHolder
     bus: EventBus
     store: Store
-    poller: Poller
+    poller: Pollers  # every source: Hugging Face and the arXiv listings
     notifier: Notifier
     watcher: ConfigWatcher
     pairing: PairingCodes
@@ -264,10 +267,13 @@ async def run_daemon(
         except KeyringUnavailable:  # no keyring means no stored token; `papertray doctor` says why
             return None
 
-    # One limiter for every client (arXiv's terms hold for the whole machine): the poller's, the library's and
-    # the version check's requests to any arXiv host share one 3-second, one-at-a-time slot.
+    # One limiter for every client (arXiv's terms hold for the whole machine): the pollers', the library's and
+    # the version check's requests to any arXiv host share one 3-second, one-at-a-time slot; Hugging Face's
+    # daily list and its weekly/monthly/trending lists share that host's slot.
     limiter = machine_limiter(lambda: holder().arxiv_url)
-    poller = Poller(holder, store, bus, hf_token=lambda: asyncio.to_thread(hf_token), limiter=limiter)
+    hf_poller = Poller(holder, store, bus, limiter=limiter, hf_token=lambda: asyncio.to_thread(hf_token))
+    arxiv_poller = ArxivPoller(holder, store, bus, limiter=limiter)
+    poller = Pollers(hf_poller, arxiv_poller, HfListsPoller(holder, store, bus, limiter=limiter))
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
@@ -278,7 +284,7 @@ async def run_daemon(
     # guarded client, so the shared limiter), announced once through the notifier, their PDFs queued.
     versions = VersionWatcher(store, bus, enqueue=library.enqueue, announce=notifier.send_now)
     version_check = VersionCheck(holder, store, bus, library.http)
-    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
+    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: hf_poller.source_states()[0].next_poll_at)
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
     daemon = Daemon(

@@ -20,6 +20,8 @@ import platformdirs
 from papertray.digest_settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
 from papertray.digest_settings import DigestSettings, read_digest
 from papertray.errors import ConfigError
+from papertray.source_settings import KNOWN_KEYS as KNOWN_ARXIV_KEYS
+from papertray.source_settings import read_categories, read_hf_lists
 
 APP_NAME = "papertray"
 DEFAULT_PORT = 27483
@@ -55,6 +57,12 @@ catch_up_days = 14
 # Base URLs. PAPERTRAY_HF_URL and PAPERTRAY_ARXIV_URL override these.
 hf_url = "{DEFAULT_HF_URL}"
 arxiv_url = "{DEFAULT_ARXIV_URL}"
+# Hugging Face's weekly, monthly and trending lists, polled every few hours: any of "week", "month", "trending".
+hf_lists = []
+
+[arxiv]
+# arXiv archives ("cs") or categories ("cs.LG") whose daily announcements papertray follows, e.g. ["cs.LG", "cs.CL"].
+categories = []
 
 [notifications]
 enabled = true
@@ -62,6 +70,9 @@ enabled = true
 daily_budget = 12
 # Held back during these hours (local time), then summarised. Empty to disable.
 quiet_hours = "22:00-07:00"
+# Papers first listed more than this many days ago (a catch-up after an absence, a backfill) get no notification
+# of their own; a catch-up says "caught up: N papers" once instead.
+max_age_days = 2
 
 [library]
 # Download the PDF of every saved paper so it can be read offline.
@@ -192,6 +203,9 @@ class Config:
     notifications_enabled: bool = True
     daily_budget: int = 12
     quiet_hours: str = "22:00-07:00"
+    notify_max_age_days: int = 2
+    arxiv_categories: tuple[str, ...] = ()
+    hf_lists: tuple[str, ...] = ()
     download_pdfs: bool = True
     max_pdf_mb: int = 80
     allowed_private_hosts: tuple[str, ...] = ()
@@ -281,7 +295,7 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         where = f"{path}, line {line}" if line else str(path)
         raise ConfigError(f"{where}: this is not valid TOML ({exc}).", path=str(path), line=line) from None
 
-    known_tables = {"daemon", "poll", "sources", "notifications", "library", "mcp", "rules", "digest"}
+    known_tables = {"daemon", "poll", "sources", "arxiv", "notifications", "library", "mcp", "rules", "digest"}
     for name, value in data.items():
         if name not in known_tables:
             raise ConfigError(
@@ -307,12 +321,19 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
     if not 0 <= catch_up <= 60:
         raise poll.error("catch_up_days", "'catch_up_days' must be between 0 and 60")
 
-    sources = _Reader(path, text, "sources", data.get("sources", {}), {"hf_url", "arxiv_url"})
+    sources = _Reader(path, text, "sources", data.get("sources", {}), {"hf_url", "arxiv_url", "hf_lists"})
+    hf_lists = read_hf_lists(sources)
     hf_url = _url(sources, "hf_url", DEFAULT_HF_URL)
     arxiv_url = _url(sources, "arxiv_url", DEFAULT_ARXIV_URL)
 
+    categories = read_categories(_Reader(path, text, "arxiv", data.get("arxiv", {}), KNOWN_ARXIV_KEYS))
+
     notes = _Reader(
-        path, text, "notifications", data.get("notifications", {}), {"enabled", "daily_budget", "quiet_hours"}
+        path,
+        text,
+        "notifications",
+        data.get("notifications", {}),
+        {"enabled", "daily_budget", "quiet_hours", "max_age_days"},
     )
     enabled = notes.get("enabled", bool, True)
     budget = notes.get("daily_budget", int, 12)
@@ -321,6 +342,9 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
     quiet = notes.get("quiet_hours", str, "22:00-07:00")
     if not QUIET_HOURS.match(quiet):
         raise notes.error("quiet_hours", "'quiet_hours' must look like \"22:00-07:00\" (or be empty)")
+    max_age = notes.get("max_age_days", int, 2)
+    if not 0 <= max_age <= 60:
+        raise notes.error("max_age_days", "'max_age_days' must be between 0 and 60")
 
     library = _Reader(
         path, text, "library", data.get("library", {}), {"download_pdfs", "max_pdf_mb", "allowed_private_hosts"}
@@ -358,6 +382,9 @@ def parse_config(text: str, path: Path, paths: Paths, env: Mapping[str, str] | N
         notifications_enabled=enabled,
         daily_budget=budget,
         quiet_hours=quiet.strip(),
+        notify_max_age_days=max_age,
+        arxiv_categories=categories,
+        hf_lists=hf_lists,
         download_pdfs=download,
         max_pdf_mb=max_pdf,
         allowed_private_hosts=allowed,

@@ -14,6 +14,7 @@ and, where possible, what to do. `cli.py` maps them to exit codes; the API maps 
     ├── FeedError              one poll of a source failed (network, HTTP status, body); never fatal
     │   ├── RateLimited        429: carries the number of seconds to wait
     │   ├── FeedTooLarge       the body passed the size cap
+    │   ├── BadStatus          an HTTP status that is no answer (400, 404, 500…): carries the status
     │   └── Unreachable        no answer at all (refused, DNS, reset, deadline); retried sooner than errors
     ├── DownloadFailed         one reading-list fetch went wrong; `retry` says whether trying later can help
     │   └── DownloadRefused    the SSRF guard will not fetch the target: never retried
@@ -114,6 +115,14 @@ class RateLimited(FeedError):
 
 class FeedTooLarge(FeedError):
     pass
+
+
+class BadStatus(FeedError):
+    """The server answered with a status that is no feed (400 for an arXiv category it does not know)."""
+
+    def __init__(self, message: str, *, status: int):
+        super().__init__(message)
+        self.status = status
 
 
 class Unreachable(FeedError):

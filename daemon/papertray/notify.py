@@ -13,12 +13,14 @@ What the user can count on, kept in the store's meta so a restart changes nothin
                       once quiet hours end / the budget resets
     notify.budget     {"day": local date, "count": notifications sent that day}
     notify.paused     the tray's Pause switch: while paused, matches are dropped, not held
+    notify.caught_up  a catch-up's "Caught up: N papers" line held back (`poll.caught_up`, from arxiv_poller.py)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 import webbrowser
@@ -31,6 +33,7 @@ from typing import Any, Protocol
 from papertray.config import Config
 from papertray.events import EventBus
 from papertray.models import Paper
+from papertray.notify_text import caught_up_text
 from papertray.rules import RuleMatch, match
 from papertray.safe_text import clean, markup_text
 from papertray.store import Store
@@ -42,6 +45,7 @@ NOTIFIED_KEY = "notify.notified"
 HELD_KEY = "notify.held"
 BUDGET_KEY = "notify.budget"
 PAUSED_KEY = "notify.paused"
+CAUGHT_UP_KEY = "notify.caught_up"  # a catch-up's one line, while quiet hours or the budget hold it back
 USER_SOURCES = frozenset({"library", "import"})  # papers that entered the store through the user's own hand
 MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
 MAX_LISTED = 3  # titles listed in the body of a coalesced notification
@@ -194,7 +198,7 @@ class Notifier:
     clock: Callable[[], datetime] = local_now
     open_url: Callable[[str], object] = webbrowser.open
     settle_seconds: float = 2.0
-    max_age_days: int = 3  # papers from older days (a backfill) are stored silently
+    max_age_days: int | None = None  # papers first listed longer ago are stored silently ([notifications])
     recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
     _pending: dict[str, None] = field(default_factory=dict, init=False)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
@@ -238,6 +242,8 @@ class Notifier:
                 elif event.type in ("poll.done", "poll.error"):
                     await self._guarded(self.flush)
                     await self._guarded(self.release_held)
+                elif event.type == "poll.caught_up":
+                    await self._guarded(functools.partial(self.caught_up, event.data))
         finally:
             if next_event is not None:
                 next_event.cancel()
@@ -261,7 +267,8 @@ class Notifier:
     def _hits(self, ids: Iterable[str], config: Config) -> list[Hit]:
         notified = set(self.store.get_meta(NOTIFIED_KEY, []))
         held = {item["id"] for item in self.store.get_meta(HELD_KEY, [])}
-        oldest = (self.clock().date() - timedelta(days=self.max_age_days)).isoformat()
+        age = config.notify_max_age_days if self.max_age_days is None else self.max_age_days
+        oldest = (self.clock().date() - timedelta(days=age)).isoformat()
         hits = []
         for paper_id in ids:
             paper = self.store.get_paper(paper_id)
@@ -298,7 +305,7 @@ class Notifier:
             hits = self._hits(ids, config)
             if not hits:
                 return None
-            if self.paused or not config.notifications_enabled or config.daily_budget == 0:
+            if self._silenced(config):
                 await self._remember(h.paper.id for h in hits)
                 log.info("notification suppressed papers=%d paused=%s", len(hits), self.paused)
                 return None
@@ -312,14 +319,37 @@ class Notifier:
                 return None
             return await self._send(hits, config, now, held=False)
 
+    async def caught_up(self, data: dict[str, Any]) -> Message | None:
+        """One line for a catch-up ("Caught up: 812 papers"), never one per old paper; held by quiet hours or a
+        spent budget like a match (the latest catch-up wins), dropped while paused."""
+        async with self._lock:
+            if data.get("papers"):
+                await self.store.put_meta(CAUGHT_UP_KEY, data)
+            return await self._release_caught_up(self.config())
+
+    async def _release_caught_up(self, config: Config) -> Message | None:
+        data, now = self.store.get_meta(CAUGHT_UP_KEY), self.clock()
+        if not isinstance(data, dict) or (self._blocked(config, now) and not self._silenced(config)):
+            return None
+        await self.store.put_meta(CAUGHT_UP_KEY, None)
+        if self._silenced(config):
+            return None
+        title, body = caught_up_text(data)
+        message = Message(title, body, on_clicked=lambda: self._open(self.reading_list_url()))
+        return await self._deliver(message, now)
+
+    def _silenced(self, config: Config) -> bool:
+        return self.paused or not config.notifications_enabled or config.daily_budget == 0
+
     async def release_held(self) -> Message | None:
         """Summarise what was held back, once quiet hours are over and the budget allows."""
         async with self._lock:
+            await self._release_caught_up(self.config())
             held = list(self.store.get_meta(HELD_KEY, []))
             if not held:
                 return None
             config = self.config()
-            if self.paused or not config.notifications_enabled or config.daily_budget == 0:
+            if self._silenced(config):
                 await self._remember(item["id"] for item in held)
                 await self.store.put_meta(HELD_KEY, [])
                 return None
@@ -353,11 +383,9 @@ class Notifier:
         )
         # Remember first: a crash between the two loses a notification, never repeats one.
         await self._remember(message.paper_ids)
-        await self._deliver(message, now)
-        log.info("notified papers=%d title=%r", len(hits), title)
-        return message
+        return await self._deliver(message, now)
 
-    async def _deliver(self, message: Message, now: datetime) -> None:
+    async def _deliver(self, message: Message, now: datetime) -> Message:
         budget = self._budget(now.date())
         await self.store.put_meta(BUDGET_KEY, {"day": budget.day, "count": budget.count + 1})
         try:
@@ -365,6 +393,8 @@ class Notifier:
         except Exception as exc:  # a missing notification server must not stop the daemon
             log.warning("notification not sent error=%s", exc)
         self.recent.append(message)
+        log.info("notified papers=%d title=%r", len(message.paper_ids), message.title)
+        return message
 
     async def send_now(self, title: str, body: str) -> str:
         """A notification outside the rules (versions.py: a saved paper's new version), under the same switches,
@@ -378,7 +408,6 @@ class Notifier:
             if self._blocked(config, now):
                 return "held"
             await self._deliver(Message(title, body, on_clicked=lambda: self._open(self.reading_list_url())), now)
-            log.info("notified title=%r", title)
             return "sent"
 
     async def _remember(self, ids: Iterable[str]) -> None:

@@ -5,9 +5,8 @@ Schedule. A normal poll asks for today and yesterday (UTC: late submissions and 
 list) plus every day missed since the last fully polled day, at most `catch_up_days` back. Polls repeat every
 `poll_interval_seconds` (with ±10 % jitter). After an error the next poll comes after an exponential backoff
 (60 s doubling, capped at 6 h, jittered; capped at the normal interval when the host could not be reached at
-all, e.g. offline), or later if the server asked for a longer wait; polling never stops.
-Time is kept on the wall clock as well as the monotonic one: the monotonic clock stands still while the
-machine sleeps, so a due time passed during sleep is noticed by the wall clock within one tick of waking.
+all, e.g. offline), or later if the server asked for a longer wait; polling never stops. The due time lives on
+both the wall and the monotonic clock (`poll_schedule.py`, shared with arXiv's poller), so a sleep is noticed.
 
 Bookkeeping (source state and the last fully polled day) lives in the store's meta under `poller.hf`, so
 `papertray status` shows it after a restart and missed days are caught up across restarts.
@@ -37,6 +36,7 @@ from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
+from papertray.poll_schedule import DueTime, failure_delay
 from papertray.source_state import parse_day, read_state, state_record
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
@@ -53,7 +53,6 @@ PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 30  # a day has ~30 papers; a server that never sends a short page must not keep us busy forever
 MIN_INTERVAL_SECONDS = 300.0
 TICK_SECONDS = 30.0  # how often the wall clock is checked while waiting (notices sleep and clock changes)
-WAKE_JUMP_SECONDS = 90.0  # the wall clock ran this much further than the monotonic one: the machine slept
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +97,7 @@ class Poller:
         bus: EventBus,
         *,
         fetcher: Fetcher | None = None,
+        limiter: HostLimiter | None = None,  # the daemon's one limiter (politeness.machine_limiter)
         interval: float | None = None,
         tick: float = TICK_SECONDS,
         retry_base: float = RETRY_BASE_SECONDS,
@@ -110,7 +110,6 @@ class Poller:
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
         hf_token: Callable[[], Awaitable[str | None]] | None = None,
-        limiter: HostLimiter | None = None,  # the daemon's one limiter (politeness.machine_limiter)
     ) -> None:
         self._config = config
         self._store = store
@@ -126,7 +125,6 @@ class Poller:
             timeout=timeout, max_bytes=max_bytes, min_spacing=min_spacing, limiter=limiter, guard=guard
         )
         self._interval = interval
-        self._tick = tick
         self._retry_base = retry_base
         self._backoff_cap = backoff_cap
         self._page_size = page_size
@@ -137,7 +135,7 @@ class Poller:
         self._auth: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._inflight: dict[tuple[str, ...] | None, asyncio.Task[PollReport]] = {}
-        self._due_mono: float | None = None  # monotonic twin of state.next_poll_at
+        self._due = DueTime(now, monotonic, tick)  # state.next_poll_at on both clocks
         self._last_poll_day: date | None = None
         self._last_poll_clocks: tuple[datetime, float] | None = None  # (wall, monotonic) at its start
         self._state, self._last_full_day = self._restore()
@@ -212,37 +210,15 @@ class Poller:
         if self._inflight.get(key) is task:
             del self._inflight[key]
 
-    def _due(self) -> tuple[datetime | None, float | None]:
-        if self._state.next_poll_at is None:
-            return None, None
-        try:
-            wall = datetime.fromisoformat(self._state.next_poll_at)
-        except ValueError:
-            return None, None
-        return wall, self._due_mono
-
     async def _wait_until_due(self) -> None:
-        # measured from the start of the last poll, so a sleep during that poll counts too
-        last_wall, last_mono = self._last_poll_clocks or (self._now(), self._monotonic())
-        while True:
-            wall_due, mono_due = self._due()
-            wall_now, mono_now = self._now(), self._monotonic()
-            if wall_due is None or wall_now >= wall_due or (mono_due is not None and mono_now >= mono_due):
-                return
-            jump = (wall_now - last_wall).total_seconds() - (mono_now - last_mono)
-            if jump > WAKE_JUMP_SECONDS:
-                log.info("wall clock jumped seconds=%.0f (machine slept?)", jump)
-                if self._last_poll_day is not None and wall_now.astimezone(UTC).date() != self._last_poll_day:
-                    return  # a new UTC day began while asleep: catch up now rather than at the old due time
-            last_wall, last_mono = wall_now, mono_now
-            remaining = (wall_due - wall_now).total_seconds()
-            if mono_due is not None:
-                remaining = min(remaining, mono_due - mono_now)
-            await asyncio.sleep(max(0.0, min(self._tick, remaining)))
+        def woke(now: datetime) -> bool:
+            # a new UTC day began while asleep: catch up now rather than at the old due time
+            return self._last_poll_day is not None and now.astimezone(UTC).date() != self._last_poll_day
+
+        await self._due.wait(lambda: self._state.next_poll_at, self._last_poll_clocks, woke)
 
     def _set_next(self, seconds: float) -> str:
-        self._due_mono = self._monotonic() + seconds
-        return iso_z(self._now() + timedelta(seconds=seconds))
+        return self._due.set_next(seconds)
 
     # ------------------------------------------------------------------ polling
 
@@ -397,10 +373,15 @@ class Poller:
             )
         else:
             count = state.error_count + 1
-            # Unreachable (offline, or no answer at all) costs the server nothing, and being back online should
-            # not wait hours: those retries back off only up to the normal interval.
-            cap = min(self._backoff_cap, self.interval) if offline else self._backoff_cap
-            delay = max(backoff_delay(count, base=self._retry_base, cap=cap, rand=self._rand), retry_after)
+            delay = failure_delay(
+                count,
+                offline=offline,
+                retry_after=retry_after,
+                interval=self.interval,
+                base=self._retry_base,
+                cap=self._backoff_cap,
+                rand=self._rand,
+            )
             next_at = self._set_next(delay)
             state = replace(state, error_count=count, last_error=error, last_error_at=now_iso, next_poll_at=next_at)
         extra = dict(state.extra)
@@ -418,13 +399,7 @@ class Poller:
 
     def _restore(self) -> tuple[SourceState, date | None]:
         state, last_full = read_state(self._store.get_meta(META_KEY), SOURCE)
-        if state.next_poll_at is not None:
-            try:
-                due = datetime.fromisoformat(state.next_poll_at)
-                self._due_mono = self._monotonic() + (due - self._now()).total_seconds()
-            except (ValueError, TypeError):
-                state = replace(state, next_poll_at=None)
-        return state, last_full
+        return replace(state, next_poll_at=self._due.restore(state.next_poll_at)), last_full
 
 
 def _merge_in_poll(known: Paper, again: Paper) -> Paper:

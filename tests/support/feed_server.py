@@ -1,7 +1,8 @@
 """A real Daily Papers server for tests: aiohttp on 127.0.0.1 (port 0), answering
 `GET /api/daily_papers?date=YYYY-MM-DD&limit=N&p=P` like huggingface.co (JSON array, 0-based pages, limit 1-100,
-400 with `{"error": …}` for a bad date or limit, `[]` for a day with no papers), and `GET /api/papers/{id}` (the
-flat paper object) for the papers put in `details` (`serve_details` fills it from the days' entries).
+400 with `{"error": …}` for a bad date or limit, `[]` for a day with no papers), the weekly, monthly and trending
+lists (`week=`, `month=`, `sort=trending`, from `lists`), and `GET /api/papers/{id}` (the flat paper object) for
+the papers put in `details` (`serve_details` fills it from the days' entries).
 
 Days come from the fixtures (`load_fixture_day`) or are generated (`make_day`, `make_entry`). Faults can be
 injected for the next request(s) (`fail_next`, optionally only for one day; a redirect is one too) or for
@@ -188,6 +189,8 @@ class FeedServer:
     max_in_flight: int = 0
     port: int = 0
     details: dict[str, Any] = field(default_factory=dict)  # id -> the answer of /api/papers/{id}
+    # the weekly, monthly and trending lists: "week=2026-W48", "month=2026-11", "sort=trending" -> entries
+    lists: dict[str, list[Any]] = field(default_factory=dict)
     detail_requests: list[str] = field(default_factory=list)  # the ids asked for there (apart from `requests`)
 
     def __post_init__(self) -> None:
@@ -294,6 +297,12 @@ class FeedServer:
 
     async def _answer(self, request: web.Request, record: Request) -> web.StreamResponse:
         day, page, limit = record.day, record.page, record.limit
+        for key in ("week", "month", "sort"):
+            if key in request.query:
+                chosen = self.lists.get(f"{key}={request.query[key]}")
+                if chosen is None:
+                    return web.json_response({"error": f'Invalid {key} "{request.query[key]}"'}, status=400)
+                return web.json_response(chosen[: limit or 50])
         if day is None or not _is_day(day):
             return web.json_response({"error": f'Invalid date "{day}"'}, status=400)
         if limit is None or not 1 <= limit <= 100:

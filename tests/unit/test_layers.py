@@ -34,7 +34,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     # files, settings, process, secrets
     "state_file": set(),
     "digest_settings": set(),
-    "config": {"digest_settings"},
+    "source_settings": set(),
+    "config": {"digest_settings", "source_settings"},
     "store.lock": set(),
     "runtime": {"config", "store.lock"},
     "log_guard": set(),
@@ -45,9 +46,15 @@ MAY_IMPORT: dict[str, set[str]] = {
     "source_state": set(),
     # the store, and what reads it: polling, rules, notifications, citations, the reading list
     "store": {"runtime", "state_file"},
-    "poller": {"config", "source_state", "sources", "store"},
+    "poll_schedule": set(),
+    "poller": {"config", "poll_schedule", "source_state", "sources", "store"},
+    "arxiv_catchup": {"config", "sources", "store"},
+    "arxiv_poller": {"arxiv_catchup", "config", "poll_schedule", "source_state", "sources", "store"},
+    "hf_lists": {"config", "poll_schedule", "source_state", "sources", "store"},
+    "pollers": {"arxiv_poller", "hf_lists", "poller"},
     "rules": {"config"},
-    "notify": {"config", "rules", "store"},
+    "notify_text": set(),
+    "notify": {"config", "notify_text", "rules", "store"},
     "citations": set(),
     "user_fields": {"citations"},
     "library": {"citations", "config", "sources", "store"},
@@ -63,8 +70,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     | {"versions"},
     "reload": {"config"},
     "terminal": set(),
-    "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
-    | {"runtime", "search", "sources", "store", "version_check", "versions"},
+    "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
+    | {"pollers", "ranking", "reload", "runtime", "search", "sources", "store", "version_check", "versions"},
     "tray": {"store"},
     "desktop": {"app", "config", "notify", "tray"},
     # the command line
@@ -106,7 +113,7 @@ OWNERS: dict[str, set[str]] = {
 
 # Inside a package, lowest first: a submodule may import only the siblings that stand before it.
 SUBLAYERS = {
-    "sources": ["guard", "politeness", "daily_papers", "arxiv", "http"],
+    "sources": ["guard", "politeness", "daily_papers", "arxiv", "arxiv_listing", "http"],
     "library": ["meta", "trash", "folder", "queue", "downloads", "reading_list"],
 }
 # aiohttp's server side (web, hdrs, an access logger) may be used by the API; everything else of aiohttp is its

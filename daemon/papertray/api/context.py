@@ -26,7 +26,7 @@ class Report(Protocol):
 
 
 class PollerLike(Protocol):
-    """What the API uses of `papertray.poller.Poller`."""
+    """What the API uses of the pollers (`papertray.pollers.Pollers`: every source behind one shape)."""
 
     def source_states(self) -> Sequence[SourceState]: ...
 

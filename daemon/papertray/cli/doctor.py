@@ -7,6 +7,8 @@ import json
 
 from papertray.cli.console import Commands, Console
 from papertray.config import Paths, load_config
+from papertray.doctor import Check
+from papertray.safe_text import one_line
 
 
 def add_doctor(commands: Commands) -> None:
@@ -21,7 +23,7 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     from papertray.doctor import run_checks
 
     config = load_config(paths)
-    checks = [*run_checks(config), doctor_check(config, args.smtp)]
+    checks = [*run_checks(config), *source_checks(paths), doctor_check(config, args.smtp)]
     if args.json:
         console.out(json.dumps([c.to_dict() for c in checks], indent=2))
     else:
@@ -32,3 +34,26 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         failed = sum(not c.ok for c in checks)
         console.out("\nAll checks passed." if not failed else f"\n{failed} of {len(checks)} checks failed.")
     return 1 if any(not c.ok for c in checks) else 0
+
+
+def source_checks(paths: Paths) -> list[Check]:
+    """One line per source of the running daemon (Hugging Face, arXiv): last success, next poll, errors in a row
+    and the last error as its fix. Nothing when papertray is not running: there is no polling to judge."""
+    from papertray.client import DaemonClient
+    from papertray.errors import PapertrayError
+
+    try:
+        status = DaemonClient.connect(paths, timeout=5).get("status")
+    except (PapertrayError, OSError):
+        return []
+    checks = []
+    for source in status.get("sources", []) if isinstance(status, dict) else []:
+        name = one_line(str(source.get("name", "?")))
+        errors = int(source.get("error_count") or 0)
+        detail = (
+            f"last success {source.get('last_success_at') or 'never'} · next poll {source.get('next_poll_at') or '?'}"
+            f" · {errors} error{'' if errors == 1 else 's'} in a row"
+        )
+        fix = f"Last error: {one_line(str(source.get('last_error')))} (papertray keeps trying)." if errors else ""
+        checks.append(Check(f"source {name}", errors == 0, detail, fix))
+    return checks

@@ -19,11 +19,16 @@ def add_poll(commands: Commands) -> None:
 def cmd_poll(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     client = DaemonClient.connect(paths, timeout=300)
     report = client.post("poll", {})
-    console.out(render_report(report))
-    return 1 if report.get("error") else 0
+    sources = report.get("sources") or [report]
+    for each in sources:
+        console.out(render_report(each) if len(sources) == 1 else f"{each.get('source', '?')}: {render_report(each)}")
+    # a failing source does not hide what the others brought, but the exit code says one failed
+    return 1 if any(each.get("error") for each in sources) else 0
 
 
 def render_report(report: dict[str, Any]) -> str:
+    if report.get("source", "hf") != "hf":
+        return _render_listing(report)
     days = ", ".join(report.get("days", [])) or "no days"
     if report.get("error"):
         return f"Poll of {days} failed: {one_line(str(report['error']))}"
@@ -31,4 +36,20 @@ def render_report(report: dict[str, Any]) -> str:
     text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
     if report.get("skipped"):
         text += f" {report['skipped']} malformed entries were skipped."
+    return text
+
+
+def _render_listing(report: dict[str, Any]) -> str:
+    """arXiv's listing: one announcement, perhaps unchanged (304), perhaps with a catch-up."""
+    if report.get("error"):
+        return f"Poll failed: {one_line(str(report['error']))}"
+    if report.get("not_modified") and not report.get("caught_up"):
+        return "Nothing new since the last poll (the listing is unchanged)."
+    days = ", ".join(report.get("days", [])) or "the latest announcement"
+    new = report.get("new", [])
+    text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
+    if report.get("caught_up"):
+        text += f" {report['caught_up']} of them were caught up from missed days."
+    if report.get("skipped"):
+        text += f" {report['skipped']} entries were skipped."
     return text

@@ -64,8 +64,17 @@ def render_status(status: dict[str, Any]) -> str:
         if errors:
             last_error = one_line(str(source.get("last_error")))
             state = f"failing ({errors} error{'' if errors == 1 else 's'} in a row): {last_error}"
-        lines.append(f"  {source['name']:<6} {state}")
+        extra = source.get("extra") or {}
+        followed = f" ({', '.join(map(str, extra['categories']))})" if extra.get("categories") else ""
+        lines.append(f"  {source['name']:<6} {state}{one_line(followed)}")
         lines.append(f"         last success {last_ok} · next poll {next_poll}")
+        catch_up = extra.get("catch_up")
+        if isinstance(catch_up, dict):
+            left = max(0, int(catch_up.get("requests_total", 0)) - int(catch_up.get("requests_done", 0)))
+            lines.append(
+                f"         catching up {catch_up.get('since')} to {catch_up.get('until')}: {left} requests left, "
+                f"about {int(catch_up.get('eta_seconds', 0))} s"
+            )
     counts = status.get("counts", {})
     lines += [
         "",

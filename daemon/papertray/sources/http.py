@@ -3,11 +3,12 @@
 Two modes on one foundation (a lazily made `aiohttp.ClientSession`, the SSRF guard, per-host politeness):
 
 - `Fetcher`, for the feeds: a total deadline and a body cap per request (the body is streamed and the transfer
-  aborted as soon as it passes the cap), an `ETag` remembered per URL and sent back as `If-None-Match` (a 304
-  hands back the body cached with it), and 429 (and 503 with `Retry-After`) as `RateLimited` carrying the wait
-  the server asked for; until that wait is over the host is not asked again. It trusts the origin of the source
-  URL the user configured, and nothing else that is private; it follows HTTPS_PROXY / NO_PROXY. Every failure
-  is a `FeedError` (or subclass) whose text is one sentence naming the host and what was asked.
+  aborted as soon as it passes the cap), an `ETag` remembered per URL and sent back as `If-None-Match` (a 304 hands
+  back the body cached with it; a caller's own stored ETag gets an empty 304), and 429 (and 503 with `Retry-After`)
+  as `RateLimited` carrying the wait the server asked for; until that wait is over the host is not asked again. It
+  trusts the origin of the source URL the user configured, and nothing else that is private; it follows HTTPS_PROXY
+  / NO_PROXY. Every failure is a `FeedError` (or subclass) whose text is one sentence naming the host and what was
+  asked.
 - `SafeHttp`, the guarded mode the reading list's downloads use: no private address but the hosts listed in
   `allowed_private_hosts` (not even the configured `arxiv_url`: a save must never make papertray reach into the
   local network by surprise), no proxy, one connection at a time, each hop holding its host's politeness slot,
@@ -30,7 +31,7 @@ import logging
 import socket
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -43,6 +44,7 @@ from papertray import __version__
 from papertray.config import Config
 from papertray.errors import (
     AddressRefused,
+    BadStatus,
     DownloadFailed,
     DownloadRefused,
     FeedError,
@@ -85,9 +87,10 @@ PDF_TIMEOUT = 15 * 60.0  # 80 MB at ~90 KB/s; a server that drips slower than th
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     url: str
-    status: int  # 200, or 304 when the cached body was still current
+    status: int  # 200, or 304 when the cached body (empty when the caller sent its own ETag) was still current
     body: bytes
     etag: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # the answer's headers (Cache-Control, …)
 
 
 class PinnedResolver(AbstractResolver):
@@ -268,19 +271,23 @@ class Fetcher(_Client):
     async def _exchange(self, url: str, host: str, what: str, extra: Mapping[str, str] | None = None) -> FetchResult:
         headers = dict(extra or {})
         cached = self._etags.get(url)
-        if cached is not None:
+        if cached is not None and "If-None-Match" not in headers:
             headers["If-None-Match"] = cached[0]
         log.debug("GET url=%s", url)
         async with open_checked(self.session(), self.guard, url, headers=headers) as resp:
-            if resp.status == HTTPStatus.NOT_MODIFIED and cached is not None:
-                self._etags.move_to_end(url)
-                return FetchResult(url, resp.status, cached[1], cached[0])
+            if resp.status == HTTPStatus.NOT_MODIFIED:
+                if cached is not None and cached[0] == headers["If-None-Match"]:
+                    self._etags.move_to_end(url)
+                    return FetchResult(url, resp.status, cached[1], cached[0], dict(resp.headers))
+                if "If-None-Match" in (extra or {}):
+                    # the caller's own ETag (kept across a restart): "nothing new", it has the body already
+                    return FetchResult(url, resp.status, b"", headers["If-None-Match"], dict(resp.headers))
             if resp.status == HTTPStatus.TOO_MANY_REQUESTS or (
                 resp.status == HTTPStatus.SERVICE_UNAVAILABLE and "Retry-After" in resp.headers
             ):
                 self._rate_limited(resp, host, what)
             if resp.status != HTTPStatus.OK:
-                raise FeedError(f"{host} answered {resp.status} {_reason(resp)} for {what}.")
+                raise BadStatus(f"{host} answered {resp.status} {_reason(resp)} for {what}.", status=resp.status)
             length = resp.content_length
             if length is not None and length > self.max_bytes:
                 raise FeedTooLarge(
@@ -300,7 +307,11 @@ class Fetcher(_Client):
                 self._etags.move_to_end(url)
                 while len(self._etags) > ETAG_CACHE_SIZE:
                     self._etags.popitem(last=False)
-            return FetchResult(url, resp.status, bytes(body), etag)
+            return FetchResult(url, resp.status, bytes(body), etag, dict(resp.headers))
+
+    def forget(self, url: str) -> None:
+        """Drop the ETag kept for `url`: its body was unusable, so the next request must fetch it whole."""
+        self._etags.pop(url, None)
 
     def _rate_limited(self, resp: aiohttp.ClientResponse, host: str, what: str) -> None:
         waits = [
