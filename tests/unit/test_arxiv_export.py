@@ -10,12 +10,12 @@ from papertray.errors import FeedError
 from papertray.models import Paper
 from papertray.sources.arxiv import parse_export_page
 
-REAL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"
-SHARED = REAL.parent
+# Real captures copied into the repository (tests/fixtures/arxiv/PROVENANCE.md says from where).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
 
 
 def test_i13_a_real_export_page_gives_every_paper_with_its_categories_primary_first() -> None:
-    page = parse_export_page((REAL / "arxiv_api_query_2026-06-14.atom.xml").read_bytes())
+    page = parse_export_page((FIXTURES / "arxiv_api_query_2026-06-14.atom.xml").read_bytes())
     assert (page.total, page.start, len(page.papers), page.skipped) == (28946, 0, 5, 0)
     mana = page.papers[0]
     assert mana.id == "2606.13677" and mana.version == 1
@@ -26,7 +26,7 @@ def test_i13_a_real_export_page_gives_every_paper_with_its_categories_primary_fi
 
 def test_i13_the_error_feed_is_one_sentence_naming_arxivs_reason() -> None:
     with pytest.raises(FeedError, match=r"refused the query: incorrect id format for 1234\.12345"):
-        parse_export_page((SHARED / "arxiv" / "api_error_feed.xml").read_bytes())
+        parse_export_page((FIXTURES / "api_error_feed.xml").read_bytes())
 
 
 @pytest.mark.parametrize(
