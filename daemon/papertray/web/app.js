@@ -59,9 +59,11 @@ function render() {
     sort: $("sort").value,
   });
   const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  list.classList.toggle("compact", compact());
   const items = shown.map((paper) => {
     const selected = state.selected.has(paper.id);
-    const li = existing.get(paper.id) || buildCard($("card-template"), paper, cardActions, selected);
+    const li = existing.get(paper.id);
+    if (!li) return buildCard($("card-template"), paper, cardActions, selected); // filled as it is built
     fillCard(li, paper, selected);
     return li;
   });
@@ -71,7 +73,6 @@ function render() {
     // The focused card left the view (marked read under "Unread"): the next one takes the focus, not the page.
     items[Math.min(focusedAt, items.length - 1)].focus({ preventScroll: true });
   }
-  list.classList.toggle("compact", compact());
   $("density").setAttribute("aria-pressed", String(compact()));
 
   const tagSelect = $("tag");
