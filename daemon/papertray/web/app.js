@@ -129,15 +129,19 @@ function patch(paper, fields, { rerender = true } = {}) {
   });
 }
 
+// Many answers at once (a selection of 300 marked read) redraw the page once per frame, not once per answer.
+let frame = 0;
+function renderSoon() {
+  if (!frame) frame = requestAnimationFrame(() => {
+    frame = 0;
+    render();
+  });
+}
+
 // After the last queued change of a paper: show what the server holds (a failed change is taken back).
 async function refreshOne(id, ok) {
-  if (ok) {
-    const li = cardOf(id);
-    if (li && byId(id)) fillCard(li, byId(id), state.selected.has(id));
-    render();
-    return;
-  }
-  await refresh();
+  if (ok) renderSoon();
+  else await refresh();
 }
 
 async function openPdf(paper) {
@@ -170,11 +174,19 @@ async function retry(paper) {
   }
 }
 
-const bibtexPath = (papers) => `/library/api/bibtex?${new URLSearchParams(papers.map((p) => ["id", p.key]))}`;
+// In batches: a request line holds about 8 KB, and a selection can be the whole list.
+async function bibtexOf(papers) {
+  const parts = [];
+  for (let at = 0; at < papers.length; at += 200) {
+    const ids = papers.slice(at, at + 200).map((p) => ["id", p.key]);
+    parts.push(await apiText(`/library/api/bibtex?${new URLSearchParams(ids)}`));
+  }
+  return parts.join("\n");
+}
 
 async function copyBibtex(paper) {
   try {
-    const text = await apiText(bibtexPath([paper]));
+    const text = await bibtexOf([paper]);
     await navigator.clipboard.writeText(text);
     showToast(`Copied the BibTeX of “${paper.title || paper.id}”.`, false);
   } catch (error) {
@@ -334,11 +346,19 @@ function wire() {
     bar: $("bulk"),
     count: $("bulk-count"),
     tagInput: $("bulk-tag"),
-    onRead: () => selectedPapers().forEach((p) => p.read || patch(p, { read: true })),
-    onTag: (tag) => selectedPapers().forEach((p) => cardActions.addTag(p, tag)),
+    onRead: () => {
+      for (const p of selectedPapers()) if (!p.read) patch(p, { read: true }, { rerender: false });
+      render();
+    },
+    onTag: (tag) => {
+      for (const p of selectedPapers()) {
+        if (!(p.tags || []).includes(tag)) patch(p, { tags: [...(p.tags || []), tag] }, { rerender: false });
+      }
+      render();
+    },
     onExport: async () => {
       try {
-        download("papertray-selection.bib", await apiText(bibtexPath(selectedPapers())), "application/x-bibtex");
+        download("papertray-selection.bib", await bibtexOf(selectedPapers()), "application/x-bibtex");
       } catch (error) {
         showMessage(`Could not export: ${error.message}`);
       }

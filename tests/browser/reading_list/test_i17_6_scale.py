@@ -138,6 +138,16 @@ async def test_i17_6_three_hundred_papers_one_line_each_with_n_of_n(
     await expect(page.locator("#count")).to_have_text(f"{COUNT} of {COUNT}")
     assert all(site.store.get_state(pid).tags == ("generative",) for pid in found)
 
+    # The whole list exported at once (more ids than one request line holds); the removed ones left the selection.
+    await expect(page.locator("#bulk")).to_be_hidden()
+    await page.click("#select-all")
+    await expect(page.locator("#bulk-count")).to_have_text(f"{COUNT} of {COUNT} selected")
+    async with page.expect_download() as info:
+        await page.click("#bulk .bulk-export")
+    assert Path(await (await info.value).path()).read_text(encoding="utf-8").count("@misc{") == COUNT
+    await page.click("#bulk .bulk-clear")
+    await expect(page.locator("#bulk")).to_be_hidden()
+
     # The expanded view, on demand.
     await page.click("#density")
     await expect(page.locator("#density")).to_have_attribute("aria-pressed", "false")
