@@ -14,6 +14,7 @@ from typing import Any
 
 from papertray import citations
 from papertray.atomic import describe_os_error, write_atomic
+from papertray.errors import StoreError
 from papertray.events import Event, EventBus
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ class LibraryBib:
         except OSError as exc:
             # Told in the log; the next change tries again (the file keeps its last complete version).
             log.warning("library.bib could not be written: %s", describe_os_error(exc, self._path()))
+        except StoreError as exc:  # the keys could not be stored (disk full): the same, next change again
+            log.warning("library.bib could not be written: %s", exc)
 
     def _write(self, papers: list[dict[str, Any]]) -> None:
         papers = sorted(papers, key=lambda p: (citations.cite_key(p).casefold(), p["id"]))

@@ -42,7 +42,7 @@ export function fillCard(li, paper, selected) {
   const bits = [`arXiv:${paper.id}`];
   if (published) bits.push(`published ${published}`);
   if (paper.saved_at) bits.push(`saved ${paper.saved_at.slice(0, 10)}`);
-  if (paper.upvotes) bits.push(`${paper.upvotes} upvotes`);
+  if (paper.upvotes) bits.push(`${paper.upvotes} upvote${paper.upvotes === 1 ? "" : "s"}`);
   if (paper.cite_key) bits.push(`cite as ${paper.cite_key}`);
   li.querySelector(".meta").textContent = bits.join(" · ");
   const abstract = li.querySelector(".abstract");

@@ -155,7 +155,11 @@ async def test_i17_6_three_hundred_papers_one_line_each_with_n_of_n(
     assert dialogs == [] and problems == []
 
 
-async def test_i17_6_screenshots_compact_and_expanded_light_and_dark(chromium: Browser, site: LibrarySite) -> None:
+async def test_i17_6_screenshots_compact_and_expanded_light_and_dark(
+    chromium: Browser, site: LibrarySite, tmp_path: Path
+) -> None:
+    """The compact pictures are the README's (`make screenshots`); the expanded ones stay with the test (the README
+    shows the expanded list from test_reading_list_screenshot.py)."""
     for scheme in ("light", "dark"):
         context = await chromium.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
         try:
@@ -171,8 +175,9 @@ async def test_i17_6_screenshots_compact_and_expanded_light_and_dark(chromium: B
             assert shot.stat().st_size < 400_000
             await page.click("#density")
             await expect(page.locator("#list")).to_have_class("list")
-            shot = screenshot_path(f"reading-list-expanded{suffix}.png")
+            shot = tmp_path / f"reading-list-expanded{suffix}.png"
             await page.screenshot(path=str(shot), animations="disabled", caret="hide")
+            assert shot.stat().st_size < 400_000
             background = await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
             assert (background == "rgb(20, 22, 27)") == (scheme == "dark")
         finally:
