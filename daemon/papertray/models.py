@@ -246,6 +246,8 @@ class PaperState:
     tags: tuple[str, ...] = ()
     note: str = ""
     updated_at: str | None = None
+    # The citation key exports use; given once (imported, or made from author, year and title) and never changed.
+    cite_key: str = ""
 
     @property
     def state(self) -> State:
@@ -279,6 +281,7 @@ class PaperState:
             "tags": list(self.tags),
             "note": self.note,
             "updated_at": self.updated_at,
+            **({"cite_key": self.cite_key} if self.cite_key else {}),
         }
 
     @classmethod
@@ -292,6 +295,7 @@ class PaperState:
             tags=tuple(data.get("tags") or ()),
             note=data.get("note") or "",
             updated_at=data.get("updated_at"),
+            cite_key=str(data.get("cite_key") or ""),
         )
 
 

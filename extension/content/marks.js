@@ -75,15 +75,16 @@
     button:focus-visible { outline: 2px solid #0b57d0; outline-offset: -2px; }
     button[aria-busy="true"] { opacity: .6; cursor: progress; }
     /* Dark only when the page itself is (huggingface.co puts "dark" on <html>); the OS setting says nothing
-       about arXiv, which is always light. */
-    :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
-    :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
-    :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
-    :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
-    :host-context(.dark) .badge[data-state="version"] { color: #ffb870; background: #3d2300; border-color: #8a5200; }
-    :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
-    :host-context(.dark) button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
-    :host-context(.dark) button:hover { border-color: #9aa0a6; }
+       about arXiv, which is always light. The box carries the page's theme as a class: Firefox has no
+       :host-context(), so the marks stayed light on a dark page there (17.8). */
+    .box.dark .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
+    .box.dark .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
+    .box.dark .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
+    .box.dark .badge[data-state="unknown"] { background: transparent; }
+    .box.dark .badge[data-state="version"] { color: #ffb870; background: #3d2300; border-color: #8a5200; }
+    .box.dark button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
+    .box.dark button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
+    .box.dark button:hover { border-color: #9aa0a6; }
   `;
 
   // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS,
@@ -181,6 +182,7 @@
     let busy = false; // a save or unsave is on its way
     /** Draw `paper`; `shown` is the state the badge shows (main.js keeps "new" for the rest of the visit). */
     function update(paper, shown = paper?.state) {
+      box.classList.toggle('dark', document.documentElement.classList.contains('dark'));
       const state = Object.hasOwn(LABELS, shown) ? shown : 'unknown';
       saved = Boolean(paper?.saved) || paper?.state === 'saved';
       // A saved paper's new version takes the badge's place, beside "Saved": same box, same size (versions.py).

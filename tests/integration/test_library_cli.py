@@ -194,7 +194,8 @@ async def test_u23_export_takes_its_format_from_the_output_file_name(daemon: Dae
     for name, looks_right in [
         ("y.json", lambda text: json.loads(text)[0]["id"] == paper_id and "saved_at" in json.loads(text)[0]),
         ("y.csljson", lambda text: json.loads(text)[0]["id"] == f"arXiv:{paper_id}"),
-        ("y.bib", lambda text: text.startswith(f"@misc{{arXiv:{paper_id},")),
+        # BibTeX, keyed by its readable key (17.7), not `arXiv:<id>` any more.
+        ("y.bib", lambda text: text.startswith("@misc{") and f"eprint = {{{paper_id}}}" in text),
         ("y.ris", lambda text: text.startswith("TY  - GEN")),
         ("y.md", lambda text: text.startswith("# Reading list")),
         ("y.txt", lambda text: text.startswith("@misc{")),  # an ending that names no format: BibTeX, as before

@@ -114,7 +114,7 @@ OWNERS: dict[str, set[str]] = {
 # Inside a package, lowest first: a submodule may import only the siblings that stand before it.
 SUBLAYERS = {
     "sources": ["guard", "politeness", "daily_papers", "arxiv", "arxiv_listing", "http"],
-    "library": ["meta", "trash", "folder", "queue", "downloads", "reading_list"],
+    "library": ["meta", "trash", "folder", "queue", "downloads", "cite_keys", "bibfile", "reading_list"],
 }
 # aiohttp's server side (web, hdrs, an access logger) may be used by the API; everything else of aiohttp is its
 # client, and only the sources layer's HTTP module may use that.

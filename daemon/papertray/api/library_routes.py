@@ -71,7 +71,8 @@ PAGE_HEADERS = {
 }
 STATIC = {
     "": ("index.html", "text/html"),
-    "app.js": ("app.js", "text/javascript"),
+    **{f"{name}.js": (f"{name}.js", "text/javascript") for name in ("app", "api", "bulk", "card", "keys", "results")},
+    "view.js": ("view.js", "text/javascript"),
     "app.css": ("app.css", "text/css"),
     "icon.svg": ("icon.svg", "image/svg+xml"),
 }
@@ -162,10 +163,6 @@ def _item(library: Library, view: PaperView, versions: VersionWatcher | None = N
     return data
 
 
-def _reading_list(store: Store) -> list[PaperView]:
-    return store.query(predicate=lambda v: v.state.saved or v.state.read)
-
-
 def add_library_routes(app: web.Application, library: Library, store: Store, state_dir: Path) -> None:
     """Add the page, its data routes and the library's token routes to the API application. Sessions are kept
     in `state_dir/library-sessions.json` across restarts, launcher files in `state_dir/launch/`."""
@@ -199,7 +196,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
             return error(400, f"Unknown export format {fmt[:20]!r} (choose one of {', '.join(citations.FORMATS)}).")
         state = request.query.get("state", "saved")
         if state == "saved":
-            views = _reading_list(store)
+            views = library.reading_list()
         elif state in LISTED_STATES:
             views = store.query(state=State(state))
         elif state == "all":
@@ -207,7 +204,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         else:
             return error(400, "state must be saved, new, seen, read or all.")
         kind = TABLE[fmt]
-        text = citations.export(views, fmt)
+        text = citations.export(await library.with_keys(views), fmt)
         return web.Response(
             text=text,
             content_type=kind.media_type,
@@ -255,9 +252,21 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
 
     @page_route(change=False)
     async def list_papers(request: web.Request) -> web.Response:
-        items = [_item(library, v, versions) for v in _reading_list(store)]
+        items = [_item(library, v, versions) for v in library.reading_list()]
         tags = sorted({t for item in items for t in item["tags"]}, key=str.casefold)
         return ok({"papers": items, "tags": tags, "status": library.status()})
+
+    @page_route(change=False)
+    async def bibtex(request: web.Request) -> web.Response:
+        """BibTeX of some papers of the reading list (`?id=KEY&id=KEY`): Copy BibTeX, and a selection's export."""
+        ids = [id_from_key(key) for key in request.query.getall("id", [])]
+        if not ids or len(ids) > 10_000 or None in ids:
+            return error(400, "Name the papers as id=<folder key>, at most 10,000 of them.")
+        views = [v for v in (store.view(pid) for pid in dict.fromkeys(ids) if pid) if v.state.saved or v.state.read]
+        if not views:
+            return error(404, "None of these papers is in the reading list.")
+        text = citations.export(await library.with_keys(views), "bibtex")
+        return web.Response(text=text, content_type=TABLE["bibtex"].media_type, charset="utf-8", headers=PAGE_HEADERS)
 
     @page_route(change=True)
     async def patch_paper(request: web.Request) -> web.Response:
@@ -335,9 +344,11 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
     app.router.add_post(LOGIN_PATH, login)
     app.router.add_get("/library/api/session", session_info)
     app.router.add_get("/library/api/papers", list_papers)
+    app.router.add_get("/library/api/bibtex", bibtex)
     app.router.add_patch(f"/library/api/papers/{key}", patch_paper)
     app.router.add_delete(f"/library/api/papers/{key}", delete_paper)
     app.router.add_post(f"/library/api/papers/{key}/restore", restore_paper)
     app.router.add_post(f"/library/api/papers/{key}/retry", retry_paper)
     app.router.add_get(f"/library/pdf/{key}", pdf)
-    app.router.add_get("/library/{name:(|app\\.js|app\\.css|icon\\.svg)}", page_asset)
+    names = "|".join(re.escape(name) for name in STATIC)
+    app.router.add_get(f"/library/{{name:({names})}}", page_asset)

@@ -10,13 +10,14 @@ user's note as `annote` (BibTeX), `N1` (RIS) and `note` (CSL-JSON), so an export
 
     formats.py      the one table of formats (names, media types, writer and reader of each), export(), parse()
     detect.py       which format a file is in (content first, then its name), for import and export -o FILE
+    keys.py         what a citation key may hold, and the readable key (author, year, word) of a new paper
     records.py      what every format shares: ImportEntry, Skipped, ParseResult, the year, arXiv links and ids
     bibtex.py       BibTeX written and read;  bibtex_scan.py  the linear record scanner;  latex.py  LaTeX → text
     csljson.py      CSL-JSON written and read, and the chunks an import is sent in
     ris.py, markdown.py   export only
 """
 
-from papertray.citations.bibtex import bibtex_entry, parse_bibtex
+from papertray.citations.bibtex import bibtex_entry, cite_key, parse_bibtex, to_bibtex
 from papertray.citations.csljson import csljson_chunks, parse_csljson
 from papertray.citations.formats import FORMATS, IMPORT_FORMATS, NAMES, export, parse
 from papertray.citations.records import MAX_IMPORT_CHARS, ImportEntry, PaperLike, ParseResult, Skipped
@@ -31,9 +32,11 @@ __all__ = [
     "ParseResult",
     "Skipped",
     "bibtex_entry",
+    "cite_key",
     "csljson_chunks",
     "export",
     "parse",
     "parse_bibtex",
     "parse_csljson",
+    "to_bibtex",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from papertray.citations import bibtex_scan
 from papertray.citations.bibtex_scan import MONTHS
+from papertray.citations.keys import valid_key
 from papertray.citations.latex import latex_to_text
 from papertray.citations.records import (
     MAX_IMPORT_CHARS,
@@ -64,7 +65,14 @@ def bibtex_entry(data: dict[str, Any]) -> str:
     if data.get("note"):
         fields.append(("annote", bibtex_escape(data["note"])))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@misc{{arXiv:{paper_id},\n{body}\n}}\n"
+    return f"@misc{{{cite_key(data)},\n{body}\n}}\n"
+
+
+def cite_key(data: dict[str, Any]) -> str:
+    """The key the user's \\cite{} uses: the one stored with the paper (imported or issued), else `arXiv:<id>`
+    (a paper whose author and title are not known yet; the library issues its key when they are)."""
+    key = data.get("cite_key")
+    return key if isinstance(key, str) and valid_key(key) else f"arXiv:{data['id']}"
 
 
 def _bibtex_name(name: str) -> str:
@@ -131,6 +139,7 @@ def _bib_entry(key: str, raw: dict[str, str]) -> ImportEntry | Skipped:
         published_at=published,
         tags=tags_of(fields.get("keywords", fields.get("tags", ""))),
         note=fields.get("annote", fields.get("annotation", "")).strip(),
+        key=key if valid_key(key) else "",
     )
 
 

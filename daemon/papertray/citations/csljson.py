@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from papertray.citations.keys import valid_key
 from papertray.citations.records import (
     MAX_IMPORT_CHARS,
     NO_ARXIV_ID,
@@ -47,6 +48,8 @@ def csl_item(data: dict[str, Any]) -> dict[str, Any]:
         "publisher": "arXiv",
         "genre": "preprint",
     }
+    if valid_key(key := str(data.get("cite_key") or "")):
+        item["citation-key"] = key  # CSL 1.0.2's field, which Zotero 7 reads and writes
     if year := year_of(data):
         published = str(data.get("published_at") or "")
         month = id_month(paper_id)
@@ -82,6 +85,7 @@ def entry_to_csl(entry: ImportEntry) -> dict[str, Any]:
         "tags": list(entry.tags),
         "note": entry.note,
         "read": entry.read,
+        "cite_key": entry.key,
     }
     item = csl_item(data)
     if entry.version:
@@ -175,6 +179,7 @@ def _csl_entry(item: dict[str, Any], index: int) -> ImportEntry | Skipped:
         tags=tags,
         note=note.strip(),
         read=ours.get("read") is True,
+        key=key if valid_key(key := str(item.get("citation-key") or "")) else "",
     )
 
 

@@ -35,6 +35,7 @@ class ImportEntry:
     tags: tuple[str, ...] = ()
     note: str = ""
     read: bool = False
+    key: str = ""  # the record's own citation key (Zotero's, the user's), kept for their \cite{}s
 
 
 @dataclass(frozen=True, slots=True)

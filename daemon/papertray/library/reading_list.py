@@ -33,13 +33,16 @@ from papertray.atomic import describe_os_error
 from papertray.config import Config
 from papertray.errors import DownloadFailed, StoreError
 from papertray.events import EventBus
+from papertray.library import bibfile
+from papertray.library.bibfile import LibraryBib
+from papertray.library.cite_keys import CiteKeys
 from papertray.library.downloads import Downloads
 from papertray.library.folder import Progress, folder_key
 from papertray.library.queue import QueueItem
 from papertray.models import Paper, is_canonical_id
 from papertray.sources.http import METADATA_TIMEOUT, PDF_TIMEOUT, SafeHttp
 from papertray.sources.politeness import HostLimiter
-from papertray.store import Store
+from papertray.store import PaperView, Store
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class Library(Downloads):
         self._last_progress = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._done_count = 0
+        self.keys = CiteKeys(store)
+        self.bib = LibraryBib(lambda: self.root / bibfile.NAME, self._bib_papers, bus)
 
     def paper_status(self, paper_id: str) -> dict[str, Any]:
         """What the page shows for one paper: its files and where its download stands."""
@@ -135,6 +140,25 @@ class Library(Downloads):
             ],
         }
 
+    # ---------------------------------------------------------------- citation keys
+
+    def reading_list(self) -> list[PaperView]:
+        """Every saved or read paper."""
+        return self.store.query(predicate=lambda v: v.state.saved or v.state.read)
+
+    async def with_keys(self, views: list[PaperView]) -> list[PaperView]:
+        """`views` with their citation keys, giving one to each paper that has none yet (and its paper.bib)."""
+        views, given = await self.keys.ensure(views)
+        for paper_id in given:
+            try:
+                await self.sync_user_files(paper_id)
+            except (StoreError, OSError) as exc:
+                log.warning("library could not bring a folder up to date id=%s error=%s", paper_id, exc)
+        return views
+
+    async def _bib_papers(self) -> list[dict[str, Any]]:
+        return [v.to_dict() for v in await self.with_keys(self.reading_list())]
+
     # ---------------------------------------------------------------- run
 
     async def run(self) -> None:
@@ -143,8 +167,9 @@ class Library(Downloads):
         self._load_queue()
         events = asyncio.create_task(self._follow_events(), name="library-events")
         self._tasks.append(events)
+        self._tasks.append(asyncio.create_task(self.bib.run(), name="library-bib"))
         await asyncio.sleep(0)  # let the subscription start before we look at what is already saved
-        saved = [v.id for v in self.store.query() if v.state.saved or v.state.read]
+        saved = [v.id for v in self.reading_list()]
         missing = [pid for pid in saved if self._needs_fetch(pid)]
         if missing:
             await self.enqueue(missing)
@@ -282,6 +307,7 @@ class Library(Downloads):
         if papers:
             await self.store.add_papers(papers)
         changes: dict[str, dict[str, Any]] = {}
+        keys_seen: set[str] = set()
         for entry in entries:
             state = self.store.get_state(entry.id)
             fields: dict[str, Any] = {"saved": True}
@@ -292,6 +318,11 @@ class Library(Downloads):
                 fields["note"] = entry.note
             if entry.read:
                 fields["read"] = True
+            # The user's own key (their \cite{}s use it) unless the paper has one or another paper holds it.
+            fresh = entry.key and entry.key.casefold() not in keys_seen
+            if fresh and not state.cite_key and self.keys.free(entry.key, entry.id):
+                fields["cite_key"] = entry.key
+                keys_seen.add(entry.key.casefold())
             changes[entry.id] = fields
         if changes:
             await self.store.update_states(changes)

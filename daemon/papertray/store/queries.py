@@ -28,6 +28,10 @@ class Queries(StoreBase):
             paper_id, state=self._states.get(paper_id), summary=self._summary(paper_id), loader=self.get_paper
         )
 
+    def cite_keys(self) -> dict[str, str]:
+        """Every citation key given so far, casefolded (BibTeX tools differ on case), to its paper's id."""
+        return {s.cite_key.casefold(): pid for pid, s in self._states.items() if s.cite_key}
+
     def lookup(self, refs: Iterable[str]) -> dict[str, PaperView]:
         """Views keyed by canonical id for every reference that holds a paper id (others are dropped)."""
         views: dict[str, PaperView] = {}

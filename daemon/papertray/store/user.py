@@ -59,7 +59,8 @@ class UserData(StoreBase):
         """Apply field changes to several papers' user data in one durable commit.
 
         Accepted fields: seen, saved, read, dismissed (bool: sets or clears the timestamp, keeping an existing
-        one), tags (list of str), note (str). Saves arriving while a commit is on disk share the next one.
+        one), tags (list of str), note (str), cite_key (str: taken only while the paper has none). Saves
+        arriving while a commit is on disk share the next one.
         """
         for fields in changes.values():
             for name in fields:
@@ -224,7 +225,7 @@ class UserData(StoreBase):
         self._journal_dirty = False
 
 
-_FIELDS = frozenset({"seen", "saved", "read", "dismissed", "tags", "note"})
+_FIELDS = frozenset({"seen", "saved", "read", "dismissed", "tags", "note", "cite_key"})
 
 
 def _apply(state: PaperState, fields: Mapping[str, Any], now: str) -> PaperState:
@@ -240,6 +241,12 @@ def _apply(state: PaperState, fields: Mapping[str, Any], now: str) -> PaperState
             updates["tags"] = tuple(dict.fromkeys(str(t).strip() for t in value if str(t).strip()))
         elif name == "note":
             updates["note"] = str(value)
+        elif name == "cite_key":
+            # Issued once: a \cite{} written against it must keep working, so a second value is ignored.
+            if not isinstance(value, str) or not value:
+                raise TypeError("cite_key must be a non-empty string")
+            if not state.cite_key:
+                updates["cite_key"] = value
         else:
             raise ValueError(f"unknown state field {name!r}")
     # Saving, reading or writing a note or tag means the user has seen the paper: so a note on a paper

@@ -158,6 +158,7 @@ class PaperView:
             "read_at": self.state.read_at,
             "tags": list(self.state.tags),
             "note": self.state.note,
+            "cite_key": self.state.cite_key or None,
         }
 
 

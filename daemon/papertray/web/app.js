@@ -1,66 +1,26 @@
-// The reading-list page. Talks only to its own origin, sending its session secret as a header; renders every
-// piece of paper data with textContent and DOM APIs (never an HTML string); links only to http(s) URLs.
-// The secret lives in this origin's sessionStorage (scoped by port, unlike a cookie): the browser never sends it
-// by itself, so no other server on 127.0.0.1 can receive it.
+// The reading-list page: state, rendering and the actions of the cards, the selection and the keyboard.
+// Every piece of paper data is rendered with textContent and DOM APIs (card.js); links only to http(s) URLs.
 
-const SESSION_HEADER = "X-Papertray-Session";
-const SESSION_KEY = "papertray-session";
+import { adoptSession, api, apiBlob, apiText } from "./api.js";
+import { bulkBar, download } from "./bulk.js";
+import { buildCard, fillCard, setOpen } from "./card.js";
+import { fillHelp, installShortcuts } from "./keys.js";
+import { renderResults } from "./results.js";
+import { visiblePapers } from "./view.js";
+
 const PDF_URL_LIFETIME_MS = 60000;
 const UNDO_MS = 10000;
 const BUSY = new Set(["queued", "downloading", "retrying", "missing"]);
+const COMPACT_FROM = 50; // more papers than this: one line each unless the user chose otherwise
+const DENSITY_KEY = "papertray-density";
 
 const $ = (id) => document.getElementById(id);
-const state = { papers: [], tags: [], timer: 0, undo: null, undoTimer: 0, searchTimer: 0 };
-
-function safeHref(url) {
-  try {
-    const parsed = new URL(url, window.location.href);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-  } catch {
-    return null;
-  }
-}
-
-// The login answer carries a new session in a meta tag: keep it in sessionStorage, then show /library/ as the
-// address so that a reload neither repeats the login nor shows anything secret.
-function adoptSession() {
-  const meta = document.querySelector('meta[name="papertray-session"]');
-  if (meta) {
-    sessionStorage.setItem(SESSION_KEY, meta.content);
-    meta.remove();
-  }
-  if (window.location.pathname !== "/library/" || window.location.search) {
-    history.replaceState(null, "", "/library/");
-  }
-}
-
-function sessionHeaders() {
-  return { [SESSION_HEADER]: sessionStorage.getItem(SESSION_KEY) || "" };
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json", ...sessionHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "omit",
-    cache: "no-store",
-  });
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = new Error((data && data.error) || `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return data;
-}
+const state = {
+  papers: [], tags: [], timer: 0, undo: null, undoTimer: 0, searchTimer: 0, selected: new Set(),
+  queues: new Map(), // paper id → the promise of its last change: changes to one paper go out in order
+};
+let keys = null;
+let bulk = null;
 
 function showMessage(text) {
   const box = $("message");
@@ -68,163 +28,52 @@ function showMessage(text) {
   box.hidden = !text;
 }
 
-function haystack(paper) {
-  return [paper.title, paper.summary, (paper.authors || []).join(" "), paper.note, (paper.tags || []).join(" "), paper.id]
-    .join("\n")
-    .toLowerCase();
+const byId = (id) => state.papers.find((p) => p.id === id);
+const cardOf = (id) => $("list").querySelector(`li.card[data-id="${CSS.escape(id)}"]`);
+
+function compact() {
+  const chosen = localStorage.getItem(DENSITY_KEY);
+  return chosen ? chosen === "compact" : state.papers.length > COMPACT_FROM;
 }
 
-function visiblePapers() {
-  const words = $("search").value.toLowerCase().split(/\s+/).filter(Boolean);
-  const show = $("state").value;
-  const tag = $("tag").value;
-  const list = state.papers.filter((paper) => {
-    if (show === "read" && !paper.read) return false;
-    if (show === "unread" && paper.read) return false;
-    if (tag && !(paper.tags || []).includes(tag)) return false;
-    if (words.length) {
-      const text = haystack(paper);
-      return words.every((word) => text.includes(word));
-    }
-    return true;
+// Put `items` into `list` moving as few nodes as possible: a node taken out of the document loses the focus,
+// which is how a second tag or a note typed after the first tag's Enter used to vanish (17.6).
+function place(list, items) {
+  const keep = new Set(items);
+  for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+  items.forEach((item, index) => {
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
   });
-  const [key, direction] = $("sort").value.split("-");
-  const value = (paper) =>
-    key === "title" ? (paper.title || paper.id).toLowerCase()
-      : key === "published" ? paper.published_at || paper.daily_date || ""
-        : paper.saved_at || paper.read_at || "";
-  list.sort((a, b) => {
-    const order = value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0;
-    return direction === "asc" ? order : -order;
-  });
-  return list;
-}
-
-function downloadText(info) {
-  switch (info.state) {
-    case "ready": return "";
-    case "queued": return "Waiting to download…";
-    case "downloading":
-      return info.total ? `Downloading ${Math.floor((100 * info.bytes) / info.total)}%` : "Downloading…";
-    case "retrying": return `Will try again: ${info.error || "the download failed"}`;
-    case "failed": return `Download failed: ${info.error || "unknown error"}`;
-    case "missing": return "No PDF yet";
-    default: return "";
-  }
-}
-
-function fillCard(li, paper) {
-  li.dataset.id = paper.id;
-  li.classList.toggle("is-read", Boolean(paper.read));
-  const title = li.querySelector(".title");
-  title.textContent = paper.title || paper.id;
-  const href = safeHref(`https://arxiv.org/abs/${paper.id}`);
-  if (href) title.href = href;
-  const badge = li.querySelector(".badge");
-  badge.textContent = paper.read ? "Read" : "Unread";
-  badge.classList.toggle("read", Boolean(paper.read));
-  // A saved paper's new version, until its PDF is opened here or the paper is marked read (versions.py).
-  const fresh = li.querySelector(".new-version");
-  fresh.hidden = !paper.new_version;
-  fresh.textContent = paper.new_version ? `v${paper.new_version} new` : "";
-  li.querySelector(".authors").textContent = (paper.authors || []).join(", ");
-  const bits = [`arXiv:${paper.id}`];
-  const published = (paper.published_at || "").slice(0, 10);
-  if (published) bits.push(`published ${published}`);
-  if (paper.saved_at) bits.push(`saved ${paper.saved_at.slice(0, 10)}`);
-  li.querySelector(".meta").textContent = bits.join(" · ");
-  const abstract = li.querySelector(".abstract");
-  abstract.hidden = !paper.summary;
-  abstract.querySelector("p").textContent = paper.summary || "";
-
-  const tagList = li.querySelector(".tag-list");
-  tagList.replaceChildren();
-  for (const tag of paper.tags || []) {
-    const chip = document.createElement("li");
-    chip.className = "tag";
-    const label = document.createElement("span");
-    label.textContent = tag;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.textContent = "×";
-    remove.setAttribute("aria-label", `Remove tag ${tag}`);
-    remove.addEventListener("click", () => patch(paper, { tags: paper.tags.filter((t) => t !== tag) }));
-    chip.append(label, remove);
-    tagList.append(chip);
-  }
-
-  const note = li.querySelector(".note");
-  if (document.activeElement !== note) note.value = paper.note || "";
-
-  const info = paper.library || { state: "missing", pdfs: [] };
-  const pdf = li.querySelector(".pdf");
-  const pdfs = info.pdfs || [];
-  pdf.disabled = !pdfs.length;
-  if (pdfs.length) {
-    pdf.removeAttribute("aria-disabled");
-    const newest = pdfs[pdfs.length - 1];
-    pdf.textContent = newest.version ? `Open PDF (v${newest.version})` : "Open PDF";
-  } else {
-    pdf.setAttribute("aria-disabled", "true");
-    pdf.textContent = "Open PDF";
-  }
-  const download = li.querySelector(".download");
-  download.textContent = downloadText(info);
-  download.classList.toggle("failed", info.state === "failed");
-  download.classList.toggle("busy", info.state === "downloading" || info.state === "queued");
-  li.querySelector(".retry").hidden = !(info.state === "failed" || info.state === "missing" || info.state === "retrying");
-  li.querySelector(".read-toggle").textContent = paper.read ? "Mark unread" : "Mark read";
-}
-
-function buildCard(paper) {
-  const li = $("card-template").content.firstElementChild.cloneNode(true);
-  const current = () => state.papers.find((p) => p.id === li.dataset.id);
-  li.querySelector(".read-toggle").addEventListener("click", () => {
-    const p = current();
-    patch(p, { read: !p.read });
-  });
-  li.querySelector(".delete").addEventListener("click", () => remove(current()));
-  li.querySelector(".pdf").addEventListener("click", () => openPdf(current()));
-  li.querySelector(".retry").addEventListener("click", () => retry(current()));
-  const tagInput = li.querySelector(".tag-input");
-  tagInput.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter") return;
-    const value = tagInput.value.trim().replace(/\s+/g, " ");
-    const p = current();
-    if (value && !p.tags.includes(value)) patch(p, { tags: [...p.tags, value] });
-    tagInput.value = "";
-  });
-  const note = li.querySelector(".note");
-  let noteTimer = 0;
-  const saveNote = async () => {
-    clearTimeout(noteTimer);
-    const p = current();
-    if (!p || note.value === (p.note || "")) return;
-    await patch(p, { note: note.value }, false);
-    note.classList.add("saved");
-    setTimeout(() => note.classList.remove("saved"), 1200);
-  };
-  note.addEventListener("input", () => {
-    clearTimeout(noteTimer);
-    noteTimer = setTimeout(saveNote, 700);
-  });
-  note.addEventListener("blur", saveNote);
-  fillCard(li, paper);
-  return li;
 }
 
 function render() {
   if (!$("results").hidden) return; // a full-text search is on screen; its own answer fills the page
+  const focused = document.activeElement;
   const list = $("list");
-  const shown = visiblePapers();
+  const focusedCard = focused && focused.closest && focused.closest("#list > li.card");
+  const focusedAt = focusedCard ? [...list.children].indexOf(focusedCard) : -1;
+  const shown = visiblePapers(state.papers, {
+    words: $("search").value.toLowerCase().split(/\s+/).filter(Boolean),
+    show: $("state").value,
+    tag: $("tag").value,
+    sort: $("sort").value,
+  });
   const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  list.classList.toggle("compact", compact());
   const items = shown.map((paper) => {
-    const li = existing.get(paper.id) || buildCard(paper);
-    fillCard(li, paper);
+    const selected = state.selected.has(paper.id);
+    const li = existing.get(paper.id);
+    if (!li) return buildCard($("card-template"), paper, cardActions, selected); // filled as it is built
+    fillCard(li, paper, selected);
     return li;
   });
-  // Keep the focused element's card in place so typing is never interrupted.
-  list.replaceChildren(...items);
+  place(list, items);
+  if (focused && focused.isConnected && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  else if (focusedAt >= 0 && !focused.isConnected && items.length) {
+    // The focused card left the view (marked read under "Unread"): the next one takes the focus, not the page.
+    items[Math.min(focusedAt, items.length - 1)].focus({ preventScroll: true });
+  }
+  $("density").setAttribute("aria-pressed", String(compact()));
 
   const tagSelect = $("tag");
   const chosen = tagSelect.value;
@@ -235,13 +84,14 @@ function render() {
 
   const read = state.papers.filter((p) => p.read).length;
   const offline = state.papers.filter((p) => (p.library?.pdfs || []).length).length;
-  $("summary").textContent =
-    `${state.papers.length} papers · ${state.papers.length - read} unread · ${offline} readable offline`;
+  const total = state.papers.length;
+  $("count").textContent = `${shown.length} of ${total}`;
+  $("summary").textContent = `${total} papers · ${total - read} unread · ${offline} readable offline`;
+  for (const id of [...state.selected]) if (!byId(id)) state.selected.delete(id);
+  bulk.show(state.selected.size, shown.length);
   const empty = $("empty");
   empty.hidden = shown.length > 0;
-  empty.textContent = state.papers.length
-    ? "Nothing matches these filters."
-    : "Nothing saved yet. Save a paper from the extension or with `papertray save ID`.";
+  empty.textContent = total ? "Nothing matches these filters." : "Nothing saved yet. Save a paper from the extension or with `papertray save ID`.";
 }
 
 function replacePaper(updated) {
@@ -251,41 +101,56 @@ function replacePaper(updated) {
   state.tags = [...new Set(state.papers.flatMap((p) => p.tags || []))].sort((a, b) => a.localeCompare(b));
 }
 
-async function patch(paper, fields, rerender = true) {
-  try {
-    const updated = await api("PATCH", `/library/api/papers/${encodeURIComponent(paper.key)}`, fields);
-    replacePaper(updated);
-    if (rerender) render();
-    else {
-      const li = $("list").querySelector(`li[data-id="${CSS.escape(paper.id)}"]`);
-      if (li) fillCard(li, updated);
+// A change is applied to the page at once (so a second tag typed right after the first builds on it), then
+// sent after the paper's previous change; the server's answer replaces the guess.
+function patch(paper, fields, { rerender = true } = {}) {
+  replacePaper({ ...byId(paper.id), ...fields });
+  if (rerender) render();
+  const previous = state.queues.get(paper.id) || Promise.resolve();
+  const sent = previous.then(async () => {
+    try {
+      const updated = await api("PATCH", `/library/api/papers/${encodeURIComponent(paper.key)}`, fields);
+      // A later change already waiting would be undone on the page by this older answer: its own answer wins.
+      if (state.queues.get(paper.id) === sent) replacePaper(updated);
+      showMessage("");
+      return true;
+    } catch (error) {
+      showMessage(`Could not save the change: ${error.message}`);
+      return false;
     }
-    showMessage("");
-  } catch (error) {
-    showMessage(`Could not save the change: ${error.message}`);
-  }
+  });
+  state.queues.set(paper.id, sent);
+  return sent.then((ok) => {
+    if (state.queues.get(paper.id) === sent) {
+      state.queues.delete(paper.id);
+      refreshOne(paper.id, ok);
+    }
+    return ok;
+  });
 }
 
-// The PDF needs the session header, which a plain link cannot send: fetch it and show it from a blob: URL. The
-// tab opens inside the click (so no popup blocker stops it) and gets the PDF once it has arrived.
+// Many answers at once (a selection of 300 marked read) redraw the page once per frame, not once per answer.
+let frame = 0;
+function renderSoon() {
+  if (!frame) frame = requestAnimationFrame(() => {
+    frame = 0;
+    render();
+  });
+}
+
+// After the last queued change of a paper: show what the server holds (a failed change is taken back).
+async function refreshOne(id, ok) {
+  if (ok) renderSoon();
+  else await refresh();
+}
+
 async function openPdf(paper) {
+  // The PDF needs the session header, which a plain link cannot send: fetch it and show it from a blob: URL.
+  // The tab opens inside the click (so no popup blocker stops it) and gets the PDF once it has arrived.
   const tab = window.open("", "_blank");
   try {
-    const response = await fetch(`/library/pdf/${encodeURIComponent(paper.key)}`, {
-      headers: sessionHeaders(),
-      credentials: "omit",
-      cache: "no-store",
-    });
-    if (!response.ok) {
-      let data = null;
-      try {
-        data = await response.json();
-      } catch {
-        data = null;
-      }
-      throw new Error((data && data.error) || `HTTP ${response.status}`);
-    }
-    const url = URL.createObjectURL(new Blob([await response.blob()], { type: "application/pdf" }));
+    const blob = await apiBlob(`/library/pdf/${encodeURIComponent(paper.key)}`);
+    const url = URL.createObjectURL(new Blob([blob], { type: "application/pdf" }));
     if (paper.new_version) {
       replacePaper({ ...paper, new_version: null }); // opened: no longer new
       render();
@@ -313,21 +178,51 @@ async function retry(paper) {
   }
 }
 
-async function remove(paper) {
+// In batches: a request line holds about 8 KB, and a selection can be the whole list.
+async function bibtexOf(papers) {
+  const parts = [];
+  for (let at = 0; at < papers.length; at += 200) {
+    const ids = papers.slice(at, at + 200).map((p) => ["id", p.key]);
+    parts.push(await apiText(`/library/api/bibtex?${new URLSearchParams(ids)}`));
+  }
+  return parts.join("\n");
+}
+
+async function copyBibtex(paper) {
   try {
-    const result = await api("DELETE", `/library/api/papers/${encodeURIComponent(paper.key)}`);
-    state.papers = state.papers.filter((p) => p.id !== paper.id);
-    render();
-    showUndo(paper, result.undo || {});
+    const text = await bibtexOf([paper]);
+    await navigator.clipboard.writeText(text);
+    showToast(`Copied the BibTeX of “${paper.title || paper.id}”.`, false);
   } catch (error) {
-    showMessage(`Could not remove it: ${error.message}`);
+    showMessage(`Could not copy the BibTeX: ${error.message}`);
   }
 }
 
-function showUndo(paper, undo) {
+async function remove(papers) {
+  const removed = [];
+  for (const paper of papers) {
+    try {
+      const result = await api("DELETE", `/library/api/papers/${encodeURIComponent(paper.key)}`);
+      removed.push({ paper, undo: result.undo || {} });
+      state.papers = state.papers.filter((p) => p.id !== paper.id);
+      state.selected.delete(paper.id);
+    } catch (error) {
+      showMessage(`Could not remove it: ${error.message}`);
+    }
+  }
+  if (!removed.length) return;
+  render();
+  state.undo = removed;
+  const one = removed[0].paper;
+  showToast(removed.length === 1 ? `Removed “${one.title || one.id}”.` : `Removed ${removed.length} papers.`, true);
+  $("toast-undo").focus(); // the removed card took the focus with it: Undo is the one thing to do next
+}
+
+function showToast(text, undoable) {
   clearTimeout(state.undoTimer);
-  state.undo = { paper, undo };
-  $("toast-text").textContent = `Removed “${paper.title || paper.id}”.`;
+  if (!undoable) state.undo = null;
+  $("toast-text").textContent = text;
+  $("toast-undo").hidden = !undoable;
   $("toast").hidden = false;
   state.undoTimer = setTimeout(() => {
     $("toast").hidden = true;
@@ -335,31 +230,61 @@ function showUndo(paper, undo) {
   }, UNDO_MS);
 }
 
-async function undoRemove() {
+function undoRemove() {
   const pending = state.undo;
-  if (!pending) return;
+  if (!pending) return false;
   clearTimeout(state.undoTimer);
+  const hadFocus = $("toast").contains(document.activeElement);
   $("toast").hidden = true;
   state.undo = null;
-  try {
-    const restored = await api(
-      "POST",
-      `/library/api/papers/${encodeURIComponent(pending.paper.key)}/restore`,
-      { read: Boolean(pending.undo.read) },
-    );
-    replacePaper(restored);
+  (async () => {
+    for (const { paper, undo } of pending) {
+      try {
+        const path = `/library/api/papers/${encodeURIComponent(paper.key)}/restore`;
+        replacePaper(await api("POST", path, { read: Boolean(undo.read) }));
+      } catch (error) {
+        showMessage(`Could not undo: ${error.message}`);
+      }
+    }
     render();
-  } catch (error) {
-    showMessage(`Could not undo: ${error.message}`);
-  }
+    const back = cardOf(pending[0].paper.id);
+    if (back && (hadFocus || document.activeElement === document.body)) back.focus();
+  })();
+  return true;
 }
+
+const cardActions = {
+  current: (li) => byId(li.dataset.id),
+  toggleRead: (paper) => patch(paper, { read: !paper.read }),
+  addTag: (paper, tag) => {
+    if (!(paper.tags || []).includes(tag)) patch(paper, { tags: [...(paper.tags || []), tag] });
+  },
+  removeTag: (paper, tag) => {
+    const li = cardOf(paper.id);
+    patch(paper, { tags: paper.tags.filter((t) => t !== tag) });
+    // The × pressed is gone: the tag field of the same card takes the focus, not the page.
+    if (li) li.querySelector(".tag-input").focus();
+  },
+  saveNote: (paper, note) => patch(paper, { note }, { rerender: false }),
+  remove: (paper) => remove([paper]),
+  openPdf,
+  retry,
+  copyBibtex,
+  select: (paper, on) => {
+    if (on) state.selected.add(paper.id);
+    else state.selected.delete(paper.id);
+    bulk.show(state.selected.size, $("list").children.length);
+  },
+};
+
+const selectedPapers = () => state.papers.filter((p) => state.selected.has(p.id));
 
 async function refresh() {
   const data = await api("GET", "/library/api/papers");
-  state.papers = data.papers;
+  state.papers = data.papers.map((p) => ({ ...p }));
   state.tags = data.tags;
-  const typing = document.activeElement && $("list").contains(document.activeElement);
-  if (!typing) render();
+  const typing = document.activeElement && $("list").contains(document.activeElement) && document.activeElement.matches("input, textarea");
+  if (!typing && !state.queues.size) render();
   return data;
 }
 
@@ -377,42 +302,6 @@ function schedule(ms) {
   }, ms);
 }
 
-// Full-text search (the daemon's index: every paper, or the reading list with its PDFs' text), best match first.
-// Snippets arrive as {text, hit} pieces and are built with DOM nodes: paper text is never parsed as HTML.
-function renderResults(data) {
-  const items = data.results.map((result) => {
-    const li = document.createElement("li");
-    li.className = "card result";
-    li.dataset.id = result.id;
-    const title = document.createElement("a");
-    title.className = "title";
-    title.target = "_blank";
-    title.rel = "noopener noreferrer";
-    title.textContent = result.title || result.id;
-    const href = safeHref(`https://arxiv.org/abs/${result.id}`);
-    if (href) title.href = href;
-    const meta = document.createElement("p");
-    meta.className = "meta";
-    meta.textContent = [`arXiv:${result.id}`, result.daily_date, result.state, ...(result.tags || []).map((t) => `#${t}`)]
-      .filter(Boolean)
-      .join(" · ");
-    const snippet = document.createElement("p");
-    snippet.className = "snippet";
-    for (const piece of result.snippet || []) {
-      const node = piece.hit ? document.createElement("mark") : document.createTextNode(piece.text);
-      if (piece.hit) node.textContent = piece.text;
-      snippet.append(node);
-    }
-    li.append(title, meta, snippet);
-    return li;
-  });
-  $("results").replaceChildren(...items);
-  const empty = $("empty");
-  empty.hidden = items.length > 0;
-  empty.textContent = "No paper matches this search.";
-  $("summary").textContent = `${data.total}${data.more ? "+" : ""} matching papers, best first`;
-}
-
 async function searchIndex() {
   const scope = $("scope").value;
   const query = $("search").value.trim();
@@ -428,7 +317,8 @@ async function searchIndex() {
   try {
     const data = await api("GET", `/library/api/search?${params}`);
     if ($("search").value.trim() === query && $("scope").value === scope) {
-      renderResults(data);
+      renderResults($("results"), $("empty"), $("summary"), data);
+      $("count").textContent = `${data.results.length} of ${data.total}${data.more ? "+" : ""}`;
       showMessage("");
     }
   } catch (error) {
@@ -445,10 +335,74 @@ function onSearchInput() {
   state.searchTimer = setTimeout(searchIndex, 200);
 }
 
-async function start() {
+function wire() {
   for (const id of ["state", "tag", "sort"]) $(id).addEventListener("input", render);
   for (const id of ["search", "scope"]) $(id).addEventListener("input", onSearchInput);
   $("toast-undo").addEventListener("click", undoRemove);
+  $("density").addEventListener("click", () => {
+    localStorage.setItem(DENSITY_KEY, compact() ? "expanded" : "compact");
+    render();
+  });
+  $("help-open").addEventListener("click", () => $("help").showModal());
+  $("help-close").addEventListener("click", () => $("help").close());
+  fillHelp($("help-keys"));
+  bulk = bulkBar({
+    bar: $("bulk"),
+    count: $("bulk-count"),
+    tagInput: $("bulk-tag"),
+    onRead: () => {
+      for (const p of selectedPapers()) if (!p.read) patch(p, { read: true }, { rerender: false });
+      render();
+    },
+    onTag: (tag) => {
+      for (const p of selectedPapers()) {
+        if (!(p.tags || []).includes(tag)) patch(p, { tags: [...(p.tags || []), tag] }, { rerender: false });
+      }
+      render();
+    },
+    onExport: async () => {
+      try {
+        download("papertray-selection.bib", await bibtexOf(selectedPapers()), "application/x-bibtex");
+      } catch (error) {
+        showMessage(`Could not export: ${error.message}`);
+      }
+    },
+    onRemove: () => remove(selectedPapers()),
+    onClear: () => {
+      state.selected.clear();
+      render();
+    },
+  });
+  $("select-all").addEventListener("click", () => {
+    for (const li of $("list").children) state.selected.add(li.dataset.id);
+    render();
+  });
+  keys = installShortcuts({
+    cards: () => [...$("list").children],
+    search: () => $("search").focus(),
+    help: () => $("help").showModal(),
+    undo: undoRemove,
+    toggleRead: (li) => cardActions.toggleRead(byId(li.dataset.id)),
+    tag: (li) => {
+      setOpen(li, true);
+      li.querySelector(".tag-input").focus();
+    },
+    note: (li) => {
+      setOpen(li, true);
+      li.querySelector(".note").focus();
+    },
+    open: (li) => setOpen(li, !li.classList.contains("open")),
+    select: (li) => {
+      const box = li.querySelector(".select");
+      box.checked = !box.checked;
+      cardActions.select(byId(li.dataset.id), box.checked);
+    },
+  });
+  $("list").addEventListener("focusin", (event) => keys.remember(event.target.closest("li.card")));
+}
+
+async function start() {
+  wire();
   adoptSession();
   try {
     await api("GET", "/library/api/session");
