@@ -46,7 +46,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     # the store, and what reads it: polling, rules, notifications, citations, the reading list
     "store": {"runtime", "state_file"},
     "poller": {"config", "source_state", "sources", "store"},
-    "rules": {"config"},
+    "inflection": set(),
+    "rules": {"config", "inflection"},
     "notify": {"config", "rules", "store"},
     "citations": set(),
     "user_fields": {"citations"},
