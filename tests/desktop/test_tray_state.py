@@ -16,11 +16,10 @@ from papertray.tray import (
     backend_limits,
     choose_backend,
     display_problem,
-    follow,
     render_icon,
-    snapshot,
     tooltip,
 )
+from papertray.tray_feed import follow, snapshot
 
 ORANGE = (234, 88, 12, 255)
 RED = (220, 38, 38, 255)
@@ -38,7 +37,7 @@ def test_icon_shows_a_badge_for_new_papers_and_a_mark_when_failing() -> None:
     assert render_icon(TrayState(new_count=3)).tobytes() != render_icon(TrayState(new_count=7)).tobytes()
     assert render_icon(TrayState(), size=22).size == (22, 22)
     assert tooltip(TrayState(new_count=1, paused=True, failing=("hf: down",))) == (
-        "papertray — 1 new paper; notifications paused; hf: down"
+        "papertray — 1 new paper today; notifications paused; hf: down"
     )
 
 

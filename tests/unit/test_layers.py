@@ -62,8 +62,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
     | {"runtime", "search", "store"},
-    "tray": {"store"},
-    "desktop": {"app", "config", "notify", "tray"},
+    "tray": set(),
+    "tray_feed": {"store", "tray"},
+    "desktop": {"app", "config", "notify", "tray", "tray_feed"},
     # the command line
     "autostart": {"config"},
     "doctor": {"config", "credentials", "notify", "runtime", "tray"},

@@ -48,6 +48,7 @@ async def status(request: web.Request) -> web.Response:
             "sources": sources,
             "errors": errors,
             "counts": context.store.counts(),
+            "new": context.store.new_counts().to_dict(),
             "rules": [rule.to_dict() for rule in context.config().rules],
             "problems": list(dict.fromkeys(problems)),
             "paired_extensions": len(context.tokens.paired_origins()),

@@ -67,10 +67,8 @@ def render_status(status: dict[str, Any]) -> str:
         lines.append(f"  {source['name']:<6} {state}")
         lines.append(f"         last success {last_ok} · next poll {next_poll}")
     counts = status.get("counts", {})
-    lines += [
-        "",
-        "Papers   " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "new", "seen", "saved", "read")),
-    ]
+    lines += ["", "Papers   " + new_line(status.get("new") or {})]
+    lines.append("         " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "seen", "saved", "read")))
     rules = status.get("rules", [])
     if rules:
         lines.append(
@@ -84,6 +82,13 @@ def render_status(status: dict[str, Any]) -> str:
     if status.get("locations"):
         lines += ["", files_block(status["locations"])]
     return "\n".join(lines)
+
+
+def new_line(new: dict[str, Any]) -> str:
+    """"new today" and "unseen" as the tray, the badge and the popup say them (`Store.new_counts`)."""
+    day = new.get("day")
+    today = f"{new.get('today', 0)} new today" + (f" ({day})" if day else "")
+    return f"{today} · {new.get('unseen', 0)} unseen in all"
 
 
 def files_block(where: dict[str, str]) -> str:
