@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,7 @@ def build_app(
     problems: Callable[[], list[str]] = list,
     pairing: PairingCodes | None = None,
     limiter: FailureLimiter | None = None,
+    poll_notice: Callable[[Sequence[str]], str] | None = None,
 ) -> web.Application:
     """The papertray application over `store` (and its bus). Owns the parts it is given: the cleanup context
     closes them when the app stops (`runner.cleanup()`); no I/O until it starts."""
@@ -90,6 +91,7 @@ def build_app(
         digests=digests,
         ranker=ranker,
         search=search,
+        poll_notice=poll_notice,
     )
     app[LOOPS] = set()
     app.cleanup_ctx.append(_lifetime)
@@ -295,6 +297,7 @@ async def run_daemon(
             problems=daemon.problems,
             pairing=pairing,
             search=search,
+            poll_notice=notifier.poll_notice,
         )
         try:
             runner, port = await serve(api, port=config.port, reuse_address=True)

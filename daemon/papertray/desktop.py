@@ -65,6 +65,7 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
                 source_states=daemon.poller.source_states,
                 paused=lambda: daemon.notifier.paused,
                 problems=daemon.problems,
+                last_poll=lambda: daemon.notifier.last_notice,
             )
 
         daemon.spawn_threadsafe(lambda: tray_feed.follow(bridge, daemon.bus, state))

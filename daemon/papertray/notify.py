@@ -135,6 +135,17 @@ def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = Fals
     return title, "\n".join(lines)
 
 
+def matched_sentence(matched: int, held: str | None, has_rules: bool) -> str:
+    """What became of a poll's matches, as `papertray poll` and the tray say it: "2 matched, notified"."""
+    if not has_rules:
+        return "no rules yet, so nothing is notified (add your interests to config.toml)"
+    if matched == 0:
+        return "none matched your rules"
+    if held is None:
+        return f"{matched} matched, notified"
+    return f"{matched} matched, not notified: {held}"
+
+
 # ---------------------------------------------------------------------------------------------- sending
 
 
@@ -196,6 +207,7 @@ class Notifier:
     settle_seconds: float = 2.0
     max_age_days: int = 3  # papers from older days (a backfill) are stored silently
     recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
+    last_notice: str = field(default="", init=False)  # the last poll, as the tray says it: "3 new, 2 matched, notified"
     _pending: dict[str, None] = field(default_factory=dict, init=False)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
@@ -236,6 +248,9 @@ class Notifier:
                 if event.type == "paper.new" and isinstance(event.data.get("id"), str):
                     self._pending[event.data["id"]] = None
                 elif event.type in ("poll.done", "poll.error"):
+                    if event.type == "poll.done":
+                        # Before the flush: the budget it spends must not turn "notified" into "held back".
+                        self._note_poll(event.data.get("new") or [])
                     await self._guarded(self.flush)
                     await self._guarded(self.release_held)
         finally:
@@ -281,6 +296,36 @@ class Notifier:
         if raw.get("day") == today.isoformat():
             return _Budget(day=raw["day"], count=int(raw.get("count", 0)))
         return _Budget(day=today.isoformat())
+
+    def held_reason(self) -> str | None:
+        """Why a match found now would not be notified at once (paused, off, quiet hours, budget), or None."""
+        config = self.config()
+        if self.paused:
+            return "notifications are paused"
+        if not config.notifications_enabled or config.daily_budget == 0:
+            return "notifications are off in config.toml"
+        blocked = self._blocked(config, self.clock())
+        return f"held back ({blocked})" if blocked else None
+
+    def matched(self, ids: Iterable[str]) -> int:
+        """How many of these papers match a rule that notifies (notified before or not)."""
+        rules = self.config().rules
+        found = 0
+        for paper_id in ids:
+            paper = self.store.get_paper(paper_id)
+            if paper is not None and any(m.notify for m in match(paper, rules)):
+                found += 1
+        return found
+
+    def _note_poll(self, ids: Sequence[str]) -> None:
+        try:
+            self.last_notice = f"{len(ids)} new, {self.poll_notice(ids)}"
+        except Exception:  # a broken store read must not stop the notifications that follow
+            log.exception("poll notice failed")
+
+    def poll_notice(self, ids: Sequence[str]) -> str:
+        """The sentence for a poll that brought `ids`: how many matched and whether they were notified."""
+        return matched_sentence(self.matched(ids), self.held_reason(), bool(self.config().rules))
 
     def _blocked(self, config: Config, now: datetime) -> str | None:
         """Why a notification cannot go out now (held back), or None."""

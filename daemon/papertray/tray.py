@@ -76,6 +76,7 @@ class TrayState:
     new_count: int = 0
     new_today: tuple[TrayPaper, ...] = ()
     unseen: int = 0
+    last_poll: str = ""  # what the last poll brought: "3 new, 2 matched, notified"
     failing: tuple[str, ...] = ()  # one sentence per failing source or problem (config error, store problem)
     paused: bool = False
 
@@ -266,6 +267,12 @@ class TrayApp:
             item(lambda _: self._pair_label(), self._pair),
             item("Open config", self._call(self.bridge.open_config)),
             item("End reading-list sessions", self._call(self.bridge.end_sessions)),
+            item(
+                lambda _: f"Last poll: {self.state.last_poll}",
+                None,
+                enabled=False,
+                visible=lambda _: bool(self.state.last_poll),
+            ),
             item(
                 lambda _: f"⚠ {self.state.failing[0]}" if self.state.failing else "",
                 None,

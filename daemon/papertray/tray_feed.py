@@ -21,6 +21,7 @@ def snapshot(
     source_states: Callable[[], Sequence[SourceState]] = list,
     paused: Callable[[], bool] = lambda: False,
     problems: Callable[[], Sequence[str]] = list,
+    last_poll: Callable[[], str] = str,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
     numbers every surface shows), the top five of today's new papers by upvotes, and every failing source or
@@ -35,6 +36,7 @@ def snapshot(
         new_today=tuple(TrayPaper(v.id, v.paper.title if v.paper else v.id) for v in top),
         failing=tuple(failing) + tuple(problems()),
         paused=paused(),
+        last_poll=last_poll(),
     )
 
 

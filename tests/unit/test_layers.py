@@ -72,7 +72,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "mcp_access": {"client", "config", "runtime"},
     "mcp_server": {"config", "library", "mcp_access", "rules"},
     "cli": {"app", "autostart", "citations", "client", "config", "credentials", "desktop", "digest", "doctor"}
-    | {"logs", "mcp_server", "notify", "ranking", "runtime", "search", "terminal", "tray", "user_fields"},
+    | {"logs", "mcp_server", "notify", "ranking", "rules", "runtime", "search", "terminal", "tray", "user_fields"},
 }
 
 # third-party library -> the modules or packages that alone may import it. `aiohttp.web` is the server;

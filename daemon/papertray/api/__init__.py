@@ -9,7 +9,7 @@ On startup the API mints the CLI's token and writes it to `state/cli.token` (060
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -52,6 +52,7 @@ def create_api(
     digests: DigestService | None = None,
     ranker: Ranker | None = None,
     search: SearchService | None = None,
+    poll_notice: Callable[[Sequence[str]], str] | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -66,6 +67,7 @@ def create_api(
         pairing=pairing or PairingCodes(),
         limiter=limiter or FailureLimiter(),
         library=library,
+        poll_notice=poll_notice,
     )
     guard = Guard(tokens, context.limiter)
     app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)

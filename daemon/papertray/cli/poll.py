@@ -34,4 +34,6 @@ def render_report(report: dict[str, Any]) -> str:
     if report.get("skipped"):
         skipped = counted(report["skipped"], "malformed entry", "malformed entries")
         text += f" {skipped} {'was' if report['skipped'] == 1 else 'were'} skipped."
+    if report.get("notice"):
+        text += f" {report['notice'][0].upper()}{report['notice'][1:]}."
     return text

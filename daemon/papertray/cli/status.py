@@ -85,7 +85,7 @@ def render_status(status: dict[str, Any]) -> str:
 
 
 def new_line(new: dict[str, Any]) -> str:
-    """"new today" and "unseen" as the tray, the badge and the popup say them (`Store.new_counts`)."""
+    """ "new today" and "unseen" as the tray, the badge and the popup say them (`Store.new_counts`)."""
     day = new.get("day")
     today = f"{new.get('today', 0)} new today" + (f" ({day})" if day else "")
     return f"{today} · {new.get('unseen', 0)} unseen in all"
