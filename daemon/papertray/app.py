@@ -186,13 +186,17 @@ class Daemon:
             )
         return found
 
-    def reading_list_url(self) -> str:
+    def reading_list_url(self, view: str = "") -> str:
         """What the tray and a notification click open: a launcher file (library_launch.py), so that neither the
-        browser's command line nor the log holds a secret."""
+        browser's command line nor the log holds a secret. `view="inbox"`: the matches inbox."""
         port = self.info.port if self.info else self.config().port
         if self.api is not None:
-            return launcher_file(self.api, port).as_uri()
-        return f"http://127.0.0.1:{port}/library/"
+            return launcher_file(self.api, port, view).as_uri()
+        return f"http://127.0.0.1:{port}/library/{view}"
+
+    def inbox_url(self) -> str:
+        """The matches inbox, for a notification about several papers and the tray's "New today"."""
+        return self.reading_list_url("inbox")
 
     def end_reading_list_sessions(self) -> None:
         """The tray's "End reading-list sessions" (any thread)."""
@@ -265,7 +269,9 @@ async def run_daemon(
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
-    notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
+    notifier = Notifier(
+        holder, store, bus, reading_list_url=lambda: daemon.reading_list_url(), inbox_url=lambda: daemon.inbox_url()
+    )
     library = Library(holder, store, bus)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)

@@ -54,6 +54,7 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
         open_paper=lambda paper_id: open_url(paper_url(paper_id)),
         quit=lambda: holder["daemon"].request_stop(),
         end_sessions=lambda: holder["daemon"].end_reading_list_sessions(),
+        open_inbox=lambda: open_url(holder["daemon"].inbox_url()),
     )
 
     def on_ready(daemon: Daemon) -> None:

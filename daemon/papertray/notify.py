@@ -22,7 +22,7 @@ import contextlib
 import logging
 import sys
 import webbrowser
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from papertray.config import Config
 from papertray.events import EventBus
-from papertray.models import Paper
+from papertray.notify_text import Hit, compose, matched_sentence, top_hit
 from papertray.rules import RuleMatch, match
 from papertray.safe_text import clean, markup_text
 from papertray.store import Store
@@ -44,7 +44,6 @@ BUDGET_KEY = "notify.budget"
 PAUSED_KEY = "notify.paused"
 USER_SOURCES = frozenset({"library", "import"})  # papers that entered the store through the user's own hand
 MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
-MAX_LISTED = 3  # titles listed in the body of a coalesced notification
 RELEASE_CHECK_SECONDS = 60.0
 
 
@@ -83,18 +82,6 @@ def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    """A new paper and the notifying rules that fired for it."""
-
-    paper: Paper
-    matches: tuple[RuleMatch, ...]
-
-    @property
-    def rules(self) -> tuple[str, ...]:
-        return tuple(m.rule for m in self.matches)
-
-
-@dataclass(frozen=True, slots=True)
 class Message:
     """What one notification says and does. `actions` are (button title, handler) pairs."""
 
@@ -103,47 +90,6 @@ class Message:
     on_clicked: Callable[[], None] | None = None
     actions: tuple[tuple[str, Callable[[], None]], ...] = ()
     paper_ids: tuple[str, ...] = ()
-
-
-def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
-    """Papers per rule, most first, ties in the order the rules are written."""
-    counts: Counter[str] = Counter()
-    for rules in rules_per_paper:
-        counts.update(dict.fromkeys(rules, 1))
-    position = {name: index for index, name in enumerate(order)}
-    return sorted(counts.items(), key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
-
-
-def top_hit(hits: Sequence[Hit]) -> Hit:
-    """The match to act on: most upvoted, then most rules, then the first to arrive."""
-    return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
-
-
-def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
-    """The title and body of one notification for `hits` (at least one)."""
-    if len(hits) == 1 and not held:
-        hit = hits[0]
-        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
-        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
-    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
-    noun = "paper" if len(hits) == 1 else "papers"
-    title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
-    ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
-    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
-    if len(hits) > MAX_LISTED:
-        lines.append(f"and {len(hits) - MAX_LISTED} more")
-    return title, "\n".join(lines)
-
-
-def matched_sentence(matched: int, held: str | None, has_rules: bool) -> str:
-    """What became of a poll's matches, as `papertray poll` and the tray say it: "2 matched, notified"."""
-    if not has_rules:
-        return "no rules yet, so nothing is notified (add your interests to config.toml)"
-    if matched == 0:
-        return "none matched your rules"
-    if held is None:
-        return f"{matched} matched, notified"
-    return f"{matched} matched, not notified: {held}"
 
 
 # ---------------------------------------------------------------------------------------------- sending
@@ -205,6 +151,8 @@ class Notifier:
     clock: Callable[[], datetime] = local_now
     open_url: Callable[[str], object] = webbrowser.open
     settle_seconds: float = 2.0
+    # Where a click on a notification about several papers goes: the matches inbox (falls back to the list).
+    inbox_url: Callable[[], str] | None = None
     max_age_days: int = 3  # papers from older days (a backfill) are stored silently
     recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
     last_notice: str = field(default="", init=False)  # the last poll, as the tray says it: "3 new, 2 matched, notified"
@@ -392,7 +340,7 @@ class Notifier:
         message = Message(
             title=title,
             body=body,
-            on_clicked=lambda: self._open(url or self.reading_list_url()),
+            on_clicked=lambda: self._open(url or (self.inbox_url or self.reading_list_url)()),
             actions=(("Save", lambda: self._save(top.paper.id)),),
             paper_ids=tuple(h.paper.id for h in hits),
         )

@@ -93,6 +93,7 @@ class TrayBridge:
     open_paper: Callable[[str], None]
     quit: Callable[[], None]
     end_sessions: Callable[[], None] = lambda: None  # "End reading-list sessions": every open page must log in again
+    open_inbox: Callable[[], None] = lambda: None  # "New today" → "Open the matches inbox"
     states: queue.Queue[TrayState | None] = field(default_factory=queue.Queue)
 
     def publish(self, state: TrayState) -> None:
@@ -284,6 +285,7 @@ class TrayApp:
         )
 
     def _new_today(self) -> Iterator[Any]:
+        yield self.pystray.MenuItem("Open the matches inbox", self._call(self.bridge.open_inbox))
         if not self.state.new_today:
             yield self.pystray.MenuItem("Nothing new yet", None, enabled=False)
             return

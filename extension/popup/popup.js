@@ -89,15 +89,18 @@ async function load() {
   if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
 }
 
-document.getElementById('open-list').addEventListener('click', async () => {
-  const reply = await ask('openReadingList');
+async function openPage(type) {
+  const reply = await ask(type);
   if (reply?.ok) {
     window.close();
     return;
   }
   const [headline, todo] = reply?.kind === 'offline' ? explain({ state: 'offline' }) : [reply?.error ?? '', ''];
   document.getElementById('status').replaceChildren(sentence(`${headline} ${todo}`.trim()));
-});
+}
+
+document.getElementById('open-list').addEventListener('click', () => openPage('openReadingList'));
+document.getElementById('open-inbox').addEventListener('click', () => openPage('openInbox'));
 document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 
 load();

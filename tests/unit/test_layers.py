@@ -48,7 +48,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "poller": {"config", "source_state", "sources", "store"},
     "inflection": set(),
     "rules": {"config", "inflection"},
-    "notify": {"config", "rules", "store"},
+    "notify_text": {"rules"},
+    "notify": {"config", "notify_text", "rules", "store"},
     "citations": set(),
     "user_fields": {"citations"},
     "library": {"citations", "config", "sources", "store"},
@@ -57,7 +58,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "digest": {"config", "credentials", "digest_settings", "ranking", "rules", "store"},
     "search": {"config", "store"},
     # serving
-    "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"},
+    "api": {"citations", "config", "digest", "library", "ranking", "rules", "search", "state_file", "store"}
+    | {"user_fields"},
     "reload": {"config"},
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from papertray.models import Paper
-from papertray.notify import Hit, compose, in_quiet_hours, parse_quiet_hours, rule_counts, top_hit
+from papertray.notify import in_quiet_hours, parse_quiet_hours
+from papertray.notify_text import Hit, compose, rule_counts, top_hit
 from papertray.rules import RuleMatch
 
 

@@ -17,6 +17,7 @@ from papertray.api import routes_papers, routes_rank, routes_system, routes_toke
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
+from papertray.api.inbox_routes import add_inbox_routes
 from papertray.api.keys import CONTEXT, DIGESTS
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
@@ -83,6 +84,7 @@ def create_api(
     add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
+        add_inbox_routes(app, store, config)
     add_search_routes(app, search)
     return app
 
