@@ -67,6 +67,7 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
                 paused=lambda: daemon.notifier.paused,
                 problems=daemon.problems,
                 last_poll=lambda: daemon.notifier.last_notice,
+                has_rules=lambda: bool(daemon.config().rules),
             )
 
         daemon.spawn_threadsafe(lambda: tray_feed.follow(bridge, daemon.bus, state))

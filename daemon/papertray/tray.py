@@ -77,6 +77,7 @@ class TrayState:
     new_today: tuple[TrayPaper, ...] = ()
     unseen: int = 0
     last_poll: str = ""  # what the last poll brought: "3 new, 2 matched, notified"
+    has_rules: bool = True  # False on a first run: nothing would ever be notified, so the menu invites interests
     failing: tuple[str, ...] = ()  # one sentence per failing source or problem (config error, store problem)
     paused: bool = False
 
@@ -227,6 +228,8 @@ def render_icon(state: TrayState, size: int = ICON_SIZE) -> Image.Image:
 
 def tooltip(state: TrayState) -> str:
     parts = [f"{counted(state.new_count, 'new paper')} today" + (f" · {state.unseen} unseen" if state.unseen else "")]
+    if not state.has_rules:
+        parts.append("add your interests to be notified")
     if state.paused:
         parts.append("notifications paused")
     parts += list(state.failing[:2])
@@ -262,6 +265,11 @@ class TrayApp:
         item, menu = self.pystray.MenuItem, self.pystray.Menu
         return menu(
             item("Open reading list", self._call(self.bridge.open_reading_list), default=True),
+            item(
+                "Add your interests… (none yet, so nothing is notified)",
+                self._call(self.bridge.open_inbox),
+                visible=lambda _: not self.state.has_rules,
+            ),
             item("New today", menu(self._new_today)),
             item("Poll now", self._call(self.bridge.poll_now)),
             item("Pause notifications", self._toggle_pause, checked=lambda _: self.state.paused),

@@ -22,6 +22,7 @@ def snapshot(
     paused: Callable[[], bool] = lambda: False,
     problems: Callable[[], Sequence[str]] = list,
     last_poll: Callable[[], str] = str,
+    has_rules: Callable[[], bool] = lambda: True,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
     numbers every surface shows), the top five of today's new papers by upvotes, and every failing source or
@@ -37,6 +38,7 @@ def snapshot(
         failing=tuple(failing) + tuple(problems()),
         paused=paused(),
         last_poll=last_poll(),
+        has_rules=has_rules(),
     )
 
 

@@ -76,6 +76,8 @@ async function load() {
   renderStatus(status);
   if (status?.state !== 'running') return;
   document.getElementById('search-form').hidden = false;
+  // First run: no rules, so nothing is ever notified; the inbox page takes a few words and writes the rule.
+  document.getElementById('invite').hidden = (status.status?.rules ?? []).length > 0;
   // "New today" and "unseen" as the daemon defines them for every surface (tray, badge, `papertray status`).
   const counts = status.status?.new ?? { day: null, today: 0, unseen: 0 };
   const [fresh, saved] = await Promise.all([
@@ -101,6 +103,7 @@ async function openPage(type) {
 
 document.getElementById('open-list').addEventListener('click', () => openPage('openReadingList'));
 document.getElementById('open-inbox').addEventListener('click', () => openPage('openInbox'));
+document.getElementById('add-interests').addEventListener('click', () => openPage('openInbox'));
 document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 
 load();

@@ -35,6 +35,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "state_file": set(),
     "digest_settings": set(),
     "config": {"digest_settings"},
+    "config_edit": {"config"},
     "store.lock": set(),
     "runtime": {"config", "store.lock"},
     "log_guard": set(),
@@ -58,8 +59,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "digest": {"config", "credentials", "digest_settings", "ranking", "rules", "store"},
     "search": {"config", "store"},
     # serving
-    "api": {"citations", "config", "digest", "library", "ranking", "rules", "search", "state_file", "store"}
-    | {"user_fields"},
+    "api": {"citations", "config", "config_edit", "digest", "library", "ranking", "rules", "search", "state_file"}
+    | {"store", "user_fields"},
     "reload": {"config"},
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
@@ -73,7 +74,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "client": {"config", "runtime"},
     "mcp_access": {"client", "config", "runtime"},
     "mcp_server": {"config", "library", "mcp_access", "rules"},
-    "cli": {"app", "autostart", "citations", "client", "config", "credentials", "desktop", "digest", "doctor"}
+    "cli": {"app", "autostart", "citations", "client", "config", "config_edit", "credentials", "desktop", "digest"}
+    | {"doctor"}
     | {"logs", "mcp_server", "notify", "ranking", "rules", "runtime", "search", "terminal", "tray", "user_fields"},
 }
 
@@ -88,6 +90,7 @@ OWNERS: dict[str, set[str]] = {
     "tinydb": {"store"},
     "keyring": {"credentials"},
     "platformdirs": {"config"},
+    "tomlkit": {"config_edit"},
     "asyncinotify": {"reload"},
     "watchfiles": set(),  # bench/idle.py only
     "pystray": {"tray"},

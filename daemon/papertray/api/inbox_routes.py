@@ -4,11 +4,13 @@ The inbox is a page beside the reading list (`/library/inbox`, web/inbox.html) a
 notification click, the tray's "New today" menu and the extension's popup open it through a one-time login
 (`view=inbox`, library_routes.py); its routes take the same session header and, for a change, the page's own
 Origin and a JSON body (`page_route`). It lists papers that are still new (not seen, saved or read; dismissed
-ones left out) from the newest two weeks papertray holds, and that match at least one rule.
+ones left out) from the newest two weeks papertray holds, and that match at least one rule. With no rules yet,
+the page invites the user to add interests (`POST /library/api/interests`, written by config_edit.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -17,8 +19,11 @@ from aiohttp import web
 
 from papertray.api import bodies
 from papertray.api.bodies import Field
+from papertray.api.context import ctx
 from papertray.api.library_routes import error, ok, page_route
 from papertray.config import Config
+from papertray.config_edit import add_interests, split_terms
+from papertray.errors import ConfigError
 from papertray.library import folder_key, id_from_key
 from papertray.models import State, canonical_id
 from papertray.rules import match
@@ -28,6 +33,7 @@ DAYS = 14
 MAX_LISTED = 300
 CHANGE = {"saved": Field("bool"), "dismissed": Field("bool")}
 SEEN = {"ids": Field("str_list", required=True, max_length=MAX_LISTED, item_max_length=64)}
+INTERESTS = {kind: Field("str", max_length=2000) for kind in ("keywords", "authors", "orgs")}
 
 
 def matches(store: Store, config: Config) -> list[dict[str, Any]]:
@@ -94,7 +100,19 @@ def add_inbox_routes(app: web.Application, store: Store, config: Callable[[], Co
             await store.update_states({paper_id: {"seen": True} for paper_id in ids})
         return ok({"seen": len(ids)})
 
+    @page_route(change=True)
+    async def interests(request: web.Request) -> web.Response:
+        # The first-run invitation: a few words, authors, organisations, each comma-separated, become a rule.
+        body = await bodies.read_json(request, INTERESTS)
+        terms = {kind: split_terms(body.get(kind, "")) for kind in INTERESTS}
+        try:
+            written = await asyncio.to_thread(add_interests, ctx(request).paths, **terms)
+        except ConfigError as exc:
+            return error(400, str(exc))
+        return ok({"rules": [rule.to_dict() for rule in written.rules]}, status=201)
+
     key = "{key:[A-Za-z0-9._-]{1,64}}"
+    app.router.add_post("/library/api/interests", interests)
     app.router.add_get("/library/api/inbox", inbox)
     app.router.add_post("/library/api/inbox/seen", seen)
     app.router.add_patch(f"/library/api/inbox/{key}", change)

@@ -1,4 +1,5 @@
-"""`papertray rules test [--days N]`: what each rule in config.toml would have matched among the papers papertray
+"""`papertray rules add` (your interests into config.toml, comments kept) and `papertray rules test [--days N]`:
+what each rule in config.toml would have matched among the papers papertray
 has stored, which of those it found only through word forms (plurals, -ing…), and what it missed that another
 rule caught, so a rule can be tuned before it stays silent for a week.
 
@@ -37,6 +38,24 @@ def add_rules(commands: Commands) -> None:
     )
     test.add_argument("--limit", type=_count_arg, default=10, help="papers listed per rule (default 10)")
     test.set_defaults(handler=cmd_rules_test)
+    add = actions.add_parser("add", help="add your interests to config.toml as a rule (comments kept)")
+    add.add_argument("--keywords", default="", help='topics, comma-separated: "sparse autoencoders, world models"')
+    add.add_argument("--authors", default="", help="author names, comma-separated")
+    add.add_argument("--orgs", default="", help="organisations, comma-separated")
+    add.set_defaults(handler=cmd_rules_add)
+
+
+def cmd_rules_add(args: argparse.Namespace, paths: Paths, console: Console) -> int:
+    from papertray.config_edit import add_interests, split_terms
+
+    load_config(paths)  # a first run writes the commented defaults, which the rule then joins
+    terms = {kind: split_terms(getattr(args, kind)) for kind in ("keywords", "authors", "orgs")}
+    written = add_interests(paths, **terms)
+    rule = written.rules[-1]
+    parts = [f"{kind} {', '.join(values)}" for kind, values in terms.items() if values]
+    console.out(f'Added the rule "{rule.name}" to {paths.config_file}: {"; ".join(parts)}.')
+    console.out("A running papertray applies it within a second; `papertray rules test` shows what it catches.")
+    return 0
 
 
 def _count_arg(text: str) -> int:

@@ -105,6 +105,26 @@ function card(paper, papers) {
 
 async function load() {
   adoptSession();
+  await refresh();
+  $("mark-seen").addEventListener("click", markSeen);
+}
+
+let papers = [];
+
+async function markSeen() {
+  const open = papers.filter((p) => !p.saved && !p.dismissed);
+  try {
+    await api("POST", "/library/api/inbox/seen", { ids: open.map((p) => p.id) });
+    showMessage(`Marked ${count(open.length, "paper")} seen.`);
+    $("list").replaceChildren();
+    $("summary").textContent = "Nothing waiting";
+    $("mark-seen").hidden = true;
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
+async function refresh() {
   let data;
   try {
     data = await api("GET", "/library/api/inbox");
@@ -112,26 +132,29 @@ async function load() {
     showMessage(error.message);
     return;
   }
-  const papers = data.papers;
+  papers = data.papers;
   $("list").replaceChildren(...papers.map((paper) => card(paper, papers)));
   summarise(papers);
   const empty = $("empty");
-  empty.hidden = papers.length > 0;
-  empty.textContent = data.rules.length
-    ? "No new paper matches your rules. New matches appear here after each poll."
-    : "You have no rules yet: add your interests to config.toml ([[rules]] with keywords, authors or orgs).";
-  $("mark-seen").addEventListener("click", async () => {
-    const open = papers.filter((p) => !p.saved && !p.dismissed);
-    try {
-      await api("POST", "/library/api/inbox/seen", { ids: open.map((p) => p.id) });
-      showMessage(`Marked ${count(open.length, "paper")} seen.`);
-      $("list").replaceChildren();
-      $("summary").textContent = "Nothing waiting";
-      $("mark-seen").hidden = true;
-    } catch (error) {
-      showMessage(error.message);
-    }
-  });
+  empty.hidden = papers.length > 0 || data.rules.length === 0;
+  empty.textContent = "No new paper matches your rules. New matches appear here after each poll.";
+  $("interests").hidden = data.rules.length > 0;
 }
+
+// First run: no rules yet, so nothing would ever be notified. The form turns a few words into a rule.
+$("interests").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const fields = Object.fromEntries(["keywords", "authors", "orgs"].map((name) => [name, form.elements[name].value]));
+  try {
+    const answer = await api("POST", "/library/api/interests", fields);
+    const rule = answer.rules[answer.rules.length - 1];
+    showMessage(`Added the rule "${rule.name}" to config.toml. Matches among the papers papertray has appear below.`);
+    form.hidden = true;
+    setTimeout(() => refresh(), 1500); // the daemon applies a config edit within a second
+  } catch (error) {
+    showMessage(error.message);
+  }
+});
 
 load();
