@@ -293,13 +293,13 @@ class TrayApp:
         )
 
     def _new_today(self) -> Iterator[Any]:
-        yield self.pystray.MenuItem("Open the matches inbox", self._call(self.bridge.open_inbox))
         if not self.state.new_today:
             yield self.pystray.MenuItem("Nothing new yet", None, enabled=False)
-            return
         for paper in self.state.new_today[:NEW_TODAY_LIMIT]:
             title = paper.title if len(paper.title) <= 70 else paper.title[:69] + "…"
             yield self.pystray.MenuItem(title or paper.id, self._call(self.bridge.open_paper, paper.id))
+        # Last, so the newest papers stay where the pointer lands when the submenu opens.
+        yield self.pystray.MenuItem("Open the matches inbox…", self._call(self.bridge.open_inbox))
 
     def _call(self, fn: Callable[..., None], *args: Any) -> Callable[[Any, Any], None]:
         def action(_icon: Any, _item: Any) -> None:

@@ -78,6 +78,7 @@ def main() -> int:
         open_reading_list=lambda: in_loop(lambda: emit(open="reading_list")),
         open_config=lambda: in_loop(lambda: emit(open="config")),
         open_paper=lambda paper_id: in_loop(lambda: emit(open=paper_id)),
+        open_inbox=lambda: in_loop(lambda: emit(open="inbox")),
         quit=quit_daemon,
     )
 
