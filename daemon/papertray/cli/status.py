@@ -75,7 +75,7 @@ def render_status(status: dict[str, Any]) -> str:
             "Rules    " + ", ".join(f"{r['name']}{'' if r.get('notify', True) else ' (silent)'}" for r in rules)
         )
     else:
-        lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+        lines.append("Rules    none, so nothing is notified: add your interests with `papertray rules add`")
     lines += search.status_lines(status)
     for problem in status.get("problems", []):
         lines.append(f"Problem  {one_line(str(problem))}")
