@@ -116,3 +116,32 @@ def test_i17_2_the_popup_opens_the_matches_inbox_and_its_actions_reach_papertray
     inbox.reload()
     inbox.locator("#empty").filter(has_text="No new paper matches your rules").wait_for()
     assert browser.page_errors == []
+
+
+def test_i17_1_with_no_rules_the_popup_invites_interests_and_the_inbox_form_writes_them(
+    browser: ExtensionBrowser, site: FixtureSite, tmp_path: Path
+) -> None:
+    home = tmp_path / "fresh-home"
+    process = DaemonProcess(home, PAPERTRAY_HF_URL=site.feed_url).start()
+    try:
+        assert process.post("poll")[0] == 200
+        pair(browser, process)
+        popup = browser.open(browser.url("popup/popup.html"))
+        invite = popup.locator("#invite")
+        invite.filter(has_text="You have no interests yet").wait_for()
+        with browser.context.expect_page() as opened:
+            popup.get_by_role("button", name="Add your interests").click()
+        inbox = opened.value
+        form = inbox.locator("#interests")
+        form.wait_for()
+        inbox.get_by_label("Topics, in a few words").fill("sparse autoencoder, mechanistic interpretability")
+        inbox.get_by_role("button", name="Add my interests").click()
+        inbox.locator("#message").filter(has_text='Added the rule "my interests" to config.toml').wait_for()
+        # The daemon applies the edit and the inbox lists the stored papers the new rule matches.
+        inbox.locator('li[data-id="2507.90015"]').wait_for(timeout=15_000)
+        config = (home / "config.toml").read_text(encoding="utf-8")
+        assert "# Interest rules: a new paper that matches a rule" in config  # the comments stay
+        assert 'keywords = ["sparse autoencoder", "mechanistic interpretability"]' in config
+        assert browser.page_errors == []
+    finally:
+        process.stop()

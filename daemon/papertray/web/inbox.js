@@ -139,6 +139,7 @@ async function refresh() {
   empty.hidden = papers.length > 0 || data.rules.length === 0;
   empty.textContent = "No new paper matches your rules. New matches appear here after each poll.";
   $("interests").hidden = data.rules.length > 0;
+  return data;
 }
 
 // First run: no rules yet, so nothing would ever be notified. The form turns a few words into a rule.
@@ -151,7 +152,12 @@ $("interests").addEventListener("submit", async (event) => {
     const rule = answer.rules[answer.rules.length - 1];
     showMessage(`Added the rule "${rule.name}" to config.toml. Matches among the papers papertray has appear below.`);
     form.hidden = true;
-    setTimeout(() => refresh(), 1500); // the daemon applies a config edit within a second
+    // The daemon applies a config edit within a second (later on a busy machine): look again until it has.
+    for (let tries = 0; tries < 20; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 750));
+      const data = await refresh();
+      if (data && data.rules.length > 0) break;
+    }
   } catch (error) {
     showMessage(error.message);
   }
