@@ -34,7 +34,7 @@ BADGES = {"new": "\u25cf New", "seen": "\u25cb Seen", "saved": "\u25cb Seen", "r
 @pytest.fixture
 def todays_daemon(site: FixtureSite, daemon_home: Path) -> Iterator[DaemonProcess]:
     """The real daemon fed today's Daily Papers: the fixture feed with its daily date moved to today (UTC), so
-    the popup lists them under "Today's new papers" as a user sees it in the morning."""
+    the popup lists them under "New today" as a user sees it in the morning."""
     if not find_spec("papertray.app"):
         pytest.skip("the daemon is not assembled on this branch yet")
     today = datetime.now(UTC).strftime("%Y-%m-%dT08:00:00.000Z")
