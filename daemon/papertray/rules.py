@@ -48,6 +48,8 @@ class RuleMatch:
 
 def _fold(text: str) -> str:
     """Normalise for matching: case folded, accents dropped (Schölkopf ~ Scholkopf, naïve ~ naive)."""
+    if text.isascii():  # most titles and abstracts: nothing to decompose (and 4x faster)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return unicodedata.normalize("NFKC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
