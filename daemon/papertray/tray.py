@@ -227,7 +227,8 @@ def render_icon(state: TrayState, size: int = ICON_SIZE) -> Image.Image:
 
 
 def tooltip(state: TrayState) -> str:
-    parts = [f"{counted(state.new_count, 'new paper')} today" + (f" · {state.unseen} unseen" if state.unseen else "")]
+    unseen = f" · {state.unseen} unseen in all" if state.unseen else ""
+    parts = [f"{counted(state.new_count, 'new paper')} today{unseen}"]
     if not state.has_rules:
         parts.append("add your interests to be notified")
     if state.paused:

@@ -69,4 +69,4 @@ def test_i17_3_tray_badge_popup_and_status_show_the_same_new_number(
     daemon.stop()
     shown = tray_state(daemon)
     assert (shown.new_count, shown.unseen) == (expected, expected)
-    assert tooltip(shown).startswith(f"papertray — {expected} new papers today · {expected} unseen")
+    assert tooltip(shown).startswith(f"papertray — {expected} new papers today · {expected} unseen in all")

@@ -91,7 +91,7 @@ async def test_follow_feeds_the_tray_from_the_store_and_the_bus(tmp_path: Path) 
 
 def test_i17_1_the_tray_says_when_there_are_no_rules_and_what_the_last_poll_brought() -> None:
     assert tooltip(TrayState(new_count=2, unseen=5, has_rules=False)) == (
-        "papertray — 2 new papers today · 5 unseen; add your interests to be notified"
+        "papertray — 2 new papers today · 5 unseen in all; add your interests to be notified"
     )
     assert "interests" not in tooltip(TrayState(new_count=2, unseen=5))
 
