@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,7 @@ def build_app(
     pairing: PairingCodes | None = None,
     limiter: FailureLimiter | None = None,
     versions: VersionWatcher | None = None,
+    poll_notice: Callable[[Sequence[str]], str] | None = None,
 ) -> web.Application:
     """The papertray application over `store` (and its bus). Owns the parts it is given: the cleanup context
     closes them when the app stops (`runner.cleanup()`); no I/O until it starts."""
@@ -98,6 +99,7 @@ def build_app(
         ranker=ranker,
         search=search,
         versions=versions,
+        poll_notice=poll_notice,
     )
     app[LOOPS] = set()
     app.cleanup_ctx.append(_lifetime)
@@ -192,13 +194,17 @@ class Daemon:
             )
         return found
 
-    def reading_list_url(self) -> str:
+    def reading_list_url(self, view: str = "") -> str:
         """What the tray and a notification click open: a launcher file (library_launch.py), so that neither the
-        browser's command line nor the log holds a secret."""
+        browser's command line nor the log holds a secret. `view="inbox"`: the matches inbox."""
         port = self.info.port if self.info else self.config().port
         if self.api is not None:
-            return launcher_file(self.api, port).as_uri()
-        return f"http://127.0.0.1:{port}/library/"
+            return launcher_file(self.api, port, view).as_uri()
+        return f"http://127.0.0.1:{port}/library/{view}"
+
+    def inbox_url(self) -> str:
+        """The matches inbox, for a notification about several papers and the tray's "New today"."""
+        return self.reading_list_url("inbox")
 
     def end_reading_list_sessions(self) -> None:
         """The tray's "End reading-list sessions" (any thread)."""
@@ -277,7 +283,9 @@ async def run_daemon(
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
-    notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
+    notifier = Notifier(
+        holder, store, bus, reading_list_url=lambda: daemon.reading_list_url(), inbox_url=lambda: daemon.inbox_url()
+    )
     library = Library(holder, store, bus, limiter=limiter)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     # Saved papers' new versions: noticed from any source, checked daily through the export API (the library's
@@ -314,6 +322,7 @@ async def run_daemon(
             pairing=pairing,
             search=search,
             versions=versions,
+            poll_notice=notifier.poll_notice,
         )
         try:
             runner, port = await serve(api, port=config.port, reuse_address=True)

@@ -86,7 +86,9 @@ allowed_private_hosts = []
 allow_writes = false
 
 # Interest rules: a new paper that matches a rule with notify = true raises a desktop notification.
-# keywords match whole words or phrases, case-insensitively, in the title, abstract and ai_keywords.
+# keywords match whole words or phrases in the title, abstract and ai_keywords, without regard to case or
+# accents, each word with its plural or singular and its -ing/-ed forms ("sparse autoencoder" finds
+# "Sparse Autoencoders"); exact = true matches the words only as written.
 #
 # [[rules]]
 # name = "interpretability"
@@ -96,6 +98,7 @@ allow_writes = false
 # exclude = []
 # min_upvotes = 0
 # notify = true
+# exact = false
 
 # The email digest (off by default); the SMTP password: papertray secrets set smtp_password
 #
@@ -179,6 +182,7 @@ class Rule:
     exclude: tuple[str, ...] = ()
     min_upvotes: int = 0
     notify: bool = True
+    exact: bool = False  # keywords and exclusions only as written: no plurals or other forms
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +193,7 @@ class Rule:
             "exclude": list(self.exclude),
             "min_upvotes": self.min_upvotes,
             "notify": self.notify,
+            "exact": self.exact,
         }
 
 
@@ -406,7 +411,7 @@ def _rules(path: Path, text: str, raw: Any) -> tuple[Rule, ...]:
         raise ConfigError(f"{path}: 'rules' must be written as [[rules]] tables.", path=str(path), key="rules")
     rules: list[Rule] = []
     names: set[str] = set()
-    known = {"name", "keywords", "authors", "orgs", "exclude", "min_upvotes", "notify"}
+    known = {"name", "keywords", "authors", "orgs", "exclude", "min_upvotes", "notify", "exact"}
     for index, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise ConfigError(f"{path}: rule {index} must be a [[rules]] table.", path=str(path), key="rules")
@@ -425,6 +430,7 @@ def _rules(path: Path, text: str, raw: Any) -> tuple[Rule, ...]:
             exclude=reader.strings("exclude"),
             min_upvotes=reader.get("min_upvotes", int, 0),
             notify=reader.get("notify", bool, True),
+            exact=reader.get("exact", bool, False),
         )
         if not (rule.keywords or rule.authors or rule.orgs or rule.min_upvotes):
             raise reader.error(

@@ -3,7 +3,7 @@ daemon (`app.run_daemon`) in one worker thread, and they hand work over in both 
 
 * tray -> daemon: each menu action calls a `Daemon` method that schedules its work on the loop with
   `call_soon_threadsafe` and returns at once (the pairing code alone waits, on a helper thread, for its answer);
-* daemon -> tray: `tray.follow` publishes `TrayState` snapshots through the bridge's thread-safe queue;
+* daemon -> tray: `tray_feed.follow` publishes `TrayState` snapshots through the bridge's thread-safe queue;
 * signals reach only the main thread, which the tray owns: SIGINT / SIGTERM and Quit ask the daemon to stop,
   the tray closes when the worker ends, and an error that stopped the daemon is raised here, on the main
   thread, for the CLI to report.
@@ -19,7 +19,7 @@ import threading
 import webbrowser
 from collections.abc import Callable
 
-from papertray import tray
+from papertray import tray, tray_feed
 from papertray.app import Daemon, run_daemon
 from papertray.config import Config
 from papertray.notify import paper_url
@@ -54,20 +54,23 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
         open_paper=lambda paper_id: open_url(paper_url(paper_id)),
         quit=lambda: holder["daemon"].request_stop(),
         end_sessions=lambda: holder["daemon"].end_reading_list_sessions(),
+        open_inbox=lambda: open_url(holder["daemon"].inbox_url()),
     )
 
     def on_ready(daemon: Daemon) -> None:
         holder["daemon"] = daemon
 
         def state() -> tray.TrayState:
-            return tray.snapshot(
+            return tray_feed.snapshot(
                 daemon.store,
                 source_states=daemon.poller.source_states,
                 paused=lambda: daemon.notifier.paused,
                 problems=daemon.problems,
+                last_poll=lambda: daemon.notifier.last_notice,
+                has_rules=lambda: bool(daemon.config().rules),
             )
 
-        daemon.spawn_threadsafe(lambda: tray.follow(bridge, daemon.bus, state))
+        daemon.spawn_threadsafe(lambda: tray_feed.follow(bridge, daemon.bus, state))
         ready(daemon)
         started.set()
 

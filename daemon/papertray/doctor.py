@@ -2,7 +2,8 @@
 how to fix it. The checks are read-only and bounded by short timeouts; none needs the daemon to be running.
 
     files           where config, data and logs live, and that papertray can write there
-    keyring         a usable OS keyring for secrets (never the fail, null or plaintext backends)
+    keyring         a usable OS keyring for secrets (never the fail, null or plaintext backends); a note, not a
+                    failure, when only optional features need it (the HF token, the feeds' key)
     tray            a display, the chosen pystray backend, and what that backend cannot do
     notifications   a notification server answering on the D-Bus session bus (Linux/BSD)
     port            the API port is free, or held by our own daemon
@@ -27,6 +28,7 @@ from typing import Any
 from papertray import credentials, notify, tray
 from papertray.config import Config
 from papertray.runtime import papertray_version_on
+from papertray.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,15 @@ class Check:
     detail: str
     fix: str = ""
     locations: dict[str, str] = field(default_factory=dict)  # the files check names the folders, for --json
+    # Not ok, but only an optional feature misses it: said as a note, and `doctor` still passes.
+    optional: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return not self.ok and not self.optional
 
     def to_dict(self) -> dict[str, Any]:
-        found = {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        found = {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix, "optional": self.optional}
         return {**found, "locations": self.locations} if self.locations else found
 
 
@@ -76,9 +84,17 @@ def _cannot_write(folder: Path) -> Path | None:
 # ---------------------------------------------------------------------------------------------- keyring
 
 
-def check_keyring() -> Check:
+def check_keyring(config: Config) -> Check:
     ok, name, sentence = credentials.keyring_status()
-    return Check("keyring", ok, f"{name}: {sentence}" if ok else name, "" if ok else sentence)
+    if ok:
+        return Check("keyring", True, f"{name}: {sentence}")
+    # Only the email digest's SMTP login needs a secret papertray cannot run without; the HF token and the
+    # feeds' key are optional, so a machine without a keyring is fine until one of them is wanted.
+    needed = config.digest.enabled and bool(config.digest.smtp_user) and not os.environ.get("PAPERTRAY_SMTP_PASSWORD")
+    if needed:
+        return Check("keyring", False, f"{name}; the email digest's SMTP password is read from it", sentence)
+    detail = f"{name}; only optional features use it (a Hugging Face token, the feeds' key)"
+    return Check("keyring", False, detail, sentence, optional=True)
 
 
 # ---------------------------------------------------------------------------------------------- tray
@@ -197,7 +213,7 @@ def check_feed(config: Config, opener: Callable[..., Any] = urllib.request.urlop
         return Check("feed", False, f"{url} did not answer JSON", fix)
     if not isinstance(data, list):
         return Check("feed", False, f"{url} answered JSON that is not a list of papers", fix)
-    return Check("feed", True, f"{url} answers ({len(data)} paper{'s' if len(data) != 1 else ''})")
+    return Check("feed", True, f"{url} answers ({counted(len(data), 'paper')})")
 
 
 # ---------------------------------------------------------------------------------------------- pairing
@@ -228,7 +244,7 @@ def run_checks(config: Config) -> list[Check]:
     """Every check, in the order `papertray doctor` prints them. Call it from synchronous code (not a running loop)."""
     checks: list[Callable[[], Check]] = [
         lambda: check_files(config),
-        check_keyring,
+        lambda: check_keyring(config),
         check_tray,
         check_notifications,
         lambda: check_port(config),

@@ -24,7 +24,7 @@ import functools
 import logging
 import sys
 import webbrowser
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -32,8 +32,7 @@ from typing import Any, Protocol
 
 from papertray.config import Config
 from papertray.events import EventBus
-from papertray.models import Paper
-from papertray.notify_text import caught_up_text
+from papertray.notify_text import Hit, caught_up_text, compose, matched_sentence, top_hit
 from papertray.rules import RuleMatch, match
 from papertray.safe_text import clean, markup_text
 from papertray.store import Store
@@ -48,7 +47,6 @@ PAUSED_KEY = "notify.paused"
 CAUGHT_UP_KEY = "notify.caught_up"  # a catch-up's one line, while quiet hours or the budget hold it back
 USER_SOURCES = frozenset({"library", "import"})  # papers that entered the store through the user's own hand
 MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
-MAX_LISTED = 3  # titles listed in the body of a coalesced notification
 RELEASE_CHECK_SECONDS = 60.0
 
 
@@ -87,18 +85,6 @@ def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    """A new paper and the notifying rules that fired for it."""
-
-    paper: Paper
-    matches: tuple[RuleMatch, ...]
-
-    @property
-    def rules(self) -> tuple[str, ...]:
-        return tuple(m.rule for m in self.matches)
-
-
-@dataclass(frozen=True, slots=True)
 class Message:
     """What one notification says and does. `actions` are (button title, handler) pairs."""
 
@@ -107,36 +93,6 @@ class Message:
     on_clicked: Callable[[], None] | None = None
     actions: tuple[tuple[str, Callable[[], None]], ...] = ()
     paper_ids: tuple[str, ...] = ()
-
-
-def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
-    """Papers per rule, most first, ties in the order the rules are written."""
-    counts: Counter[str] = Counter()
-    for rules in rules_per_paper:
-        counts.update(dict.fromkeys(rules, 1))
-    position = {name: index for index, name in enumerate(order)}
-    return sorted(counts.items(), key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
-
-
-def top_hit(hits: Sequence[Hit]) -> Hit:
-    """The match to act on: most upvoted, then most rules, then the first to arrive."""
-    return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
-
-
-def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
-    """The title and body of one notification for `hits` (at least one)."""
-    if len(hits) == 1 and not held:
-        hit = hits[0]
-        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
-        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
-    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
-    noun = "paper" if len(hits) == 1 else "papers"
-    title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
-    ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
-    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
-    if len(hits) > MAX_LISTED:
-        lines.append(f"and {len(hits) - MAX_LISTED} more")
-    return title, "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- sending
@@ -198,8 +154,11 @@ class Notifier:
     clock: Callable[[], datetime] = local_now
     open_url: Callable[[str], object] = webbrowser.open
     settle_seconds: float = 2.0
+    # Where a click on a notification about several papers goes: the matches inbox (falls back to the list).
+    inbox_url: Callable[[], str] | None = None
     max_age_days: int | None = None  # papers first listed longer ago are stored silently ([notifications])
     recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
+    last_notice: str = field(default="", init=False)  # the last poll, as the tray says it: "3 new, 2 matched, notified"
     _pending: dict[str, None] = field(default_factory=dict, init=False)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
@@ -240,6 +199,9 @@ class Notifier:
                 if event.type == "paper.new" and isinstance(event.data.get("id"), str):
                     self._pending[event.data["id"]] = None
                 elif event.type in ("poll.done", "poll.error"):
+                    if event.type == "poll.done":
+                        # Before the flush: the budget it spends must not turn "notified" into "held back".
+                        self._note_poll(event.data.get("new") or [])
                     await self._guarded(self.flush)
                     await self._guarded(self.release_held)
                 elif event.type == "poll.caught_up":
@@ -288,6 +250,36 @@ class Notifier:
         if raw.get("day") == today.isoformat():
             return _Budget(day=raw["day"], count=int(raw.get("count", 0)))
         return _Budget(day=today.isoformat())
+
+    def held_reason(self) -> str | None:
+        """Why a match found now would not be notified at once (paused, off, quiet hours, budget), or None."""
+        config = self.config()
+        if self.paused:
+            return "notifications are paused"
+        if not config.notifications_enabled or config.daily_budget == 0:
+            return "notifications are off in config.toml"
+        blocked = self._blocked(config, self.clock())
+        return f"held back ({blocked})" if blocked else None
+
+    def matched(self, ids: Iterable[str]) -> int:
+        """How many of these papers match a rule that notifies (notified before or not)."""
+        rules = self.config().rules
+        found = 0
+        for paper_id in ids:
+            paper = self.store.get_paper(paper_id)
+            if paper is not None and any(m.notify for m in match(paper, rules)):
+                found += 1
+        return found
+
+    def _note_poll(self, ids: Sequence[str]) -> None:
+        try:
+            self.last_notice = f"{len(ids)} new, {self.poll_notice(ids)}"
+        except Exception:  # a broken store read must not stop the notifications that follow
+            log.exception("poll notice failed")
+
+    def poll_notice(self, ids: Sequence[str]) -> str:
+        """The sentence for a poll that brought `ids`: how many matched and whether they were notified."""
+        return matched_sentence(self.matched(ids), self.held_reason(), bool(self.config().rules))
 
     def _blocked(self, config: Config, now: datetime) -> str | None:
         """Why a notification cannot go out now (held back), or None."""
@@ -377,7 +369,7 @@ class Notifier:
         message = Message(
             title=title,
             body=body,
-            on_clicked=lambda: self._open(url or self.reading_list_url()),
+            on_clicked=lambda: self._open(url or (self.inbox_url or self.reading_list_url)()),
             actions=(("Save", lambda: self._save(top.paper.id)),),
             paper_ids=tuple(h.paper.id for h in hits),
         )

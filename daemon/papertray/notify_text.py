@@ -1,10 +1,72 @@
-"""What the notifications that are not about one poll's matches say: the catch-up's single line. Pure."""
+"""What papertray's notifications say: one message for the papers of a poll (which rules fired, the top titles),
+the sentence `papertray poll` and the tray give about a poll's matches ("2 matched, notified"), and the
+catch-up's single line. Pure."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from papertray.models import Paper
+from papertray.rules import RuleMatch
 from papertray.safe_text import one_line
+
+MAX_LISTED = 3  # titles listed in the body of a coalesced notification
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A new paper and the notifying rules that fired for it."""
+
+    paper: Paper
+    matches: tuple[RuleMatch, ...]
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(m.rule for m in self.matches)
+
+
+def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
+    """Papers per rule, most first, ties in the order the rules are written."""
+    counts: Counter[str] = Counter()
+    for rules in rules_per_paper:
+        counts.update(dict.fromkeys(rules, 1))
+    position = {name: index for index, name in enumerate(order)}
+    return sorted(counts.items(), key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
+
+
+def top_hit(hits: Sequence[Hit]) -> Hit:
+    """The match to act on: most upvoted, then most rules, then the first to arrive."""
+    return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
+
+
+def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
+    """The title and body of one notification for `hits` (at least one)."""
+    if len(hits) == 1 and not held:
+        hit = hits[0]
+        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
+        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
+    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
+    noun = "paper" if len(hits) == 1 else "papers"
+    title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
+    ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
+    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
+    if len(hits) > MAX_LISTED:
+        lines.append(f"and {len(hits) - MAX_LISTED} more")
+    return title, "\n".join(lines)
+
+
+def matched_sentence(matched: int, held: str | None, has_rules: bool) -> str:
+    """What became of a poll's matches, as `papertray poll` and the tray say it: "2 matched, notified"."""
+    if not has_rules:
+        return "no rules yet, so nothing is notified (add your interests to config.toml)"
+    if matched == 0:
+        return "none matched your rules"
+    if held is None:
+        return f"{matched} matched, notified"
+    return f"{matched} matched, not notified: {held}"
 
 
 def caught_up_text(data: dict[str, Any]) -> tuple[str, str]:

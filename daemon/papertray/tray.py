@@ -8,12 +8,12 @@ meet only through a `TrayBridge`:
         poll_now=..., toggle_pause=..., pair_code=..., open_reading_list=..., open_config=...,
         open_paper=..., quit=...,
     )
-    # worker thread (asyncio):  asyncio.create_task(tray.follow(bridge, bus, lambda: tray.snapshot(...)))
+    # worker thread (asyncio):  asyncio.create_task(tray_feed.follow(bridge, bus, lambda: tray_feed.snapshot(...)))
     # main thread:              if tray.prepare() is None: tray.run_tray(bridge)   # blocks until Quit
     #                           else: run without a tray (prepare() already logged why, once)
 
 * State flows in: `bridge.publish(TrayState)` from any thread (a thread-safe queue); the tray redraws its icon,
-  tooltip and menu from the newest state. `follow()` does this for you on every relevant bus event.
+  tooltip and menu from the newest state. `tray_feed.follow()` does this for you on every relevant bus event.
 * Actions flow out: every callback is called on the tray's thread and must return quickly; cross into the
   loop with `loop.call_soon_threadsafe(...)` (or `asyncio.run_coroutine_threadsafe`). `pair_code()` is the one
   that returns a value: it is called on a helper thread, so it may wait for the loop (a few seconds at most).
@@ -27,7 +27,6 @@ deliberately (PYSTRAY_BACKEND wins when set) and `backend_limits()` says what it
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import logging
 import os
@@ -35,16 +34,13 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from papertray.events import EventBus
-from papertray.models import SourceState, State
-from papertray.store import Store
+from papertray.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +70,14 @@ class TrayPaper:
 
 @dataclass(frozen=True, slots=True)
 class TrayState:
-    """Everything the tray shows. Immutable: publish a new one when something changes."""
+    """Everything the tray shows. Immutable: publish a new one when something changes. `new_count` is "new
+    today" and `unseen` is every unseen paper, as `Store.new_counts` defines them for every surface."""
 
     new_count: int = 0
     new_today: tuple[TrayPaper, ...] = ()
+    unseen: int = 0
+    last_poll: str = ""  # what the last poll brought: "3 new, 2 matched, notified"
+    has_rules: bool = True  # False on a first run: nothing would ever be notified, so the menu invites interests
     failing: tuple[str, ...] = ()  # one sentence per failing source or problem (config error, store problem)
     paused: bool = False
 
@@ -94,6 +94,7 @@ class TrayBridge:
     open_paper: Callable[[str], None]
     quit: Callable[[], None]
     end_sessions: Callable[[], None] = lambda: None  # "End reading-list sessions": every open page must log in again
+    open_inbox: Callable[[], None] = lambda: None  # "New today" → "Open the matches inbox"
     states: queue.Queue[TrayState | None] = field(default_factory=queue.Queue)
 
     def publish(self, state: TrayState) -> None:
@@ -226,7 +227,10 @@ def render_icon(state: TrayState, size: int = ICON_SIZE) -> Image.Image:
 
 
 def tooltip(state: TrayState) -> str:
-    parts = [f"{state.new_count} new paper{'s' if state.new_count != 1 else ''}"]
+    unseen = f" · {state.unseen} unseen in all" if state.unseen else ""
+    parts = [f"{counted(state.new_count, 'new paper')} today{unseen}"]
+    if not state.has_rules:
+        parts.append("add your interests to be notified")
     if state.paused:
         parts.append("notifications paused")
     parts += list(state.failing[:2])
@@ -262,12 +266,23 @@ class TrayApp:
         item, menu = self.pystray.MenuItem, self.pystray.Menu
         return menu(
             item("Open reading list", self._call(self.bridge.open_reading_list), default=True),
+            item(
+                "Add your interests… (none yet, so nothing is notified)",
+                self._call(self.bridge.open_inbox),
+                visible=lambda _: not self.state.has_rules,
+            ),
             item("New today", menu(self._new_today)),
             item("Poll now", self._call(self.bridge.poll_now)),
             item("Pause notifications", self._toggle_pause, checked=lambda _: self.state.paused),
             item(lambda _: self._pair_label(), self._pair),
             item("Open config", self._call(self.bridge.open_config)),
             item("End reading-list sessions", self._call(self.bridge.end_sessions)),
+            item(
+                lambda _: f"Last poll: {self.state.last_poll}",
+                None,
+                enabled=False,
+                visible=lambda _: bool(self.state.last_poll),
+            ),
             item(
                 lambda _: f"⚠ {self.state.failing[0]}" if self.state.failing else "",
                 None,
@@ -281,10 +296,11 @@ class TrayApp:
     def _new_today(self) -> Iterator[Any]:
         if not self.state.new_today:
             yield self.pystray.MenuItem("Nothing new yet", None, enabled=False)
-            return
         for paper in self.state.new_today[:NEW_TODAY_LIMIT]:
             title = paper.title if len(paper.title) <= 70 else paper.title[:69] + "…"
             yield self.pystray.MenuItem(title or paper.id, self._call(self.bridge.open_paper, paper.id))
+        # Last, so the newest papers stay where the pointer lands when the submenu opens.
+        yield self.pystray.MenuItem("Open the matches inbox…", self._call(self.bridge.open_inbox))
 
     def _call(self, fn: Callable[..., None], *args: Any) -> Callable[[Any, Any], None]:
         def action(_icon: Any, _item: Any) -> None:
@@ -389,63 +405,3 @@ def run_tray(bridge: TrayBridge) -> bool:
         return False
     TrayApp(bridge).run()
     return True
-
-
-# ---------------------------------------------------------------------------------------------- feeding state
-
-FOLLOWED = ("paper.new", "paper.state", "poll.done", "poll.error", "config.reloaded", "config.error")
-
-
-def snapshot(
-    store: Store,
-    *,
-    source_states: Callable[[], Sequence[SourceState]] = list,
-    paused: Callable[[], bool] = lambda: False,
-    problems: Callable[[], Sequence[str]] = list,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> TrayState:
-    """The tray's state from the store and the daemon's parts: new (unseen, not dismissed) papers of the last two
-    Daily Papers days, the top five by upvotes, and every failing source or current problem."""
-    since = (now().date() - timedelta(days=1)).isoformat()
-    new = store.query(state=State.NEW, since=since, include_dismissed=False)
-    top = sorted(new, key=lambda v: -(v.paper.upvotes if v.paper else 0))[:NEW_TODAY_LIMIT]
-    failing = [f"{s.name}: {s.last_error}" for s in source_states() if s.error_count and s.last_error]
-    return TrayState(
-        new_count=len(new),
-        new_today=tuple(TrayPaper(v.id, v.paper.title if v.paper else v.id) for v in top),
-        failing=tuple(failing) + tuple(problems()),
-        paused=paused(),
-    )
-
-
-async def follow(bridge: TrayBridge, bus: EventBus, state: Callable[[], TrayState], settle: float = 0.2) -> None:
-    """Publish a fresh state now and after relevant bus events, one per burst (`settle` seconds). Run as a task."""
-    last: TrayState | None = None
-    dirty = asyncio.Event()
-
-    def push() -> None:
-        nonlocal last
-        current = state()
-        if current != last:
-            bridge.publish(current)
-            last = current
-
-    async def pump() -> None:
-        while True:
-            await dirty.wait()
-            await asyncio.sleep(settle)  # a poll brings a burst of events: redraw once for all of them
-            dirty.clear()
-            push()
-
-    push()
-    pumping = asyncio.create_task(pump())
-    events = bus.subscribe()
-    try:
-        async for event in events:
-            if event.type in FOLLOWED:
-                dirty.set()
-    finally:
-        pumping.cancel()
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            await close()

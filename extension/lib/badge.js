@@ -1,4 +1,4 @@
-// The toolbar badge: how many new papers the daemon holds. Refreshed by an alarm and after state changes.
+// The toolbar badge: how many papers are new today (the daemon's one definition, `Store.new_counts`). Refreshed by an alarm and after state changes.
 import { call } from './daemon-client.js';
 import { readSettings } from './settings.js';
 
@@ -9,11 +9,12 @@ export async function refreshBadge() {
   let text = '';
   let title = 'papertray';
   try {
-    // One paper is enough: the answer carries the total.
-    const { body } = await call(settings, 'papers?state=new&dismissed=exclude&limit=1');
-    const count = Number.isInteger(body?.total) ? body.total : Array.isArray(body?.papers) ? body.papers.length : 0;
+    // "New today" as the daemon defines it for every surface (tray, badge, popup, `papertray status`).
+    const { body } = await call(settings, 'status');
+    const count = Number.isInteger(body?.new?.today) ? body.new.today : 0;
+    const unseen = Number.isInteger(body?.new?.unseen) ? body.new.unseen : 0;
     text = count === 0 ? '' : count > SHOWN_MAX ? `${SHOWN_MAX}+` : String(count);
-    title = count === 1 ? 'papertray: 1 new paper' : `papertray: ${count} new papers`;
+    title = `papertray: ${count === 1 ? '1 new paper' : `${count} new papers`} today · ${unseen} unseen in all`;
   } catch (error) {
     title = `papertray: ${error.message}`;
   }

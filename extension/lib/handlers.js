@@ -69,6 +69,17 @@ export async function daemonStatus() {
   }
 }
 
+async function openLibraryPage(body) {
+  const settings = await readSettings();
+  const { body: answer } = await call(settings, 'library/login', { method: 'POST', body });
+  const url = typeof answer?.url === 'string' ? answer.url : '';
+  if (!url.startsWith(new URL('/library/login?once=', baseUrl(settings.port)).href)) {
+    throw new DaemonError('http', 'papertray sent an unexpected reading-list link; update papertray.');
+  }
+  await chrome.tabs.create({ url });
+  return { opened: true };
+}
+
 export const TABLE = {
   // ---- content scripts (and pages) ----
   lookup: {
@@ -199,15 +210,11 @@ export const TABLE = {
   // never reaches that page or its URL bar.
   openReadingList: {
     pageOnly: true,
-    async handle() {
-      const settings = await readSettings();
-      const { body } = await call(settings, 'library/login', { method: 'POST', body: {} });
-      const url = typeof body?.url === 'string' ? body.url : '';
-      if (!url.startsWith(new URL('/library/login?once=', baseUrl(settings.port)).href)) {
-        throw new DaemonError('http', 'papertray sent an unexpected reading-list link; update papertray.');
-      }
-      await chrome.tabs.create({ url });
-      return { opened: true };
-    },
+    handle: () => openLibraryPage({}),
+  },
+  // The matches inbox: the new papers your rules matched (the same one-time login, `view: 'inbox'`).
+  openInbox: {
+    pageOnly: true,
+    handle: () => openLibraryPage({ view: 'inbox' }),
   },
 };

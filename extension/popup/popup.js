@@ -81,35 +81,34 @@ async function load() {
   renderStatus(status);
   if (status?.state !== 'running') return;
   document.getElementById('search-form').hidden = false;
-  const today = new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
-  const [todays, saved] = await Promise.all([
-    ask('papers', { state: 'new', since: today, limit: 20, dismissed: 'exclude' }),
+  // First run: no rules, so nothing is ever notified; the inbox page takes a few words and writes the rule.
+  document.getElementById('invite').hidden = (status.status?.rules ?? []).length > 0;
+  // "New today" and "unseen" as the daemon defines them for every surface (tray, badge, `papertray status`).
+  const counts = status.status?.new ?? { day: null, today: 0, unseen: 0 };
+  const [fresh, saved] = await Promise.all([
+    counts.day ? ask('papers', { state: 'new', since: counts.day, limit: 20, dismissed: 'exclude' }) : null,
     ask('papers', { state: 'saved', limit: 5 }),
   ]);
-  let fresh = todays;
-  let heading = "Today's new papers";
-  if (todays?.ok && todays.papers.length === 0) {
-    // Nothing published today (weekends, or papertray polled earlier days): show what is still unseen.
-    fresh = await ask('papers', { state: 'new', limit: 20, dismissed: 'exclude' });
-    heading = 'New papers (none today yet)';
-  }
-  if (fresh?.ok) {
-    const more = fresh.total > fresh.papers.length ? ` · ${fresh.total} in all` : '';
-    document.getElementById('new-heading').textContent = `${heading}${more}`;
-    renderList('new-section', 'new-list', fresh.papers, 'No new papers.');
-  }
+  const isToday = counts.day === new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
+  const heading = `New ${isToday || !counts.day ? 'today' : `on ${counts.day}`}: ${counts.today}`;
+  document.getElementById('new-heading').textContent = `${heading} · ${counts.unseen} unseen in all`;
+  renderList('new-section', 'new-list', fresh?.ok ? fresh.papers : [], 'No new papers.');
   if (saved?.ok) renderList('saved-section', 'saved-list', saved.papers, 'Nothing saved yet.');
 }
 
-document.getElementById('open-list').addEventListener('click', async () => {
-  const reply = await ask('openReadingList');
+async function openPage(type) {
+  const reply = await ask(type);
   if (reply?.ok) {
     window.close();
     return;
   }
   const [headline, todo] = reply?.kind === 'offline' ? explain({ state: 'offline' }) : [reply?.error ?? '', ''];
   document.getElementById('status').replaceChildren(sentence(`${headline} ${todo}`.trim()));
-});
+}
+
+document.getElementById('open-list').addEventListener('click', () => openPage('openReadingList'));
+document.getElementById('open-inbox').addEventListener('click', () => openPage('openInbox'));
+document.getElementById('add-interests').addEventListener('click', () => openPage('openInbox'));
 document.getElementById('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 
 load();

@@ -34,7 +34,7 @@ BADGES = {"new": "\u25cf New", "seen": "\u25cb Seen", "saved": "\u25cb Seen", "r
 @pytest.fixture
 def todays_daemon(site: FixtureSite, daemon_home: Path) -> Iterator[DaemonProcess]:
     """The real daemon fed today's Daily Papers: the fixture feed with its daily date moved to today (UTC), so
-    the popup lists them under "Today's new papers" as a user sees it in the morning."""
+    the popup lists them under "New today" as a user sees it in the morning."""
     if not find_spec("papertray.app"):
         pytest.skip("the daemon is not assembled on this branch yet")
     today = datetime.now(UTC).strftime("%Y-%m-%dT08:00:00.000Z")
@@ -118,7 +118,7 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     popup.get_by_role("status").filter(has_text="is running").wait_for()
     popup.locator("#saved-list li[data-id]").first.wait_for()
     heading = popup.locator("#new-heading").text_content() or ""
-    assert heading.startswith("Today's new papers"), heading
+    assert heading.startswith("New today: ") and heading.endswith("unseen in all"), heading  # the one "new" (17.3)
     rows = popup.locator("#new-list li")
     listed = rows.evaluate_all("rs => rs.map(r => r.dataset.id)")
     # Today's list holds only papers still new, each with a Save button.

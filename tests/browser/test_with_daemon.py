@@ -81,8 +81,8 @@ def test_pairing_through_the_options_page(browser: ExtensionBrowser, daemon: Dae
     rows = popup.locator("#new-list li")
     rows.first.wait_for()
     assert rows.count() == 20
-    # The fixture feed's papers are from 2025-07-31, so "today" is empty and the popup says what it shows instead.
-    assert popup.locator("#new-heading").text_content() == "New papers (none today yet) · 50 in all"
+    # The fixture feed's papers are from 2025-07-31, the newest day papertray holds: the popup names that day.
+    assert popup.locator("#new-heading").text_content() == "New on 2025-07-31: 50 · 50 unseen in all"
     assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.id)")) <= set(IDS)
     assert browser.page_errors == []
 

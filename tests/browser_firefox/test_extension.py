@@ -181,7 +181,7 @@ def test_popup_saves_updates_the_open_page_and_opens_the_reading_list(firefox: F
     popup.wait_for(RUNNING, "the running status")
     popup.wait_for("document.querySelectorAll('#new-list li[data-id]').length > 0", "the new papers")
     assert popup.evaluate("document.querySelectorAll('#new-list li').length") == 20
-    assert popup.text("#new-heading") == "New papers (none today yet) \u00b7 50 in all"
+    assert popup.text("#new-heading") == "New on 2025-07-31: 50 \u00b7 50 unseen in all"
     pid = popup.evaluate("document.querySelector('#new-list li').dataset.id")
     assert pid in IDS
     popup.click(popup.locate("#new-list li button"))

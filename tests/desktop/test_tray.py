@@ -259,6 +259,10 @@ def test_threads_tray_on_main_loop_in_worker_quit_is_clean(
         desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Right", "Return")
         opened = tray.expect("open")
         assert opened["open"].startswith("2511.")
+        # Issue 17 item 2: "New today" also opens the matches inbox (its last entry, after the papers).
+        tray.open_menu(icon)
+        desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Right", "Down", "Return")
+        assert tray.expect("open") == {"open": "inbox"}
         tray.open_menu(icon)
         desktop_env.run("xdotool", "key", "--delay", "80", "Down", "Down", "Down", "Return")
         assert tray.expect("poll_now") == {"poll_now": True}

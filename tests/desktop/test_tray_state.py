@@ -16,11 +16,10 @@ from papertray.tray import (
     backend_limits,
     choose_backend,
     display_problem,
-    follow,
     render_icon,
-    snapshot,
     tooltip,
 )
+from papertray.tray_feed import follow, snapshot
 
 ORANGE = (234, 88, 12, 255)
 RED = (220, 38, 38, 255)
@@ -38,7 +37,7 @@ def test_icon_shows_a_badge_for_new_papers_and_a_mark_when_failing() -> None:
     assert render_icon(TrayState(new_count=3)).tobytes() != render_icon(TrayState(new_count=7)).tobytes()
     assert render_icon(TrayState(), size=22).size == (22, 22)
     assert tooltip(TrayState(new_count=1, paused=True, failing=("hf: down",))) == (
-        "papertray — 1 new paper; notifications paused; hf: down"
+        "papertray — 1 new paper today; notifications paused; hf: down"
     )
 
 
@@ -88,3 +87,19 @@ async def test_follow_feeds_the_tray_from_the_store_and_the_bus(tmp_path: Path) 
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await store.close()
+
+
+def test_i17_1_the_tray_says_when_there_are_no_rules_and_what_the_last_poll_brought() -> None:
+    assert tooltip(TrayState(new_count=2, unseen=5, has_rules=False)) == (
+        "papertray — 2 new papers today · 5 unseen in all; add your interests to be notified"
+    )
+    assert "interests" not in tooltip(TrayState(new_count=2, unseen=5))
+
+
+async def test_i17_1_snapshot_carries_the_last_poll_and_whether_rules_exist(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data", EventBus())
+    try:
+        state = snapshot(store, last_poll=lambda: "3 new, 2 matched, notified", has_rules=lambda: False)
+    finally:
+        await store.close()
+    assert (state.last_poll, state.has_rules) == ("3 new, 2 matched, notified", False)

@@ -1,5 +1,5 @@
 """The threads of design.md, wired the way app.py can wire them: the tray on the main thread, the daemon's
-asyncio loop (Store, Notifier, tray.follow, ConfigWatcher) in one worker thread, tray actions crossing with
+asyncio loop (Store, Notifier, tray_feed.follow, ConfigWatcher) in one worker thread, tray actions crossing with
 `loop.call_soon_threadsafe`, state crossing through the bridge's queue. Quit stops the loop, then the tray.
 
 Run with PAPERTRAY_HOME set. Prints JSON lines: {"loop": "started"}, {"poll_now": true}, {"paused": bool},
@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import Any
 
-from papertray import tray
+from papertray import tray, tray_feed
 from papertray.config import Paths, load_config
 from papertray.events import EventBus
 from papertray.models import Paper
@@ -42,13 +42,13 @@ def main() -> int:
         notifier = Notifier(lambda: holder["config"], store, bus, reading_list_url=lambda: "http://127.0.0.1/")
         watcher = ConfigWatcher(paths, lambda c: holder.update(config=c), bus)
         parts.update(store=store, notifier=notifier, bus=bus)
-        state = lambda: tray.snapshot(  # noqa: E731
+        state = lambda: tray_feed.snapshot(  # noqa: E731
             store, paused=lambda: notifier.paused, problems=lambda: [e for e in [watcher.current_error] if e]
         )
         tasks = [
             asyncio.create_task(notifier.run()),
             asyncio.create_task(watcher.run()),
-            asyncio.create_task(tray.follow(bridge, bus, state)),
+            asyncio.create_task(tray_feed.follow(bridge, bus, state)),
         ]
         emit(loop="started")
         try:
@@ -78,6 +78,7 @@ def main() -> int:
         open_reading_list=lambda: in_loop(lambda: emit(open="reading_list")),
         open_config=lambda: in_loop(lambda: emit(open="config")),
         open_paper=lambda paper_id: in_loop(lambda: emit(open=paper_id)),
+        open_inbox=lambda: in_loop(lambda: emit(open="inbox")),
         quit=quit_daemon,
     )
 

@@ -82,7 +82,7 @@ def test_s3_open_end_sessions_and_token_revoke_all_end_every_reading_list_sessio
         script = made.stdout.strip()
         revoked = run_cli(home, "token", "revoke", "--all")
         assert revoked.returncode == 0, revoked.stderr
-        assert "Revoked 1 tokens and ended 1 reading-list sessions" in revoked.stdout
+        assert "Revoked 1 token and ended 1 reading-list session." in revoked.stdout
         assert page_get(daemon, third, PAGE_LIST)[0] == 401
         request = urllib.request.Request(daemon.base_url + "status", headers={"Authorization": f"Bearer {script}"})
         with pytest.raises(urllib.error.HTTPError) as refused:

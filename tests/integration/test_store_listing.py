@@ -25,7 +25,7 @@ async def test_u19_all_lists_every_paper_and_the_counts_add_up(tmp_path: Path) -
         ]
         assert counts["total"] == 8 and counts["saved"] == 8
         human = (await asyncio.to_thread(run_cli, home, "status", env=daemon.env)).stdout
-        assert "total 8 · new 0 · seen 0 · saved 8 · read 0" in human
+        assert "total 8 · seen 0 · saved 8 · read 0" in human and "0 new today" in human
         for paper_id in IDS[:3]:
             assert (await asyncio.to_thread(run_cli, home, "unsave", paper_id, env=daemon.env)).returncode == 0
 

@@ -71,6 +71,13 @@ notify = false
     assert config.rules[0].keywords == ("sparse autoencoder", "mechanistic interpretability")
     assert config.rules[0].min_upvotes == 3
     assert config.rules[1].notify is False
+    assert config.rules[0].exact is False
+
+
+def test_i17_1_a_rule_opts_into_exact_matching(tmp_path: Path) -> None:
+    paths = paths_for(tmp_path)
+    text = '[[rules]]\nname = "a"\nkeywords = ["LLM"]\nexact = true\n'
+    assert parse_config(text, paths.config_file, paths, {}).rules[0].exact is True
 
 
 @pytest.mark.parametrize(
@@ -85,6 +92,7 @@ notify = false
         ('[[rules]]\nkeywords = ["x"]\n', 1, "name", "needs a 'name'"),
         ('[[rules]]\nname = "a"\nkeywords = [""]\n', 3, "keywords", "non-empty strings"),
         ('[[rules]]\nname = "empty"\n', None, "keywords", "matches nothing"),
+        ('[[rules]]\nname = "a"\nkeywords = ["x"]\nexact = "yes"\n', 4, "exact", "true or false"),
     ],
 )
 def test_invalid_values_name_file_line_and_key(

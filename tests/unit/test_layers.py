@@ -36,6 +36,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "digest_settings": set(),
     "source_settings": set(),
     "config": {"digest_settings", "source_settings"},
+    "config_edit": {"config"},
     "store.lock": set(),
     "runtime": {"config", "store.lock"},
     "log_guard": set(),
@@ -52,8 +53,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "arxiv_poller": {"arxiv_catchup", "config", "poll_schedule", "source_state", "sources", "store"},
     "hf_lists": {"config", "poll_schedule", "source_state", "sources", "store"},
     "pollers": {"arxiv_poller", "hf_lists", "poller"},
-    "rules": {"config"},
-    "notify_text": set(),
+    "inflection": set(),
+    "rules": {"config", "inflection"},
+    "notify_text": {"rules"},
     "notify": {"config", "notify_text", "rules", "store"},
     "citations": set(),
     "user_fields": {"citations"},
@@ -66,22 +68,24 @@ MAY_IMPORT: dict[str, set[str]] = {
     "digest": {"config", "credentials", "digest_settings", "ranking", "rules", "store"},
     "search": {"config", "store"},
     # serving
-    "api": {"citations", "config", "digest", "library", "ranking", "search", "state_file", "store", "user_fields"}
-    | {"versions"},
+    "api": {"citations", "config", "config_edit", "digest", "library", "ranking", "rules", "search", "state_file"}
+    | {"store", "user_fields", "versions"},
     "reload": {"config"},
     "terminal": set(),
     "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
     | {"pollers", "ranking", "reload", "runtime", "search", "sources", "store", "version_check", "versions"},
-    "tray": {"store"},
-    "desktop": {"app", "config", "notify", "tray"},
+    "tray": set(),
+    "tray_feed": {"store", "tray"},
+    "desktop": {"app", "config", "notify", "tray", "tray_feed"},
     # the command line
     "autostart": {"config"},
     "doctor": {"config", "credentials", "notify", "runtime", "tray"},
     "client": {"config", "runtime"},
     "mcp_access": {"client", "config", "runtime"},
     "mcp_server": {"config", "library", "mcp_access", "rules"},
-    "cli": {"app", "autostart", "citations", "client", "config", "credentials", "desktop", "digest", "doctor"}
-    | {"logs", "mcp_server", "notify", "ranking", "runtime", "search", "terminal", "tray", "user_fields"},
+    "cli": {"app", "autostart", "citations", "client", "config", "config_edit", "credentials", "desktop", "digest"}
+    | {"doctor"}
+    | {"logs", "mcp_server", "notify", "ranking", "rules", "runtime", "search", "terminal", "tray", "user_fields"},
 }
 
 # third-party library -> the modules or packages that alone may import it. `aiohttp.web` is the server;
@@ -95,6 +99,7 @@ OWNERS: dict[str, set[str]] = {
     "tinydb": {"store"},
     "keyring": {"credentials"},
     "platformdirs": {"config"},
+    "tomlkit": {"config_edit"},
     "asyncinotify": {"reload"},
     "watchfiles": set(),  # bench/idle.py only
     "pystray": {"tray"},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from papertray.models import Paper
-from papertray.notify import Hit, compose, in_quiet_hours, parse_quiet_hours, rule_counts, top_hit
+from papertray.notify import in_quiet_hours, parse_quiet_hours
+from papertray.notify_text import Hit, compose, rule_counts, top_hit
 from papertray.rules import RuleMatch
 
 
@@ -70,3 +71,12 @@ def test_top_hit_is_the_most_upvoted_then_most_rules_then_first() -> None:
     assert top_hit([hit(1, "A", "x", upvotes=1), hit(2, "B", "x", upvotes=9)]).paper.id == "2511.00002"
     assert top_hit([hit(1, "A", "x"), hit(2, "B", "x", "y")]).paper.id == "2511.00002"
     assert top_hit([hit(1, "A", "x"), hit(2, "B", "x")]).paper.id == "2511.00001"
+
+
+def test_i17_1_what_a_poll_says_about_its_matches() -> None:
+    from papertray.notify_text import matched_sentence
+
+    assert matched_sentence(2, None, True) == "2 matched, notified"
+    assert matched_sentence(2, "held back (quiet hours)", True) == "2 matched, not notified: held back (quiet hours)"
+    assert matched_sentence(0, None, True) == "none matched your rules"
+    assert "no rules yet" in matched_sentence(0, None, False)

@@ -9,7 +9,7 @@ On startup the API mints the CLI's token and writes it to `state/cli.token` (060
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -17,6 +17,7 @@ from papertray.api import routes_papers, routes_rank, routes_system, routes_toke
 from papertray.api.bodies import MAX_BODY_BYTES
 from papertray.api.context import ApiContext, PollerLike
 from papertray.api.guard import FailureLimiter, Guard
+from papertray.api.inbox_routes import add_inbox_routes
 from papertray.api.keys import CONTEXT, DIGESTS, VERSIONS
 from papertray.api.library_routes import add_library_routes
 from papertray.api.pairing import PairingCodes
@@ -54,6 +55,7 @@ def create_api(
     ranker: Ranker | None = None,
     search: SearchService | None = None,
     versions: VersionWatcher | None = None,
+    poll_notice: Callable[[Sequence[str]], str] | None = None,
 ) -> web.Application:
     """The application; no I/O until it starts (then the CLI token is minted)."""
     tokens = TokenStore(paths.state_dir)
@@ -68,6 +70,7 @@ def create_api(
         pairing=pairing or PairingCodes(),
         limiter=limiter or FailureLimiter(),
         library=library,
+        poll_notice=poll_notice,
     )
     guard = Guard(tokens, context.limiter)
     app = web.Application(middlewares=[guard.middleware], client_max_size=MAX_BODY_BYTES)
@@ -84,6 +87,7 @@ def create_api(
     add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)
+        add_inbox_routes(app, store, config)
     add_search_routes(app, search)
     return app
 

@@ -48,6 +48,8 @@ class ApiContext:
     limiter: FailureLimiter
     library: Library | None = None
     heartbeat_seconds: float = 15.0
+    # What became of a poll's new papers ("2 matched, notified"): the notifier's, when one runs.
+    poll_notice: Callable[[Sequence[str]], str] | None = None
 
 
 def ctx(request: web.Request) -> ApiContext:

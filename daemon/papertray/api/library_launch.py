@@ -31,8 +31,8 @@ TEMPLATE = """<!doctype html>
 <head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Opening the reading list…</title></head>
 <body>
 <form id="go" method="post" action="{action}">
-<input type="hidden" name="once" value="{once}">
-<p>Opening your papertray reading list… <button type="submit">Open it</button></p>
+<input type="hidden" name="once" value="{once}">{view}
+<p>Opening papertray… <button type="submit">Open it</button></p>
 </form>
 <script>document.getElementById("go").submit();</script>
 </body>
@@ -49,15 +49,17 @@ class LaunchFiles:
         self._lock = threading.Lock()
         self._clear_leftovers()
 
-    def write(self, port: int, once: str) -> Path:
-        """The launcher file for `once`, a link into the daemon on `port`."""
+    def write(self, port: int, once: str, view: str = "") -> Path:
+        """The launcher file for `once`, a link into the daemon on `port` (into the matches inbox when `view` is
+        "inbox", into the reading list otherwise)."""
         path = self.folder / f"{PREFIX}{secrets.token_hex(6)}.html"
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(self.folder, 0o700)  # an older or hand-made folder gets the same protection
         except OSError as exc:
             raise describe_os_error(exc, path) from None
-        page = TEMPLATE.format(action=f"http://127.0.0.1:{port}/library/login", once=html.escape(once))
+        field = f'\n<input type="hidden" name="view" value="{html.escape(view)}">' if view else ""
+        page = TEMPLATE.format(action=f"http://127.0.0.1:{port}/library/login", once=html.escape(once), view=field)
         write_atomic(path, page.encode("utf-8"), mode=0o600)
         with self._lock:
             self._files[once] = path

@@ -54,7 +54,8 @@ SESSION_HEADER = "X-Papertray-Session"
 LOGIN_PATH = "/library/login"
 OLD_COOKIE = "papertray_library"  # the cookie sessions of earlier versions: deleted from the browser at login
 SESSION_META = b'<meta name="papertray-session" content="%s">'
-LOGIN_BODY = {"launcher": Field("bool")}
+VIEWS = {"inbox"}  # pages besides the reading list that a login link may open (inbox_routes.py)
+LOGIN_BODY = {"launcher": Field("bool"), "view": Field("str", pattern=re.compile(r"^inbox$"), description="inbox")}
 PAGE_PATCH = {**bodies.PATCH_PAPER, "saved": Field("bool")}
 PAGE_PATCH.pop("dismissed")
 RESTORE = {"read": Field("bool")}
@@ -75,6 +76,9 @@ STATIC = {
     "view.js": ("view.js", "text/javascript"),
     "app.css": ("app.css", "text/css"),
     "icon.svg": ("icon.svg", "image/svg+xml"),
+    "inbox": ("inbox.html", "text/html"),
+    "inbox.js": ("inbox.js", "text/javascript"),
+    "inbox.css": ("inbox.css", "text/css"),
 }
 
 
@@ -95,16 +99,16 @@ def ok(data: Any, status: int = 200) -> web.Response:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def login_url(app: web.Application, port: int) -> str:
-    """A fresh one-time link into the reading list, for the extension (it opens it in a tab, never on a
-    command line)."""
-    return f"http://127.0.0.1:{port}{LOGIN_PATH}?once={app[SESSIONS].mint_login()}"
+def login_url(app: web.Application, port: int, view: str = "") -> str:
+    """A fresh one-time link into the reading list (or the matches inbox, `view="inbox"`), for the extension
+    (it opens it in a tab, never on a command line)."""
+    return f"http://127.0.0.1:{port}{LOGIN_PATH}?once={app[SESSIONS].mint_login()}" + (f"&view={view}" if view else "")
 
 
-def launcher_file(app: web.Application, port: int) -> Path:
-    """A fresh launcher file into the reading list, for `papertray open`, the tray and notifications (any
-    thread): the browser is started on this path, never on a secret."""
-    return app[LAUNCH].write(port, app[SESSIONS].mint_login())
+def launcher_file(app: web.Application, port: int, view: str = "") -> Path:
+    """A fresh launcher file into the reading list (or the matches inbox, `view="inbox"`), for `papertray
+    open`, the tray and notifications (any thread): the browser is started on this path, never on a secret."""
+    return app[LAUNCH].write(port, app[SESSIONS].mint_login(), view)
 
 
 def end_sessions(app: web.Application) -> int:
@@ -175,7 +179,7 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
     web_files = resources.files("papertray") / "web"
     assets = {name: (web_files.joinpath(file).read_bytes(), ctype) for name, (file, ctype) in STATIC.items()}
     charset_tag = b'<meta charset="utf-8">'
-    assert charset_tag in assets[""][0]
+    assert charset_tag in assets[""][0] and charset_tag in assets["inbox"][0]
 
     # ------------------------------------------------------------ token routes (the guard checks the bearer)
 
@@ -183,9 +187,10 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
         body = await bodies.read_json(request, LOGIN_BODY, optional=True)
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         port = sockname[1] if isinstance(sockname, tuple) else 0
+        view = body.get("view", "")
         if body.get("launcher"):
-            return ok({"file": str(launcher_file(request.app, port)), "expires_in": int(LOGIN_TTL)})
-        return ok({"url": login_url(request.app, port), "expires_in": int(LOGIN_TTL)})
+            return ok({"file": str(launcher_file(request.app, port, view)), "expires_in": int(LOGIN_TTL)})
+        return ok({"url": login_url(request.app, port, view), "expires_in": int(LOGIN_TTL)})
 
     async def library_status(request: web.Request) -> web.Response:
         return ok(library.status())
@@ -227,9 +232,9 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
     async def login(request: web.Request) -> web.StreamResponse:
         if request.method == hdrs.METH_POST:
             form = await request.post()
-            once = form.get("once")
+            once, view = form.get("once"), form.get("view")
         else:
-            once = request.query.get("once")
+            once, view = request.query.get("once"), request.query.get("view")
         opened = sessions.redeem(once if isinstance(once, str) else "")
         if opened is None:
             return web.Response(
@@ -240,7 +245,8 @@ def add_library_routes(app: web.Application, library: Library, store: Store, sta
                 headers=PAGE_HEADERS,
             )
         sid, _session = opened
-        page = assets[""][0].replace(charset_tag, charset_tag + SESSION_META % html.escape(sid).encode(), 1)
+        shown = assets["inbox" if view in VIEWS else ""][0]
+        page = shown.replace(charset_tag, charset_tag + SESSION_META % html.escape(sid).encode(), 1)
         response = web.Response(body=page, content_type="text/html", headers=PAGE_HEADERS)
         response.del_cookie(OLD_COOKIE, path="/library")
         log.info("reading-list session opened")

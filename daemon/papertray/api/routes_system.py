@@ -48,6 +48,7 @@ async def status(request: web.Request) -> web.Response:
             "sources": sources,
             "errors": errors,
             "counts": context.store.counts(),
+            "new": context.store.new_counts().to_dict(),
             "rules": [rule.to_dict() for rule in context.config().rules],
             "problems": list(dict.fromkeys(problems)),
             "paired_extensions": len(context.tokens.paired_origins()),
@@ -69,7 +70,11 @@ async def poll(request: web.Request) -> web.Response:
         report = await poller.poll_now(list(days) if days else None)
     except ValueError as exc:  # the poller's one sentence about a malformed or future day
         raise HttpError(400, str(exc)) from None
-    return json_response(report.to_dict())
+    answer = report.to_dict()
+    notice = ctx(request).poll_notice
+    if notice is not None and not answer.get("error"):
+        answer["notice"] = notice(answer.get("new", []))
+    return json_response(answer)
 
 
 async def openapi(request: web.Request) -> web.Response:

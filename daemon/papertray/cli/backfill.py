@@ -20,6 +20,7 @@ from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.errors import PapertrayError
+from papertray.wording import counted
 
 
 class Poster(Protocol):
@@ -65,7 +66,10 @@ def backfill(client: Poster, days: Sequence[str], out: Callable[[str], None], er
                 else:
                     failed.append(f"Failed {day}: {report['error']}")
     except KeyboardInterrupt:
-        err(f"Stopped after {ok + len(failed)} of {len(days)} days; the {new} new papers that arrived are kept.")
+        err(
+            f"Stopped after {ok + len(failed)} of {counted(len(days), 'day')}; "
+            f"the {counted(new, 'new paper')} that arrived are kept."
+        )
         return 130
     for line in failed:
         err(line)
@@ -73,17 +77,9 @@ def backfill(client: Poster, days: Sequence[str], out: Callable[[str], None], er
         day, error = stopped
         left = len(days) - ok - len(failed)
         err(
-            f"Stopped at {day}: {error.rstrip('.')}. The {left} {_days(left)} from {day} on were not fetched; "
+            f"Stopped at {day}: {error.rstrip('.')}. The {counted(left, 'day')} from {day} on were not fetched; "
             "run the same backfill again once it can be reached."
         )
-    what = f"{len(days)} {_days(len(days))}" if ok == len(days) else f"{ok} of {len(days)} {_days(len(days))}"
-    out(f"Backfilled {what}: {fetched} {'entry' if fetched == 1 else 'entries'}, {new} new {_papers(new)}.")
+    what = counted(len(days), "day") if ok == len(days) else f"{ok} of {counted(len(days), 'day')}"
+    out(f"Backfilled {what}: {counted(fetched, 'entry', 'entries')}, {counted(new, 'new paper')}.")
     return 0 if ok == len(days) else 1
-
-
-def _days(n: int) -> str:
-    return "day" if n == 1 else "days"
-
-
-def _papers(n: int) -> str:
-    return "paper" if n == 1 else "papers"

@@ -15,8 +15,9 @@ class Console:
     """stdout for results, stderr for errors; one place so that tests can capture both, and the one place
     where outside text (feed titles, error texts) is stripped of terminal control sequences (safe_text)."""
 
-    def out(self, text: str = "", *, end: str = "\n") -> None:
-        sys.stdout.write(clean(text) + end)
+    def out(self, text: str = "", *, end: str = "\n", lead: str = "") -> None:
+        """`lead` is papertray's own markup (a coloured label), written as it is; `text` is cleaned."""
+        sys.stdout.write(lead + clean(text) + end)
 
     def err(self, text: str) -> None:
         print(clean(text), file=sys.stderr)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from papertray.cli import rank
+from papertray.cli import layout, rank
 from papertray.cli.args import STATES, date_arg, limit_arg, paper_id_of
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.errors import DaemonAnswerError, PapertrayError
 from papertray.safe_text import json_text, one_line
+from papertray.wording import counted
 
 
 def add_list(commands: Commands) -> None:
@@ -63,12 +64,21 @@ def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     if not papers:
         console.out("No papers match.")
         return 0
+    console.out("\n".join(render_list(papers, layout.columns())))
+    return 0
+
+
+def render_list(papers: list[dict[str, Any]], width: int | None) -> list[str]:
+    """A line per paper (state, id, day, title), within `width`; the count at the end."""
+    lines = []
     for paper in papers:
         mark = {"new": "•", "seen": " ", "saved": "★", "read": "✓"}.get(paper.get("state", ""), "?")
         title = one_line(paper.get("title") or "(title not fetched yet)").strip()
-        console.out(f"{mark} {paper['id']:<16} {paper.get('daily_date') or '':<10}  {title}")
-    console.out(f"\n{len(papers)} papers  (• new  ★ saved  ✓ read)")
-    return 0
+        lead = f"{mark} {paper['id']:<16} {paper.get('daily_date') or '':<10}  "
+        # A long title continues under itself, broken between words, so the columns stay readable.
+        wrapped = layout.wrap(title, width, len(lead), len(lead))
+        lines += [lead + wrapped[0], *wrapped[1:]]
+    return [*lines, "", f"{counted(len(papers), 'paper')}  (• new  ★ saved  ✓ read)"]
 
 
 def cmd_save(args: argparse.Namespace, paths: Paths, console: Console) -> int:

@@ -9,6 +9,7 @@ from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.safe_text import one_line
+from papertray.wording import counted
 
 
 def add_poll(commands: Commands) -> None:
@@ -33,9 +34,13 @@ def render_report(report: dict[str, Any]) -> str:
     if report.get("error"):
         return f"Poll of {days} failed: {one_line(str(report['error']))}"
     new = report.get("new", [])
-    text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
+    fetched = counted(report.get("fetched", 0), "entry", "entries")
+    text = f"Polled {days}: {fetched}, {len(new)} new, {report.get('updated', 0)} updated."
     if report.get("skipped"):
-        text += f" {report['skipped']} malformed entries were skipped."
+        skipped = counted(report["skipped"], "malformed entry", "malformed entries")
+        text += f" {skipped} {'was' if report['skipped'] == 1 else 'were'} skipped."
+    if report.get("notice"):
+        text += f" {report['notice'][0].upper()}{report['notice'][1:]}."
     return text
 
 

@@ -14,6 +14,7 @@ from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths, load_config
 from papertray.safe_text import json_text, one_line
+from papertray.wording import counted
 
 
 def add_dismiss(commands: Commands) -> None:
@@ -65,8 +66,8 @@ def _status_line(status: dict[str, Any]) -> str:
     said = {
         "off": "off: nothing to learn from yet (save or dismiss papers, or write rules)",
         "training": "training",
-        "learning": f"learning ({status['signals']} of {status['enough_signals']} signals)",
-        "ready": f"ready ({status['signals']} signals)",
+        "learning": f"learning ({status['signals']} of {counted(status['enough_signals'], 'signal')})",
+        "ready": f"ready ({counted(status['signals'], 'signal')})",
     }.get(str(state), str(state))
     trained = f"; trained {status['trained_at']}" if status.get("trained_at") else ""
     return f"Ranking: {said}{trained}; model {status.get('model_file')}"
@@ -131,7 +132,7 @@ def _eval(paths: Paths, console: Console) -> int:
     if not days:
         console.out("Nothing to evaluate yet: it needs saves on at least two different days, and a dismissal or rule.")
         return 0
-    console.out(f"Replayed {days} days of your history (trained on the days before each, ranked the day):")
+    console.out(f"Replayed {counted(days, 'day')} of your history (trained on the days before each, ranked the day):")
     console.out(f"  {'ordering':<10} {'precision@10':>12} {'saves in top 20%':>17}")
     for name, tally in tallies.items():
         p10, r20 = tally.means()

@@ -41,6 +41,8 @@ def cmd_run(args: argparse.Namespace, paths: Paths, console: Console) -> int:
         console.out(f"Welcome to papertray. Created {paths.config_file} with commented defaults.")
         _print_locations(config, console)
         console.out("Pair the browser extension: run `papertray pair` and type the code in its options page.")
+    if not config.rules:
+        config = _invite_interests(config, console, ask=first_run and sys.stdin.isatty() and sys.stdout.isatty())
     if first_run or sys.stdout.isatty():
         from papertray.cli.path_hint import command_hint
 
@@ -71,6 +73,47 @@ def _run_with_tray(config: Config, ready: Callable[[Any], None], console: Consol
     from papertray.desktop import run_with_tray
 
     return run_with_tray(config, ready, console.err)
+
+
+INVITE = (
+    "You have no interests yet, so papertray will not notify you about any paper. Add some with "
+    '`papertray rules add --keywords "sparse autoencoders, world models" --authors "Yann LeCun"`, '
+    "the tray's Add your interests… or the extension popup's button."
+)
+
+
+def _invite_interests(config: Config, console: Console, *, ask: bool) -> Config:
+    """No rules means no notification ever, and nothing would say why: say it, and on a first run in a terminal
+    ask for a few words, authors and organisations and write them into config.toml (comments kept)."""
+    from papertray.config_edit import add_interests, split_terms
+    from papertray.errors import ConfigError
+
+    if not ask:
+        console.out(INVITE)
+        return config
+    console.out("What do you follow? papertray notifies you about new papers that match. Comma-separated; Enter skips.")
+    try:
+        answers = {
+            kind: split_terms(input(f"  {label}: "))
+            for kind, label in (
+                ("keywords", "Topics, in a few words"),
+                ("authors", "Authors"),
+                ("orgs", "Organisations"),
+            )
+        }
+    except EOFError:
+        answers = {}
+    if not any(answers.values()):
+        console.out(INVITE)
+        return config
+    try:
+        written = add_interests(config.paths, **answers)
+    except ConfigError as exc:
+        console.err(f"Error: {exc} Nothing was written.")
+        console.out(INVITE)
+        return config
+    console.out(f'Added the rule "{written.rules[-1].name}" to {config.paths.config_file}; edit it there any time.')
+    return dataclasses.replace(config, rules=written.rules)
 
 
 def _print_locations(config: Config, console: Console) -> None:

@@ -19,6 +19,7 @@ from papertray.client import DaemonClient
 from papertray.config import Paths
 from papertray.safe_text import json_text, one_line
 from papertray.search.query import parse
+from papertray.wording import counted
 
 MARKS = {"new": "•", "seen": " ", "saved": "★", "read": "✓"}
 BOLD, PLAIN = "\x1b[1m", "\x1b[0m"
@@ -44,7 +45,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         progress = index.get("progress") or {}
         if index.get("building"):
             done, total = progress.get("done", 0), progress.get("total", 0)
-            lines.append(f"Search   building the index ({done} of {total} papers)")
+            lines.append(f"Search   building the index ({done} of {counted(total, 'paper')})")
         else:
             lines.append("Search   ready" if index.get("ready") else "Search   starting")
     mcp = status.get("mcp")
@@ -82,7 +83,8 @@ def _wait_for_index(client: DaemonClient, path: str, answer: dict[str, Any], con
     if not sys.stderr.isatty():
         progress = answer["index"].get("progress", {})
         console.err(
-            f"The search index is being built ({progress.get('done', 0)} of {progress.get('total', 0)} papers); "
+            f"The search index is being built ({progress.get('done', 0)} of "
+            f"{counted(progress.get('total', 0), 'paper')}); "
             "results may be incomplete."
         )
         return answer
@@ -128,5 +130,8 @@ def cmd_search(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     more = "+" if answer.get("more") else ""
     among = answer.get("ranked_among")
     best = f"best of the newest {among:,}" if among else "best first"
-    console.out(f"\n{len(results)} of {total}{more} matches, {best}  (• new  ★ saved  ✓ read)")
+    console.out(
+        f"\n{len(results)} of {total}{more} {'match' if total == 1 and not more else 'matches'}, {best}"
+        "  (• new  ★ saved  ✓ read)"
+    )
     return 0

@@ -76,17 +76,15 @@ def render_status(status: dict[str, Any]) -> str:
                 f"about {int(catch_up.get('eta_seconds', 0))} s"
             )
     counts = status.get("counts", {})
-    lines += [
-        "",
-        "Papers   " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "new", "seen", "saved", "read")),
-    ]
+    lines += ["", "Papers   " + new_line(status.get("new") or {})]
+    lines.append("         " + " · ".join(f"{k} {counts.get(k, 0)}" for k in ("total", "seen", "saved", "read")))
     rules = status.get("rules", [])
     if rules:
         lines.append(
             "Rules    " + ", ".join(f"{r['name']}{'' if r.get('notify', True) else ' (silent)'}" for r in rules)
         )
     else:
-        lines.append("Rules    none (add [[rules]] to the config to be notified about matching papers)")
+        lines.append("Rules    none, so nothing is notified: add your interests with `papertray rules add`")
     lines += search.status_lines(status)
     lines += _version_lines(status.get("versions"))
     for problem in status.get("problems", []):
@@ -108,6 +106,13 @@ def _version_lines(versions: dict[str, Any] | None) -> list[str]:
     if error:
         lines.append(f"Versions {one_line(str(error))}")
     return lines
+
+
+def new_line(new: dict[str, Any]) -> str:
+    """ "new today" and "unseen" as the tray, the badge and the popup say them (`Store.new_counts`)."""
+    day = new.get("day")
+    today = f"{new.get('today', 0)} new today" + (f" ({day})" if day else "")
+    return f"{today} · {new.get('unseen', 0)} unseen in all"
 
 
 def files_block(where: dict[str, str]) -> str:

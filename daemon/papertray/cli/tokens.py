@@ -7,6 +7,7 @@ import argparse
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
+from papertray.wording import counted
 
 
 def add_pair(commands: Commands) -> None:
@@ -53,7 +54,10 @@ def cmd_token(args: argparse.Namespace, paths: Paths, console: Console) -> int:
             console.out(f"{item['name']:<24} created {item.get('created_at', '?')}{origin}")
     elif args.all:
         result = client.delete("tokens")
-        console.out(f"Revoked {result['revoked']} tokens and ended {result['sessions_ended']} reading-list sessions.")
+        console.out(
+            f"Revoked {counted(result['revoked'], 'token')} and ended "
+            f"{counted(result['sessions_ended'], 'reading-list session')}."
+        )
     else:
         client.delete(f"tokens/{args.name}")
         console.out(f"Token '{args.name}' revoked.")

@@ -1,15 +1,34 @@
 """Queries over the store, answered from memory: one paper's view, lookups of page references, the list in
-newest-first order (sorted once per change, not once per query) with its filters and cursor pages, and the
-counts per state."""
+newest-first order (sorted once per change, not once per query) with its filters and cursor pages, the
+counts per state, and the one definition of "new" (`new_counts`) that the tray, the toolbar badge, the popup
+and `papertray status` all show."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from papertray.models import PaperState, State, canonical_id
 from papertray.store.base import StoreBase
 from papertray.store.views import PaperView, SortKey, Summary, is_touched
+
+
+@dataclass(frozen=True, slots=True)
+class NewCounts:
+    """What "new" means, everywhere papertray says it.
+
+    unseen      papers not yet seen, saved or read, leaving out the dismissed ones: waiting for you, any day
+    new today   the unseen papers of the newest Daily Papers day papertray holds (`day`: today's list on a
+                weekday, Friday's over a weekend); the number on the tray icon, the toolbar badge and the popup
+    """
+
+    day: str | None
+    today: int
+    unseen: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "today": self.today, "unseen": self.unseen}
 
 
 class Queries(StoreBase):
@@ -152,6 +171,19 @@ class Queries(StoreBase):
                     views.append(item)
             total += 1
         return views, total
+
+    def newest_day(self) -> str | None:
+        """The newest Daily Papers day of any paper papertray ingested (papers only saved from a page have none)."""
+        for key, summary in self._ordered():
+            if summary is not None and summary[1]:
+                return key[0]
+        return None
+
+    def new_counts(self) -> NewCounts:
+        day = self.newest_day()
+        unseen = self.page(state=State.NEW, include_dismissed=False, limit=0)[1]
+        today = self.page(state=State.NEW, since=day, include_dismissed=False, limit=0)[1] if day else 0
+        return NewCounts(day=day, today=today, unseen=unseen)
 
     def counts(self) -> dict[str, int]:
         """Papers per state; they add up to `total`, which counts every paper `query()` lists (the ingested
