@@ -72,7 +72,7 @@ def create_api(
     app[CONTEXT] = context
     app.on_startup.append(_mint_cli_token)
     routes_system.add_routes(app)
-    routes_papers.add_routes(app)
+    routes_papers.add_routes(app, ranker)
     routes_tokens.add_routes(app)
     routes_rank.add_routes(app, ranker)
     sse.add_routes(app)

@@ -4,7 +4,9 @@ The extension asks about the same page's ids again and again (each re-scan of a 
 for every reference it has answered, `(canonical id, b'"<id>":{badge}')`. The canonical id of a string never
 changes; a badge changes only with a store write, and every such write moves `Store.generation` on (also the
 writes that publish no event), so all badges are dropped the moment the generation differs from the one they
-were built at. A badge is therefore never older than the store. The answer is spliced from the encoded parts:
+were built at. A badge is therefore never older than the store. Each badge also carries the paper's standing in
+its day (`rank`, `why`, `for_you`: ranking/standing.py), so the ranker's generation is part of the key. The answer
+is spliced from the encoded parts:
 byte for byte what `orjson.dumps({"papers": …, "refs": …, "invalid": …})` would give.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 import orjson
 
 from papertray.api.ids import cached_canonical_id
+from papertray.ranking.standing import NONE, Standings
 from papertray.store import Store
 
 # A reference as sent (a link, a bare id) -> (canonical id, its encoded badge), or None when it holds no id.
@@ -28,15 +31,16 @@ class Badges:
     MAX_ENTRIES = 100_000
     MAX_REF_LENGTH = 200  # longer references are answered but not kept: no body can fill memory with them
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, standings: Standings | None = None) -> None:
         self.store = store
+        self.standings = standings
         self._entries: dict[str, Entry] = {}
-        self._generation = -1
+        self._generation: tuple[int, int] = (-1, -1)
 
     def answer(self, refs: Iterable[str]) -> bytes:
         """The lookup answer for these references (strings, as validated by the body schema). Runs without
         an `await`, so no write can land half-way through."""
-        generation = self.store.generation
+        generation = (self.store.generation, self.standings.generation if self.standings else 0)
         entries = self._entries
         if generation != self._generation or len(entries) >= self.MAX_ENTRIES:
             entries.clear()
@@ -64,4 +68,6 @@ class Badges:
         paper_id = cached_canonical_id(ref)
         if paper_id is None:
             return None
-        return paper_id, orjson.dumps({paper_id: self.store.view(paper_id).brief()})[1:-1]
+        brief = self.store.view(paper_id).brief()
+        standing = self.standings.of(paper_id, dismissed=brief["dismissed"]) if self.standings else NONE
+        return paper_id, orjson.dumps({paper_id: {**brief, **standing.to_dict()}})[1:-1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from papertray.models import Paper
@@ -45,14 +44,14 @@ class Doc:
     date: str = ""
 
 
-def doc_from_paper(paper: Paper, categories: Iterable[str] = ()) -> Doc:
-    """The ranker's view of a stored paper (papers carry no categories yet; callers that know them pass them)."""
+def doc_from_paper(paper: Paper) -> Doc:
+    """The ranker's view of a stored paper (its arXiv categories, primary first, as the sources gave them)."""
     return Doc(
         id=paper.id,
         title=paper.title,
         abstract=paper.summary,
         authors=paper.authors,
-        categories=tuple(categories),
+        categories=paper.categories,
         keywords=paper.ai_keywords,
         date=paper.daily_date or (paper.published_at or "")[:10],
     )

@@ -24,6 +24,7 @@ from papertray.events import EventBus
 from papertray.ranking import model_file, signals
 from papertray.ranking.features import Doc, doc_from_paper
 from papertray.ranking.scorer import Model, ModelError, Scored
+from papertray.ranking.standing import Standings
 from papertray.ranking.trainer import BACKGROUND_WEIGHT, Example, encode_request
 from papertray.store import Store
 
@@ -78,6 +79,10 @@ class Ranker:
         self.scores: dict[str, float] = {}
         self._to_score: dict[str, None] = {}  # ordered set: papers waiting for a score from the current model
         self._scoring = asyncio.Event()
+        # Moves on whenever a score or the model changes: what is built from scores (standing.py) is current
+        # while it holds this number.
+        self.generation = 0
+        self.standings = Standings(self)
 
     # ------------------------------------------------------------ scoring
 
@@ -100,6 +105,17 @@ class Ranker:
         valued = [(pid, v) for pid in paper_ids if (v := self.value(pid)) is not None]
         return sorted(valued, key=lambda item: -item[1])
 
+    def ensure_scored(self, paper_ids: Iterable[str]) -> None:
+        """Score now, on the caller's thread, those of `paper_ids` that have no stored score yet."""
+        model = self.model
+        if model is None:
+            return
+        for paper_id in paper_ids:
+            if paper_id not in self.scores and (paper := self.store.get_paper(paper_id)) is not None:
+                self.scores[paper_id] = model.value(doc_from_paper(paper))
+                self._to_score.pop(paper_id, None)
+                self.generation += 1
+
     def _want_scores(self, paper_ids: Iterable[str]) -> None:
         self._to_score.update(dict.fromkeys(paper_ids))
         self._scoring.set()
@@ -119,6 +135,7 @@ class Ranker:
                         self.scores[paper_id] = model.value(doc_from_paper(paper))
                 while len(self.scores) > KEEP_SCORES:
                     del self.scores[next(iter(self.scores))]
+                self.generation += 1
                 await asyncio.sleep(0)  # let requests in between chunks
 
     def score_many(self, paper_ids: Iterable[str]) -> dict[str, Scored]:
@@ -160,6 +177,7 @@ class Ranker:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         self.model = None
+        self.generation += 1
         self.request_training()
 
     def examples(self) -> tuple[list[Example], int]:
@@ -203,6 +221,7 @@ class Ranker:
         # Stored scores came from the old model: work them out again, newest papers first.
         rescore = [view.id for view in self.store.query(include_dismissed=False, limit=2_000)]
         self.scores.clear()
+        self.generation += 1
         self._want_scores([*rescore, *self._to_score])
         self.bus.publish("rank.trained", {"signals": count})
         return True
