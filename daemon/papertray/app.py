@@ -34,6 +34,7 @@ from papertray.api.serving import start_runner
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.digest.ranked import ranked_items
 from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
@@ -266,7 +267,14 @@ async def run_daemon(
     notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
     library = Library(holder, store, bus)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
-    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: poller.source_states()[0].next_poll_at)
+    digests = DigestService(
+        holder,
+        store,
+        bus,
+        secrets,
+        next_poll_at=lambda: poller.source_states()[0].next_poll_at,
+        ranked=ranked_items(ranker.standings),
+    )
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
     daemon = Daemon(

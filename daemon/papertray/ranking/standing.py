@@ -56,13 +56,13 @@ class Standings:
         return self.ranker.generation
 
     def _current(self) -> None:
-        if self._generation == self.ranker.generation:
+        generation = self.ranker.generation
+        if self._generation == generation:
             return
-        self._generation = self.ranker.generation
-        self._why.clear()
         store = self.ranker.store
         days: dict[str, list[tuple[float, str]]] = {}
-        for paper_id, value in self.ranker.scores.items():
+        # A copy: the digests read standings from a worker thread while the loop adds scores.
+        for paper_id, value in list(self.ranker.scores.items()):
             view = store.view(paper_id)
             if view.daily_date and view.state.dismissed_at is None:
                 days.setdefault(view.daily_date, []).append((value, paper_id))
@@ -74,7 +74,7 @@ class Standings:
             for place, (_, paper_id) in enumerate(scored):
                 places[paper_id] = (round(1.0 - place / last, 4) if len(scored) > 1 else 1.0, place < top)
             tops[day] = [paper_id for _, paper_id in scored[:top]]
-        self._places, self._top = places, tops
+        self._places, self._top, self._why, self._generation = places, tops, {}, generation
 
     def _short(self, paper_id: str) -> str | None:
         if paper_id not in self._why:
