@@ -264,9 +264,11 @@ async def run_daemon(
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
-    notifier = Notifier(holder, store, bus, reading_list_url=lambda: daemon.reading_list_url())
-    library = Library(holder, store, bus)
     ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
+    notifier = Notifier(
+        holder, store, bus, reading_list_url=lambda: daemon.reading_list_url(), for_you=ranker.standings.for_you
+    )
+    library = Library(holder, store, bus)
     digests = DigestService(
         holder,
         store,

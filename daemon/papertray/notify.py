@@ -3,8 +3,9 @@ fired, within a daily budget and outside quiet hours. Owns desktop-notifier (and
 `papertray doctor`, through dbus-fast, which desktop-notifier uses on Linux).
 
 How it flows: `Notifier.run()` collects `paper.new` events from the bus and, when the poll ends (`poll.done` or
-`poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules and sends one
-notification coalescing them ("3 new papers — sae-watch: 2, Yann LeCun: 1"). Clicking it opens the paper
+`poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules, asks the
+ranking which are among their day's top (`for_you`), and sends one notification coalescing them ("3 new papers —
+sae-watch: 2, for you: 1"; notify_text.py words it). Clicking it opens the paper
 (one match) or the reading list (several); its "Save" action saves the top match.
 
 What the user can count on, kept in the store's meta so a restart changes nothing:
@@ -22,7 +23,7 @@ import contextlib
 import logging
 import sys
 import webbrowser
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,10 +31,12 @@ from typing import Any, Protocol
 
 from papertray.config import Config
 from papertray.events import EventBus
-from papertray.models import Paper
+from papertray.notify_text import Hit, Message, compose, rule_counts, top_hit
 from papertray.rules import RuleMatch, match
 from papertray.safe_text import clean, markup_text
 from papertray.store import Store
+
+__all__ = ["Hit", "Message", "Notifier", "compose", "paper_url", "rule_counts", "top_hit"]  # what tests import
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,6 @@ BUDGET_KEY = "notify.budget"
 PAUSED_KEY = "notify.paused"
 USER_SOURCES = frozenset({"library", "import"})  # papers that entered the store through the user's own hand
 MAX_REMEMBERED = 20_000  # ids kept in notify.notified; older ones can no longer re-appear as new papers
-MAX_LISTED = 3  # titles listed in the body of a coalesced notification
 RELEASE_CHECK_SECONDS = 60.0
 
 
@@ -77,62 +79,6 @@ def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None) -> bool:
     if start < end:
         return start <= current < end
     return current >= start or current < end  # the window wraps around midnight
-
-
-# ---------------------------------------------------------------------------------------------- messages
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A new paper and the notifying rules that fired for it."""
-
-    paper: Paper
-    matches: tuple[RuleMatch, ...]
-
-    @property
-    def rules(self) -> tuple[str, ...]:
-        return tuple(m.rule for m in self.matches)
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """What one notification says and does. `actions` are (button title, handler) pairs."""
-
-    title: str
-    body: str
-    on_clicked: Callable[[], None] | None = None
-    actions: tuple[tuple[str, Callable[[], None]], ...] = ()
-    paper_ids: tuple[str, ...] = ()
-
-
-def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
-    """Papers per rule, most first, ties in the order the rules are written."""
-    counts: Counter[str] = Counter()
-    for rules in rules_per_paper:
-        counts.update(dict.fromkeys(rules, 1))
-    position = {name: index for index, name in enumerate(order)}
-    return sorted(counts.items(), key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
-
-
-def top_hit(hits: Sequence[Hit]) -> Hit:
-    """The match to act on: most upvoted, then most rules, then the first to arrive."""
-    return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
-
-
-def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
-    """The title and body of one notification for `hits` (at least one)."""
-    if len(hits) == 1 and not held:
-        hit = hits[0]
-        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
-        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
-    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
-    noun = "paper" if len(hits) == 1 else "papers"
-    title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
-    ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
-    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
-    if len(hits) > MAX_LISTED:
-        lines.append(f"and {len(hits) - MAX_LISTED} more")
-    return title, "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- sending
@@ -193,6 +139,9 @@ class Notifier:
     sender: Sender = field(default_factory=DesktopSender)
     clock: Callable[[], datetime] = local_now
     open_url: Callable[[str], object] = webbrowser.open
+    # Those of the given new papers among their day's top-ranked, with the ranking's short why (ranking/standing.py);
+    # the daemon passes its ranker's, so the day's top papers are notified beside rule matches, in the same budget.
+    for_you: Callable[[Sequence[str]], dict[str, str]] = lambda ids: {}
     settle_seconds: float = 2.0
     max_age_days: int = 3  # papers from older days (a backfill) are stored silently
     recent: deque[Message] = field(default_factory=lambda: deque(maxlen=20), init=False)
@@ -262,7 +211,7 @@ class Notifier:
         notified = set(self.store.get_meta(NOTIFIED_KEY, []))
         held = {item["id"] for item in self.store.get_meta(HELD_KEY, [])}
         oldest = (self.clock().date() - timedelta(days=self.max_age_days)).isoformat()
-        hits = []
+        candidates = []
         for paper_id in ids:
             paper = self.store.get_paper(paper_id)
             if paper is None or paper_id in notified or paper_id in held:
@@ -271,9 +220,13 @@ class Notifier:
                 continue
             if paper.daily_date is not None and paper.daily_date < oldest:
                 continue
+            candidates.append(paper)
+        ranked = self.for_you([p.id for p in candidates]) if candidates else {}
+        hits = []
+        for paper in candidates:
             matches = tuple(m for m in match(paper, config.rules) if m.notify)
-            if matches:
-                hits.append(Hit(paper, matches))
+            if matches or paper.id in ranked:
+                hits.append(Hit(paper, matches, ranked.get(paper.id, "")))
         return hits
 
     def _budget(self, today: date) -> _Budget:
@@ -306,7 +259,7 @@ class Notifier:
             blocked = self._blocked(config, now)
             if blocked:
                 held = list(self.store.get_meta(HELD_KEY, []))
-                held += [{"id": h.paper.id, "rules": list(h.rules)} for h in hits]
+                held += [{"id": h.paper.id, "rules": list(h.rules), "why": h.why} for h in hits]
                 await self.store.put_meta(HELD_KEY, held)
                 log.info("notification held back papers=%d reason=%s", len(hits), blocked)
                 return None
@@ -334,7 +287,7 @@ class Notifier:
                     matches = tuple(m for m in match(paper, config.rules) if m.notify) or tuple(
                         RuleMatch(rule=name, notify=True, reasons=()) for name in item.get("rules", [])
                     )
-                    hits.append(Hit(paper, matches))
+                    hits.append(Hit(paper, matches, str(item.get("why") or "")))
             await self.store.put_meta(HELD_KEY, [])
             if not hits:
                 return None
