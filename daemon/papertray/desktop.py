@@ -65,6 +65,7 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
                 source_states=daemon.poller.source_states,
                 paused=lambda: daemon.notifier.paused,
                 problems=daemon.problems,
+                mcp_writes=lambda: daemon.config().mcp_allow_writes,
             )
 
         daemon.spawn_threadsafe(lambda: tray.follow(bridge, daemon.bus, state))

@@ -62,7 +62,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
     | {"runtime", "search", "store"},
-    "tray": {"store"},
+    "tray": {"store", "tray_backend"},
+    "tray_backend": set(),
     "desktop": {"app", "config", "notify", "tray"},
     # the command line
     "autostart": {"config"},
@@ -89,7 +90,7 @@ OWNERS: dict[str, set[str]] = {
     "watchfiles": set(),  # bench/idle.py only
     "pystray": {"tray"},
     "PIL": {"tray"},
-    "gi": {"tray"},
+    "gi": {"tray", "tray_backend"},
     "desktop_notifier": {"notify"},
     "dbus_fast": {"notify"},
     "tqdm": {"cli"},
