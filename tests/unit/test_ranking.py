@@ -218,3 +218,17 @@ def test_i14_4_a_stored_papers_categories_are_features_and_move_its_score() -> N
     up, down = (model.score(feat.doc_from_paper(p)) for p in (robot, combinatorics))
     assert up.score > down.score  # the same words; only the arXiv category differs
     assert "cs.RO" in up.short()
+
+
+def test_i14_5_a_trainer_started_ahead_trains_when_sent_examples_and_exits_quietly_when_not() -> None:
+    from papertray.ranking.service import _dismiss, _train_in_child, start_trainer
+    from papertray.ranking.trainer import encode_request
+
+    examples = [Example(doc(f"p{i}", INTERP + f" {i}"), 1, 1.0) for i in range(3)]
+    examples += [Example(doc(f"n{i}", VISION + f" {i}"), 0, 1.0) for i in range(3)]
+    ahead = start_trainer()  # as the ranker does at a burst's first signal
+    model = Model.from_dict(_train_in_child(encode_request(examples, {"signals": 6}), ahead))
+    assert ahead.returncode == 0 and model.counts == {"signals": 6}
+    idle = start_trainer()
+    _dismiss(idle)  # nothing to learn after all: the child exits on its own, nothing is left running
+    assert idle.returncode == 0

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from papertray.models import Paper
 
-_WORD = re.compile(r"[^\W\d_][\w-]*[^\W_]|[^\W\d_]", re.UNICODE)
+# Two letters or more (a one-letter word says nothing about a topic), so the regex itself leaves them out.
+_WORD = re.compile(r"[^\W\d_][\w-]*[^\W_]", re.UNICODE)
 _MATH = re.compile(r"\$[^$]*\$")
 # scikit-learn's English list, trimmed to what appears in abstracts; kept here so scoring needs no library.
 _STOP = """a about above across after again against all almost also although always am among an and another any are
@@ -63,7 +64,7 @@ def _fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Content words of `text`: case-folded, LaTeX math dropped, stop words and numbers left out."""
-    return [w for w in _WORD.findall(_fold(_MATH.sub(" ", text))) if w not in STOP_WORDS and len(w) > 1]
+    return [w for w in _WORD.findall(_fold(_MATH.sub(" ", text))) if w not in STOP_WORDS]
 
 
 def _phrases(seq: list[str]) -> list[str]:
@@ -72,9 +73,9 @@ def _phrases(seq: list[str]) -> list[str]:
 
 def features(doc: Doc) -> list[str]:
     """The feature tokens of `doc`, with repeats (the trainer and scorer count them as term frequency)."""
-    title = _phrases(words(doc.title))
-    out = [f"w:{t}" for t in title + title]
-    out += [f"w:{t}" for t in _phrases(words(doc.abstract))]
+    title = ["w:" + t for t in _phrases(words(doc.title))]
+    out = title + title
+    out += ["w:" + t for t in _phrases(words(doc.abstract))]
     out += [f"a:{_fold(name).strip()}" for name in doc.authors[:20] if name.strip()]
     out += [f"c:{cat.strip()}" for cat in doc.categories if cat.strip()]
     out += [f"k:{_fold(kw).strip()}" for kw in doc.keywords if kw.strip()]
