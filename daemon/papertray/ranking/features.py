@@ -1,8 +1,8 @@
 """A paper as features: prefixed tokens a linear model can weigh and a person can read back.
 
 `w:` a word or a two-word phrase of the title or abstract (title words count twice: a title says what a paper
-is about), `a:` an author, `c:` an arXiv category, `k:` an HF keyword. Stop words and numbers are dropped, so
-the explanation names topics rather than "the" or "2".
+is about), `a:` an author, `c:` an arXiv category (counted twice too: the field a paper is in), `k:` an HF
+keyword. Stop words and numbers are dropped, so the explanation names topics rather than "the" or "2".
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def features(doc: Doc) -> list[str]:
     out = title + title
     out += ["w:" + t for t in _phrases(words(doc.abstract))]
     out += [f"a:{_fold(name).strip()}" for name in doc.authors[:20] if name.strip()]
-    out += [f"c:{cat.strip()}" for cat in doc.categories if cat.strip()]
+    categories = [f"c:{cat.strip()}" for cat in doc.categories if cat.strip()]
+    out += categories + categories  # twice, as the title: a field says much (bench/ranking: p@10 +0.02, kept +0.5 %)
     out += [f"k:{_fold(kw).strip()}" for kw in doc.keywords if kw.strip()]
     return out
 
