@@ -35,6 +35,7 @@ from papertray.arxiv_poller import ArxivPoller
 from papertray.atomic import remove_stale_temp_files
 from papertray.config import Config
 from papertray.credentials import INSECURE_FILE, Credentials
+from papertray.digest.ranked import ranked_items
 from papertray.digest.service import DigestService
 from papertray.errors import KeyringUnavailable, PapertrayError
 from papertray.events import EventBus
@@ -283,16 +284,28 @@ async def run_daemon(
     watcher = ConfigWatcher(paths, holder.swap, bus)
     pairing = PairingCodes()
     daemon: Daemon
+    ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     notifier = Notifier(
-        holder, store, bus, reading_list_url=lambda: daemon.reading_list_url(), inbox_url=lambda: daemon.inbox_url()
+        holder,
+        store,
+        bus,
+        reading_list_url=lambda: daemon.reading_list_url(),
+        inbox_url=lambda: daemon.inbox_url(),
+        for_you=ranker.standings.for_you,
     )
     library = Library(holder, store, bus, limiter=limiter)
-    ranker = Ranker(store, bus, lambda: holder().rules, paths.data_dir, log=log.warning)
     # Saved papers' new versions: noticed from any source, checked daily through the export API (the library's
     # guarded client, so the shared limiter), announced once through the notifier, their PDFs queued.
     versions = VersionWatcher(store, bus, enqueue=library.enqueue, announce=notifier.send_now)
     version_check = VersionCheck(holder, store, bus, library.http)
-    digests = DigestService(holder, store, bus, secrets, next_poll_at=lambda: hf_poller.source_states()[0].next_poll_at)
+    digests = DigestService(
+        holder,
+        store,
+        bus,
+        secrets,
+        next_poll_at=lambda: hf_poller.source_states()[0].next_poll_at,
+        ranked=ranked_items(ranker.standings),
+    )
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)
     daemon = Daemon(

@@ -68,6 +68,7 @@ def run_with_tray(config: Config, ready: Callable[[Daemon], None], warn: Callabl
                 problems=daemon.problems,
                 last_poll=lambda: daemon.notifier.last_notice,
                 has_rules=lambda: bool(daemon.config().rules),
+                mcp_writes=lambda: daemon.config().mcp_allow_writes,
             )
 
         daemon.spawn_threadsafe(lambda: tray_feed.follow(bridge, daemon.bus, state))

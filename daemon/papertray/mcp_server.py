@@ -32,9 +32,8 @@ INSTRUCTIONS = (
     "phrases in double quotes, or prefix* ; list_papers for what is new; reading_list for what the user saved."
 )
 STATES = (*LISTED_STATES, "all")
-# The seam for "why does this paper rank here": ranking is being built separately. Once the daemon serves
-# an explanation route, a `why_ranked(id)` read tool is registered in `build_server` next to get_paper.
-RANKING_ROUTE: str | None = None
+# "Why does this paper rank here": the daemon's explanation route (api/routes_rank.py), behind `why_ranked`.
+RANKING_ROUTE = "papers/{id}/why"
 
 
 def _paper_id(ref: str) -> str:
@@ -94,6 +93,15 @@ class Tools:
         paper["pdf_path"] = local_pdf(self.paths, paper_id)
         paper["abs_url"] = f"https://arxiv.org/abs/{paper_id}"
         return paper
+
+    def why_ranked(self, id: str) -> dict[str, Any]:
+        """Why a paper ranks where it does in the user's local For you ranking: its score, its place in its day
+        (rank 0..1, 1 = first; null while the ranking is still learning), whether it is among the day's top
+        (for_you), and the words, authors or categories that moved it most, each with its signed weight."""
+        answer = dict(self._get(RANKING_ROUTE.format(id=_paper_id(id))))
+        if answer.get("score") is None:
+            answer["why"] = "Nothing is learned yet: the ranking starts once the user saves or dismisses papers."
+        return answer
 
     def list_papers(self, state: str = "new", since: str | None = None, limit: int = 20) -> dict[str, Any]:
         """Papers newest first: state new (not yet seen), seen, saved, read or all; since: YYYY-MM-DD."""
@@ -158,7 +166,7 @@ class Tools:
         return brief(self.access.client().request("PATCH", f"papers/{_paper_id(id)}", {"dismissed": dismissed}))
 
 
-READ_TOOLS = ("search_papers", "get_paper", "list_papers", "list_matching_papers", "reading_list")
+READ_TOOLS = ("search_papers", "get_paper", "why_ranked", "list_papers", "list_matching_papers", "reading_list")
 WRITE_TOOLS = ("save_paper", "unsave_paper", "tag_paper", "note_paper", "dismiss_paper")
 
 

@@ -3,8 +3,9 @@ fired, within a daily budget and outside quiet hours. Owns desktop-notifier (and
 `papertray doctor`, through dbus-fast, which desktop-notifier uses on Linux).
 
 How it flows: `Notifier.run()` collects `paper.new` events from the bus and, when the poll ends (`poll.done` or
-`poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules and sends one
-notification coalescing them ("3 new papers — sae-watch: 2, Yann LeCun: 1"). Clicking it opens the paper
+`poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules, asks the
+ranking which are among their day's top (`for_you`), and sends one notification coalescing them ("3 new papers —
+sae-watch: 2, for you: 1"; notify_text.py words it). Clicking it opens the paper
 (one match) or the reading list (several); its "Save" action saves the top match.
 
 What the user can count on, kept in the store's meta so a restart changes nothing:
@@ -32,10 +33,12 @@ from typing import Any, Protocol
 
 from papertray.config import Config
 from papertray.events import EventBus
-from papertray.notify_text import Hit, caught_up_text, compose, matched_sentence, top_hit
+from papertray.notify_text import Hit, Message, caught_up_text, compose, matched_sentence, rule_counts, top_hit
 from papertray.rules import RuleMatch, match
 from papertray.safe_text import clean, markup_text
 from papertray.store import Store
+
+__all__ = ["Hit", "Message", "Notifier", "compose", "paper_url", "rule_counts", "top_hit"]  # what tests import
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +82,6 @@ def in_quiet_hours(now: datetime, quiet: tuple[time, time] | None) -> bool:
     if start < end:
         return start <= current < end
     return current >= start or current < end  # the window wraps around midnight
-
-
-# ---------------------------------------------------------------------------------------------- messages
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """What one notification says and does. `actions` are (button title, handler) pairs."""
-
-    title: str
-    body: str
-    on_clicked: Callable[[], None] | None = None
-    actions: tuple[tuple[str, Callable[[], None]], ...] = ()
-    paper_ids: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- sending
@@ -153,6 +142,9 @@ class Notifier:
     sender: Sender = field(default_factory=DesktopSender)
     clock: Callable[[], datetime] = local_now
     open_url: Callable[[str], object] = webbrowser.open
+    # Those of the given new papers among their day's top-ranked, with the ranking's short why (ranking/standing.py);
+    # the daemon passes its ranker's, so the day's top papers are notified beside rule matches, in the same budget.
+    for_you: Callable[[Sequence[str]], dict[str, str]] = lambda ids: {}
     settle_seconds: float = 2.0
     # Where a click on a notification about several papers goes: the matches inbox (falls back to the list).
     inbox_url: Callable[[], str] | None = None
@@ -231,7 +223,7 @@ class Notifier:
         held = {item["id"] for item in self.store.get_meta(HELD_KEY, [])}
         age = config.notify_max_age_days if self.max_age_days is None else self.max_age_days
         oldest = (self.clock().date() - timedelta(days=age)).isoformat()
-        hits = []
+        candidates = []
         for paper_id in ids:
             paper = self.store.get_paper(paper_id)
             if paper is None or paper_id in notified or paper_id in held:
@@ -240,9 +232,13 @@ class Notifier:
                 continue
             if paper.daily_date is not None and paper.daily_date < oldest:
                 continue
+            candidates.append(paper)
+        ranked = self.for_you([p.id for p in candidates]) if candidates else {}
+        hits = []
+        for paper in candidates:
             matches = tuple(m for m in match(paper, config.rules) if m.notify)
-            if matches:
-                hits.append(Hit(paper, matches))
+            if matches or paper.id in ranked:
+                hits.append(Hit(paper, matches, ranked.get(paper.id, "")))
         return hits
 
     def _budget(self, today: date) -> _Budget:
@@ -305,7 +301,7 @@ class Notifier:
             blocked = self._blocked(config, now)
             if blocked:
                 held = list(self.store.get_meta(HELD_KEY, []))
-                held += [{"id": h.paper.id, "rules": list(h.rules)} for h in hits]
+                held += [{"id": h.paper.id, "rules": list(h.rules), "why": h.why} for h in hits]
                 await self.store.put_meta(HELD_KEY, held)
                 log.info("notification held back papers=%d reason=%s", len(hits), blocked)
                 return None
@@ -356,7 +352,7 @@ class Notifier:
                     matches = tuple(m for m in match(paper, config.rules) if m.notify) or tuple(
                         RuleMatch(rule=name, notify=True, reasons=()) for name in item.get("rules", [])
                     )
-                    hits.append(Hit(paper, matches))
+                    hits.append(Hit(paper, matches, str(item.get("why") or "")))
             await self.store.put_meta(HELD_KEY, [])
             if not hits:
                 return None

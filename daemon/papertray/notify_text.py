@@ -1,11 +1,13 @@
-"""What papertray's notifications say: one message for the papers of a poll (which rules fired, the top titles),
-the sentence `papertray poll` and the tray give about a poll's matches ("2 matched, notified"), and the
-catch-up's single line. Pure."""
+"""What a notification says: a new paper with why it is there -- the rules that fired ("sae-watch: …") and, for
+one of the day's top-ranked papers, the ranking's short why ("for you: sparse autoencoders, circuits") -- and how
+several of them are coalesced into one notification ("3 new papers — sae-watch: 2, for you: 1"); the sentence
+`papertray poll` and the tray give about a poll's matches ("2 matched, notified"); and a catch-up's one line.
+Pure."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,22 +16,40 @@ from papertray.rules import RuleMatch
 from papertray.safe_text import one_line
 
 MAX_LISTED = 3  # titles listed in the body of a coalesced notification
+FOR_YOU = "for you"  # the label of a top-ranked paper, where rule names go for a rule match
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A new paper and the notifying rules that fired for it."""
+    """A new paper, the notifying rules that fired for it, and `why` when it is among the day's top-ranked."""
 
     paper: Paper
     matches: tuple[RuleMatch, ...]
+    why: str = ""  # "for you: sparse autoencoders, circuits"
 
     @property
     def rules(self) -> tuple[str, ...]:
         return tuple(m.rule for m in self.matches)
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """What it is counted under: its rules' names, or "for you" when only the ranking brought it here."""
+        return self.rules or ((FOR_YOU,) if self.why else ())
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What one notification says and does. `actions` are (button title, handler) pairs."""
+
+    title: str
+    body: str
+    on_clicked: Callable[[], None] | None = None
+    actions: tuple[tuple[str, Callable[[], None]], ...] = ()
+    paper_ids: tuple[str, ...] = ()
+
 
 def rule_counts(rules_per_paper: Iterable[Sequence[str]], order: Sequence[str]) -> list[tuple[str, int]]:
-    """Papers per rule, most first, ties in the order the rules are written."""
+    """Papers per rule, most first, ties in the order the rules are written ("for you" after the rules)."""
     counts: Counter[str] = Counter()
     for rules in rules_per_paper:
         counts.update(dict.fromkeys(rules, 1))
@@ -42,17 +62,23 @@ def top_hit(hits: Sequence[Hit]) -> Hit:
     return max(enumerate(hits), key=lambda pair: (pair[1].paper.upvotes, len(pair[1].matches), -pair[0]))[1]
 
 
+def _listed(hit: Hit) -> str:
+    # A rule match is named by its rules; a paper there only for the ranking says the ranking's reasons.
+    return ", ".join(hit.rules) or hit.why
+
+
 def compose(hits: Sequence[Hit], rule_order: Sequence[str], *, held: bool = False) -> tuple[str, str]:
     """The title and body of one notification for `hits` (at least one)."""
     if len(hits) == 1 and not held:
         hit = hits[0]
-        reasons = "; ".join(f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches)
-        return f"New paper — {', '.join(hit.rules)}", f"{hit.paper.title or hit.paper.id}\n{reasons}"
-    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.rules for h in hits), rule_order))
+        reasons = [f"{m.rule}: {m.reason}" if m.reason else m.rule for m in hit.matches]
+        reasons += [hit.why] if hit.why else []
+        return f"New paper — {', '.join(hit.labels)}", f"{hit.paper.title or hit.paper.id}\n{'; '.join(reasons)}"
+    counts = ", ".join(f"{name}: {count}" for name, count in rule_counts((h.labels for h in hits), rule_order))
     noun = "paper" if len(hits) == 1 else "papers"
     title = f"{len(hits)} new {noun}{' held back' if held else ''} — {counts}"
     ranked = sorted(hits, key=lambda h: -h.paper.upvotes)
-    lines = [f"• {h.paper.title or h.paper.id} ({', '.join(h.rules)})" for h in ranked[:MAX_LISTED]]
+    lines = [f"• {h.paper.title or h.paper.id} ({_listed(h)})" for h in ranked[:MAX_LISTED]]
     if len(hits) > MAX_LISTED:
         lines.append(f"and {len(hits) - MAX_LISTED} more")
     return title, "\n".join(lines)

@@ -20,27 +20,28 @@ meet only through a `TrayBridge`:
   `quit()` is called after the icon has been asked to stop; `run_tray` returns once it has.
 * `bridge.close()` (any thread) makes `run_tray` return, e.g. when the daemon stops on a signal.
 
-Backends: on Linux the gtk backend (PyGObject) gives a real menu, clicks and notifications; without PyGObject
-pystray falls back to xorg, which docks but has no menu and ignores clicks. `choose_backend()` picks one
-deliberately (PYSTRAY_BACKEND wins when set) and `backend_limits()` says what it cannot do (for doctor).
+Backends: tray_backend.py chooses one (gtk on Linux when PyGObject works, else xorg) and says what each cannot do.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from papertray.tray_backend import BACKEND_LIMITS, backend_limits, choose_backend, display_problem
 from papertray.wording import counted
+
+# The backend decisions live in tray_backend.py; they are named here too, as callers (doctor, tests) know them.
+__all__ = ["BACKEND_LIMITS", "TrayApp", "TrayBridge", "TrayState", "backend_limits", "choose_backend"]
+__all__ += ["display_problem", "prepare", "render_icon", "run_tray", "tooltip"]
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,6 @@ APP_TITLE = "papertray"
 NEW_TODAY_LIMIT = 5
 PAIR_CODE_SECONDS = 300
 ICON_SIZE = 64
-
-BACKEND_LIMITS = {
-    "gtk": "needs an XEmbed system tray (most desktops; GNOME Shell only with the AppIndicator extension)",
-    "xorg": "no menu, no notifications and clicks are ignored (install PyGObject for the gtk backend)",
-    "appindicator": "needs a StatusNotifierItem host, and a left click opens the menu instead of the reading list",
-    "darwin": "",
-    "win32": "",
-    "dummy": "shows nothing",
-}
-
 
 # ---------------------------------------------------------------------------------------------- the bridge
 
@@ -80,6 +71,11 @@ class TrayState:
     has_rules: bool = True  # False on a first run: nothing would ever be notified, so the menu invites interests
     failing: tuple[str, ...] = ()  # one sentence per failing source or problem (config error, store problem)
     paused: bool = False
+    mcp_writes: bool = False  # [mcp] allow_writes: may the user's assistant save, tag, note and dismiss?
+
+
+MCP_READ_ONLY = "Assistants (MCP): read-only"
+MCP_WRITES = "Assistants (MCP): may save, tag, note and dismiss"
 
 
 @dataclass
@@ -105,50 +101,6 @@ class TrayBridge:
 
 
 # ---------------------------------------------------------------------------------------------- backends
-
-
-def _gtk_available() -> bool:
-    if importlib.util.find_spec("gi") is None:
-        return False
-    try:
-        import gi
-
-        gi.require_version("Gtk", "3.0")
-    except (ImportError, ValueError):
-        return False
-    return True
-
-
-def choose_backend(env: Mapping[str, str] | None = None, platform: str | None = None) -> str:
-    """The pystray backend we use: PYSTRAY_BACKEND if set, gtk on Linux/BSD when PyGObject works, else xorg."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    if env.get("PYSTRAY_BACKEND"):
-        return env["PYSTRAY_BACKEND"]
-    if platform == "darwin":
-        return "darwin"
-    if platform == "win32":
-        return "win32"
-    # appindicator is what pystray would pick once PyGObject is present, but it shows nothing without an SNI
-    # host; gtk (XEmbed) works on the widest range of X11 trays and supports the default click action.
-    return "gtk" if _gtk_available() else "xorg"
-
-
-def backend_limits(backend: str) -> str:
-    return BACKEND_LIMITS.get(backend, "unknown backend")
-
-
-def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
-    """Why no tray can be shown here, or None."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    if platform in ("darwin", "win32"):
-        return None
-    if not env.get("DISPLAY"):
-        if env.get("WAYLAND_DISPLAY"):
-            return "Wayland without XWayland (DISPLAY is not set): the tray needs X11"
-        return "no display (DISPLAY is not set)"
-    return None
 
 
 _prepared: str | bool | None = False  # False: not yet tried; None: ready; str: the reason there is no tray
@@ -277,6 +229,8 @@ class TrayApp:
             item(lambda _: self._pair_label(), self._pair),
             item("Open config", self._call(self.bridge.open_config)),
             item("End reading-list sessions", self._call(self.bridge.end_sessions)),
+            # Said, not switched: the setting is [mcp] allow_writes in config.toml ("Open config" is one line up).
+            item(lambda _: MCP_WRITES if self.state.mcp_writes else MCP_READ_ONLY, None, enabled=False),
             item(
                 lambda _: f"Last poll: {self.state.last_poll}",
                 None,

@@ -23,10 +23,11 @@ def snapshot(
     problems: Callable[[], Sequence[str]] = list,
     last_poll: Callable[[], str] = str,
     has_rules: Callable[[], bool] = lambda: True,
+    mcp_writes: Callable[[], bool] = lambda: False,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
-    numbers every surface shows), the top five of today's new papers by upvotes, and every failing source or
-    current problem."""
+    numbers every surface shows), the top five of today's new papers by upvotes, every failing source or
+    current problem, and the MCP setting."""
     counts = store.new_counts()
     new = store.query(state=State.NEW, since=counts.day, include_dismissed=False) if counts.day else []
     top = sorted(new, key=lambda v: -v.upvotes)[:NEW_TODAY_LIMIT]
@@ -39,6 +40,7 @@ def snapshot(
         paused=paused(),
         last_poll=last_poll(),
         has_rules=has_rules(),
+        mcp_writes=mcp_writes(),
     )
 
 

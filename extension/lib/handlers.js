@@ -205,6 +205,18 @@ export const TABLE = {
       return { results, total: Number.isInteger(body?.total) ? body.total : results.length };
     },
   },
+  // The "For you" list: the daemon's ranking of the newest day's unread papers, best first, each with its why.
+  forYou: {
+    pageOnly: true,
+    async handle(message) {
+      const settings = await readSettings();
+      const params = new URLSearchParams({ limit: String(Math.min(Math.max(Number(message.limit) || 5, 1), 50)) });
+      const { body } = await call(settings, `rank?${params}`);
+      const papers = Array.isArray(body?.papers) ? body.papers : [];
+      const status = body?.status && typeof body.status === 'object' ? body.status : {};
+      return { papers, status, since: typeof body?.since === 'string' ? body.since : '' };
+    },
+  },
   refreshBadge: { pageOnly: true, handle: async () => ({ text: await refreshBadge() }) },
   // The reading list is papertray's own page: a one-time login link sets its session cookie, so the token
   // never reaches that page or its URL bar.

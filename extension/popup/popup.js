@@ -1,4 +1,5 @@
-// The popup: the daemon's state and what to do about it, today's new papers with save buttons, recent saves.
+// The popup: the daemon's state and what to do about it, the "For you" list (the daemon's ranking, each paper
+// with why), today's new papers with save buttons, recent saves.
 // Everything goes through the service worker (the only part that talks to the daemon).
 import { el, ask, explain, sentence, paperUrl } from '../pages/ui.js';
 
@@ -37,6 +38,23 @@ function paperRow(paper) {
   return el('li', { dataset: { id: paper.id } }, link, button);
 }
 
+// A "For you" row: the paper's row and, under it, the ranking's short reason ("for you: sparse autoencoders").
+function forYouRow(paper) {
+  const row = paperRow(paper);
+  if (paper.why) row.append(el('div', { className: 'why' }, paper.why));
+  return row;
+}
+
+function renderForYou(reply) {
+  // Nothing learned yet (no save or dismissal): no list rather than a made-up one.
+  if (!reply?.ok || reply.papers.length === 0) return;
+  const { state, signals, enough_signals: enough } = reply.status;
+  const learning = state === 'learning' ? ` (learning: ${signals} of ${enough} signals)` : '';
+  document.getElementById('for-you-heading').textContent = `For you${learning}`;
+  document.getElementById('for-you-list').replaceChildren(...reply.papers.map(forYouRow));
+  document.getElementById('for-you-section').hidden = Boolean(document.getElementById('search').value.trim());
+}
+
 function renderList(sectionId, listId, papers, empty) {
   const section = document.getElementById(sectionId);
   const list = document.getElementById(listId);
@@ -50,6 +68,8 @@ async function runSearch() {
   const q = document.getElementById('search').value.trim();
   const section = document.getElementById('results-section');
   for (const id of ['new-section', 'saved-section']) document.getElementById(id).hidden = Boolean(q);
+  const forYou = document.getElementById('for-you-section');
+  forYou.hidden = Boolean(q) || document.getElementById('for-you-list').childElementCount === 0;
   if (!q) {
     section.hidden = true;
     return;
@@ -85,10 +105,12 @@ async function load() {
   document.getElementById('invite').hidden = (status.status?.rules ?? []).length > 0;
   // "New today" and "unseen" as the daemon defines them for every surface (tray, badge, `papertray status`).
   const counts = status.status?.new ?? { day: null, today: 0, unseen: 0 };
-  const [fresh, saved] = await Promise.all([
+  const [fresh, saved, forYou] = await Promise.all([
     counts.day ? ask('papers', { state: 'new', since: counts.day, limit: 20, dismissed: 'exclude' }) : null,
     ask('papers', { state: 'saved', limit: 5 }),
+    ask('forYou', { limit: 5 }),
   ]);
+  renderForYou(forYou);
   const isToday = counts.day === new Date().toISOString().slice(0, 10); // Daily Papers days are UTC days
   const heading = `New ${isToday || !counts.day ? 'today' : `on ${counts.day}`}: ${counts.today}`;
   document.getElementById('new-heading').textContent = `${heading} · ${counts.unseen} unseen in all`;

@@ -3,6 +3,7 @@ reports, restarts of the page, the service worker and the daemon, and where the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -425,3 +426,40 @@ def test_16_the_popup_searches_every_paper_and_saves_from_the_results(
     popup.locator("#results-list li.muted").filter(has_text="No paper matches.").wait_for()
     popup.get_by_role("searchbox", name="Search every paper").fill("")
     popup.locator("#new-section").wait_for()
+
+
+def test_i14_3_the_popup_lists_for_you_papers_with_why_once_the_daemon_learned(
+    browser: ExtensionBrowser, daemon: DaemonProcess
+) -> None:
+    pair(browser, daemon)
+    popup = browser.open(browser.url("popup/popup.html"))
+    popup.locator("#new-list li").first.wait_for()
+    assert popup.locator("#for-you-section").is_hidden()  # nothing learned yet: no made-up list
+    popup.close()
+    for pid in IDS[:3]:
+        assert daemon.post(f"papers/{pid}/save")[0] == 200
+    for pid in IDS[3:6]:
+        assert daemon.request("PATCH", f"papers/{pid}", {"dismissed": True})[0] == 200
+    deadline = time.monotonic() + 120
+    while not daemon.get("rank/status")[1]["trained_at"]:
+        assert time.monotonic() < deadline, "the ranker never trained"
+        time.sleep(0.1)
+    _, ranked = daemon.get("rank?limit=5")
+    expected = [p["id"] for p in ranked["papers"]]
+    assert len(expected) == 5 and not set(expected) & set(IDS[:6])  # saved and dismissed papers are not listed
+
+    popup = browser.open(browser.url("popup/popup.html"))
+    rows = popup.locator("#for-you-list li")
+    rows.first.wait_for()
+    assert popup.locator("#for-you-heading").inner_text() == "For you (learning: 6 of 20 signals)"
+    assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == expected
+    first = rows.first
+    assert first.locator("a").inner_text() == TITLES[expected[0]]
+    assert first.locator(".why").inner_text() == ranked["papers"][0]["why"]
+    assert first.locator(".why").inner_text().startswith("for you: ")
+    first.get_by_role("button").click()  # saving from the list works as everywhere in the popup
+    popup.locator(f'#for-you-list li[data-id="{expected[0]}"] button[aria-pressed="true"]').wait_for()
+    assert expected[0] in saved_ids(daemon)
+    popup.get_by_role("searchbox", name="Search every paper").fill("transformer")
+    popup.locator("#results-section").wait_for()
+    assert popup.locator("#for-you-section").is_hidden()  # search results replace the lists

@@ -275,3 +275,14 @@ def test_threads_tray_on_main_loop_in_worker_quit_is_clean(
         assert proc.wait(15) == 0
     finally:
         stop_process(proc)
+
+
+def test_i16_3_the_tray_menu_says_whether_the_assistant_may_write(gtk_tray: Tray) -> None:
+    gtk_tray.send(state=STATE)
+    assert gtk_tray.expect("applied") == {"applied": True}
+    said = next(i for i in gtk_tray.menu() if i["text"].startswith("Assistants (MCP)"))
+    assert said == {"text": "Assistants (MCP): read-only", "checked": None, "enabled": False, "visible": True}
+    gtk_tray.send(state={**STATE, "mcp_writes": True})  # [mcp] allow_writes = true, after a config reload
+    assert gtk_tray.expect("applied") == {"applied": True}
+    texts = [i["text"] for i in gtk_tray.menu()]
+    assert "Assistants (MCP): may save, tag, note and dismiss" in texts and "Assistants (MCP): read-only" not in texts

@@ -103,3 +103,32 @@ async def test_i17_1_snapshot_carries_the_last_poll_and_whether_rules_exist(tmp_
     finally:
         await store.close()
     assert (state.last_poll, state.has_rules) == ("3 new, 2 matched, notified", False)
+
+
+async def test_i16_3_the_tray_state_follows_the_mcp_setting_across_a_config_reload(tmp_path: Path) -> None:
+    bus = EventBus()
+    store = Store.open(tmp_path / "data", bus)
+    bridge = TrayBridge(
+        poll_now=lambda: None,
+        toggle_pause=lambda: None,
+        pair_code=lambda: "",
+        open_reading_list=lambda: None,
+        open_config=lambda: None,
+        open_paper=lambda _id: None,
+        quit=lambda: None,
+    )
+    allow = {"writes": False}
+    task = asyncio.create_task(
+        follow(bridge, bus, lambda: snapshot(store, mcp_writes=lambda: allow["writes"]), settle=0)
+    )
+    try:
+        first = await asyncio.to_thread(bridge.states.get, True, 5)
+        assert first.mcp_writes is False
+        allow["writes"] = True
+        bus.publish("config.reloaded", {})
+        state = await asyncio.to_thread(bridge.states.get, True, 5)
+        assert state.mcp_writes is True
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.close()

@@ -60,6 +60,7 @@ def main() -> int:
                     new_today=tuple(tray.TrayPaper(i, t) for i, t in raw.get("new_today", [])),
                     failing=tuple(raw.get("failing", [])),
                     paused=raw.get("paused", False),
+                    mcp_writes=raw.get("mcp_writes", False),
                 )
                 bridge.publish(state)
                 deadline = time.monotonic() + 10

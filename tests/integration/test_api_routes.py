@@ -76,6 +76,9 @@ async def test_lookup_answers_every_accepted_form_by_canonical_id(
         "read": False,
         "dismissed": False,
         "title": "Paper 1",
+        "rank": None,  # nothing learned: no standing in its day yet
+        "why": None,
+        "for_you": False,
     }
     assert papers["hep-th/9901001"]["title"] == "An old-style paper"
     assert papers["2401.99999"]["state"] == "unknown"
@@ -111,6 +114,9 @@ async def test_repeated_lookups_see_every_change(server: ApiServer, session: aio
         "read": False,
         "dismissed": False,
         "title": "Paper 2504.01001: a study",
+        "rank": None,  # nothing learned: no standing in its day yet
+        "why": None,
+        "for_you": False,
     }
 
 

@@ -17,7 +17,7 @@ from tests.support.daemon import REPO, DaemonProcess, run_cli
 from tests.support.feed_server import FeedServer, load_fixture_day
 
 FIRST = load_fixture_day()[0]["paper"]
-READS = {"search_papers", "get_paper", "list_papers", "list_matching_papers", "reading_list"}
+READS = {"search_papers", "get_paper", "why_ranked", "list_papers", "list_matching_papers", "reading_list"}
 WRITES = {"save_paper", "unsave_paper", "tag_paper", "note_paper", "dismiss_paper"}
 
 
@@ -127,6 +127,40 @@ async def test_16_mcp_write_tools_work_when_the_user_allows_them(tmp_path: Path,
         assert {"save_paper", "tag_paper", "note_paper", "reading_list", "unsave_paper"} <= set(tools)
         status_body = (await asyncio.to_thread(daemon.get, "status"))[1]
         assert status_body["mcp"] == {"allow_writes": True}
+    finally:
+        await asyncio.to_thread(daemon.stop)
+
+
+async def test_i16_2_mcp_why_ranked_explains_a_papers_place_from_what_the_daemon_learned(
+    tmp_path: Path, today_feed: FeedServer
+) -> None:
+    home = tmp_path / "home"
+    daemon = DaemonProcess(home, PAPERTRAY_HF_URL=today_feed.url)
+    await asyncio.to_thread(daemon.start)
+    try:
+        await asyncio.to_thread(daemon.after_first_poll)
+        ids = [entry["paper"]["id"] for entry in load_fixture_day()]
+        async with mcp_session(daemon, tmp_path / "mcp-stderr.log") as session:
+            before = payload(await session.call_tool("why_ranked", {"id": ids[-1]}))
+            assert before["score"] is None and "Nothing is learned yet" in before["why"]
+            for pid in ids[:3]:
+                assert (await asyncio.to_thread(daemon.post, f"papers/{pid}/save"))[0] == 200
+            for pid in ids[3:6]:
+                patched = await asyncio.to_thread(daemon.request, "PATCH", f"papers/{pid}", {"dismissed": True})
+                assert patched[0] == 200
+            for _ in range(1200):
+                if (await asyncio.to_thread(daemon.get, "rank/status"))[1]["trained_at"]:
+                    break
+                await asyncio.sleep(0.1)
+            why = payload(await session.call_tool("why_ranked", {"id": ids[-1]}))
+            assert why["id"] == ids[-1] and isinstance(why["score"], float) and why["status"] == "learning"
+            assert why["rank"] is None and why["for_you"] is False  # 6 signals: still learning
+            assert why["reasons"] and {"kind", "text", "weight"} <= set(why["reasons"][0])
+            direct = (await asyncio.to_thread(daemon.get, f"papers/{ids[-1]}/why"))[1]
+            assert why["reasons"] == direct["reasons"]  # the daemon's own explanation, not a second opinion
+            bad = await session.call_tool("why_ranked", {"id": "not an id"})
+            assert bad.is_error and "is not an arXiv id" in bad.content[0].text
+        assert [line["tool"] for line in audit_lines(home)].count("why_ranked") == 3
     finally:
         await asyncio.to_thread(daemon.stop)
 

@@ -141,3 +141,86 @@ def scenario(tmp_path: Path, feed: FeedServer) -> None:
         assert "set aside" in daemon.output()
     finally:
         daemon.stop()
+
+
+def many_days() -> dict[str, list[dict[str, Any]]]:
+    past, today = day_ids(YESTERDAY, 24), day_ids(TODAY, 10)
+    return {
+        YESTERDAY: [entry(p, YESTERDAY, f"{INTERP} {i}", "Chris Olah") for i, p in enumerate(past[:12])]
+        + [entry(p, YESTERDAY, f"{VISION} {i}", "Vic Vision") for i, p in enumerate(past[12:])],
+        TODAY: [entry(p, TODAY, f"{VISION} part {i}", "Vic Vision") for i, p in enumerate(today[:4])]
+        + [entry(p, TODAY, f"{OTHER} part {i}", "Gus Graph") for i, p in enumerate(today[4:8])]
+        + [entry(p, TODAY, f"{INTERP} part {i}", "Chris Olah") for i, p in enumerate(today[8:])],
+    }
+
+
+async def test_i14_1_lookup_and_papers_answers_carry_rank_why_and_for_you_learned_through_the_api(
+    tmp_path: Path,
+) -> None:
+    server = FeedServer(days=many_days())
+    await server.start()
+    try:
+        await asyncio.to_thread(standing_scenario, tmp_path, server)
+    finally:
+        await server.stop()
+
+
+def standing_scenario(tmp_path: Path, feed: FeedServer) -> None:
+    daemon = DaemonProcess(tmp_path / "home", PAPERTRAY_HF_URL=feed.url).start()
+    past, today = day_ids(YESTERDAY, 24), day_ids(TODAY, 10)
+    try:
+        daemon.after_first_poll()
+        status, answer = daemon.post("lookup", {"ids": today})
+        assert status == 200, answer
+        for pid in today:  # nothing learned yet: the fields are there, and say nothing
+            badge = answer["papers"][pid]
+            assert (badge["rank"], badge["why"], badge["for_you"]) == (None, None, False)
+        for pid in past[:3]:
+            assert daemon.post(f"papers/{pid}/save")[0] == 200
+        for pid in past[12:15]:
+            assert daemon.request("PATCH", f"papers/{pid}", {"dismissed": True})[0] == 200
+        wait_for(daemon, lambda s: s["signals"] == 6 and s["trained_at"] is not None)
+        wait_scored = time.monotonic() + 60
+        while time.monotonic() < wait_scored:
+            badge = daemon.post("lookup", {"ids": [today[9]]})[1]["papers"][today[9]]
+            if badge["why"] is not None:
+                break
+            time.sleep(0.2)
+        # learning (6 of 20 signals): the reasons show, the rank and the mark wait for enough signals
+        assert badge["why"].startswith("for you: ") and badge["rank"] is None and badge["for_you"] is False
+
+        for pid in past[3:10]:
+            assert daemon.post(f"papers/{pid}/save")[0] == 200
+        for pid in past[15:22]:
+            assert daemon.request("PATCH", f"papers/{pid}", {"dismissed": True})[0] == 200
+        wait_for(daemon, lambda s: s["state"] == "ready" and s["signals"] == 20)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, answer = daemon.post("lookup", {"ids": today})
+            if all(answer["papers"][pid]["rank"] is not None for pid in today):
+                break
+            time.sleep(0.2)
+        badges = answer["papers"]
+        # the two interpretability papers (listed last) are today's top fifth: marked for you, ranked first
+        assert [pid for pid in today if badges[pid]["for_you"]] == today[8:]
+        assert {badges[pid]["rank"] for pid in today[8:]} == {1.0, round(1 - 1 / 9, 4)}
+        assert all(badges[pid]["why"].startswith("for you: ") for pid in today[8:])
+        assert any(word in badges[today[9]]["why"] for word in ("autoencoders", "interpretable", "circuits"))
+        assert all(0.0 <= badges[pid]["rank"] < 0.5 for pid in today[:4])  # the dismissed topic: bottom half
+
+        status, listed = daemon.get(f"papers?since={TODAY}")
+        assert status == 200, listed
+        by_id = {p["id"]: p for p in listed["papers"]}
+        for pid in today:
+            assert {k: by_id[pid][k] for k in ("rank", "why", "for_you")} == {
+                k: badges[pid][k] for k in ("rank", "why", "for_you")
+            }
+        status, one = daemon.get(f"papers/{today[9]}")
+        assert status == 200 and one["for_you"] is True and one["rank"] == badges[today[9]]["rank"]
+
+        # a dismissed paper is never marked for you, at once (before the ranker retrains)
+        assert daemon.request("PATCH", f"papers/{today[9]}", {"dismissed": True})[0] == 200
+        badge = daemon.post("lookup", {"ids": [today[9]]})[1]["papers"][today[9]]
+        assert badge["for_you"] is False
+    finally:
+        daemon.stop()

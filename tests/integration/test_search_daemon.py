@@ -137,3 +137,27 @@ async def test_16_the_index_survives_kill_9_in_the_middle_of_an_update(tmp_path:
     finally:
         await asyncio.to_thread(daemon.stop)
         await feed.stop()
+
+
+async def test_i16_4_a_corrected_abstract_is_searchable_after_the_next_poll_under_the_same_version_and_title(
+    tmp_path: Path,
+) -> None:
+    entries = make_day(TODAY, 3)
+    entries[1]["paper"]["summary"] = "We measure circadian drift in sleepy transformers."
+    feed = FeedServer(days={TODAY: entries})
+    await feed.start()
+    daemon = DaemonProcess(tmp_path / "home", PAPERTRAY_HF_URL=feed.url)
+    try:
+        await asyncio.to_thread(daemon.start)
+        await asyncio.to_thread(daemon.post, "poll")
+        await asyncio.to_thread(wait_until_found, daemon, "circadian", 1)
+        # arXiv-style correction: the abstract changes, the version and the title do not
+        entries[1]["paper"]["summary"] = "We measure zeitgeber drift in sleepy transformers."
+        status, report = await asyncio.to_thread(daemon.post, "poll")
+        assert status == 200 and report["updated"] >= 1, report
+        found = await asyncio.to_thread(wait_until_found, daemon, "zeitgeber", 1)
+        assert found["results"][0]["id"] == entries[1]["paper"]["id"]  # type: ignore[index]
+        await asyncio.to_thread(wait_until_found, daemon, "circadian", 0)  # the old text is gone from the index
+    finally:
+        await asyncio.to_thread(daemon.stop)
+        await feed.stop()

@@ -39,7 +39,8 @@ def plain(store: Store, refs: list[str]) -> bytes:
             continue
         if ref != paper_id:
             aliases[ref] = paper_id
-        papers.setdefault(paper_id, store.view(paper_id).brief())
+        # no ranker here: every badge says the paper has no standing in its day yet
+        papers.setdefault(paper_id, {**store.view(paper_id).brief(), "rank": None, "why": None, "for_you": False})
     return orjson.dumps({"papers": papers, "refs": aliases, "invalid": invalid})
 
 

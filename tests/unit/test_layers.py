@@ -74,7 +74,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
     | {"pollers", "ranking", "reload", "runtime", "search", "sources", "store", "version_check", "versions"},
-    "tray": set(),
+    "tray": {"tray_backend"},
+    "tray_backend": set(),
     "tray_feed": {"store", "tray"},
     "desktop": {"app", "config", "notify", "tray", "tray_feed"},
     # the command line
@@ -104,7 +105,7 @@ OWNERS: dict[str, set[str]] = {
     "watchfiles": set(),  # bench/idle.py only
     "pystray": {"tray"},
     "PIL": {"tray"},
-    "gi": {"tray"},
+    "gi": {"tray", "tray_backend"},
     "desktop_notifier": {"notify"},
     "dbus_fast": {"notify"},
     "tqdm": {"cli"},

@@ -80,3 +80,15 @@ def test_i17_1_what_a_poll_says_about_its_matches() -> None:
     assert matched_sentence(2, "held back (quiet hours)", True) == "2 matched, not notified: held back (quiet hours)"
     assert matched_sentence(0, None, True) == "none matched your rules"
     assert "no rules yet" in matched_sentence(0, None, False)
+
+
+def test_i14_2_a_top_ranked_paper_says_for_you_and_why_beside_rule_matches() -> None:
+    ranked = Hit(Paper(id="2511.00009", title="Circuits at scale"), (), "for you: circuits, chris olah")
+    title, body = compose([ranked], ["sae-watch"])
+    assert (title, body) == ("New paper — for you", "Circuits at scale\nfor you: circuits, chris olah")
+    both = Hit(hit(1, "SAE", "sae-watch").paper, hit(1, "SAE", "sae-watch").matches, "for you: sparse")
+    title, body = compose([both], ["sae-watch"])
+    assert title == "New paper — sae-watch" and body == 'SAE\nsae-watch: "sae-watch" in title; for you: sparse'
+    title, body = compose([hit(2, "B", "sae-watch", upvotes=5), ranked], ["sae-watch"])
+    assert title == "2 new papers — sae-watch: 1, for you: 1"
+    assert body.splitlines() == ["• B (sae-watch)", "• Circuits at scale (for you: circuits, chris olah)"]

@@ -206,3 +206,29 @@ async def test_14_the_daemons_ranker_stores_scores_for_new_papers_and_after_each
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await store.close()
+
+
+def test_i14_4_a_stored_papers_categories_are_features_and_move_its_score() -> None:
+    robot = Paper(id="2501.00001", title="Learning policies", summary="A study.", categories=("cs.RO", "cs.LG"))
+    assert {"c:cs.RO", "c:cs.LG"} <= set(feat.features(feat.doc_from_paper(robot)))
+    examples = [Example(doc(f"p{i}", f"Learning topic {i}", cats=("cs.RO",)), 1, 1.0) for i in range(4)]
+    examples += [Example(doc(f"n{i}", f"Learning topic {i}", cats=("math.CO",)), 0, 1.0) for i in range(4)]
+    model = Model.from_dict(train(examples))
+    combinatorics = Paper(id="2501.00002", title="Learning policies", summary="A study.", categories=("math.CO",))
+    up, down = (model.score(feat.doc_from_paper(p)) for p in (robot, combinatorics))
+    assert up.score > down.score  # the same words; only the arXiv category differs
+    assert "cs.RO" in up.short()
+
+
+def test_i14_5_a_trainer_started_ahead_trains_when_sent_examples_and_exits_quietly_when_not() -> None:
+    from papertray.ranking.service import _dismiss, _train_in_child, start_trainer
+    from papertray.ranking.trainer import encode_request
+
+    examples = [Example(doc(f"p{i}", INTERP + f" {i}"), 1, 1.0) for i in range(3)]
+    examples += [Example(doc(f"n{i}", VISION + f" {i}"), 0, 1.0) for i in range(3)]
+    ahead = start_trainer()  # as the ranker does at a burst's first signal
+    model = Model.from_dict(_train_in_child(encode_request(examples, {"signals": 6}), ahead))
+    assert ahead.returncode == 0 and model.counts == {"signals": 6}
+    idle = start_trainer()
+    _dismiss(idle)  # nothing to learn after all: the child exits on its own, nothing is left running
+    assert idle.returncode == 0

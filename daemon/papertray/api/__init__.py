@@ -26,6 +26,7 @@ from papertray.api.routes_search import add_search_routes
 from papertray.api.tokens import TokenStore
 from papertray.config import Config, Paths
 from papertray.digest.feed_key import FeedKey
+from papertray.digest.ranked import ranked_items
 from papertray.digest.routes import add_feed_routes
 from papertray.digest.service import DigestService
 from papertray.events import EventBus
@@ -78,12 +79,13 @@ def create_api(
     app[VERSIONS] = versions
     app.on_startup.append(_mint_cli_token)
     routes_system.add_routes(app)
-    routes_papers.add_routes(app)
+    routes_papers.add_routes(app, ranker)
     routes_tokens.add_routes(app)
     routes_rank.add_routes(app, ranker)
     sse.add_routes(app)
-    add_feed_routes(app, store, config, FeedKey(paths.state_dir))
-    app[DIGESTS] = digests or DigestService(config, store, bus)  # app.py passes the one it runs
+    ranked = ranked_items(ranker.standings if ranker is not None else None)
+    add_feed_routes(app, store, config, FeedKey(paths.state_dir), ranked)
+    app[DIGESTS] = digests or DigestService(config, store, bus, ranked=ranked)  # app.py passes the one it runs
     add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)

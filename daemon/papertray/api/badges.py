@@ -5,7 +5,8 @@ for every reference it has answered, `(canonical id, b'"<id>":{badge}')`. The ca
 changes; a badge changes only with a store write, and every such write moves `Store.generation` on (also the
 writes that publish no event), so all badges are dropped the moment the generation differs from the one they
 were built at (and so does the version watcher's, for a saved paper's "v3 new"). A badge is therefore never
-older than the store. The answer is spliced from the encoded parts:
+older than the store. Each badge also carries the paper's standing in its day (`rank`, `why`, `for_you`:
+ranking/standing.py), so the ranker's generation is part of the key. The answer is spliced from the encoded parts:
 byte for byte what `orjson.dumps({"papers": …, "refs": …, "invalid": …})` would give.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 import orjson
 
 from papertray.api.ids import cached_canonical_id
+from papertray.ranking.standing import NONE, Standings
 from papertray.store import Store
 from papertray.versions import VersionWatcher
 
@@ -30,16 +32,23 @@ class Badges:
     MAX_ENTRIES = 100_000
     MAX_REF_LENGTH = 200  # longer references are answered but not kept: no body can fill memory with them
 
-    def __init__(self, store: Store, versions: VersionWatcher | None = None) -> None:
+    def __init__(
+        self, store: Store, versions: VersionWatcher | None = None, standings: Standings | None = None
+    ) -> None:
         self.store = store
         self.versions = versions  # a saved paper's new version is part of its badge ("v3 new")
+        self.standings = standings
         self._entries: dict[str, Entry] = {}
-        self._generation: tuple[int, int] = (-1, -1)
+        self._generation: tuple[int, int, int] = (-1, -1, -1)
 
     def answer(self, refs: Iterable[str]) -> bytes:
         """The lookup answer for these references (strings, as validated by the body schema). Runs without
         an `await`, so no write can land half-way through."""
-        generation = (self.store.generation, self.versions.generation if self.versions is not None else 0)
+        generation = (
+            self.store.generation,
+            self.versions.generation if self.versions is not None else 0,
+            self.standings.generation if self.standings else 0,
+        )
         entries = self._entries
         if generation != self._generation or len(entries) >= self.MAX_ENTRIES:
             entries.clear()
@@ -71,4 +80,5 @@ class Badges:
         new_version = self.versions.new_version(paper_id) if self.versions is not None else None
         if new_version is not None:
             brief["new_version"] = new_version
-        return paper_id, orjson.dumps({paper_id: brief})[1:-1]
+        standing = self.standings.of(paper_id, dismissed=brief["dismissed"]) if self.standings else NONE
+        return paper_id, orjson.dumps({paper_id: {**brief, **standing.to_dict()}})[1:-1]

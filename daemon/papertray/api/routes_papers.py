@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ from papertray.api.responses import JSON, json_response
 from papertray.api.routes_rank import why_of
 from papertray.errors import HttpError
 from papertray.models import DATE, LISTED_STATES, State
+from papertray.ranking.service import Ranker
+from papertray.ranking.standing import NONE
 from papertray.store import PaperView
 
 DEFAULT_LIMIT = 50
@@ -114,13 +117,22 @@ async def list_papers(request: web.Request) -> web.Response:
     page, total = store.page(**filters, after=params["cursor"], limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]
+    standing = _standing(request)
     return json_response(
         {
-            "papers": [view.to_dict() for view in page],
+            "papers": [{**view.to_dict(), **standing(view)} for view in page],
             "next_cursor": encode_cursor(page[-1]) if page and more else None,
             "total": total,
         }
     )
+
+
+def _standing(request: web.Request) -> Callable[[PaperView], dict[str, Any]]:
+    """`rank`, `why` and `for_you` of a listed paper (ranking/standing.py; null and false without a ranker)."""
+    ranker = request.app.get(RANKER)
+    if ranker is None:
+        return lambda view: NONE.to_dict()
+    return lambda view: ranker.standings.of(view.id, dismissed=view.state.dismissed).to_dict()
 
 
 # ---------------------------------------------------------------------- one paper
@@ -133,8 +145,14 @@ async def get_paper(request: web.Request) -> web.Response:
         raise HttpError(404, f"Paper {paper_id} is not in the library.")
     ranker = request.app.get(RANKER)
     found = why_of(ranker, paper_id) if ranker is not None else None
+    standing = _standing(request)(view)
     return json_response(
-        {**view.to_dict(), "score": None, **({"score": found["score"], "why": found["why"]} if found else {})}
+        {
+            **view.to_dict(),
+            **standing,
+            "score": None,
+            **({"score": found["score"], "why": found["why"]} if found else {}),
+        }
     )
 
 
@@ -181,8 +199,8 @@ async def seen(request: web.Request) -> web.Response:
     return json_response({"papers": {pid: store.view(pid).brief() for pid in ids}, "invalid": invalid})
 
 
-def add_routes(app: web.Application) -> None:
-    app[BADGES] = Badges(app[CONTEXT].store, app[VERSIONS])
+def add_routes(app: web.Application, ranker: Ranker | None = None) -> None:
+    app[BADGES] = Badges(app[CONTEXT].store, app[VERSIONS], ranker.standings if ranker is not None else None)
     app.router.add_post("/api/v1/lookup", lookup)
     app.router.add_post("/api/v1/seen", seen)
     app.router.add_get("/api/v1/papers", list_papers)

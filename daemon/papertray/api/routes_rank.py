@@ -5,7 +5,8 @@ GET  /api/v1/rank               the "For you" list: a day's papers (newest day, 
 GET  /api/v1/rank/status        learning / ready / off, how many signals, when trained, the model file
 POST /api/v1/rank/reset         CLI token only: forget the model (the saves and dismissals stay) and learn anew
 GET  /api/v1/rank/export        CLI token only: the model as stored (JSON: every feature's idf and weight)
-GET  /api/v1/papers/{id}/why    one paper's score and the features that moved it most, with sign
+GET  /api/v1/papers/{id}/why    one paper's score, its standing in its day (rank 0..1, for_you) and the features
+                                that moved it most, with sign
 """
 
 from __future__ import annotations
@@ -111,7 +112,16 @@ async def paper_why(request: web.Request) -> web.Response:
     if store.get_paper(paper_id) is None:
         raise HttpError(404, f"Paper {paper_id} is not in the library.")
     found = why_of(ranker, paper_id)
-    return json_response({"id": paper_id, "status": ranker.status()["state"], **(found or {"score": None})})
+    standing = ranker.standings.of(paper_id, dismissed=store.get_state(paper_id).dismissed)
+    return json_response(
+        {
+            "id": paper_id,
+            "status": ranker.status()["state"],
+            "rank": standing.rank,
+            "for_you": standing.for_you,
+            **(found or {"score": None}),
+        }
+    )
 
 
 def add_routes(app: web.Application, ranker: Ranker | None) -> None:

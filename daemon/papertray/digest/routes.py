@@ -18,7 +18,7 @@ from aiohttp import hdrs, web
 from papertray.config import Config
 from papertray.digest import atom
 from papertray.digest.feed_key import FeedKey
-from papertray.digest.selection import FEEDS, Selection
+from papertray.digest.selection import FEEDS, RankedItems, Selection, no_ranking
 from papertray.store import Store
 
 PREFIX = "/feeds/"
@@ -44,18 +44,26 @@ def refusal(request: web.Request) -> str | None:
     return None
 
 
-def render(store: Store, config: Config, name: str, today: datetime | None = None) -> bytes:
+def render(
+    store: Store, config: Config, name: str, today: datetime | None = None, ranked: RankedItems = no_ranking
+) -> bytes:
     day = (today or datetime.now(UTC)).date()
-    return atom.build(name, FEEDS[name], Selection(store, config, day).feed(name))
+    return atom.build(name, FEEDS[name], Selection(store, config, day, ranked).feed(name))
 
 
-def add_feed_routes(app: web.Application, store: Store, config: Callable[[], Config], key: FeedKey) -> None:
+def add_feed_routes(
+    app: web.Application,
+    store: Store,
+    config: Callable[[], Config],
+    key: FeedKey,
+    ranked: RankedItems = no_ranking,
+) -> None:
     async def feed(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         if not key.check(request.match_info["key"]) or name not in FEEDS:
             # one answer for both, so a wrong key tells nothing about the names
             raise web.HTTPNotFound(reason="No feed at this address (the key is wrong or was rotated)")
-        body = await asyncio.to_thread(render, store, config(), name)
+        body = await asyncio.to_thread(render, store, config(), name, None, ranked)
         return web.Response(
             body=body,
             content_type="application/atom+xml",

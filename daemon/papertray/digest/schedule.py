@@ -27,6 +27,7 @@ from papertray.atomic import write_atomic
 from papertray.config import Config
 from papertray.digest.contents import Digest, collect
 from papertray.digest.email_message import build_message
+from papertray.digest.selection import RankedItems, no_ranking
 from papertray.digest.smtp import SendFailed, send
 from papertray.digest_settings import DigestSettings
 from papertray.store import Store
@@ -106,11 +107,13 @@ class Scheduler:
         password: Callable[[], Awaitable[str | None]],
         *,
         now: Callable[[], datetime] = local_now,
+        ranked: RankedItems = no_ranking,
     ) -> None:
         self.config = config
         self.store = store
         self.password = password
         self.now = now
+        self.ranked = ranked
 
     @property
     def path(self) -> Path:
@@ -130,7 +133,7 @@ class Scheduler:
         settings = self.config().digest
         covered = datetime.fromisoformat(record.covered_until) if record.covered_until else None
         since = covered.date() if covered else slot.date() - timedelta(days=7 if settings.schedule == "weekly" else 1)
-        found = collect(self.store, self.config(), slot.date(), since)
+        found = collect(self.store, self.config(), slot.date(), since, self.ranked)
         done = record.sent_ids()
         groups = tuple(
             (name, kept) for name, items in found.groups if (kept := tuple(i for i in items if i.paper.id not in done))

@@ -2,8 +2,8 @@
 versions and sources, so a paper never appears twice in a feed.
 
 Seams left for later work (issue 15):
-* ranking: `Selection.ranked` is where top-ranked papers join "my matches" (with the ranking's top reasons)
-  once ranking exists; until then it is empty.
+* ranking: `Selection.ranked` is where top-ranked papers join "my matches" (with the ranking's top reasons);
+  the daemon passes `digest.ranked.ranked_items(...)`, and without a ranker it is empty.
 * versions: the store does not yet remember which arXiv version a paper had when it was saved, so
   "new versions of my saved papers" has nothing to show; `new_versions()` is the one place to fill in.
 """
@@ -38,10 +38,10 @@ class Item:
     seen: bool = False
 
 
-Ranker = Callable[[Store, Config], Sequence[Item]]
+RankedItems = Callable[[Store, Config], Sequence[Item]]
 
 
-def _no_ranking(store: Store, config: Config) -> Sequence[Item]:
+def no_ranking(store: Store, config: Config) -> Sequence[Item]:
     return ()
 
 
@@ -50,12 +50,19 @@ class Selection:
     store: Store
     config: Config
     today: date
-    ranked: Ranker = field(default=_no_ranking)  # the ranking seam: top-ranked papers with their reasons
+    ranked: RankedItems = field(default=no_ranking)  # the ranking seam: top-ranked papers with their reasons
 
     def _papers(self, views: Sequence[PaperView]) -> list[tuple[PaperView, Paper]]:
         return [(view, paper) for view in views if (paper := view.paper) is not None]
 
     def matches(self) -> list[Item]:
+        """The "my matches" feed: rule matches, then the ranking's top papers."""
+        items = {item.paper.id: item for item in self.rule_matches()}
+        for item in self.ranked(self.store, self.config):
+            items.setdefault(item.paper.id, item)
+        return list(items.values())[:MAX_ENTRIES]
+
+    def rule_matches(self) -> list[Item]:
         since = (self.today - timedelta(days=MATCH_WINDOW_DAYS)).isoformat()
         rules = self.config.rules
         items: dict[str, Item] = {}
@@ -64,8 +71,6 @@ class Selection:
             if fired:
                 why = tuple(f"rule “{m.rule}”: {m.reason}" if m.reason else f"rule “{m.rule}”" for m in fired)
                 items[paper.id] = Item(paper, why, seen=view.status is not State.NEW)
-        for item in self.ranked(self.store, self.config):
-            items.setdefault(item.paper.id, item)
         return list(items.values())[:MAX_ENTRIES]
 
     def saves(self) -> list[Item]:

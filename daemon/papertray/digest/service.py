@@ -17,6 +17,7 @@ from papertray.credentials import Credentials
 from papertray.digest.email_message import html_body
 from papertray.digest.files import write_feed_files
 from papertray.digest.schedule import CHECK_SECONDS, Outcome, Scheduler, latest_slot, local_now
+from papertray.digest.selection import RankedItems, no_ranking
 from papertray.digest_settings import DigestSettings
 from papertray.errors import KeyringUnavailable, StoreError
 from papertray.events import EventBus
@@ -37,13 +38,15 @@ class DigestService:
         *,
         now: Callable[[], datetime] = local_now,
         next_poll_at: Callable[[], str | None] = lambda: None,
+        ranked: RankedItems = no_ranking,
     ) -> None:
         self.config = config
+        self.ranked = ranked
         self.next_poll_at = next_poll_at
         self.store = store
         self.bus = bus
         self.credentials = credentials
-        self.scheduler = Scheduler(config, store, self._password, now=now)
+        self.scheduler = Scheduler(config, store, self._password, now=now, ranked=ranked)
         self._wake = asyncio.Event()
         self._polled = asyncio.Event()  # the first poll after start is done (or failed)
         self._sending = asyncio.Lock()  # the timer and `digest send --now` never send at once
@@ -63,7 +66,8 @@ class DigestService:
     async def write_feeds(self) -> None:
         config = self.config()
         try:
-            await asyncio.to_thread(write_feed_files, config.paths.data_dir / "feeds", self.store, config)
+            folder = config.paths.data_dir / "feeds"
+            await asyncio.to_thread(write_feed_files, folder, self.store, config, None, self.ranked)
         except (OSError, StoreError) as exc:  # a full disk must not stop the daemon; the next poll tries again
             log.error("feeds not written reason=%s", exc)
 

@@ -1,8 +1,8 @@
 """A paper as features: prefixed tokens a linear model can weigh and a person can read back.
 
 `w:` a word or a two-word phrase of the title or abstract (title words count twice: a title says what a paper
-is about), `a:` an author, `c:` an arXiv category, `k:` an HF keyword. Stop words and numbers are dropped, so
-the explanation names topics rather than "the" or "2".
+is about), `a:` an author, `c:` an arXiv category (counted twice too: the field a paper is in), `k:` an HF
+keyword. Stop words and numbers are dropped, so the explanation names topics rather than "the" or "2".
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from papertray.models import Paper
 
-_WORD = re.compile(r"[^\W\d_][\w-]*[^\W_]|[^\W\d_]", re.UNICODE)
+# Two letters or more (a one-letter word says nothing about a topic), so the regex itself leaves them out.
+_WORD = re.compile(r"[^\W\d_][\w-]*[^\W_]", re.UNICODE)
 _MATH = re.compile(r"\$[^$]*\$")
 # scikit-learn's English list, trimmed to what appears in abstracts; kept here so scoring needs no library.
 _STOP = """a about above across after again against all almost also although always am among an and another any are
@@ -45,14 +45,14 @@ class Doc:
     date: str = ""
 
 
-def doc_from_paper(paper: Paper, categories: Iterable[str] = ()) -> Doc:
-    """The ranker's view of a stored paper (papers carry no categories yet; callers that know them pass them)."""
+def doc_from_paper(paper: Paper) -> Doc:
+    """The ranker's view of a stored paper (its arXiv categories, primary first, as the sources gave them)."""
     return Doc(
         id=paper.id,
         title=paper.title,
         abstract=paper.summary,
         authors=paper.authors,
-        categories=tuple(categories),
+        categories=paper.categories,
         keywords=paper.ai_keywords,
         date=paper.daily_date or (paper.published_at or "")[:10],
     )
@@ -64,7 +64,7 @@ def _fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Content words of `text`: case-folded, LaTeX math dropped, stop words and numbers left out."""
-    return [w for w in _WORD.findall(_fold(_MATH.sub(" ", text))) if w not in STOP_WORDS and len(w) > 1]
+    return [w for w in _WORD.findall(_fold(_MATH.sub(" ", text))) if w not in STOP_WORDS]
 
 
 def _phrases(seq: list[str]) -> list[str]:
@@ -73,11 +73,12 @@ def _phrases(seq: list[str]) -> list[str]:
 
 def features(doc: Doc) -> list[str]:
     """The feature tokens of `doc`, with repeats (the trainer and scorer count them as term frequency)."""
-    title = _phrases(words(doc.title))
-    out = [f"w:{t}" for t in title + title]
-    out += [f"w:{t}" for t in _phrases(words(doc.abstract))]
+    title = ["w:" + t for t in _phrases(words(doc.title))]
+    out = title + title
+    out += ["w:" + t for t in _phrases(words(doc.abstract))]
     out += [f"a:{_fold(name).strip()}" for name in doc.authors[:20] if name.strip()]
-    out += [f"c:{cat.strip()}" for cat in doc.categories if cat.strip()]
+    categories = [f"c:{cat.strip()}" for cat in doc.categories if cat.strip()]
+    out += categories + categories  # twice, as the title: a field says much (bench/ranking: p@10 +0.02, kept +0.5 %)
     out += [f"k:{_fold(kw).strip()}" for kw in doc.keywords if kw.strip()]
     return out
 

@@ -13,7 +13,7 @@ from typing import Any
 from papertray.ranking import features as feat
 
 FORMAT = "papertray-rank"
-VERSION = 1
+VERSION = 2  # 2: categories count twice (features.py); a version-1 model is rebuilt from the signals
 _TF = [0.0] + [1.0 + math.log(n) for n in range(1, 32)]
 
 

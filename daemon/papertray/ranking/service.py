@@ -24,6 +24,7 @@ from papertray.events import EventBus
 from papertray.ranking import model_file, signals
 from papertray.ranking.features import Doc, doc_from_paper
 from papertray.ranking.scorer import Model, ModelError, Scored
+from papertray.ranking.standing import Standings
 from papertray.ranking.trainer import BACKGROUND_WEIGHT, Example, encode_request
 from papertray.store import Store
 
@@ -36,23 +37,44 @@ BACKGROUND = 400  # recent papers the user did nothing with: the weak negatives
 TRAIN_TIMEOUT = 300.0
 
 
-def _train_in_child(request: bytes) -> dict[str, Any]:
-    """Run the trainer as `python -m papertray.ranking.trainer`; blocking, so called from a thread."""
+def start_trainer() -> subprocess.Popen[bytes]:
+    """Start `python -m papertray.ranking.trainer`: it imports scikit-learn (most of a cold start) while the
+    ranker is still waiting out its debounce, then trains on what it is sent (nothing: it just exits)."""
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "papertray.ranking.trainer"],
-        input=request,
-        capture_output=True,
-        timeout=TRAIN_TIMEOUT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
-        check=False,
     )
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+
+
+def _train_in_child(request: bytes, child: subprocess.Popen[bytes] | None = None) -> dict[str, Any]:
+    """Train in a trainer child (started now unless one is given); blocking, so called from a thread."""
+    child = child or start_trainer()
+    try:
+        out, err = child.communicate(request, timeout=TRAIN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    if child.returncode != 0:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise ModelError(f"training failed: {last}")
-    data: dict[str, Any] = orjson.loads(done.stdout)
+    data: dict[str, Any] = orjson.loads(out)
     return data
+
+
+def _dismiss(child: subprocess.Popen[bytes] | None) -> None:
+    """A trainer child that is not needed after all: closing its stdin unsent makes it exit."""
+    if child is not None and child.poll() is None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            child.communicate(b"", timeout=TRAIN_TIMEOUT)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
 
 
 class Ranker:
@@ -78,6 +100,10 @@ class Ranker:
         self.scores: dict[str, float] = {}
         self._to_score: dict[str, None] = {}  # ordered set: papers waiting for a score from the current model
         self._scoring = asyncio.Event()
+        # Moves on whenever a score or the model changes: what is built from scores (standing.py) is current
+        # while it holds this number.
+        self.generation = 0
+        self.standings = Standings(self)
 
     # ------------------------------------------------------------ scoring
 
@@ -100,6 +126,17 @@ class Ranker:
         valued = [(pid, v) for pid in paper_ids if (v := self.value(pid)) is not None]
         return sorted(valued, key=lambda item: -item[1])
 
+    def ensure_scored(self, paper_ids: Iterable[str]) -> None:
+        """Score now, on the caller's thread, those of `paper_ids` that have no stored score yet."""
+        model = self.model
+        if model is None:
+            return
+        for paper_id in paper_ids:
+            if paper_id not in self.scores and (paper := self.store.get_paper(paper_id)) is not None:
+                self.scores[paper_id] = model.value(doc_from_paper(paper))
+                self._to_score.pop(paper_id, None)
+                self.generation += 1
+
     def _want_scores(self, paper_ids: Iterable[str]) -> None:
         self._to_score.update(dict.fromkeys(paper_ids))
         self._scoring.set()
@@ -119,6 +156,7 @@ class Ranker:
                         self.scores[paper_id] = model.value(doc_from_paper(paper))
                 while len(self.scores) > KEEP_SCORES:
                     del self.scores[next(iter(self.scores))]
+                self.generation += 1
                 await asyncio.sleep(0)  # let requests in between chunks
 
     def score_many(self, paper_ids: Iterable[str]) -> dict[str, Scored]:
@@ -160,6 +198,7 @@ class Ranker:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         self.model = None
+        self.generation += 1
         self.request_training()
 
     def examples(self) -> tuple[list[Example], int]:
@@ -179,18 +218,20 @@ class Ranker:
                 out.append(Example(doc_from_paper(paper), 0, BACKGROUND_WEIGHT))
         return out, len(found)
 
-    async def train_once(self) -> bool:
+    async def train_once(self, child: subprocess.Popen[bytes] | None = None) -> bool:
+        """Retrain if what the model learns from changed; `child` is a trainer started ahead (`start_trainer`),
+        used or dismissed here."""
         examples, count = self.examples()
         # A "seen" or a page's badge change announces paper.state too: retrain only when what we learn from moved.
         fingerprint = hash(tuple((e.doc.id, e.label, e.weight) for e in examples if e.weight != BACKGROUND_WEIGHT))
-        if self.model is not None and fingerprint == self._fingerprint:
-            return False
-        if not any(e.label == 1 for e in examples) or not any(e.label == 0 for e in examples):
+        unchanged = self.model is not None and fingerprint == self._fingerprint
+        if unchanged or not any(e.label == 1 for e in examples) or not any(e.label == 0 for e in examples):
+            await asyncio.to_thread(_dismiss, child)
             return False
         request = encode_request(examples, {"signals": count})
         self.training = True
         try:
-            data = await asyncio.to_thread(_train_in_child, request)
+            data = await asyncio.to_thread(_train_in_child, request, child)
             model = Model.from_dict(data)
             await asyncio.to_thread(model_file.save, self.path, data)
         except (ModelError, OSError, subprocess.SubprocessError, orjson.JSONDecodeError) as exc:
@@ -203,6 +244,7 @@ class Ranker:
         # Stored scores came from the old model: work them out again, newest papers first.
         rescore = [view.id for view in self.store.query(include_dismissed=False, limit=2_000)]
         self.scores.clear()
+        self.generation += 1
         self._want_scores([*rescore, *self._to_score])
         self.bus.publish("rank.trained", {"signals": count})
         return True
@@ -219,9 +261,16 @@ class Ranker:
         try:
             while True:
                 await self._wanted.wait()
-                await asyncio.sleep(self.debounce)
-                self._wanted.clear()
-                await self.train_once()
+                # The trainer starts now and imports scikit-learn while the burst of signals settles.
+                child = await asyncio.to_thread(start_trainer)
+                try:
+                    await asyncio.sleep(self.debounce)
+                    self._wanted.clear()
+                    await self.train_once(child)
+                finally:
+                    if child.poll() is None:  # cancelled before it was used: never leave it behind
+                        child.kill()
+                        await asyncio.to_thread(child.wait)
         finally:
             for task in (watcher, scorer):
                 task.cancel()

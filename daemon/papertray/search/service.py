@@ -6,8 +6,10 @@
 * At start it compares each paper's stamp (version, title, day, user-data time) with the index's and
   re-indexes what differs: a missing, stale or half-built index (a kill -9 mid-update) catches up the same way.
 * Then it follows the event bus: `paper.new` and `paper.state` re-index those papers, `library.progress`
-  "done" indexes the new PDF's text. A gap in event ids (the bus dropped events for a slow subscriber) starts
-  a new stamp comparison, so nothing is missed for long.
+  "done" indexes the new PDF's text, and a `poll.done` that updated known papers has its days' papers compared
+  with the index by their text's checksum (the stamp's part after `#`), so a changed abstract is re-indexed.
+  A gap in event ids (the bus dropped events for a slow subscriber) starts a new stamp comparison, so nothing
+  is missed for long.
 * A damaged or other-schema index is moved aside, rebuilt and reported in `problems`; any failure leaves
   the daemon running and search answering "unavailable" in one sentence.
 """
@@ -22,6 +24,7 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,12 +59,23 @@ def stamp_of(view: PaperView) -> str:
     return f"{view.version}|{view.daily_date}|{zlib.crc32(title.encode())}|{state.updated_at}|{view.status.value}"
 
 
+def content_of(doc: Doc) -> str:
+    """A checksum of the paper's own indexed text: an abstract can change under the same version and title."""
+    text = "\x1f".join((doc.title, doc.abstract, doc.authors, doc.keywords, doc.categories))
+    return f"{zlib.crc32(text.encode()):08x}"
+
+
+def summary_part(indexed: str | None) -> str | None:
+    """The indexed stamp without its content checksum: what a start compares with `stamp_of` (no record read)."""
+    return indexed.partition("#")[0] if indexed is not None else None
+
+
 def doc_of(view: PaperView) -> Doc:
     paper = view.paper
     state = view.state
     day = (paper.daily_date or (paper.published_at or "")[:10]) if paper else ""
     day = day or (state.saved_at or "")[:10]
-    return Doc(
+    doc = Doc(
         id=view.id,
         title=paper.title if paper else (view.title or ""),
         abstract="\n".join(filter(None, (paper.summary, paper.ai_summary))) if paper else "",
@@ -74,8 +88,8 @@ def doc_of(view: PaperView) -> Doc:
         source=paper.source if paper else "",
         day=day or "",
         saved=state.saved,
-        stamp=stamp_of(view),
     )
+    return replace(doc, stamp=f"{stamp_of(view)}#{content_of(doc)}")
 
 
 class SearchService:
@@ -101,6 +115,7 @@ class SearchService:
         self._pdf_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-pdf")
         self._dirty: set[str] = set()
         self._pdfs: set[str] = set()
+        self._polled_days: set[str] = set()
         self._wake = asyncio.Event()
         self._resync = True
         self.ready = asyncio.Event()  # set once the first catch-up finished (tests and status)
@@ -157,12 +172,14 @@ class SearchService:
                     self._resync = False
                     await self._catch_up()
                     self.ready.set()
+                if self._polled_days:
+                    await self._recheck_days()
                 while self._dirty:
                     batch = [self._dirty.pop() for _ in range(min(CHUNK, len(self._dirty)))]
                     await self._index_ids(batch)
                 while self._pdfs and not self._dirty and not self._resync:
                     await self._index_pdf(self._pdfs.pop())
-                if not (self._dirty or self._pdfs or self._resync):
+                if not (self._dirty or self._pdfs or self._resync or self._polled_days):
                     self._wake.clear()
                     await self._wake.wait()
         finally:
@@ -179,6 +196,9 @@ class SearchService:
             paper_id = event.data.get("id")
             if event.type in ("paper.new", "paper.state") and isinstance(paper_id, str):
                 self._dirty.add(paper_id)
+            elif event.type == "poll.done" and event.data.get("updated"):
+                # Known papers the poll changed announce nothing: look again at its days' papers.
+                self._polled_days.update(d for d in event.data.get("days") or () if isinstance(d, str))
             elif event.type == "library.progress" and event.data.get("state") == "done" and isinstance(paper_id, str):
                 self._pdfs.add(paper_id)
             else:
@@ -199,7 +219,7 @@ class SearchService:
                 break
             after = views[-1].sort_key
             indexed = await self._run(index.stamps_of, [v.id for v in views])
-            todo = [v.id for v in views if indexed.get(v.id) != stamp_of(v)]
+            todo = [v.id for v in views if summary_part(indexed.get(v.id)) != stamp_of(v)]
             if todo and not self.building:
                 self.building = True
                 log.info("search index catching up from paper=%d of %d", checked, self.progress["total"])
@@ -218,6 +238,20 @@ class SearchService:
                     pdf = self.pdf_path(view.id)
                     if pdf is not None and names.get(view.id) != pdf.name:
                         self._pdfs.add(view.id)
+
+    async def _recheck_days(self) -> None:
+        """Re-index the papers of the days a poll changed whose own text differs from what is indexed (an
+        abstract corrected under the same version and title); a day's papers are read a chunk at a time."""
+        assert self._index is not None
+        days, self._polled_days = self._polled_days, set()
+        views = [v for v in self.store.query(since=min(days)) if v.daily_date in days]
+        for start in range(0, len(views), CHUNK):
+            docs = [doc_of(view) for view in views[start : start + CHUNK]]
+            indexed = await self._run(self._index.stamps_of, [doc.id for doc in docs])
+            changed = [doc.id for doc in docs if indexed.get(doc.id) != doc.stamp]
+            if changed:
+                log.info("search re-indexes papers a poll changed count=%d", len(changed))
+                self._dirty.update(changed)
 
     async def _index_ids(self, ids: list[str]) -> None:
         assert self._index is not None
