@@ -94,6 +94,9 @@ class State(StrEnum):
 # The states a listed paper can be in (every one but `unknown`), in precedence order: the CLI's choices, the
 # API's `state=` values and the store's counts all come from here.
 LISTED_STATES: tuple[str, ...] = tuple(s.value for s in State if s is not State.UNKNOWN)
+# A list a paper came from, as `Paper.sources` names it and `list --source` / `?source=` take it: a family (`hf`,
+# `arxiv`, `library`) and optionally one of its lists after a colon (`hf:week`, `arxiv:cs.LG`, `arxiv:hep-th`).
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,40})?\Z", re.ASCII)
 # A calendar day as the API and the CLI accept it: `YYYY-MM-DD` with a month of 01-12 and a day of 01-31.
 DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
 

@@ -13,10 +13,10 @@ import orjson
 import pytest
 
 from papertray import __version__
+from papertray.atomic import write_atomic
 from papertray.errors import NewerDataError, UnreadableFile
 from papertray.events import EventBus
 from papertray.models import Paper, State
-from papertray.atomic import write_atomic
 from papertray.store import AtomicJSONStorage, Store, record_shard
 from papertray.store.month_index import MonthIndex, encode
 

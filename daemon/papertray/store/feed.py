@@ -25,7 +25,7 @@ from papertray.errors import NewerDataError, StoreError, UnreadableFile
 from papertray.models import Paper, is_canonical_id
 from papertray.store.base import StoreBase
 from papertray.store.files import AtomicJSONStorage, storable
-from papertray.store.month_index import NAME, MonthIndex, encode
+from papertray.store.month_index import NAME, MonthIndex, encode, encode_changes
 from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
 from papertray.timestamps import file_stamp, now_iso
 
@@ -128,9 +128,9 @@ class FeedCache(StoreBase):
             if index is not None and len(index):
                 self._months[month] = index
 
-    def _write_month(self, month: str, summaries: Mapping[str, Summary]) -> MonthIndex:
+    def _write_month(self, month: str, content: Mapping[str, Summary] | bytes) -> MonthIndex:
         """Write a month index (the commit point of its month) and return it as memory holds it."""
-        raw = encode(month, summaries)
+        raw = content if isinstance(content, bytes) else encode(month, content)
         write_atomic(self.feed_dir / month / NAME, raw)
         return MonthIndex.decode(raw, self.feed_dir / month / NAME)
 
@@ -281,16 +281,16 @@ class FeedCache(StoreBase):
                 new[paper.id] = record
             docs[paper.id] = record.to_dict()
             touched.add(key)
-            if key[0] not in new_months:
-                known_month = months.get(key[0])
-                new_months[key[0]] = known_month.to_dict() if known_month is not None else {}
-            new_months[key[0]][paper.id] = summary_of(record)
+            new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
         written = {key: shards[key] for key in touched}
         for month in {key[0] for key in written}:
             make_dir_durable(self.feed_dir / month)
         for key, docs in written.items():
             AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": docs})
         # The month index goes last: it is what makes the new records visible.
-        indexes = {month: self._write_month(month, index) for month, index in new_months.items()}
+        indexes = {
+            month: self._write_month(month, encode_changes(month, months.get(month), changes))
+            for month, changes in new_months.items()
+        }
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
         return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged)

@@ -242,6 +242,17 @@ def encode(month: str, summaries: Mapping[str, Summary]) -> bytes:
         if source_id >= 2**16:  # a month with 65,536 different source sets: the rest keep theirs whole
             exceptions[str(row)] = [*summary[:4], list(summary[4])]
         offsets.append(len(titles))
+    return _pack(month, columns, titles, others, list(source_ids), exceptions)
+
+
+def _pack(
+    month: str,
+    columns: Mapping[str, array[int]],
+    titles: bytes | bytearray,
+    others: list[str],
+    source_sets: list[tuple[str, ...]],
+    exceptions: Mapping[str, list[Any]],
+) -> bytes:
     if len(titles) >= 2**32:
         raise ValueError("a month's titles past 4 GB")
     payload = bytearray()
@@ -249,6 +260,7 @@ def encode(month: str, summaries: Mapping[str, Summary]) -> bytes:
     for name, code in COLUMNS:
         values = columns[name]
         if not LITTLE:
+            values = array(code, values)
             values.byteswap()
         table.append([name, code, len(payload), len(values) * values.itemsize])
         payload += values.tobytes()
@@ -261,15 +273,77 @@ def encode(month: str, summaries: Mapping[str, Summary]) -> bytes:
         "papertray": __version__,
         "layout": LAYOUT,
         "month": month,
-        "rows": len(order),
+        "rows": len(columns["days"]),
         "columns": table,
         "titles": titles_at,
         "others": others,
-        "sources": [list(s) for s in source_ids] or [["hf"]],
+        "sources": [list(s) for s in source_sets] or [["hf"]],
         "exceptions": exceptions,
         "crc32": zlib.crc32(payload),
     }
     return orjson.dumps(header) + b"\n" + bytes(payload)
+
+
+def encode_changes(month: str, index: MonthIndex | None, changes: Mapping[str, Summary]) -> bytes:
+    """The file's bytes for `index` with `changes` (new papers and new summaries of known ones) applied.
+
+    A poll changes a few rows of a month of tens of thousands: the rows in between are copied column by
+    column as slices, not decoded into summaries and encoded again. A month with odd ids or exceptions, or a
+    change the columns cannot hold, takes the whole way through `encode`.
+    """
+    digits = id_digits(month)
+    simple = index is not None and not index.others and not index.exceptions
+    events: list[tuple[int, int, int, Summary]] = []  # (old row, 1 = replaces it / 0 = goes before it, key, summary)
+    for pid, summary in changes.items():
+        summary = tuple(summary)
+        number = pid[5:]
+        regular = len(number) == digits and pid[4:5] == "." and number.isdigit() and number.isascii()
+        if not (simple and regular and pid[:4] == month and len(summary) == 5 and _fits(summary)):
+            return encode(month, {**(index.to_dict() if index is not None else {}), **changes})
+        assert index is not None
+        key = int(number)
+        at = bisect_left(index.keys, key)
+        events.append((at, int(at < len(index.keys) and index.keys[at] == key), key, summary))
+    assert index is not None
+    events.sort()
+    source_sets = list(index.source_sets)
+    source_ids = {s: n for n, s in enumerate(source_sets)}
+    old = {name: getattr(index, name) for name, _ in COLUMNS}
+    columns = {name: array(code) for name, code in COLUMNS}
+    offsets = columns["offsets"]
+    offsets.append(0)
+    titles = bytearray()
+    previous = 0
+
+    def copy(start: int, end: int) -> None:
+        if start >= end:
+            return
+        for name in ("keys", "days", "upvotes", "versions", "sources"):
+            columns[name].frombytes(old[name][start:end].tobytes())
+        shift = len(titles) - index.offsets[start]
+        titles.extend(index.titles[index.offsets[start] : index.offsets[end]])
+        offsets.extend(o + shift for o in old["offsets"][start + 1 : end + 1])
+
+    for at, replaces, key, (title, day, votes, version, sources) in events:
+        copy(previous, at)
+        previous = at + replaces
+        source_id = source_ids.setdefault(sources, len(source_sets))
+        if source_id == len(source_sets):
+            source_sets.append(sources)
+        if source_id >= 2**16:
+            return encode(month, {**index.to_dict(), **changes})
+        titles.extend(title.encode("utf-8"))
+        for name, value in (
+            ("keys", key),
+            ("days", _day_code(day) or 0),
+            ("upvotes", votes),
+            ("versions", version or 0),
+            ("sources", source_id),
+            ("offsets", len(titles)),
+        ):
+            columns[name].append(value)
+    copy(previous, len(index.keys))
+    return _pack(month, columns, titles, [], source_sets, {})
 
 
 def read_month_file(path: Path) -> MonthIndex | UnreadableFile | None:

@@ -37,7 +37,8 @@ class ListOrder:
         self.starts = array("Q", [0])
         for month in self.months:
             self.starts.append(self.starts[-1] + len(month))
-        self.order = array("I", self._sorted())
+        self._id_width = self._id_bits = self._low = 0
+        self.order = self._sorted()
 
     def __len__(self) -> int:
         return len(self.order)
@@ -46,52 +47,66 @@ class ListOrder:
         user = self.states.get(paper_id)
         return (user.saved_at or "")[:10] if user is not None else ""
 
-    def _sorted(self) -> list[int]:
+    def _sorted(self) -> array[int]:
+        """Row numbers newest first. Rows are first dealt into one array per day (a day is a few hundred papers),
+        then each day is sorted by a key that packs (upvotes, id) exactly: no list of a million keys is ever
+        held, so the order costs its 4 bytes a paper and little more while it is made."""
         months, extras = self.months, self.extras
         odd_days = [s[1] for m in months for s in m.exceptions.values() if isinstance(s[1], str)]
-        id_width = max([0] + [len(m.id(0)) for m in months if len(m.keys)] + [len(p) for m in months for p in m.others])
-        id_width = max([id_width, *map(len, extras)])
         day_width = max([10, *(len(d.encode()) for d in odd_days)])
+        id_width = max([0] + [len(m.id(0)) for m in months if len(m.keys)] + [len(p) for m in months for p in m.others])
+        self._id_width = max([id_width, *map(len, extras)])
         votes = [v for m in months for v in (min(m.upvotes, default=0), max(m.upvotes, default=0))]
         votes += [int(s[2] or 0) for m in months for s in m.exceptions.values()] + [0]
-        low, vote_bits = min(votes), (max(votes) - min(votes)).bit_length()
-        id_bits = 8 * id_width
-        day_ints: dict[object, int] = {}
+        self._low = min(votes)
+        self._id_bits = 8 * self._id_width
+        buckets: dict[int, array[int]] = {}
+        by_day: dict[str, array[int]] = {}
 
-        def day_int(day: str) -> int:
-            found = day_ints.get(day)
+        def bucket(day: str) -> array[int]:
+            found = by_day.get(day)
             if found is None:
-                found = day_ints[day] = _as_int(day, day_width) << vote_bits
+                found = by_day[day] = buckets.setdefault(_as_int(day, day_width), array("I"))
             return found
 
-        keys: list[int] = []
-        append = keys.append
+        number = 0
         for month in months:
-            days, upvotes, exceptions, regular = month.days, month.upvotes, month.exceptions, len(month.keys)
-            prefix = (month.month + ".").encode()
-            pad = 8 * (id_width - len(prefix) - month.digits)
-            digits = month.digits
-            codes: dict[int, int] = {}
-            for row, number in enumerate(month.keys):
+            days, exceptions = month.days, month.exceptions
+            by_code: dict[int, array[int]] = {}
+            for row in range(len(month)):
                 code = days[row]
                 if code and not exceptions:
-                    base = codes.get(code)
-                    if base is None:
-                        base = codes[code] = day_int(day_text(code) or "")
-                    votes_of = upvotes[row] - low
+                    found = by_code.get(code)
+                    if found is None:
+                        found = by_code[code] = bucket(day_text(code) or "")
                 else:
-                    summary = month.summary(row)
-                    base = day_int(summary[1] or self._saved_day(month.id(row)))
-                    votes_of = int(summary[2] or 0) - low
-                ident = int.from_bytes(prefix + b"%0*d" % (digits, number), "big") << pad
-                append(((base | votes_of) << id_bits) | ident)
-            for offset, paper_id in enumerate(month.others):
-                summary = month.summary(regular + offset)
-                day = summary[1] or self._saved_day(paper_id)
-                append(((day_int(day) | (int(summary[2] or 0) - low)) << id_bits) | _as_int(paper_id, id_width))
+                    found = bucket(month.summary(row)[1] or self._saved_day(month.id(row)))
+                found.append(number)
+                number += 1
         for paper_id in extras:
-            append(((day_int(self._saved_day(paper_id)) | -low) << id_bits) | _as_int(paper_id, id_width))
-        return sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
+            bucket(self._saved_day(paper_id)).append(number)
+            number += 1
+        order = array("I")
+        for day in sorted(buckets, reverse=True):
+            numbers = buckets.pop(day)
+            keys = [self._rest(n) for n in numbers]
+            order.extend(numbers[i] for i in sorted(range(len(numbers)), key=keys.__getitem__, reverse=True))
+        return order
+
+    def _rest(self, number: int) -> int:
+        """(upvotes, id) of a row packed in one int that sorts as the pair does."""
+        at = bisect_right(self.starts, number) - 1
+        row = number - self.starts[at]
+        if at == len(self.months):
+            votes, paper_id = 0, self.extras[row]
+        else:
+            month = self.months[at]
+            if row < len(month.keys) and not month.exceptions:
+                ident = month.month.encode() + b".%0*d" % (month.digits, month.keys[row])
+                pad = 8 * (self._id_width - len(ident))
+                return ((int(month.upvotes[row]) - self._low) << self._id_bits) | (int.from_bytes(ident, "big") << pad)
+            votes, paper_id = int(month.summary(row)[2] or 0), month.id(row)
+        return ((votes - self._low) << self._id_bits) | _as_int(paper_id, self._id_width)
 
     def entry(self, position: int) -> tuple[SortKey, Summary | None, int, int]:
         """(sort key, summary, month number, row) of the paper at `position`; month number len(months) for
