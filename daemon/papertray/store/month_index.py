@@ -56,8 +56,14 @@ def _day_code(day: Any) -> int | None:
     return None
 
 
+_DAYS: dict[int, str | None] = {0: None}  # a few thousand days, each made once
+
+
 def day_text(code: int) -> str | None:
-    return f"{code // 10000:04d}-{code // 100 % 100:02d}-{code % 100:02d}" if code else None
+    found = _DAYS.get(code, "")
+    if found == "":
+        found = _DAYS[code] = f"{code // 10000:04d}-{code // 100 % 100:02d}-{code % 100:02d}"
+    return found
 
 
 class MonthIndex:
@@ -121,8 +127,13 @@ class MonthIndex:
             if found is not None:
                 return found
         offsets = self.offsets
-        title = str(self.titles[offsets[row] : offsets[row + 1]], "utf-8")
-        return (title, day_text(self.days[row]), self.upvotes[row], self.versions[row] or None, self.sources_of(row))
+        return (
+            str(self.titles[offsets[row] : offsets[row + 1]], "utf-8"),
+            day_text(self.days[row]),
+            self.upvotes[row],
+            self.versions[row] or None,
+            self.source_sets[self.sources[row]],
+        )
 
     def sources_of(self, row: int) -> tuple[str, ...]:
         found = self.exceptions.get(row) if self.exceptions else None
