@@ -176,8 +176,7 @@ class Paper:
             organization=data.get("organization") or "",
             github_repo=data.get("github_repo") or "",
             project_page=data.get("project_page") or "",
-            # Records written before `sources` existed name one `source`.
-            sources=tuple(str(s) for s in data.get("sources") or ()) or (str(data.get("source") or "hf"),),
+            sources=sources_of_record(data),
             categories=tuple(str(c) for c in data.get("categories") or ()),
             versions=_versions_from(data.get("versions")),
             first_seen_at=data.get("first_seen_at"),
@@ -213,6 +212,11 @@ class Paper:
             elif value not in (None, "", ()):
                 updates[name] = value
         return replace(self, **updates) if updates else self
+
+
+def sources_of_record(data: dict[str, Any]) -> tuple[str, ...]:
+    """A stored record's sources; records written before `sources` existed name one `source`."""
+    return tuple(str(s) for s in data.get("sources") or ()) or (str(data.get("source") or "hf"),)
 
 
 def merge_versions(

@@ -22,7 +22,7 @@ from typing import Any
 
 from papertray.atomic import make_dir_durable, write_atomic
 from papertray.errors import NewerDataError, StoreError, UnreadableFile
-from papertray.models import Paper, is_canonical_id
+from papertray.models import Paper, is_canonical_id, sources_of_record
 from papertray.store.base import StoreBase
 from papertray.store.files import AtomicJSONStorage, storable
 from papertray.store.month_index import NAME, MonthIndex, encode, encode_changes
@@ -136,34 +136,39 @@ class FeedCache(StoreBase):
 
     def _migrate_json_index(self, month: str, entries: Any) -> dict[str, Summary]:
         """A JSON month index's summaries, each with its paper's sources from the record shards (the JSON
-        index did not keep them). Only the papers the index lists: a record without an entry was never
-        committed."""
+        index did not keep them; only that field is read from a record). Only the papers the index lists: a
+        record without an entry was never committed."""
         summaries: dict[str, Summary] = {}
-        records = self._rebuild_month_index(month, only=set(entries) if isinstance(entries, dict) else set())
+        shards: dict[str, dict[str, Any]] = {}
         for pid, entry in entries.items() if isinstance(entries, dict) else ():
-            record = records.get(pid)
+            name = record_shard(pid)[1] if is_canonical_id(pid) else None
+            if name is None:
+                continue
+            if name not in shards:
+                shards[name] = self._read_shard(month, name)
+            doc = shards[name].get(pid)
             if isinstance(entry, list) and len(entry) >= 4:
-                summaries[pid] = (*entry[:4], record[4] if record is not None else ("hf",))
-            elif record is not None:
-                summaries[pid] = record
+                summaries[pid] = (*entry[:4], sources_of_record(doc) if isinstance(doc, dict) else ("hf",))
+            elif isinstance(doc, dict):
+                try:
+                    summaries[pid] = summary_of(Paper.from_dict(doc))
+                except (KeyError, TypeError, ValueError):
+                    continue
         log.info("migrated a JSON month index month=%s papers=%d", month, len(summaries))
         return summaries
 
-    def _rebuild_month_index(self, month: str, only: set[str] | None = None) -> dict[str, Summary]:
+    def _rebuild_month_index(self, month: str) -> dict[str, Summary]:
         index: dict[str, Summary] = {}
         for path in sorted((self.feed_dir / month).glob("*.json")):
             if path.name == "index.json":
                 continue
-            for pid, doc in self._read_shard(month, path.stem).items():
-                if only is not None and pid not in only:
-                    continue
+            for doc in self._read_shard(month, path.stem).values():
                 try:
                     paper = Paper.from_dict(doc)
                 except (KeyError, TypeError, ValueError):
                     continue
                 index[paper.id] = summary_of(paper)
-        if only is None:
-            log.info("rebuilt month index month=%s papers=%d", month, len(index))
+        log.info("rebuilt month index month=%s papers=%d", month, len(index))
         return index
 
     def _shard_path(self, key: tuple[str, str]) -> Path:
