@@ -166,3 +166,40 @@ def test_i13_a_polls_changes_to_a_month_give_the_index_a_whole_rewrite_would() -
         got = MonthIndex.decode(encode_changes("2507", index, changes), Path("index.bin"))
         assert got.to_dict() == {**(index.to_dict() if index else {}), **changes}, case
         assert list(got) == sorted(got, key=lambda pid: ("/" in pid, pid))
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_i13_the_list_order_is_the_tuple_order_for_random_stores(tmp_path: Path, seed: int) -> None:
+    """Ties on day and upvotes across months, odd and old-style ids among regular ones, papers never ingested."""
+    rng = random.Random(seed)
+    ids = {f"{m}.{n:05d}" for m in ("2506", "2507", "2511") for n in rng.sample(range(1, 3000), 40)}
+    ids |= {"2507.1234", "2507.0001", "hep-th/9901001", "cs/0101001", "1201.1234", "0704.0001"}
+    papers = [
+        Paper(
+            id=pid,
+            title=pid,
+            daily_date=rng.choice([None, "2025-07-31", "2025-07-30", "2025-06-01"]),
+            upvotes=rng.choice([0, 0, 1, 5]),
+            sources=(rng.choice(["hf", "arxiv:cs.LG"]),),
+        )
+        for pid in sorted(ids)
+    ]
+    store = Store.open(tmp_path / "data")
+    await store.add_papers(papers)
+    touched = rng.sample(sorted(ids), 10) + [f"2507.{n:05d}" for n in rng.sample(range(3000, 3999), 3)] + ["2401.00002"]
+    for pid in touched:
+        await store.update_state(pid, saved=True)
+    for reopened in (False, True):
+        if reopened:
+            await store.close()
+            store = Store.open(tmp_path / "data")
+        keys = []
+        for pid in ids | set(touched):
+            view = store.view(pid)
+            keys.append((view.daily_date or (store.get_state(pid).saved_at or "")[:10], view.upvotes, pid))
+        expected = [key[2] for key in sorted(keys, reverse=True)]
+        assert [v.id for v in store.query()] == expected
+        middle = store.query()[len(expected) // 2].sort_key
+        page, _ = store.page(after=middle, limit=5)
+        assert [v.id for v in page] == expected[len(expected) // 2 + 1 :][:5]
+    await store.close()
