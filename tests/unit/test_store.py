@@ -213,9 +213,7 @@ def tree(folder: Path) -> dict[str, tuple[bytes | None, int]]:
     }
 
 
-@pytest.mark.parametrize(
-    "name", ["user.json", "user.json.bak", "user.journal", "meta.json", "feed/2507/index.bin"]
-)
+@pytest.mark.parametrize("name", ["user.json", "user.json.bak", "user.journal", "meta.json", "feed/2507/index.bin"])
 async def test_A_data_from_a_newer_papertray_is_refused_and_left_untouched(tmp_path: Path, name: str) -> None:
     first = Store.open(tmp_path / "data")
     await first.add_papers([paper("2507.00001")])

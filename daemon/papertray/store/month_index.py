@@ -1,6 +1,6 @@
 """A month's summaries held in columns, and their file `feed/<yymm>/index.bin`.
 
-A million papers as a tuple each (title, day, upvotes, version in per-month dicts) took 427 MB and 1.1 s to
+A million papers as a tuple each (title, day, upvotes, version in per-month dicts) took 430-540 MB and 1-5 s to
 load. Here a month is a handful of arrays: the id numbers sorted for bisection, the daily date as YYYYMMDD, the
 upvotes, the version, an index into the month's table of distinct source sets, and the titles as one UTF-8
 blob with offsets; about 20 bytes a paper beside its title. Old-style ids (`hep-th/9901001`) and any id that is
