@@ -18,6 +18,12 @@ OUT = REPO / "docs" / "benchmarks.md"
 # (module, title, extra arguments); a module that is not there yet is reported as missing, not skipped silently.
 BENCHMARKS = [
     ("bench.store_bench", "Store with 250,000 papers: cold start, RSS, bytes per poll, save latency", []),
+    # ~6 min (the fixture is written once per run); `--quick` (100k papers) for a short look
+    (
+        "bench.store_million",
+        "Store at 1,000,000 papers: ready, RSS, lookup, an arXiv poll of 1,000 new + 400 replacements",
+        [],
+    ),
     ("bench.store_crash", "Crash safety: SIGKILL during polls and saves (1000 trials)", ["--trials", "1000"]),
     ("bench.lookup", "API lookup under wrk vs a bare aiohttp hello-world", []),
     ("bench.soak", "Soak: wrk + 5 SSE clients + polls, RSS sampled", ["--minutes", "10"]),

@@ -10,6 +10,7 @@ Each figure is printed beside a baseline measured in the same run on the same da
 - save:    `update_state` latency vs a bare fsync'd append of the same record size.
 Targets (issue "Daemon core"): ready <= 1.5 s, RSS <= 300 MB, <= 5 MB per poll, save p99 <= 20 ms.
 Numbers only, no assertions. The page cache is warm (the data was just written): cold-disk reads are slower.
+A million papers: bench/store_million.py (a fast fixture, that commit's layout and code as the baseline).
 """
 
 from __future__ import annotations

@@ -94,6 +94,9 @@ class State(StrEnum):
 # The states a listed paper can be in (every one but `unknown`), in precedence order: the CLI's choices, the
 # API's `state=` values and the store's counts all come from here.
 LISTED_STATES: tuple[str, ...] = tuple(s.value for s in State if s is not State.UNKNOWN)
+# A list a paper came from, as `Paper.sources` names it and `list --source` / `?source=` take it: a family (`hf`,
+# `arxiv`, `library`) and optionally one of its lists after a colon (`hf:week`, `arxiv:cs.LG`, `arxiv:hep-th`).
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}(?::[A-Za-z0-9._-]{1,40})?\Z", re.ASCII)
 # A calendar day as the API and the CLI accept it: `YYYY-MM-DD` with a month of 01-12 and a day of 01-31.
 DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\Z")
 
@@ -173,8 +176,7 @@ class Paper:
             organization=data.get("organization") or "",
             github_repo=data.get("github_repo") or "",
             project_page=data.get("project_page") or "",
-            # Records written before `sources` existed name one `source`.
-            sources=tuple(str(s) for s in data.get("sources") or ()) or (str(data.get("source") or "hf"),),
+            sources=sources_of_record(data),
             categories=tuple(str(c) for c in data.get("categories") or ()),
             versions=_versions_from(data.get("versions")),
             first_seen_at=data.get("first_seen_at"),
@@ -210,6 +212,11 @@ class Paper:
             elif value not in (None, "", ()):
                 updates[name] = value
         return replace(self, **updates) if updates else self
+
+
+def sources_of_record(data: dict[str, Any]) -> tuple[str, ...]:
+    """A stored record's sources; records written before `sources` existed name one `source`."""
+    return tuple(str(s) for s in data.get("sources") or ()) or (str(data.get("source") or "hf"),)
 
 
 def merge_versions(

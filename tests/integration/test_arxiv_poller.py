@@ -21,7 +21,7 @@ from papertray.poller import Poller
 from papertray.pollers import Pollers
 from papertray.sources.politeness import HostLimiter
 from papertray.store import Store
-from papertray.tray import snapshot
+from papertray.tray_feed import snapshot
 from tests.support.arxiv_server import ApiPaper, ArxivServer, Item
 from tests.support.feed_server import FeedServer, make_day
 from tests.support.poller_env import Clock, Settings, until

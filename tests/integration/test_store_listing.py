@@ -8,6 +8,8 @@ import asyncio
 import json
 from pathlib import Path
 
+from papertray.models import Paper
+from papertray.store import Store
 from tests.support.daemon import DaemonProcess, run_cli
 
 IDS = [f"2401.{n:05d}" for n in range(1, 9)]  # papers no feed of this daemon ever lists
@@ -64,5 +66,49 @@ async def test_G_a_note_on_a_paper_never_ingested_is_kept_and_shown_everywhere(t
         await asyncio.to_thread(daemon.stop)
         await asyncio.to_thread(daemon.start)  # and it is still there after a restart
         assert (await asyncio.to_thread(daemon.get, f"papers/{IDS[0]}"))[1]["note"] == "read §3"
+    finally:
+        await asyncio.to_thread(daemon.stop)
+
+
+async def test_i13_list_source_filters_by_the_list_a_paper_came_from_through_a_real_daemon(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    store = Store.open(home / "data")  # a store as HF and arXiv polls left it (the arXiv poller is its own part)
+    await store.add_papers(
+        [
+            Paper(id="2511.00001", title="from HF only", daily_date="2025-11-03", sources=("hf",)),
+            Paper(id="2511.00002", title="cs.LG", daily_date="2025-11-03", sources=("arxiv:cs.LG",)),
+            Paper(id="2511.00003", title="cross", daily_date="2025-11-02", sources=("arxiv:cs.CL", "arxiv:cs.LG")),
+            Paper(id="2511.00004", title="both", daily_date="2025-11-01", sources=("hf", "arxiv:cs.CV")),
+            Paper(id="hep-th/9901001", title="old", daily_date="2025-11-01", sources=("arxiv:hep-th",)),
+        ]
+    )
+    await store.close()
+    daemon = DaemonProcess(home)
+    await asyncio.to_thread(daemon.start)
+    try:
+
+        def listed(*args: str) -> list[str]:
+            done = run_cli(home, "list", *args, "--json", env=daemon.env)
+            assert done.returncode == 0, done.stderr
+            return [p["id"] for p in json.loads(done.stdout)]
+
+        assert await asyncio.to_thread(listed, "--source", "arxiv:cs.LG") == ["2511.00002", "2511.00003"]
+        assert await asyncio.to_thread(listed, "--source", "hf") == ["2511.00001", "2511.00004"]
+        assert await asyncio.to_thread(listed, "--source", "arxiv") == [
+            "2511.00002",
+            "2511.00003",
+            "hep-th/9901001",
+            "2511.00004",
+        ]
+        assert await asyncio.to_thread(listed, "--source", "arxiv:cs.RO") == []
+        human = await asyncio.to_thread(run_cli, home, "list", "--source", "arxiv:cs.CL", env=daemon.env)
+        assert "2511.00003" in human.stdout and "2511.00002" not in human.stdout and "1 papers" in human.stdout
+        code, page = await asyncio.to_thread(daemon.get, "papers?source=arxiv:cs.LG&limit=1")
+        assert code == 200 and [p["id"] for p in page["papers"]] == ["2511.00002"] and page["total"] == 2
+        assert page["papers"][0]["sources"] == ["arxiv:cs.LG"]
+        code, body = await asyncio.to_thread(daemon.get, "papers?source=cs%20LG")
+        assert code == 400 and body["error"] == "'source' must be a source like hf, arxiv or arxiv:cs.LG."
+        bad = await asyncio.to_thread(run_cli, home, "list", "--source", "cs LG", env=daemon.env)
+        assert bad.returncode == 2 and "is not a source like hf, arxiv or arxiv:cs.LG" in bad.stderr
     finally:
         await asyncio.to_thread(daemon.stop)

@@ -13,10 +13,12 @@ import orjson
 import pytest
 
 from papertray import __version__
+from papertray.atomic import write_atomic
 from papertray.errors import NewerDataError, UnreadableFile
 from papertray.events import EventBus
 from papertray.models import Paper, State
 from papertray.store import AtomicJSONStorage, Store, record_shard
+from papertray.store.month_index import MonthIndex, encode
 
 
 def paper(pid: str, day: str = "2025-07-31", upvotes: int = 0, **fields: object) -> Paper:
@@ -87,13 +89,13 @@ async def test_new_papers_are_announced_once(store: Store) -> None:
 async def test_a_poll_rewrites_only_the_files_of_the_papers_it_touched(store: Store) -> None:
     history = [paper(f"23{m:02d}.{n:05d}") for m in range(1, 13) for n in range(0, 30000, 1500)]
     await store.add_papers(history)
-    before = {p: p.stat().st_ino for p in store.feed_dir.rglob("*.json")}
+    before = {p: p.stat().st_ino for p in store.feed_dir.rglob("*") if p.is_file()}
     await store.add_papers([paper("2507.12345"), paper("2507.12346")])
-    after = {p: p.stat().st_ino for p in store.feed_dir.rglob("*.json")}
+    after = {p: p.stat().st_ino for p in store.feed_dir.rglob("*") if p.is_file()}
     assert all(after[p] == ino for p, ino in before.items()), "an old shard was rewritten"
     assert sorted(str(p.relative_to(store.feed_dir)) for p in set(after) - set(before)) == [
         "2507/12.json",
-        "2507/index.json",
+        "2507/index.bin",
     ]
 
 
@@ -211,7 +213,7 @@ def tree(folder: Path) -> dict[str, tuple[bytes | None, int]]:
     }
 
 
-@pytest.mark.parametrize("name", ["user.json", "user.json.bak", "user.journal", "meta.json", "feed/2507/index.json"])
+@pytest.mark.parametrize("name", ["user.json", "user.json.bak", "user.journal", "meta.json", "feed/2507/index.bin"])
 async def test_A_data_from_a_newer_papertray_is_refused_and_left_untouched(tmp_path: Path, name: str) -> None:
     first = Store.open(tmp_path / "data")
     await first.add_papers([paper("2507.00001")])
@@ -223,7 +225,7 @@ async def test_A_data_from_a_newer_papertray_is_refused_and_left_untouched(tmp_p
     await second.close()
     # As a newer papertray (say 0.9.0, data schema 2) leaves the file after an upgrade and a downgrade.
     path = tmp_path / "data" / name
-    if name == "user.journal":
+    if name in ("user.journal", "feed/2507/index.bin"):  # a JSON header line, then the rest
         header, rest = path.read_bytes().split(b"\n", 1)
         path.write_bytes(orjson.dumps({**orjson.loads(header), "schema": 2, "papertray": "0.9.0"}) + b"\n" + rest)
     else:
@@ -315,14 +317,20 @@ async def test_query_order_follows_every_write(store: Store) -> None:
     assert [v.id for v in store.query(state=State.NEW, limit=1)] == ["2507.00002"]
 
 
-async def test_records_left_by_a_poll_that_crashed_before_its_index_write_are_announced(store: Store) -> None:
+@pytest.mark.parametrize("layout", ["index.bin", "index.json"])
+async def test_records_left_by_a_poll_that_crashed_before_its_index_write_are_announced(
+    store: Store, layout: str
+) -> None:
     await store.add_papers([paper("2507.00001"), paper("2507.00002")])
     await store.close()
-    index = AtomicJSONStorage(store.feed_dir / "2507" / "index.json", kind="feed-index")
-    data = index.read()
-    assert data is not None
-    del data["index"]["2507.00002"]
-    index.write({"index": data["index"]})  # as if the crash came between the record and the index write
+    path = store.feed_dir / "2507" / "index.bin"
+    summaries = MonthIndex.decode(path.read_bytes(), path).to_dict()
+    del summaries["2507.00002"]  # as if the crash came between the record and the index write
+    if layout == "index.bin":
+        write_atomic(path, encode("2507", summaries))
+    else:  # the same moment under the JSON month index of before (an older papertray, or before the upgrade)
+        legacy = AtomicJSONStorage(store.feed_dir / "2507" / "index.json", kind="feed-index")
+        legacy.write({"index": {pid: list(summary[:4]) for pid, summary in summaries.items()}})
     again = reopen(store)
     assert again.get_paper("2507.00002") is None and len(again) == 1
     result = await again.add_papers([paper("2507.00001"), paper("2507.00002")])
@@ -340,6 +348,10 @@ async def test_A_feed_files_from_a_newer_papertray_refuse_the_open_in_one_senten
         data["_meta"]["1"]["schema"] = 2
         del data["_meta"]["1"]["papertray"]  # (written before files named their papertray)
         path.write_bytes(orjson.dumps(data))
+    for path in store.feed_dir.rglob("index.bin"):
+        header, rest = path.read_bytes().split(b"\n", 1)
+        fields = {k: v for k, v in orjson.loads(header).items() if k != "papertray"}
+        path.write_bytes(orjson.dumps({**fields, "schema": 2}) + b"\n" + rest)
     before = tree(store.data_dir)
     with pytest.raises(NewerDataError, match=r"newer papertray \(data schema 2; .*run the newer papertray\.$"):
         reopen(store)
@@ -451,9 +463,9 @@ def test_the_storage_is_a_working_tinydb_storage(tmp_path: Path) -> None:
 async def test_ids_that_are_not_canonical_never_reach_the_file_system(store: Store) -> None:
     result = await store.add_papers([Paper(id="../../escape/0000001"), Paper(id="2507.1"), paper("2507.00001")])
     assert [p.id for p in result.new] == ["2507.00001"]
-    assert sorted(str(p.relative_to(store.data_dir)) for p in store.data_dir.rglob("*.json")) == [
+    assert sorted(str(p.relative_to(store.data_dir)) for p in store.feed_dir.rglob("*") if p.is_file()) == [
         "feed/2507/00.json",
-        "feed/2507/index.json",
+        "feed/2507/index.bin",
     ]
     assert store.get_paper("../../escape/0000001") is None
 

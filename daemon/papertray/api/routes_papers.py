@@ -23,14 +23,14 @@ from papertray.api.keys import BADGES, CONTEXT, RANKER, VERSIONS
 from papertray.api.responses import JSON, json_response
 from papertray.api.routes_rank import why_of
 from papertray.errors import HttpError
-from papertray.models import DATE, LISTED_STATES, State
+from papertray.models import DATE, LISTED_STATES, SOURCE_NAME, State
 from papertray.ranking.service import Ranker
 from papertray.ranking.standing import NONE
 from papertray.store import PaperView
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag"}
+LIST_PARAMS = {"state", "since", "limit", "cursor", "dismissed", "tag", "source"}
 STATES = {"all", *LISTED_STATES}
 
 
@@ -86,6 +86,9 @@ def _list_params(request: web.Request) -> dict[str, Any]:
     tag = query.get("tag")
     if tag is not None and not bodies.TAG.match(tag):
         raise HttpError(400, "'tag' must be 1 to 64 printable characters.")
+    source = query.get("source")
+    if source is not None and not SOURCE_NAME.match(source):
+        raise HttpError(400, "'source' must be a source like hf, arxiv or arxiv:cs.LG.")
     return {
         "state": None if state == "all" else State(state),
         "since": since,
@@ -93,6 +96,7 @@ def _list_params(request: web.Request) -> dict[str, Any]:
         "cursor": decode_cursor(query["cursor"]) if "cursor" in query else None,
         "dismissed": dismissed,
         "tag": tag,
+        "source": source,
     }
 
 
@@ -110,6 +114,7 @@ async def list_papers(request: web.Request) -> web.Response:
         "state": params["state"],
         "since": params["since"],
         "include_dismissed": dismissed != "exclude",
+        "source": params["source"],
         "predicate": keep if (tag is not None or dismissed == "only") else None,
     }
     limit = params["limit"]

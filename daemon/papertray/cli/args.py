@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from papertray.config import PORT_RULE, port_problem
 from papertray.errors import PapertrayError
-from papertray.models import ACCEPTED_FORMS, LISTED_STATES, parse_paper_ref
+from papertray.models import ACCEPTED_FORMS, LISTED_STATES, SOURCE_NAME, parse_paper_ref
 
 # What `list --state` and `export --state` take: every state a stored paper can be in, or all of them.
 STATES = (*LISTED_STATES, "all")
@@ -39,6 +39,13 @@ def limit_arg(text: str) -> int:
     if limit is None or limit < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of papers, 1 or more, not {text!r} (default: all)")
     return limit
+
+
+def source_arg(text: str) -> str:
+    """`list --source hf|arxiv|arxiv:cs.LG`: a list papers come from (models.SOURCE_NAME)."""
+    if not SOURCE_NAME.match(text):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a source like hf, arxiv or arxiv:cs.LG")
+    return text
 
 
 def date_arg(text: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import quote
 
 from papertray.cli import layout, rank
-from papertray.cli.args import STATES, date_arg, limit_arg, paper_id_of
+from papertray.cli.args import STATES, date_arg, limit_arg, paper_id_of, source_arg
 from papertray.cli.console import Commands, Console
 from papertray.client import DaemonClient
 from papertray.config import Paths
@@ -20,6 +21,9 @@ def add_list(commands: Commands) -> None:
     listing.add_argument("--state", choices=STATES, default="all")
     listing.add_argument("--since", type=date_arg, help="daily date YYYY-MM-DD (or 'today', 'yesterday', '7d')")
     listing.add_argument("--limit", type=limit_arg, help="at most this many (default: all)")
+    listing.add_argument(
+        "--source", type=source_arg, help="only papers from this list: hf, arxiv:cs.LG, or arxiv for every category"
+    )
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.add_argument("--sort", choices=("date", "rank"), default="date", help="rank: the For you list")
     listing.set_defaults(handler=cmd_list)
@@ -39,6 +43,8 @@ def add_unsave(commands: Commands) -> None:
 
 def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     if args.sort == "rank":
+        if args.source:
+            raise PapertrayError("--source lists by date only; the For you list (--sort rank) takes every source.")
         return rank.list_ranked(args, paths, console)
     client = DaemonClient.connect(paths)
     papers: list[dict[str, Any]] = []
@@ -49,6 +55,8 @@ def cmd_list(args: argparse.Namespace, paths: Paths, console: Console) -> int:
             query.append(f"state={args.state}")
         if args.since:
             query.append(f"since={args.since}")
+        if args.source:
+            query.append(f"source={quote(args.source)}")
         if cursor:
             query.append(f"cursor={cursor}")
         page = client.get("papers?" + "&".join(query))

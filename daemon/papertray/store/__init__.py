@@ -12,8 +12,9 @@ Layout under `<data>/`:
                            user.json.bak and user.json and then deletes the old journal). Folds are numbered
                            and a journal's header names the fold it follows, so replay skips what a copy
                            already holds and recovery knows whether anything is missing (user.py, recovery.py)
-    feed/<yymm>/index.json the month's summaries (title, daily date, upvotes, version): loaded at open, they
-                           answer lookup, list and counts from memory
+    feed/<yymm>/index.bin  the month's summaries (title, daily date, upvotes, version, sources) in columns
+                           (month_index.py): loaded at open, they answer lookup, list, counts and the source
+                           filter from memory; an `index.json` (the JSON layout before it) is migrated once
     feed/<yymm>/<nn>.json  full records (abstract, authors…) of ids whose number starts with <nn> (`old.json`
                            for old-style ids); read on demand into a small LRU cache
     meta.json              small key/value state of other modules (poller bookkeeping)
@@ -39,10 +40,12 @@ The package, one job per module (each imports only the ones above it):
     health.py    which kinds of write keep failing, for `problems`
     recovery.py  reading user.json, its backup and the journals at open, and saying what was recovered
     views.py     summaries, shard names from ids, `PaperView`
+    month_index.py  a month's summaries as columns and their file, index.bin
+    ordering.py  the list order, one array of row numbers
     base.py      the state the parts share and how an unreadable file is reported
     feed.py      the feed cache: month indexes and record shards, ingest
     user.py      user data: the journal, group commit, folds
-    queries.py   lookup, list order, filters, pages, counts
+    queries.py   lookup, list order, filters (state, since, source), pages, counts
     facade.py    `Store`: opening, meta.json, closing
 
 Names are loaded on first use (PEP 562), so that `papertray.store.lock`, which runtime.py needs below the

@@ -19,7 +19,9 @@ from papertray.models import Paper, PaperState
 from papertray.state_file import set_aside
 from papertray.store.files import AtomicJSONStorage, read_or_error
 from papertray.store.health import WriteHealth
-from papertray.store.views import PaperView, SortKey, Summary, shard_key
+from papertray.store.month_index import MonthIndex
+from papertray.store.ordering import ListOrder
+from papertray.store.views import PaperView, Summary, shard_key
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,8 @@ class StoreBase:
         self.problems: list[str] = []
         self.journal_limit = journal_limit
         self.cache_shards = cache_shards
-        self._months: dict[str, dict[str, Summary]] = {}
-        self._order: list[tuple[SortKey, Summary | None]] | None = None
+        self._months: dict[str, MonthIndex] = {}
+        self._order: ListOrder | None = None
         self._shards: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._states: dict[str, PaperState] = {}
         self._meta: dict[str, Any] = {}

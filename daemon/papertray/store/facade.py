@@ -17,6 +17,7 @@ from papertray.runtime import pid_alive
 from papertray.store.base import CACHE_SHARDS, JOURNAL_LIMIT
 from papertray.store.feed import FeedCache
 from papertray.store.files import read_feed_layout, read_or_error
+from papertray.store.month_index import NAME, read_month_file
 from papertray.store.queries import Queries
 from papertray.store.recovery import read_user_data
 from papertray.store.user import UserData
@@ -50,6 +51,7 @@ class Store(Queries, UserData, FeedCache):
         user = read_user_data(store._user.path, data_dir / "user.json.bak", [store._journal_old, store._journal])
         meta = read_or_error(store._meta_storage)
         months, flat = read_feed_layout(store.feed_dir)
+        binary = [read_month_file(folder / NAME) for folder, _ in months]
         try:
             if not data_dir.exists():
                 data_dir.mkdir(parents=True, mode=0o700)
@@ -62,7 +64,7 @@ class Store(Queries, UserData, FeedCache):
         if removed:
             log.info("removed temp files of interrupted writes count=%d bytes=%d", removed, size)
         store._load_user(user)
-        store._load_feed(months, flat)
+        store._load_feed(months, binary, flat)
         if isinstance(meta, UnreadableFile):
             store._report_unreadable(meta.path, meta, "a fresh file started")
             meta = None

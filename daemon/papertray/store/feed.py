@@ -1,11 +1,13 @@
 """The feed cache: every paper papertray has ingested, in month shards under `feed/`.
 
-`feed/<yymm>/index.json` holds the month's summaries (loaded at open, they answer lookup, list and counts from
-memory); `feed/<yymm>/<nn>.json` the full records of ids whose number starts with `<nn>` (`old.json` for
-old-style ids), read on demand into a small LRU cache. Record shards are written before the month index, which
-is the commit point: a crash in between leaves records the index does not list yet, and the next poll simply
-ingests them again. A damaged month index is rebuilt from its record shards; a first-layout `feed/<yymm>.json`
-is split into the month layout once.
+`feed/<yymm>/index.bin` holds the month's summaries in columns (month_index.py; loaded at open, they answer
+lookup, list, counts and the source filter from memory); `feed/<yymm>/<nn>.json` the full records of ids whose
+number starts with `<nn>` (`old.json` for old-style ids), read on demand into a small LRU cache. Record shards
+are written before the month index, which is the commit point: a crash in between leaves records the index does
+not list yet, and the next poll simply ingests them again. A damaged month index is rebuilt from its record
+shards; a first-layout `feed/<yymm>.json` is split into the month layout once, and a JSON month index
+(`index.json`, the layout before index.bin; also what an older papertray writes after a downgrade) is turned
+into `index.bin` once, with each paper's sources read from its record, and then removed.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from papertray.atomic import make_dir_durable
+from papertray.atomic import make_dir_durable, write_atomic
 from papertray.errors import NewerDataError, StoreError, UnreadableFile
-from papertray.models import Paper, is_canonical_id
+from papertray.models import Paper, is_canonical_id, sources_of_record
 from papertray.store.base import StoreBase
 from papertray.store.files import AtomicJSONStorage, storable
+from papertray.store.month_index import NAME, MonthIndex, encode, encode_changes
 from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
 from papertray.timestamps import file_stamp, now_iso
 
@@ -34,7 +37,7 @@ class _FeedWrite:
     """What the feed writer thread hands back: applied to memory only once every file is on disk."""
 
     shards: dict[tuple[str, str], dict[str, Any]]
-    months: dict[str, dict[str, Summary]]
+    months: dict[str, MonthIndex]
     new: list[Paper]
     updated: int
     unchanged: int
@@ -44,11 +47,16 @@ class FeedCache(StoreBase):
     def __len__(self) -> int:
         return sum(len(month) for month in self._months.values())
 
-    def _load_feed(self, months: list[tuple[Path, Any]], flat: list[tuple[Path, Any]]) -> None:
+    def _load_feed(
+        self,
+        months: list[tuple[Path, Any]],
+        binary: list[MonthIndex | UnreadableFile | None],
+        flat: list[tuple[Path, Any]],
+    ) -> None:
         # A downgrade can leave hundreds of damaged feed files: they are reported together.
         problems_before = len(self.problems)
         try:
-            self._load_months(months)
+            self._load_months(months, binary)
             self._migrate_flat_months(flat)
         finally:
             feed_problems = self.problems[problems_before:]
@@ -77,33 +85,77 @@ class FeedCache(StoreBase):
                 for key, docs in shards.items():
                     merged = {**docs, **self._read_shard(*key)}  # records already in the new layout win
                     AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": merged})
-                index = self._rebuild_month_index(path.stem)
-                AtomicJSONStorage(self.feed_dir / path.stem / "index.json", kind="feed-index").write({"index": index})
+                index = self._write_month(path.stem, self._rebuild_month_index(path.stem))
                 stamp = file_stamp()
                 os.replace(path, path.with_name(f"{path.name}.v1-{stamp}"))
             except (StoreError, OSError) as exc:
                 log.warning("could not migrate a first-layout feed file path=%s error=%s", path, exc)
             else:
                 log.info("migrated first-layout feed file path=%s papers=%d", path, sum(map(len, shards.values())))
-                if index:
+                if len(index):
                     self._months[path.stem] = index
 
-    def _load_months(self, months: list[tuple[Path, Any]]) -> None:
-        for folder, data in months:
-            storage = AtomicJSONStorage(folder / "index.json", kind="feed-index")
-            if isinstance(data, UnreadableFile):
-                self._report_unreadable(storage.path, data, f"the month index was rebuilt from {folder.name}'s records")
-                data = None
-            if data is None and any(folder.glob("*.json")):
-                index = self._rebuild_month_index(folder.name)
+    def _load_months(self, months: list[tuple[Path, Any]], binary: list[MonthIndex | UnreadableFile | None]) -> None:
+        for (folder, legacy), loaded in zip(months, binary, strict=True):
+            month = folder.name
+            rebuilt = f"the month index was rebuilt from {month}'s records"
+            index: MonthIndex | None = None
+            summaries: dict[str, Summary] | None = None
+            if legacy is not None:
+                # This papertray writes index.bin only: an index.json is the layout before it, or what an older
+                # papertray wrote after a downgrade. Either way it is the newest word on which papers are in.
+                if isinstance(legacy, UnreadableFile):
+                    self._report_unreadable(legacy.path, legacy, rebuilt)
+                    summaries = self._rebuild_month_index(month)
+                else:
+                    summaries = self._migrate_json_index(month, legacy.get("index", {}))
+            elif isinstance(loaded, UnreadableFile):
+                self._report_unreadable(loaded.path, loaded, rebuilt)
+                summaries = self._rebuild_month_index(month)
+            elif loaded is not None:
+                index = loaded
+            elif any(p.name != "index.json" for p in folder.glob("*.json")):
+                summaries = self._rebuild_month_index(month)  # records and no index at all
+            if summaries is not None:
                 try:
-                    storage.write({"index": index})
+                    index = self._write_month(month, summaries)
                 except StoreError as exc:
-                    log.warning("could not rewrite month index month=%s error=%s", folder.name, exc)
-            else:
-                index = {pid: tuple(summary) for pid, summary in (data or {}).get("index", {}).items()}
-            if index:
-                self._months[folder.name] = index
+                    log.warning("could not rewrite month index month=%s error=%s", month, exc)
+                    index = MonthIndex.build(month, summaries)
+                else:
+                    if isinstance(legacy, dict):  # index.bin is durable: the JSON index has nothing left to give
+                        (folder / "index.json").unlink(missing_ok=True)
+            if index is not None and len(index):
+                self._months[month] = index
+
+    def _write_month(self, month: str, content: Mapping[str, Summary] | bytes) -> MonthIndex:
+        """Write a month index (the commit point of its month) and return it as memory holds it."""
+        raw = content if isinstance(content, bytes) else encode(month, content)
+        write_atomic(self.feed_dir / month / NAME, raw)
+        return MonthIndex.decode(raw, self.feed_dir / month / NAME)
+
+    def _migrate_json_index(self, month: str, entries: Any) -> dict[str, Summary]:
+        """A JSON month index's summaries, each with its paper's sources from the record shards (the JSON
+        index did not keep them; only that field is read from a record). Only the papers the index lists: a
+        record without an entry was never committed."""
+        summaries: dict[str, Summary] = {}
+        shards: dict[str, dict[str, Any]] = {}
+        for pid, entry in entries.items() if isinstance(entries, dict) else ():
+            name = record_shard(pid)[1] if is_canonical_id(pid) else None
+            if name is None:
+                continue
+            if name not in shards:
+                shards[name] = self._read_shard(month, name)
+            doc = shards[name].get(pid)
+            if isinstance(entry, list) and len(entry) >= 4:
+                summaries[pid] = (*entry[:4], sources_of_record(doc) if isinstance(doc, dict) else ("hf",))
+            elif isinstance(doc, dict):
+                try:
+                    summaries[pid] = summary_of(Paper.from_dict(doc))
+                except (KeyError, TypeError, ValueError):
+                    continue
+        log.info("migrated a JSON month index month=%s papers=%d", month, len(summaries))
+        return summaries
 
     def _rebuild_month_index(self, month: str) -> dict[str, Summary]:
         index: dict[str, Summary] = {}
@@ -160,8 +212,10 @@ class FeedCache(StoreBase):
             except (KeyError, TypeError, ValueError):
                 pass
         # The record shard was lost: what the index knows is better than nothing.
-        title, daily_date, upvotes, version = summary
-        return Paper(id=paper_id, title=title, daily_date=daily_date, upvotes=upvotes or 0, version=version)
+        title, daily_date, upvotes, version, sources = summary
+        return Paper(
+            id=paper_id, title=title, daily_date=daily_date, upvotes=upvotes or 0, version=version, sources=sources
+        )
 
     # ---------------------------------------------------------------- feed writes
 
@@ -178,7 +232,7 @@ class FeedCache(StoreBase):
         async with self._feed_lock:
             keys = {record_shard(p.id) for p in papers}
             cached = {key: self._shards[key] for key in keys if key in self._shards}
-            months = {key[0]: self._months.get(key[0], {}) for key in keys}
+            months = {key[0]: self._months.get(key[0]) for key in keys}
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = now_iso()
             loop = asyncio.get_running_loop()
@@ -200,7 +254,7 @@ class FeedCache(StoreBase):
         self,
         papers: Sequence[Paper],
         cached: Mapping[tuple[str, str], dict[str, Any]],
-        months: Mapping[str, dict[str, Summary]],
+        months: Mapping[str, MonthIndex | None],
         known: set[str],
         now: str,
     ) -> _FeedWrite:
@@ -232,16 +286,16 @@ class FeedCache(StoreBase):
                 new[paper.id] = record
             docs[paper.id] = record.to_dict()
             touched.add(key)
-            if key[0] not in new_months:
-                new_months[key[0]] = dict(months.get(key[0], {}))
-            new_months[key[0]][paper.id] = summary_of(record)
+            new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
         written = {key: shards[key] for key in touched}
         for month in {key[0] for key in written}:
             make_dir_durable(self.feed_dir / month)
         for key, docs in written.items():
             AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": docs})
         # The month index goes last: it is what makes the new records visible.
-        for month, index in new_months.items():
-            AtomicJSONStorage(self.feed_dir / month / "index.json", kind="feed-index").write({"index": index})
+        indexes = {
+            month: self._write_month(month, encode_changes(month, months.get(month), changes))
+            for month, changes in new_months.items()
+        }
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
-        return _FeedWrite(written, new_months, list(new.values()), len(updated), unchanged)
+        return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged)

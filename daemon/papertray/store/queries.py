@@ -5,12 +5,15 @@ and `papertray status` all show."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from papertray.models import PaperState, State, canonical_id
 from papertray.store.base import StoreBase
+from papertray.store.month_index import MonthIndex
+from papertray.store.ordering import ListOrder
 from papertray.store.views import PaperView, SortKey, Summary, is_touched
 
 
@@ -60,31 +63,17 @@ class Queries(StoreBase):
                 views[paper_id] = self.view(paper_id)
         return views
 
-    def _ordered(self) -> list[tuple[SortKey, Summary | None]]:
-        """(sort key, summary) of every listable paper, newest first; kept until a write changes the order.
-
-        Sorting 250k papers costs about half a second, so it is done once per change, not once per query.
-        """
+    def _ordered(self) -> ListOrder:
+        """Every listable paper, newest first; kept until a write changes the order (sorting a million papers
+        takes about a second, so it is done once per change, not once per query)."""
         if self._order is None:
-            items: list[tuple[SortKey, Summary | None]] = []
-            for month in self._months.values():
-                for paper_id, summary in month.items():
-                    saved = self._states.get(paper_id)
-                    day = summary[1] or ((saved.saved_at or "")[:10] if saved else "")
-                    items.append(((day, int(summary[2] or 0), paper_id), summary))
-            for paper_id, user in self._states.items():
-                # Seen, saved or read from a page but never ingested: listed by the day it was saved (a paper
-                # `list --state seen` shows must be in `all` too).
-                if is_touched(user) and self._summary(paper_id) is None:
-                    items.append((((user.saved_at or "")[:10], 0, paper_id), None))
-            items.sort(key=lambda item: item[0], reverse=True)
-            self._order = items
+            self._order = ListOrder(self._months.values(), self._states, lambda pid: self._summary(pid) is not None)
         return self._order
 
     def _candidates(
-        self, state: State | None, since: str | None, include_dismissed: bool
+        self, state: State | None, since: str | None, include_dismissed: bool, source: str | None = None
     ) -> Iterator[tuple[SortKey, Summary | None, PaperState | None]]:
-        """Papers in list order that pass the state, since and dismissed filters (no views built yet)."""
+        """Papers in list order that pass the state, since, source and dismissed filters (no views built yet)."""
         states = self._states
         if state in (State.SEEN, State.SAVED, State.READ):
             # Only papers the user touched can be seen, saved or read: scan the user data, not every paper.
@@ -92,12 +81,15 @@ class Queries(StoreBase):
             for paper_id, touched in states.items():
                 if touched.state == state and (include_dismissed or not touched.dismissed_at):
                     summary = self._summary(paper_id)
+                    if source is not None and not from_source(summary, source):
+                        continue
                     day = (summary[1] if summary is not None else None) or (touched.saved_at or "")[:10]
                     ordered.append(((day, int(summary[2] or 0) if summary is not None else 0, paper_id), summary))
             ordered.sort(key=lambda item: item[0], reverse=True)
+            entries: Iterable[tuple[SortKey, Summary | None]] = ordered
         else:
-            ordered = self._ordered()
-        for key, summary in ordered:
+            entries = self._entries(source)
+        for key, summary in entries:
             day = key[0]
             if since is not None and (not day or day < since):
                 return  # newest first: everything after is older still
@@ -113,6 +105,27 @@ class Queries(StoreBase):
                 continue
             yield key, summary, user
 
+    def _entries(self, source: str | None, start: int = 0) -> Iterator[tuple[SortKey, Summary | None]]:
+        """(sort key, summary) from position `start` of the list order; with `source`, only its papers, told
+        from the month's source sets before any summary is made."""
+        order = self._ordered()
+        wanted = [month_sources(month, source) for month in order.months] if source is not None else None
+        for position in range(start, len(order)):
+            if wanted is not None:
+                number = order.order[position]
+                at = bisect_right(order.starts, number) - 1
+                if at == len(order.months):
+                    continue  # never ingested: it came from no list
+                month = order.months[at]
+                row = number - order.starts[at]
+                if month.exceptions and row in month.exceptions:
+                    if not from_source(month.exceptions[row], source or ""):
+                        continue
+                elif month.sources[row] not in wanted[at]:
+                    continue
+            key, summary, _, _ = order.entry(position)
+            yield key, summary
+
     def query(
         self,
         *,
@@ -121,11 +134,14 @@ class Queries(StoreBase):
         include_dismissed: bool = True,
         predicate: Callable[[PaperView], bool] | None = None,
         limit: int | None = None,
+        source: str | None = None,
     ) -> list[PaperView]:
         """Papers newest first (by daily date, then upvotes, then id: `PaperView.sort_key`). `since` is a
-        YYYY-MM-DD daily date; `limit` stops after that many matches. `page()` pages with a total."""
+        YYYY-MM-DD daily date; `source` keeps the papers that came from that list (`hf`, `arxiv:cs.LG`; a name
+        without `:` also takes its sub-lists, `arxiv` every arXiv category); `limit` stops after that many
+        matches. `page()` pages with a total."""
         views: list[PaperView] = []
-        for key, summary, user in self._candidates(state, since, include_dismissed):
+        for key, summary, user in self._candidates(state, since, include_dismissed, source):
             item = PaperView(key[2], state=user, summary=summary, loader=self.get_paper)
             if predicate is None or predicate(item):
                 views.append(item)
@@ -142,6 +158,7 @@ class Queries(StoreBase):
         predicate: Callable[[PaperView], bool] | None = None,
         after: SortKey | None = None,
         limit: int | None = None,
+        source: str | None = None,
     ) -> tuple[list[PaperView], int]:
         """One page of `query()` and the number of matches in all pages.
 
@@ -149,19 +166,19 @@ class Queries(StoreBase):
         strictly after it in newest-first order, at most `limit` of them. Views are built only for the page
         (and for papers a predicate must see), so paging through 250k papers stays cheap.
         """
-        if state is None and since is None and include_dismissed and predicate is None:
+        if state is None and since is None and include_dismissed and predicate is None and source is None:
             # No filter: the page is a slice of the cached order, found by binary search.
             ordered = self._ordered()
-            start = 0 if after is None else _first_after(ordered, after)
-            end = len(ordered) if limit is None else start + limit
-            page = [
-                PaperView(key[2], state=self._states.get(key[2]), summary=summary, loader=self.get_paper)
-                for key, summary in ordered[start:end]
-            ]
+            start = 0 if after is None else ordered.first_after(after)
+            end = len(ordered) if limit is None else min(len(ordered), start + limit)
+            page = []
+            for position in range(start, end):
+                key, summary, _, _ = ordered.entry(position)
+                page.append(PaperView(key[2], state=self._states.get(key[2]), summary=summary, loader=self.get_paper))
             return page, len(ordered)
         views: list[PaperView] = []
         total = 0
-        for key, summary, user in self._candidates(state, since, include_dismissed):
+        for key, summary, user in self._candidates(state, since, include_dismissed, source):
             wanted = (after is None or key < after) and (limit is None or len(views) < limit)
             if predicate is not None or wanted:
                 item = PaperView(key[2], state=user, summary=summary, loader=self.get_paper)
@@ -174,9 +191,11 @@ class Queries(StoreBase):
 
     def newest_day(self) -> str | None:
         """The newest Daily Papers day of any paper papertray ingested (papers only saved from a page have none)."""
-        for key, summary in self._ordered():
+        ordered = self._ordered()
+        for position in range(len(ordered)):
+            key, summary, _, _ = ordered.entry(position)
             if summary is not None and summary[1]:
-                return key[0]
+                return str(key[0])
         return None
 
     def new_counts(self) -> NewCounts:
@@ -204,13 +223,17 @@ class Queries(StoreBase):
         return counts
 
 
-def _first_after(ordered: Sequence[tuple[SortKey, Any]], after: SortKey) -> int:
-    """Index of the first item whose key sorts strictly below `after` in a newest-first (descending) list."""
-    lo, hi = 0, len(ordered)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ordered[mid][0] < after:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def from_source(summary: Summary | None, source: str) -> bool:
+    """Whether a paper came from `source` (`arxiv` also takes `arxiv:cs.LG`; a paper never ingested, none)."""
+    if summary is None:
+        return False
+    return any(s == source or s.startswith(source + ":") for s in summary[4])
+
+
+def month_sources(month: MonthIndex, source: str | None) -> set[int]:
+    """The numbers of a month's source sets that hold `source`."""
+    return {
+        n
+        for n, sources in enumerate(month.source_sets)
+        if source is not None and any(s == source or s.startswith(source + ":") for s in sources)
+    }

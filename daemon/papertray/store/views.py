@@ -11,7 +11,8 @@ from papertray.models import Paper, PaperState, State
 
 # A summary is a tuple, not a dict or object: 250k of them must load fast and stay small, and tuples of
 # plain values drop out of the garbage collector's tracking (lists would be re-scanned on every full
-# collection, which made a 250k-paper query several times slower). Positions: title, daily_date, upvotes, version.
+# collection, which made a 250k-paper query several times slower). Positions: title, daily_date, upvotes, version,
+# sources. In memory they live in month_index.py's columns and are made as they are asked for.
 Summary = tuple[Any, ...]
 # Where a paper sits in the list: (daily date or saved day, upvotes, id), compared newest first.
 SortKey = tuple[str, int, str]
@@ -32,7 +33,7 @@ def record_shard(paper_id: str) -> tuple[str, str]:
 
 
 def summary_of(paper: Paper) -> Summary:
-    return (paper.title, paper.daily_date, paper.upvotes, paper.version)
+    return (paper.title, paper.daily_date, paper.upvotes, paper.version, paper.sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,11 @@ class PaperView:
         return self._summary[3] if self._summary is not None else None
 
     @property
+    def sources(self) -> tuple[str, ...]:
+        """Every list it came from (`hf`, `arxiv:cs.LG`…), from the summary."""
+        return tuple(self._summary[4]) if self._summary is not None else ()
+
+    @property
     def sort_key(self) -> SortKey:
         """Its place in `Store.query()` order (newest first), for cursors: pass it to `Store.page(after=)`."""
         return (self.daily_date or (self.state.saved_at or "")[:10], self.upvotes, self.id)
@@ -143,7 +149,7 @@ class PaperView:
             record = self.paper
             paper = record.to_dict() if record else {"id": self.id}
         elif self._summary is not None:
-            title, daily_date, upvotes, version = self._summary
+            title, daily_date, upvotes, version = self._summary[:4]
             paper = {"id": self.id, "title": title, "daily_date": daily_date, "upvotes": upvotes, "version": version}
         else:
             paper = {"id": self.id, "title": None, "daily_date": None, "upvotes": None, "version": None}
