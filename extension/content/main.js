@@ -10,7 +10,7 @@
   globalThis.__papertrayContentLoaded = true;
 
   const { findPapers, pagePaper } = globalThis.PapertrayHooks;
-  const { createMark } = globalThis.PapertrayMarks;
+  const { createMark, plan } = globalThis.PapertrayMarks;
   const { createSeenTracker } = globalThis.PapertraySeen;
 
   const entries = new Map(); // id -> [{occurrence, mark|null}]
@@ -73,20 +73,28 @@
 
   /** Show `papers` ({id: view}) on every occurrence we know of. */
   function apply(papers) {
+    // Where the new marks go is read from the page first, for all of them, and only then are they put in: one
+    // layout of the page for the whole batch, not one per mark.
+    const fresh = [];
+    for (const [id, paper] of Object.entries(papers)) {
+      if (!paper) continue;
+      for (const entry of entries.get(id) ?? []) if (!entry.mark) fresh.push(entry);
+    }
+    const plans = fresh.map((entry) => plan(entry.occurrence));
+    fresh.forEach((entry, i) => {
+      entry.mark = createMark(entry.occurrence.id, toggle);
+      entry.mark.place(entry.occurrence, plans[i]);
+    });
     for (const [id, paper] of Object.entries(papers)) {
       if (!paper) continue;
       const shown = shownState(id, paper);
       for (const entry of entries.get(id) ?? []) {
         entry.paper = paper;
-        if (!entry.mark) {
-          entry.mark = createMark(id, toggle);
-          entry.mark.place(entry.occurrence);
-        }
         entry.mark.update(paper, shown);
         // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
         // (a page can cover a card's title with the card's own ::after).
-        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.ref, id);
-        else if (tracker) tracker.unwatch(entry.occurrence.ref);
+        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.title, id);
+        else if (tracker) tracker.unwatch(entry.occurrence.title);
       }
     }
   }

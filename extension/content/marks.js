@@ -28,29 +28,40 @@
   // A mark counts as visible only at its full size: a page that shrinks one to a few pixels (a transform, `zoom`)
   // and puts it where the user will click gets nothing.
   const FULL_SIZE = { minWidth: WIDTH - 1, minHeight: HEIGHT - 1 };
-  const HOST_STYLE = [
-    ['all', 'initial'],
-    ['display', 'inline-block'],
-    ['box-sizing', 'border-box'],
-    ['width', `${WIDTH}px`],
-    ['min-width', `${WIDTH}px`],
-    ['max-width', `${WIDTH}px`],
-    ['height', `${HEIGHT}px`],
-    ['min-height', `${HEIGHT}px`],
-    ['max-height', `${HEIGHT}px`],
-    ['margin', '2px 10px 2px 6px'],
-    ['padding', '0'],
-    ['border', '0'],
-    ['vertical-align', 'middle'],
-    ['contain', 'strict'],
-    ['overflow', 'hidden'],
-    ['position', 'static'],
-    ['visibility', 'visible'],
-    ['opacity', '1'],
-    ['pointer-events', 'auto'],
-  ];
-  const CSS = `
-    :host { ${HOST_STYLE.map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }
+  // The host's box. Every mark on a page has the same size and markup whatever its state; only where it sits
+  // differs, by the page's own layout (issue 17 item 5): in a flex row (HF's author/comment row) it takes the free
+  // space before the comment count (`margin-left: auto`), so neither the authors nor the count move; in a line of
+  // text (an arXiv entry, the end of a title) it adds nothing to the line's height (no vertical margin, 20 px in
+  // lines of 21 px and more); after a block it makes a line of its own (the fallback for unknown markup).
+  // A row too full for the mark (HF's three-column grid) leaves it the card's bottom padding: there it is pinned,
+  // out of the flow, under the row and aligned with the title.
+  const MARGINS = { flex: '0 8px 0 auto', inline: '0 0 0 8px', line: '2px 10px 2px 0', pinned: '0' };
+  function hostStyle(fit, at = null) {
+    const where = at ? [['position', 'absolute'], ['left', `${at.left}px`], ['top', `${at.top}px`]] : [['position', 'static']];
+    return [
+      ['all', 'initial'],
+      ['display', 'inline-block'],
+      ['box-sizing', 'border-box'],
+      ['width', `${WIDTH}px`],
+      ['min-width', `${WIDTH}px`],
+      ['max-width', `${WIDTH}px`],
+      ['height', `${HEIGHT}px`],
+      ['min-height', `${HEIGHT}px`],
+      ['max-height', `${HEIGHT}px`],
+      ['flex', 'none'],
+      ['margin', MARGINS[fit]],
+      ['padding', '0'],
+      ['border', '0'],
+      ['vertical-align', 'middle'],
+      ['contain', 'strict'],
+      ['overflow', 'hidden'],
+      ...where,
+      ['visibility', 'visible'],
+      ['opacity', '1'],
+      ['pointer-events', 'auto'],
+    ];
+  }
+  const BODY_CSS = `
     /* Generic families only: a page's @font-face can stand in for any named family, and the glyphs it would be
        asked for (with unicode-range) would tell it which states its probe ids show. */
     .box { display: flex; gap: 4px; align-items: center; width: ${WIDTH}px; height: ${HEIGHT}px; overflow: hidden;
@@ -79,6 +90,9 @@
     :host-context(.dark) button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
     :host-context(.dark) button:hover { border-color: #9aa0a6; }
   `;
+  // The shadow's own copy of the host style, `!important`: it outranks every rule of the page's, inline ones too.
+  const hostRule = (fit, at) => `:host { ${hostStyle(fit, at).map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }`;
+  const CSS = Object.fromEntries(Object.keys(MARGINS).map((fit) => [fit, `${hostRule(fit)}${BODY_CSS}`]));
 
   // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS,
   // and only where it was then: a page that moves an armed mark (under the pointer, say) disarms it.
@@ -114,18 +128,25 @@
   }
 
   /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. Set
-   *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may). */
+   *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may).
+   *  Returns restyle(fit), for when the mark is placed. */
   function guardHost(host) {
     let ours = null;
+    let wanted = hostStyle('line');
     const reassert = () => {
       for (const name of host.getAttributeNames()) if (name !== 'style') host.removeAttribute(name);
       if (ours !== null && host.style.cssText === ours) return;
       host.style.cssText = '';
-      for (const [name, value] of HOST_STYLE) host.style.setProperty(name, value, 'important');
+      for (const [name, value] of wanted) host.style.setProperty(name, value, 'important');
       ours = host.style.cssText;
     };
     reassert();
     new MutationObserver(reassert).observe(host, { attributes: true });
+    return (fit, at) => {
+      wanted = hostStyle(fit, at);
+      ours = null;
+      reassert();
+    };
   }
 
   /** The point a click happened at; a keyboard click has none, so the middle of the button. */
@@ -141,10 +162,11 @@
    */
   function createMark(id, onToggle) {
     const host = document.createElement('span');
-    guardHost(host);
+    const restyle = guardHost(host);
     const root = host.attachShadow({ mode: 'closed' });
     const style = document.createElement('style');
-    style.textContent = CSS;
+    let fit = 'line';
+    style.textContent = CSS[fit];
     const box = document.createElement('span');
     box.className = 'box';
     box.setAttribute('role', 'group');
@@ -217,9 +239,19 @@
     });
     host.addEventListener('click', (event) => event.stopPropagation());
 
-    function place(occurrence) {
-      if (occurrence.where === 'append') occurrence.ref.append(host);
-      else occurrence.ref.after(host);
+    /** Put the mark where `plan(occurrence)` said (the plans of a batch are made before any mark goes in, so the
+     *  page is laid out once for all of them). */
+    function place(occurrence, where = plan(occurrence)) {
+      const { ref } = occurrence;
+      if (where.fit === 'pinned') occurrence.container.append(host);
+      else if (where.fit === 'flex') ref.before(host);
+      else if (occurrence.where === 'append' && where.fit === 'inline') (where.into ?? ref).append(host);
+      else ref.after(host);
+      if (where.fit !== fit || where.at) {
+        fit = where.fit;
+        restyle(fit, where.at);
+        style.textContent = where.at ? `${hostRule(fit, where.at)}${BODY_CSS}` : CSS[fit];
+      }
       visibility.observe(host);
     }
 
@@ -232,5 +264,47 @@
     return { host, update, place, remove };
   }
 
-  globalThis.PapertrayMarks = Object.freeze({ createMark, LABELS, WIDTH, HEIGHT });
+  /** Whether the last line of `element`'s text has room for a mark at its end (else appending would wrap it). */
+  function roomAtEnd(element) {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const lines = range.getClientRects();
+    if (!lines.length) return true;
+    const last = lines[lines.length - 1];
+    return element.getBoundingClientRect().right - last.right >= WIDTH + 16;
+  }
+
+  /**
+   * Where a mark for `occurrence` goes, read from the page's layout and changing nothing: {fit, at}. Beside the
+   * comment count in a flex row with room for it (before the count: the free space is ours, so neither the authors
+   * nor the count move); after it in a line of text, where nothing follows that could move; pinned in the card's
+   * bottom padding, aligned with the title, when the row is full and the card is a positioned box with the room.
+   */
+  function plan(occurrence) {
+    const { where, ref, container, title } = occurrence;
+    if (where === 'append') {
+      // The first of the lines offered whose end has room (a title, then the short line beside it).
+      const into = [ref, ...(occurrence.alt ?? [])].find((element) => roomAtEnd(element));
+      return into ? { fit: 'inline', at: null, into } : { fit: 'line', at: null };
+    }
+    if (where !== 'row') return { fit: 'line', at: null };
+    const row = ref.parentElement;
+    if (!/flex/.test(getComputedStyle(row).display)) return { fit: 'inline', at: null };
+    let used = 0;
+    for (const child of row.children) used += child.getBoundingClientRect().width;
+    const rowBox = row.getBoundingClientRect();
+    if (rowBox.width - used >= WIDTH + 16) return { fit: 'flex', at: null };
+    const card = container.getBoundingClientRect();
+    const titleBox = title.getBoundingClientRect();
+    if (getComputedStyle(container).position !== 'static' && card.bottom - rowBox.bottom >= HEIGHT + 2) {
+      const at = {
+        left: Math.round(titleBox.left - card.left - container.clientLeft),
+        top: Math.round(rowBox.bottom - card.top - container.clientTop + 1),
+      };
+      return { fit: 'pinned', at };
+    }
+    return { fit: 'inline', at: null };
+  }
+
+  globalThis.PapertrayMarks = Object.freeze({ createMark, plan, LABELS, WIDTH, HEIGHT });
 })();
