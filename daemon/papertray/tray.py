@@ -20,22 +20,18 @@ meet only through a `TrayBridge`:
   `quit()` is called after the icon has been asked to stop; `run_tray` returns once it has.
 * `bridge.close()` (any thread) makes `run_tray` return, e.g. when the daemon stops on a signal.
 
-Backends: on Linux the gtk backend (PyGObject) gives a real menu, clicks and notifications; without PyGObject
-pystray falls back to xorg, which docks but has no menu and ignores clicks. `choose_backend()` picks one
-deliberately (PYSTRAY_BACKEND wins when set) and `backend_limits()` says what it cannot do (for doctor).
+Backends (which one, what it cannot do, whether a tray can be shown) live in `tray_backend`; the pairing code's
+window in `tray_pairing`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
-import os
 import queue
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,23 +41,16 @@ from PIL import Image, ImageDraw, ImageFont
 from papertray.events import EventBus
 from papertray.models import SourceState, State
 from papertray.store import Store
+from papertray.tray_backend import APP_TITLE, backend_limits, choose_backend, display_problem, prepare
+from papertray.tray_pairing import PairingWindow
+
+__all__ = ["APP_TITLE", "backend_limits", "choose_backend", "display_problem", "prepare"]  # tray's API for doctor
 
 log = logging.getLogger(__name__)
 
-APP_TITLE = "papertray"
 NEW_TODAY_LIMIT = 5
 PAIR_CODE_SECONDS = 300
 ICON_SIZE = 64
-
-BACKEND_LIMITS = {
-    "gtk": "needs an XEmbed system tray (most desktops; GNOME Shell only with the AppIndicator extension)",
-    "xorg": "no menu, no notifications and clicks are ignored (install PyGObject for the gtk backend)",
-    "appindicator": "needs a StatusNotifierItem host, and a left click opens the menu instead of the reading list",
-    "darwin": "",
-    "win32": "",
-    "dummy": "shows nothing",
-}
-
 
 # ---------------------------------------------------------------------------------------------- the bridge
 
@@ -101,82 +90,6 @@ class TrayBridge:
 
     def close(self) -> None:
         self.states.put(None)
-
-
-# ---------------------------------------------------------------------------------------------- backends
-
-
-def _gtk_available() -> bool:
-    if importlib.util.find_spec("gi") is None:
-        return False
-    try:
-        import gi
-
-        gi.require_version("Gtk", "3.0")
-    except (ImportError, ValueError):
-        return False
-    return True
-
-
-def choose_backend(env: Mapping[str, str] | None = None, platform: str | None = None) -> str:
-    """The pystray backend we use: PYSTRAY_BACKEND if set, gtk on Linux/BSD when PyGObject works, else xorg."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    if env.get("PYSTRAY_BACKEND"):
-        return env["PYSTRAY_BACKEND"]
-    if platform == "darwin":
-        return "darwin"
-    if platform == "win32":
-        return "win32"
-    # appindicator is what pystray would pick once PyGObject is present, but it shows nothing without an SNI
-    # host; gtk (XEmbed) works on the widest range of X11 trays and supports the default click action.
-    return "gtk" if _gtk_available() else "xorg"
-
-
-def backend_limits(backend: str) -> str:
-    return BACKEND_LIMITS.get(backend, "unknown backend")
-
-
-def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
-    """Why no tray can be shown here, or None."""
-    env = os.environ if env is None else env
-    platform = platform or sys.platform
-    if platform in ("darwin", "win32"):
-        return None
-    if not env.get("DISPLAY"):
-        if env.get("WAYLAND_DISPLAY"):
-            return "Wayland without XWayland (DISPLAY is not set): the tray needs X11"
-        return "no display (DISPLAY is not set)"
-    return None
-
-
-_prepared: str | bool | None = False  # False: not yet tried; None: ready; str: the reason there is no tray
-
-
-def prepare() -> str | None:
-    """Choose the backend and import pystray. None when a tray can be shown, else the reason (logged once)."""
-    global _prepared
-    if _prepared is not False:
-        return _prepared  # type: ignore[return-value]
-    reason = display_problem()
-    if reason is None:
-        backend = choose_backend()
-        os.environ["PYSTRAY_BACKEND"] = backend  # pystray reads it at import
-        try:
-            if backend in ("gtk", "appindicator"):
-                from gi.repository import GLib
-
-                GLib.set_prgname(APP_TITLE)  # names the tray window "papertray" (WM_CLASS), not "python3"
-            import pystray  # noqa: F401
-        except Exception as exc:
-            reason = f"the {backend} tray backend cannot start ({exc})"
-        else:
-            limits = backend_limits(backend)
-            log.info("tray backend=%s%s", backend, f" limits={limits!r}" if limits else "")
-    if reason is not None:
-        log.warning("running without a tray: %s", reason)
-    _prepared = reason
-    return reason
 
 
 # ---------------------------------------------------------------------------------------------- the icon
@@ -251,6 +164,7 @@ class TrayApp:
         self._xorg = pystray.Icon.__module__.endswith("_xorg")
         self._closed = threading.Event()
         self.icon = pystray.Icon(APP_TITLE, render_icon(self.state), self._title(self.state), menu=self._menu())
+        self.pairing = PairingWindow(self.backend, self.icon)
 
     @property
     def backend(self) -> str:
@@ -320,8 +234,10 @@ class TrayApp:
             return
         self._pair_text = f"Pairing code: {code}"
         self._pair_until = time.monotonic() + PAIR_CODE_SECONDS
-        # Shown in the menu and the tooltip, not with icon.notify(): pystray's gtk notify is a synchronous D-Bus
-        # call on the GTK thread, which freezes the tray for 25 s when no notification server answers.
+        # At once in a small window with Copy (tray_pairing), and in the menu and the tooltip; not with gtk's
+        # icon.notify(), a synchronous D-Bus call on the GTK thread that freezes the tray for 25 s when no
+        # notification server answers.
+        self.pairing.show(code)
         self.icon.title = self._title(f"{APP_TITLE}: pairing code {code} (type it in the extension's options)")
         self.icon.update_menu()
 

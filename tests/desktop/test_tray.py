@@ -271,3 +271,35 @@ def test_threads_tray_on_main_loop_in_worker_quit_is_clean(
         assert proc.wait(15) == 0
     finally:
         stop_process(proc)
+
+
+# Reads the X clipboard from another process, as the browser's options page would get it with Ctrl+V.
+READ_CLIPBOARD = """
+import gi
+gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")
+from gi.repository import Gdk, Gtk
+print(Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text() or "")
+"""
+
+
+def test_i17_9_pair_extension_shows_the_code_at_once_in_a_window_with_copy(
+    gtk_tray: Tray, trayer: int, desktop_env: DesktopSession
+) -> None:
+    desktop = desktop_env
+    gtk_tray.window(trayer)
+    assert desktop.window_ids("--name", "pair the browser extension") == []
+    gtk_tray.send(activate=["Pair extension…"])
+    # Before: the code went only into the menu's label and the tooltip, so the click seemed to do nothing.
+    window = int(wait_for(lambda: desktop.window_ids("--name", "pair the browser extension")[:1], "the window")[0])
+    x, y, width, height = desktop.geometry(window)
+    assert 120 < width < 800 and 60 < height < 600, (width, height)
+    desktop.screenshot(screenshot_path("tray-pairing-window.png"), crop=(x, y, width, height))
+    gtk_tray.send(pairing_copy=True)
+    assert gtk_tray.expect("copied") == {"copied": True}
+    pasted = desktop.run(sys.executable, "-c", READ_CLIPBOARD).stdout.strip()
+    assert pasted == "K7Q-4MX"
+    # A second click shows the same window again (with the new code), not a second one.
+    gtk_tray.send(activate=["Pair extension…"])
+    time.sleep(0.5)
+    assert desktop.window_ids("--name", "pair the browser extension") == [window]

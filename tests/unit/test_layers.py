@@ -61,7 +61,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "config", "credentials", "digest", "library", "notify", "poller", "ranking", "reload"}
     | {"runtime", "search", "store"},
-    "tray": {"store"},
+    "tray": {"store", "tray_backend", "tray_pairing"},
+    "tray_backend": set(),
+    "tray_pairing": set(),
     "desktop": {"app", "config", "notify", "tray"},
     # the command line
     "autostart": {"config"},
@@ -86,9 +88,9 @@ OWNERS: dict[str, set[str]] = {
     "platformdirs": {"config"},
     "asyncinotify": {"reload"},
     "watchfiles": set(),  # bench/idle.py only
-    "pystray": {"tray"},
+    "pystray": {"tray", "tray_backend"},
     "PIL": {"tray"},
-    "gi": {"tray"},
+    "gi": {"tray_backend", "tray_pairing"},
     "desktop_notifier": {"notify"},
     "dbus_fast": {"notify"},
     "tqdm": {"cli"},
