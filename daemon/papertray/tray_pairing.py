@@ -73,7 +73,6 @@ class PairingWindow:
 
     def _build(self, gtk: Any) -> Any:
         window = gtk.Window(title=WINDOW_TITLE)
-        window.set_wmclass("papertray", "papertray")
         window.set_keep_above(True)
         window.set_resizable(False)
         window.set_border_width(16)

@@ -95,7 +95,8 @@ class Tray:
         """Right-click the icon (again, if the first click came before the icon took input); the menu's window."""
 
         def menu() -> list[int]:
-            return [w for w in self.desktop.window_ids("--class", "papertray") if w != icon]
+            pairing = self.desktop.window_ids("--name", "pair the browser extension")  # the tray's other window
+            return [w for w in self.desktop.window_ids("--class", "papertray") if w != icon and w not in pairing]
 
         for _attempt in range(3):
             self.click(icon, 3)
