@@ -46,7 +46,10 @@
   async function toggle(id, wantSaved) {
     newThisVisit.delete(id);
     const reply = await send({ type: 'save', id, saved: wantSaved });
-    if (!reply?.ok) throw new Error(reply?.error ?? 'papertray did not answer.');
+    if (!reply?.ok) {
+      if (!reply || OFF_KINDS.has(reply.kind)) showOffline();
+      throw new Error(reply?.error ?? 'papertray did not answer.');
+    }
     apply({ [id]: reply.paper });
     return reply.paper;
   }
@@ -71,8 +74,25 @@
     return tracker;
   }
 
-  /** Show `papers` ({id: view}) on every occurrence we know of. */
-  function apply(papers) {
+  // papertray stopped answering: every mark says so (the same mark, state "offline"), keeping what it last knew
+  // of each paper; the next look-up that answers puts the states back. Looked again every RETRY_MS meanwhile.
+  const OFF_KINDS = new Set(['offline', 'foreign', 'incompatible']);
+  const RETRY_MS = 10000;
+  let retryTimer = null;
+  function showOffline() {
+    needsRetry = true;
+    const papers = {};
+    for (const [id, list] of entries) papers[id] = list.find((e) => e.paper)?.paper ?? { state: 'unknown' };
+    apply(papers, 'offline');
+    retryTimer ??= setTimeout(() => {
+      retryTimer = null;
+      refresh();
+    }, RETRY_MS);
+  }
+
+  /** Show `papers` ({id: view}) on every occurrence we know of; `override` is the state every mark shows instead
+   *  (papertray off). */
+  function apply(papers, override = null) {
     // Where the new marks go is read from the page first, for all of them, and only then are they put in: one
     // layout of the page for the whole batch, not one per mark.
     const fresh = [];
@@ -87,8 +107,12 @@
     });
     for (const [id, paper] of Object.entries(papers)) {
       if (!paper) continue;
-      const shown = shownState(id, paper);
+      const shown = override ?? shownState(id, paper);
       for (const entry of entries.get(id) ?? []) {
+        if (override) {
+          entry.mark.update(paper, shown);
+          continue;
+        }
         entry.paper = paper;
         entry.mark.update(paper, shown);
         // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
@@ -168,6 +192,8 @@
     const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
+      // Not paired: the page stays untouched. Not answering: the marks say so instead of vanishing.
+      if (reply?.ok && reply.reason === 'offline') showOffline();
       return false;
     }
     needsRetry = false;

@@ -18,6 +18,8 @@
     saved: { text: '\u25cb Seen', aria: 'papertray: seen' }, // "saved" is the toggle's to say
     read: { text: '\u2713 Read', aria: 'papertray: read' },
     unknown: { text: '\u25cc Untracked', aria: 'papertray: not in your feeds yet' },
+    // papertray does not answer (stopped, or another program on its port): said quietly, on the same mark.
+    offline: { text: '\u25cc Off', aria: 'papertray is not running; the marks come back when it does' },
   };
   const SAVE = { text: '\u2606 Save', pressedText: '\u2605 Saved' };
   const WIDTH = 156; // px: fits "◌ Untracked" and "★ Saved" in the generic fonts, the same for every state
@@ -73,7 +75,8 @@
       font-weight: 500; }
     .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; font-weight: 600; }
     .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; font-weight: 600; }
-    .badge[data-state="unknown"] { background: transparent; border-style: dashed; }
+    .badge[data-state="unknown"], .badge[data-state="offline"] { background: transparent; border-style: dashed; }
+    .badge[data-state="offline"] { color: #80868b; }
     button { width: 68px; margin: 0; font: inherit; font-weight: 600; padding: 0 6px; border: 1px solid #c4c7cc;
       background: linear-gradient(#fff, #f3f4f6); color: #1f2937; cursor: pointer; }
     button[aria-pressed="true"] { color: #7a4f00; background: #fef3c7; border-color: #f5cf6b; }
@@ -85,7 +88,8 @@
     :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
     :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
     :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
-    :host-context(.dark) .badge[data-state="unknown"] { background: transparent; }
+    :host-context(.dark) .badge[data-state="unknown"], :host-context(.dark) .badge[data-state="offline"] {
+      background: transparent; }
     :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
     :host-context(.dark) button[aria-pressed="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
     :host-context(.dark) button:hover { border-color: #9aa0a6; }
@@ -205,6 +209,8 @@
       button.dataset.label = saved ? SAVE.pressedText : SAVE.text;
       button.setAttribute('aria-pressed', String(saved));
       button.title = saved ? `Saved in papertray; click to unsave ${id}` : `Save ${id} to papertray`;
+      if (state === 'offline') button.title = 'papertray is not running: start it with `papertray run`.';
+      badge.title = state === 'offline' ? LABELS.offline.aria : '';
     }
 
     function refuse(why) {
