@@ -12,10 +12,11 @@
   const { findPapers, pagePaper } = globalThis.PapertrayHooks;
   const { createMark, plan } = globalThis.PapertrayMarks;
   const { createSeenTracker } = globalThis.PapertraySeen;
+  const { dimmablePage, applyDim } = globalThis.PapertrayDim;
 
   const entries = new Map(); // id -> [{occurrence, mark|null}]
   const handled = new WeakMap(); // container -> Set(ids) already looked at
-  let config = { seenDelayMs: 1500 };
+  let config = { seenDelayMs: 1500, dimRanked: false };
   // Papers that were new when this visit first showed them keep showing "New" after they are recorded as seen,
   // until the user saves or reads one here.
   const newThisVisit = new Set();
@@ -116,9 +117,14 @@
         entry.paper = paper;
         entry.mark.update(paper, shown);
         // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
-        // (a page can cover a card's title with the card's own ::after).
-        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.title, id);
-        else if (tracker) tracker.unwatch(entry.occurrence.title);
+        // (a page can cover a card's title with the card's own ::after). A dimmed card's title is drawn
+        // translucent, which no visibility check passes: its opaque mark, in the title's column, stands in.
+        const wasDimmed = Boolean(entry.dimmed);
+        const dimmed = applyDim(entry, paper, config.dimRanked && dimmablePage(location));
+        const target = dimmed ? entry.mark.host : entry.occurrence.title;
+        if (tracker && wasDimmed !== dimmed) tracker.unwatch(dimmed ? entry.occurrence.title : entry.mark.host);
+        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(target, id);
+        else if (tracker) tracker.unwatch(target);
       }
     }
   }
@@ -130,7 +136,7 @@
       if (!ids) handled.set(occurrence.container, (ids = new Set()));
       if (ids.has(occurrence.id)) continue;
       ids.add(occurrence.id);
-      const entry = { occurrence, mark: null, paper: null };
+      const entry = { occurrence, mark: null, paper: null, dimmed: null };
       if (!entries.has(occurrence.id)) entries.set(occurrence.id, []);
       entries.get(occurrence.id).push(entry);
       fresh.push(entry);
@@ -197,7 +203,7 @@
       return false;
     }
     needsRetry = false;
-    config = { seenDelayMs: Number(reply.seenDelayMs) || 0 };
+    config = { seenDelayMs: Number(reply.seenDelayMs) || 0, dimRanked: reply.dimRanked === true };
     const papers = {};
     for (const id of ids) papers[id] = reply.papers[id] ?? { state: 'unknown', saved: false, read: false };
     apply(papers);

@@ -22,6 +22,10 @@
     offline: { text: '\u25cc Off', aria: 'papertray is not running; the marks come back when it does' },
   };
   const SAVE = { text: '\u2606 Save', pressedText: '\u2605 Saved' };
+  // A paper in the top of its day by the user's ranking (issue 14): the badge says so instead of the state, which
+  // stays in its spoken label; the ranking's reasons (`why`) are its tooltip. All of it inside the closed shadow.
+  const FOR_YOU = { text: '\u2605 For you', aria: 'ranked for you' };
+  const WHY_MAX = 160;
   const WIDTH = 156; // px: fits "◌ Untracked" and "★ Saved" in the generic fonts, the same for every state
   const HEIGHT = 20;
   // A mark must have been visible this long before a click on it counts: a page cannot slide one under the
@@ -75,6 +79,7 @@
       font-weight: 500; }
     .badge[data-state="new"] { color: #0b57d0; background: #e8f0fe; border-color: #aecbfa; font-weight: 600; }
     .badge[data-state="read"] { color: #137333; background: #e6f4ea; border-color: #a8dab5; font-weight: 600; }
+    .badge[data-for-you="true"] { color: #7a4f00; background: #fff4d6; border-color: #f5cf6b; font-weight: 600; }
     .badge[data-state="unknown"], .badge[data-state="offline"] { background: transparent; border-style: dashed; }
     .badge[data-state="offline"] { color: #80868b; }
     button { width: 68px; margin: 0; font: inherit; font-weight: 600; padding: 0 6px; border: 1px solid #c4c7cc;
@@ -88,6 +93,7 @@
     :host-context(.dark) .badge { color: #c4c7c5; background: #2d2f31; border-color: #5f6368; }
     :host-context(.dark) .badge[data-state="new"] { color: #a8c7fa; background: #0b2a5c; border-color: #3b6bc4; }
     :host-context(.dark) .badge[data-state="read"] { color: #81c995; background: #0d3a1c; border-color: #2e7d46; }
+    :host-context(.dark) .badge[data-for-you="true"] { color: #fdd663; background: #3d2e00; border-color: #8a6d00; }
     :host-context(.dark) .badge[data-state="unknown"], :host-context(.dark) .badge[data-state="offline"] {
       background: transparent; }
     :host-context(.dark) button { color: #e3e3e3; background: #2d2f31; border-color: #5f6368; }
@@ -203,14 +209,17 @@
     function update(paper, shown = paper?.state) {
       const state = Object.hasOwn(LABELS, shown) ? shown : 'unknown';
       saved = Boolean(paper?.saved) || paper?.state === 'saved';
+      const forYou = paper?.for_you === true && state !== 'offline';
+      const why = forYou && typeof paper.why === 'string' ? paper.why.slice(0, WHY_MAX) : '';
       badge.dataset.state = state;
-      badge.dataset.label = LABELS[state].text;
-      badge.setAttribute('aria-label', LABELS[state].aria);
+      badge.dataset.forYou = String(forYou);
+      badge.dataset.label = forYou ? FOR_YOU.text : LABELS[state].text;
+      badge.setAttribute('aria-label', forYou ? `${LABELS[state].aria}; ${FOR_YOU.aria}${why ? `: ${why}` : ''}` : LABELS[state].aria);
       button.dataset.label = saved ? SAVE.pressedText : SAVE.text;
       button.setAttribute('aria-pressed', String(saved));
       button.title = saved ? `Saved in papertray; click to unsave ${id}` : `Save ${id} to papertray`;
       if (state === 'offline') button.title = 'papertray is not running: start it with `papertray run`.';
-      badge.title = state === 'offline' ? LABELS.offline.aria : '';
+      badge.title = state === 'offline' ? LABELS.offline.aria : forYou ? `For you${why ? `: ${why}` : ''}` : '';
     }
 
     function refuse(why) {

@@ -84,7 +84,7 @@ export const TABLE = {
     pageOnly: false,
     async handle(message) {
       const settings = await readSettings();
-      const page = { seenDelayMs: settings.seenDelayMs };
+      const page = { seenDelayMs: settings.seenDelayMs, dimRanked: settings.dimRanked === true };
       const ids = checkIds(message.ids);
       if (!settings.token) return { online: false, reason: 'unpaired', papers: {}, ...page };
       if (ids.length === 0) return { online: false, reason: 'nothing', papers: {}, ...page };
