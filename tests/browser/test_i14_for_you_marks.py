@@ -73,7 +73,8 @@ def test_i14_top_ranked_cards_say_for_you_with_the_reasons_inside_the_mark(
     assert len(marks) == 50
     for pid in TOP:
         assert marks[pid].text == "\u2605 For you", marks[pid]
-        assert marks[pid].state == "new" and marks[pid].label == f"papertray: new paper, not seen before; ranked for you: {WHY}"
+        assert marks[pid].state == "new"
+        assert marks[pid].label == f"papertray: new paper, not seen before; ranked for you: {WHY}"
         assert marks[pid].button == "\u2606 Save"
     assert all(marks[pid].text == "\u25cf New" for pid in IDS[5:])
     # The reasons are nowhere the page can read: not in its DOM, its text, or the mark hosts (closed shadow roots).
