@@ -103,7 +103,10 @@
     }
     const plans = fresh.map((entry) => plan(entry.occurrence));
     fresh.forEach((entry, i) => {
-      entry.mark = createMark(entry.occurrence.id, toggle);
+      // Drawn before it goes in, so the page lays it out once, as it will stay.
+      const paper = papers[entry.occurrence.id];
+      entry.mark = createMark(entry.occurrence.id, toggle, plans[i]);
+      entry.mark.update(paper, override ?? shownState(entry.occurrence.id, paper));
       entry.mark.place(entry.occurrence, plans[i]);
     });
     for (const [id, paper] of Object.entries(papers)) {
@@ -160,7 +163,10 @@
   // Hugging Face list pages carry their papers as JSON on the hydration element, which the parser meets before
   // the cards: asking about those ids then, while the rest of the page streams in, takes the look-up off the
   // critical path (reference/feeds.md §3.1). Used once, by the first scan, if it covers that scan's ids.
-  let early = null; // {ids: Set, reply: Promise}
+  let early = null; // {ids: Set, sent: ms, reply: Promise}
+  // For the benchmark (through the worker, never the page): how long the first look-up took as this page saw it,
+  // from the message sent to its answer, and how long drawing its marks took.
+  const firstPass = { waited: null, drew: null };
 
   function prefetch(element) {
     let ids = [];
@@ -172,7 +178,7 @@
       return;
     }
     if (ids.length === 0 || ids.length > 500) return;
-    early = { ids: new Set(ids), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
+    early = { ids: new Set(ids), sent: performance.now(), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
   }
 
   function watchForHydration() {
@@ -195,7 +201,9 @@
     const pending = early;
     early = null;
     const covered = pending && ids.every((id) => pending.ids.has(id));
+    const sent = covered ? pending.sent : performance.now();
     const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
+    firstPass.waited ??= performance.now() - sent;
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
       // Not paired: the page stays untouched. Not answering: the marks say so instead of vanishing.
@@ -206,7 +214,9 @@
     config = { seenDelayMs: Number(reply.seenDelayMs) || 0, dimRanked: reply.dimRanked === true };
     const papers = {};
     for (const id of ids) papers[id] = reply.papers[id] ?? { state: 'unknown', saved: false, read: false };
+    const drawing = performance.now();
     apply(papers);
+    firstPass.drew ??= performance.now() - drawing;
     return true;
   }
 
@@ -226,7 +236,7 @@
       // The benchmark and tests read this (through the service worker): when the first pass over the page
       // finished, in this document's clock. `origin` tells one load of a URL from the next.
       const at = performance.now();
-      send({ type: 'marked', marked, ids: ids.length, at, origin: performance.timeOrigin });
+      send({ type: 'marked', marked, ids: ids.length, at, origin: performance.timeOrigin, ...firstPass });
     }
   }
 

@@ -43,7 +43,9 @@
   // out of the flow, under the row and aligned with the title.
   const MARGINS = { flex: '0 8px 0 auto', inline: '0 0 0 8px', line: '2px 10px 2px 0', pinned: '0' };
   function hostStyle(fit, at = null) {
-    const where = at ? [['position', 'absolute'], ['left', `${at.left}px`], ['top', `${at.top}px`]] : [['position', 'static']];
+    // A pinned mark's offsets are its own (inline); the rest of its style is every pinned mark's.
+    const offsets = at ? [['left', `${at.left}px`], ['top', `${at.top}px`]] : [];
+    const where = fit === 'pinned' ? [['position', 'absolute'], ...offsets] : [['position', 'static']];
     return [
       ['all', 'initial'],
       ['display', 'inline-block'],
@@ -101,8 +103,60 @@
     :host-context(.dark) button:hover { border-color: #9aa0a6; }
   `;
   // The shadow's own copy of the host style, `!important`: it outranks every rule of the page's, inline ones too.
-  const hostRule = (fit, at) => `:host { ${hostStyle(fit, at).map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }`;
-  const CSS = Object.fromEntries(Object.keys(MARGINS).map((fit) => [fit, `${hostRule(fit)}${BODY_CSS}`]));
+  const hostRule = (fit, at = null) =>
+    `:host { ${hostStyle(fit, at).map(([name, value]) => `${name}: ${value} !important;`).join(' ')} }`;
+
+  // The words' stylesheet is one constructed sheet shared by the shadow roots of every mark (adoptedStyleSheets),
+  // and so is each fit's :host rule: a page of 50 marks parses two small stylesheets, not 50 copies (issue 17
+  // item 5, the marking time). A pinned mark's :host rule carries its own offsets (its `all: initial !important`
+  // would reset inline ones), so it is a <style> of its own. Where a content script cannot adopt a sheet it made
+  // (checked, not assumed: Firefox's isolated world), each root gets one <style> with all of it.
+  const SHEETS = new Map(); // css text -> CSSStyleSheet | null
+  function shared(css) {
+    if (!SHEETS.has(css)) {
+      let sheet = null;
+      try {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+      } catch {
+        sheet = null;
+      }
+      SHEETS.set(css, sheet);
+    }
+    return SHEETS.get(css);
+  }
+  let adoptable = true;
+  function adopt(root, sheets) {
+    if (!adoptable || sheets.some((sheet) => !sheet)) return false;
+    try {
+      root.adoptedStyleSheets = sheets;
+      if (root.adoptedStyleSheets.length === sheets.length && root.adoptedStyleSheets[0] === sheets[0]) return true;
+    } catch {
+      // fall through: <style> elements from now on
+    }
+    adoptable = false;
+    try {
+      root.adoptedStyleSheets = [];
+    } catch {
+      // nothing was adopted
+    }
+    return false;
+  }
+  function styleRoot(root, fit, at) {
+    let style = root.querySelector('style');
+    const own = fit === 'pinned' ? hostRule(fit, at) : '';
+    const sheets = own ? [shared(BODY_CSS)] : [shared(hostRule(fit)), shared(BODY_CSS)];
+    const text = adopt(root, sheets) ? own : `${hostRule(fit, at)}${BODY_CSS}`;
+    if (!text) {
+      style?.remove();
+      return;
+    }
+    if (!style) {
+      style = document.createElement('style');
+      root.prepend(style);
+    }
+    style.textContent = text;
+  }
 
   // One observer for every mark: a mark is armed once it has been visible (in view, unoccluded, opaque) for ARM_MS,
   // and only where it was then: a page that moves an armed mark (under the pointer, say) disarms it.
@@ -140,9 +194,9 @@
   /** Keep the host's inline style ours: the page may rewrite or remove it, or add attributes to the host. Set
    *  through the CSSOM, which a page's Content-Security-Policy does not govern (a style attribute it may).
    *  Returns restyle(fit), for when the mark is placed. */
-  function guardHost(host) {
+  function guardHost(host, fit, at) {
     let ours = null;
-    let wanted = hostStyle('line');
+    let wanted = hostStyle(fit, at);
     const reassert = () => {
       for (const name of host.getAttributeNames()) if (name !== 'style') host.removeAttribute(name);
       if (ours !== null && host.style.cssText === ours) return;
@@ -167,16 +221,15 @@
   }
 
   /**
-   * Create a mark for `id`. `onToggle(id, wantSaved)` resolves to the new paper view or throws.
-   * Returns {host, update(paper, shownState), place(occurrence), remove()}.
+   * Create a mark for `id`, styled for `first` (its plan, when known). `onToggle(id, wantSaved)` resolves to the
+   * new paper view or throws. Returns {host, update(paper, shownState), place(occurrence, plan?), remove()}.
    */
-  function createMark(id, onToggle) {
+  function createMark(id, onToggle, first = { fit: 'line', at: null }) {
     const host = document.createElement('span');
-    const restyle = guardHost(host);
+    let fit = first.fit;
+    let at = first.at;
+    const restyle = guardHost(host, fit, at);
     const root = host.attachShadow({ mode: 'closed' });
-    const style = document.createElement('style');
-    let fit = 'line';
-    style.textContent = CSS[fit];
     const box = document.createElement('span');
     box.className = 'box';
     box.setAttribute('role', 'group');
@@ -189,7 +242,8 @@
     button.dataset.armed = 'false';
     button.setAttribute('aria-label', `Save ${id} to papertray`);
     box.append(badge, button);
-    root.append(style, box);
+    root.append(box);
+    styleRoot(root, fit, at);
     let armedAt = null; // where the mark was when it was armed
     const mark = {
       set(on) {
@@ -262,10 +316,11 @@
       else if (where.fit === 'flex') ref.before(host);
       else if (occurrence.where === 'append' && where.fit === 'inline') (where.into ?? ref).append(host);
       else ref.after(host);
-      if (where.fit !== fit || where.at) {
-        fit = where.fit;
-        restyle(fit, where.at);
-        style.textContent = where.at ? `${hostRule(fit, where.at)}${BODY_CSS}` : CSS[fit];
+      const moved = where.at?.left !== at?.left || where.at?.top !== at?.top;
+      if (where.fit !== fit || moved) {
+        ({ fit, at } = where);
+        styleRoot(root, fit, at);
+        restyle(fit, at);
       }
       visibility.observe(host);
     }

@@ -130,6 +130,8 @@ export const TABLE = {
         at: Number(message.at) || 0,
         marked: Number(message.marked) || 0,
         ids: Number(message.ids) || 0,
+        waited: Number(message.waited) || 0,
+        drew: Number(message.drew) || 0,
       };
       await chrome.storage.session.set({ [`marked:${tab}`]: pass });
       return { kept: true };
