@@ -85,7 +85,12 @@ def main() -> int:
                 # Copy, as the window's button does, on GTK's thread.
                 from gi.repository import GLib
 
-                GLib.idle_add(lambda: app.pairing.copy() or emit(copied=True) or False)
+                def copy() -> bool:
+                    app.pairing.copy()
+                    emit(copied=True)
+                    return False  # run once
+
+                GLib.idle_add(copy)
             elif "close" in command:
                 bridge.close()
                 return
