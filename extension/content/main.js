@@ -1,6 +1,7 @@
 // The content script's driver: find papers, ask the service worker for their states, mark them, report the
 // ones that were on screen long enough, and re-scan when a single-page app swaps its content. It never talks
-// to the daemon and never sees the token; when papertray is not running it leaves the page untouched.
+// to the daemon and never sees the token. Not paired, it leaves the page untouched; paired but papertray not
+// answering, every mark says "◌ Off" until it answers again (issue 17 item 4).
 // Every paper found gets a mark, known to papertray or not: whether a mark appears must not tell a page which ids
 // the library holds (issue 11 item 1). Nothing reaches the page's own timeline or globals: the end of the first
 // pass is reported to the service worker, where tests and the benchmark read it.

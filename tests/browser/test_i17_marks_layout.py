@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.extension import ExtensionBrowser
-from tests.browser.test_with_daemon import pair
+from tests.browser.test_with_daemon import pair, wait_for
 from tests.support.daemon import DaemonProcess
 from tests.support.https_pages import HF_REAL_PATH, FixtureSite
 
@@ -94,6 +94,12 @@ def test_i17_5_hf_marks_sit_in_the_author_row_and_shift_nothing(
             assert abs(mark["left"] - title["left"]) <= 1 and row["bottom"] - 1 <= mark["top"] <= row["bottom"] + 4, box
     if path == HF_REAL_PATH:  # three cards a row at 1280 px: the rows of the capture are too full
         assert not any(box["inRow"] for box in boxes)
+        # An older day's papers, which papertray never ingested, get a Save (issue 17 item 4), and a pinned mark
+        # takes a real click like any other.
+        assert {(m.state, m.button) for m in marks} == {("unknown", "\u2606 Save")}
+        browser.click(page, marks[0])
+        wait_for(lambda: browser.marks(page)[0].pressed, page, "the paper of an older day to be saved")
+        assert daemon.get("papers?state=saved")[1]["papers"][0]["id"] == marks[0].id == "2407.21783"
     else:
         assert all(box["inRow"] for box in boxes)
     # The capture's own scripts, its app bundle and its images cannot load here (no network): only those errors.
