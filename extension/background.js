@@ -46,8 +46,10 @@ async function setUp() {
   await refreshBadge();
 }
 
-chrome.runtime.onInstalled.addListener(() => {
+chrome.runtime.onInstalled.addListener((details) => {
   setUp().catch(() => undefined);
+  // A new install opens the options page, where pairing starts (issue 17 item 9); updates and reloads do not.
+  if (details?.reason === 'install') chrome.runtime.openOptionsPage().catch(() => undefined);
 });
 
 chrome.runtime.onStartup.addListener(() => {

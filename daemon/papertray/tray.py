@@ -20,13 +20,13 @@ meet only through a `TrayBridge`:
   `quit()` is called after the icon has been asked to stop; `run_tray` returns once it has.
 * `bridge.close()` (any thread) makes `run_tray` return, e.g. when the daemon stops on a signal.
 
-Backends: tray_backend.py chooses one (gtk on Linux when PyGObject works, else xorg) and says what each cannot do.
+Backends (which one, what it cannot do, whether a tray can be shown) live in `tray_backend`; the pairing code's
+window in `tray_pairing`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -36,16 +36,16 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from papertray.tray_backend import BACKEND_LIMITS, backend_limits, choose_backend, display_problem
+from papertray.tray_backend import APP_TITLE, BACKEND_LIMITS, backend_limits, choose_backend, display_problem, prepare
+from papertray.tray_pairing import PairingWindow
 from papertray.wording import counted
 
 # The backend decisions live in tray_backend.py; they are named here too, as callers (doctor, tests) know them.
-__all__ = ["BACKEND_LIMITS", "TrayApp", "TrayBridge", "TrayState", "backend_limits", "choose_backend"]
+__all__ = ["APP_TITLE", "BACKEND_LIMITS", "TrayApp", "TrayBridge", "TrayState", "backend_limits", "choose_backend"]
 __all__ += ["display_problem", "prepare", "render_icon", "run_tray", "tooltip"]
 
 log = logging.getLogger(__name__)
 
-APP_TITLE = "papertray"
 NEW_TODAY_LIMIT = 5
 PAIR_CODE_SECONDS = 300
 ICON_SIZE = 64
@@ -98,38 +98,6 @@ class TrayBridge:
 
     def close(self) -> None:
         self.states.put(None)
-
-
-# ---------------------------------------------------------------------------------------------- backends
-
-
-_prepared: str | bool | None = False  # False: not yet tried; None: ready; str: the reason there is no tray
-
-
-def prepare() -> str | None:
-    """Choose the backend and import pystray. None when a tray can be shown, else the reason (logged once)."""
-    global _prepared
-    if _prepared is not False:
-        return _prepared  # type: ignore[return-value]
-    reason = display_problem()
-    if reason is None:
-        backend = choose_backend()
-        os.environ["PYSTRAY_BACKEND"] = backend  # pystray reads it at import
-        try:
-            if backend in ("gtk", "appindicator"):
-                from gi.repository import GLib
-
-                GLib.set_prgname(APP_TITLE)  # names the tray window "papertray" (WM_CLASS), not "python3"
-            import pystray  # noqa: F401
-        except Exception as exc:
-            reason = f"the {backend} tray backend cannot start ({exc})"
-        else:
-            limits = backend_limits(backend)
-            log.info("tray backend=%s%s", backend, f" limits={limits!r}" if limits else "")
-    if reason is not None:
-        log.warning("running without a tray: %s", reason)
-    _prepared = reason
-    return reason
 
 
 # ---------------------------------------------------------------------------------------------- the icon
@@ -207,6 +175,7 @@ class TrayApp:
         self._xorg = pystray.Icon.__module__.endswith("_xorg")
         self._closed = threading.Event()
         self.icon = pystray.Icon(APP_TITLE, render_icon(self.state), self._title(self.state), menu=self._menu())
+        self.pairing = PairingWindow(self.backend, self.icon)
 
     @property
     def backend(self) -> str:
@@ -290,8 +259,10 @@ class TrayApp:
             return
         self._pair_text = f"Pairing code: {code}"
         self._pair_until = time.monotonic() + PAIR_CODE_SECONDS
-        # Shown in the menu and the tooltip, not with icon.notify(): pystray's gtk notify is a synchronous D-Bus
-        # call on the GTK thread, which freezes the tray for 25 s when no notification server answers.
+        # At once in a small window with Copy (tray_pairing), and in the menu and the tooltip; not with gtk's
+        # icon.notify(), a synchronous D-Bus call on the GTK thread that freezes the tray for 25 s when no
+        # notification server answers.
+        self.pairing.show(code)
         self.icon.title = self._title(f"{APP_TITLE}: pairing code {code} (type it in the extension's options)")
         self.icon.update_menu()
 

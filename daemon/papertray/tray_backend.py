@@ -1,17 +1,22 @@
-"""Which pystray backend the tray uses, and what each cannot do (for `papertray doctor`); whether a tray can be
-shown at all here (a display). Pure decisions over the environment: importing pystray is tray.py's `prepare()`.
+"""Which pystray backend the tray uses, what it cannot do, and whether a tray can be shown at all (for the tray and
+`papertray doctor`). pystray is imported here, lazily, once: it raises on import when there is no display.
 
-On Linux the gtk backend (PyGObject) gives a real menu, clicks and notifications; without PyGObject pystray falls
-back to xorg, which docks but has no menu and ignores clicks. `choose_backend()` picks one deliberately
-(PYSTRAY_BACKEND wins when set) and `backend_limits()` says what it cannot do.
+Backends: on Linux the gtk backend (PyGObject) gives a real menu, clicks and notifications; without PyGObject
+pystray falls back to xorg, which docks but has no menu and ignores clicks. `choose_backend()` picks one
+deliberately (PYSTRAY_BACKEND wins when set) and `backend_limits()` says what it cannot do (for doctor).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "papertray"
 
 BACKEND_LIMITS = {
     "gtk": "needs an XEmbed system tray (most desktops; GNOME Shell only with the AppIndicator extension)",
@@ -65,3 +70,32 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
             return "Wayland without XWayland (DISPLAY is not set): the tray needs X11"
         return "no display (DISPLAY is not set)"
     return None
+
+
+_prepared: str | bool | None = False  # False: not yet tried; None: ready; str: the reason there is no tray
+
+
+def prepare() -> str | None:
+    """Choose the backend and import pystray. None when a tray can be shown, else the reason (logged once)."""
+    global _prepared
+    if _prepared is not False:
+        return _prepared  # type: ignore[return-value]
+    reason = display_problem()
+    if reason is None:
+        backend = choose_backend()
+        os.environ["PYSTRAY_BACKEND"] = backend  # pystray reads it at import
+        try:
+            if backend in ("gtk", "appindicator"):
+                from gi.repository import GLib
+
+                GLib.set_prgname(APP_TITLE)  # names the tray window "papertray" (WM_CLASS), not "python3"
+            import pystray  # noqa: F401
+        except Exception as exc:
+            reason = f"the {backend} tray backend cannot start ({exc})"
+        else:
+            limits = backend_limits(backend)
+            log.info("tray backend=%s%s", backend, f" limits={limits!r}" if limits else "")
+    if reason is not None:
+        log.warning("running without a tray: %s", reason)
+    _prepared = reason
+    return reason

@@ -1,6 +1,7 @@
 // The content script's driver: find papers, ask the service worker for their states, mark them, report the
 // ones that were on screen long enough, and re-scan when a single-page app swaps its content. It never talks
-// to the daemon and never sees the token; when papertray is not running it leaves the page untouched.
+// to the daemon and never sees the token. Not paired, it leaves the page untouched; paired but papertray not
+// answering, every mark says "◌ Off" until it answers again (issue 17 item 4).
 // Every paper found gets a mark, known to papertray or not: whether a mark appears must not tell a page which ids
 // the library holds (issue 11 item 1). Nothing reaches the page's own timeline or globals: the end of the first
 // pass is reported to the service worker, where tests and the benchmark read it.
@@ -10,12 +11,13 @@
   globalThis.__papertrayContentLoaded = true;
 
   const { findPapers, pagePaper } = globalThis.PapertrayHooks;
-  const { createMark } = globalThis.PapertrayMarks;
+  const { createMark, plan } = globalThis.PapertrayMarks;
   const { createSeenTracker } = globalThis.PapertraySeen;
+  const { dimmablePage, applyDim } = globalThis.PapertrayDim;
 
   const entries = new Map(); // id -> [{occurrence, mark|null}]
   const handled = new WeakMap(); // container -> Set(ids) already looked at
-  let config = { seenDelayMs: 1500 };
+  let config = { seenDelayMs: 1500, dimRanked: false };
   // Papers that were new when this visit first showed them keep showing "New" after they are recorded as seen,
   // until the user saves or reads one here.
   const newThisVisit = new Set();
@@ -46,7 +48,10 @@
   async function toggle(id, wantSaved) {
     newThisVisit.delete(id);
     const reply = await send({ type: 'save', id, saved: wantSaved });
-    if (!reply?.ok) throw new Error(reply?.error ?? 'papertray did not answer.');
+    if (!reply?.ok) {
+      if (!reply || OFF_KINDS.has(reply.kind)) showOffline();
+      throw new Error(reply?.error ?? 'papertray did not answer.');
+    }
     apply({ [id]: reply.paper });
     return reply.paper;
   }
@@ -71,22 +76,59 @@
     return tracker;
   }
 
-  /** Show `papers` ({id: view}) on every occurrence we know of. */
-  function apply(papers) {
+  // papertray stopped answering: every mark says so (the same mark, state "offline"), keeping what it last knew
+  // of each paper; the next look-up that answers puts the states back. Looked again every RETRY_MS meanwhile.
+  const OFF_KINDS = new Set(['offline', 'foreign', 'incompatible']);
+  const RETRY_MS = 10000;
+  let retryTimer = null;
+  function showOffline() {
+    needsRetry = true;
+    const papers = {};
+    for (const [id, list] of entries) papers[id] = list.find((e) => e.paper)?.paper ?? { state: 'unknown' };
+    apply(papers, 'offline');
+    retryTimer ??= setTimeout(() => {
+      retryTimer = null;
+      refresh();
+    }, RETRY_MS);
+  }
+
+  /** Show `papers` ({id: view}) on every occurrence we know of; `override` is the state every mark shows instead
+   *  (papertray off). */
+  function apply(papers, override = null) {
+    // Where the new marks go is read from the page first, for all of them, and only then are they put in: one
+    // layout of the page for the whole batch, not one per mark.
+    const fresh = [];
     for (const [id, paper] of Object.entries(papers)) {
       if (!paper) continue;
-      const shown = shownState(id, paper);
+      for (const entry of entries.get(id) ?? []) if (!entry.mark) fresh.push(entry);
+    }
+    const plans = fresh.map((entry) => plan(entry.occurrence));
+    fresh.forEach((entry, i) => {
+      // Drawn before it goes in, so the page lays it out once, as it will stay.
+      const paper = papers[entry.occurrence.id];
+      entry.mark = createMark(entry.occurrence.id, toggle, plans[i]);
+      entry.mark.update(paper, override ?? shownState(entry.occurrence.id, paper));
+      entry.mark.place(entry.occurrence, plans[i]);
+    });
+    for (const [id, paper] of Object.entries(papers)) {
+      if (!paper) continue;
+      const shown = override ?? shownState(id, paper);
       for (const entry of entries.get(id) ?? []) {
-        entry.paper = paper;
-        if (!entry.mark) {
-          entry.mark = createMark(id, toggle);
-          entry.mark.place(entry.occurrence);
+        if (override) {
+          entry.mark.update(paper, shown);
+          continue;
         }
+        entry.paper = paper;
         entry.mark.update(paper, shown);
         // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
-        // (a page can cover a card's title with the card's own ::after).
-        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(entry.occurrence.ref, id);
-        else if (tracker) tracker.unwatch(entry.occurrence.ref);
+        // (a page can cover a card's title with the card's own ::after). A dimmed card's title is drawn
+        // translucent, which no visibility check passes: its opaque mark, in the title's column, stands in.
+        const wasDimmed = Boolean(entry.dimmed);
+        const dimmed = applyDim(entry, paper, config.dimRanked && dimmablePage(location));
+        const target = dimmed ? entry.mark.host : entry.occurrence.title;
+        if (tracker && wasDimmed !== dimmed) tracker.unwatch(dimmed ? entry.occurrence.title : entry.mark.host);
+        if (paper.state === 'new' && !reported.has(id)) ensureTracker().watch(target, id);
+        else if (tracker) tracker.unwatch(target);
       }
     }
   }
@@ -98,7 +140,7 @@
       if (!ids) handled.set(occurrence.container, (ids = new Set()));
       if (ids.has(occurrence.id)) continue;
       ids.add(occurrence.id);
-      const entry = { occurrence, mark: null, paper: null };
+      const entry = { occurrence, mark: null, paper: null, dimmed: null };
       if (!entries.has(occurrence.id)) entries.set(occurrence.id, []);
       entries.get(occurrence.id).push(entry);
       fresh.push(entry);
@@ -122,7 +164,10 @@
   // Hugging Face list pages carry their papers as JSON on the hydration element, which the parser meets before
   // the cards: asking about those ids then, while the rest of the page streams in, takes the look-up off the
   // critical path (reference/feeds.md §3.1). Used once, by the first scan, if it covers that scan's ids.
-  let early = null; // {ids: Set, reply: Promise}
+  let early = null; // {ids: Set, sent: ms, reply: Promise}
+  // For the benchmark (through the worker, never the page): how long the first look-up took as this page saw it,
+  // from the message sent to its answer, and how long drawing its marks took.
+  const firstPass = { waited: null, drew: null };
 
   function prefetch(element) {
     let ids = [];
@@ -134,7 +179,7 @@
       return;
     }
     if (ids.length === 0 || ids.length > 500) return;
-    early = { ids: new Set(ids), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
+    early = { ids: new Set(ids), sent: performance.now(), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
   }
 
   function watchForHydration() {
@@ -157,16 +202,22 @@
     const pending = early;
     early = null;
     const covered = pending && ids.every((id) => pending.ids.has(id));
+    const sent = covered ? pending.sent : performance.now();
     const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
+    firstPass.waited ??= performance.now() - sent;
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
+      // Not paired: the page stays untouched. Not answering: the marks say so instead of vanishing.
+      if (reply?.ok && reply.reason === 'offline') showOffline();
       return false;
     }
     needsRetry = false;
-    config = { seenDelayMs: Number(reply.seenDelayMs) || 0 };
+    config = { seenDelayMs: Number(reply.seenDelayMs) || 0, dimRanked: reply.dimRanked === true };
     const papers = {};
     for (const id of ids) papers[id] = reply.papers[id] ?? { state: 'unknown', saved: false, read: false };
+    const drawing = performance.now();
     apply(papers);
+    firstPass.drew ??= performance.now() - drawing;
     return true;
   }
 
@@ -186,7 +237,7 @@
       // The benchmark and tests read this (through the service worker): when the first pass over the page
       // finished, in this document's clock. `origin` tells one load of a URL from the next.
       const at = performance.now();
-      send({ type: 'marked', marked, ids: ids.length, at, origin: performance.timeOrigin });
+      send({ type: 'marked', marked, ids: ids.length, at, origin: performance.timeOrigin, ...firstPass });
     }
   }
 

@@ -1,38 +1,46 @@
 // Where the papers are on a page: one function per kind of page, each returning occurrences
-// `{id, container, ref, where}`: `container` is the element that stands for the paper (the card, the <dt>),
-// the mark goes `where` ('after' | 'append') relative to `ref`. Hooks follow reference/feeds.md §3.
+// `{id, container, ref, where, title}`: `container` is the element that stands for the paper (the card, the <dt>),
+// the mark goes `where` ('after' | 'append' | 'row') relative to `ref`, and `title` is what must be on screen for
+// the paper to count as seen. Marks go into a line the page already has (issue 17 item 5: a line of their own
+// pushes everything below them down as they arrive). Hooks follow reference/feeds.md §3.
 (() => {
   'use strict';
   const { paperIdFromUrl, canonicalId } = globalThis.PapertrayIds;
 
   // Hugging Face list pages (daily, week, month, trending, search): every `a[href^="/papers/"]` that names a
-  // paper, grouped by its card; the mark goes after the title link (the link with the longest text).
+  // paper, grouped by its card. The title is the link with the longest text (its heading when it has one); the
+  // mark goes into the card's author/comment row, beside the comment count (`/papers/{id}#community`), or, on a
+  // card without one, after the title.
   function hfList(doc, base) {
-    const cards = new Map(); // container -> Map(id -> best anchor)
+    const cards = new Map(); // container -> Map(id -> {best anchor, comments link})
     for (const a of doc.querySelectorAll('a[href^="/papers/"]')) {
       const id = paperIdFromUrl(a.getAttribute('href'), base);
       if (!id) continue;
       const container = a.closest('article') ?? a;
       let ids = cards.get(container);
       if (!ids) cards.set(container, (ids = new Map()));
-      const best = ids.get(id);
-      if (!best || a.textContent.trim().length > best.textContent.trim().length) ids.set(id, a);
+      const found = ids.get(id) ?? { best: null, comments: null };
+      ids.set(id, found);
+      if (a.getAttribute('href').endsWith('#community')) found.comments ??= a;
+      if (!found.best || a.textContent.trim().length > found.best.textContent.trim().length) found.best = a;
     }
     const out = [];
     for (const [container, ids] of cards) {
-      for (const [id, a] of ids) {
-        const heading = a.closest('h1, h2, h3, h4');
-        const ref = heading && container.contains(heading) ? heading : a;
-        out.push({ id, container, ref, where: 'after' });
+      for (const [id, { best, comments }] of ids) {
+        const heading = best.closest('h1, h2, h3, h4');
+        const title = heading && container.contains(heading) ? heading : best;
+        if (comments && comments !== best && container !== best) {
+          out.push({ id, container, ref: comments, where: 'row', title });
+        } else out.push({ id, container, ref: title, where: 'after', title });
       }
     }
     return out;
   }
 
-  // huggingface.co/papers/{id}: the page's own paper, marked after its <h1>.
+  // huggingface.co/papers/{id}: the page's own paper, marked at the end of its <h1>.
   function hfPaper(doc, id) {
     const h1 = doc.querySelector('main h1, h1');
-    return h1 ? [{ id, container: h1, ref: h1, where: 'after' }] : [];
+    return h1 ? [{ id, container: h1, ref: h1, where: 'append', title: h1 }] : [];
   }
 
   // arxiv.org/list/...: `dl#articles dt a[title="Abstract"][id]`, the mark appended to the <dt>.
@@ -41,24 +49,29 @@
     for (const a of doc.querySelectorAll('dl#articles dt a[title="Abstract"][id], dl dt a[title="Abstract"][href]')) {
       const id = canonicalId(a.id) ?? paperIdFromUrl(a.getAttribute('href'), 'https://arxiv.org/');
       const dt = a.closest('dt');
-      if (id && dt && !out.some((o) => o.container === dt)) out.push({ id, container: dt, ref: dt, where: 'append' });
+      if (id && dt && !out.some((o) => o.container === dt)) out.push({ id, container: dt, ref: dt, where: 'append', title: dt });
     }
     return out;
   }
 
-  // arxiv.org/abs/{id}: `citation_arxiv_id`, mark after the title.
+  // arxiv.org/abs/{id}: `citation_arxiv_id`, mark at the end of the title.
   function arxivAbs(doc, loc) {
     const meta = doc.head?.querySelector('[name~=citation_arxiv_id][content]');
     const id = canonicalId(meta?.content ?? '') ?? paperIdFromUrl(loc.href);
     const title = doc.querySelector('h1.title') ?? doc.querySelector('h1');
-    return id && title ? [{ id, container: title, ref: title, where: 'after' }] : [];
+    // The dateline above the title ("[Submitted on …]") is a short line with room: no title line has to wrap.
+    const dateline = doc.querySelector('#abs .dateline');
+    const first = dateline && dateline.nextElementSibling === title ? dateline : title;
+    return id && title ? [{ id, container: title, ref: first, where: 'append', title, alt: [title] }] : [];
   }
 
-  // arxiv.org/html/{id}: the LaTeX-to-HTML page; mark after the document title.
+  // arxiv.org/html/{id}: the LaTeX-to-HTML page; mark at the end of the document title.
   function arxivHtml(doc, loc) {
     const id = paperIdFromUrl(loc.href);
     const title = doc.querySelector('h1.ltx_title_document, h1.ltx_title, h1');
-    return id && title ? [{ id, container: title, ref: title, where: 'after' }] : [];
+    const authors = title?.parentElement?.querySelector('.ltx_authors');
+    const alt = authors ? [authors] : [];
+    return id && title ? [{ id, container: title, ref: title, where: 'append', title, alt }] : [];
   }
 
   // Any other (opted-in) site: each link to an arXiv or HF paper, marked right after the link.
@@ -66,7 +79,7 @@
     const out = [];
     for (const a of doc.querySelectorAll('a[href*="arxiv.org/"], a[href*="huggingface.co/papers/"], a[href*="hf.co/papers/"]')) {
       const id = paperIdFromUrl(a.getAttribute('href'), base);
-      if (id) out.push({ id, container: a, ref: a, where: 'after' });
+      if (id) out.push({ id, container: a, ref: a, where: 'after', title: a });
     }
     return out;
   }

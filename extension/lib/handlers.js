@@ -3,7 +3,7 @@
 // handler reads settings from storage, so a service-worker restart loses nothing.
 import { baseUrl, call, DaemonError, paperPath } from './daemon-client.js';
 import { readSettings, writeSettings, saveToken, clearToken, DEFAULTS } from './settings.js';
-import { refreshBadge } from './badge.js';
+import { OFF_TEXT, refreshBadge, showOffline } from './badge.js';
 import { syncSites } from './sites.js';
 import './paper-id.js';
 
@@ -46,6 +46,15 @@ export async function setSaved(id, saved) {
   return paper;
 }
 
+/** After a look-up answered: if the toolbar still says papertray is off, count again (not awaited: the page's
+ *  marks do not wait for the badge). */
+function showOnline() {
+  chrome.action
+    .getBadgeText({})
+    .then((text) => (text === OFF_TEXT ? refreshBadge() : undefined))
+    .catch(() => undefined);
+}
+
 export async function daemonStatus() {
   const settings = await readSettings();
   const base = { port: settings.port };
@@ -86,14 +95,18 @@ export const TABLE = {
     pageOnly: false,
     async handle(message) {
       const settings = await readSettings();
-      const page = { seenDelayMs: settings.seenDelayMs };
+      const page = { seenDelayMs: settings.seenDelayMs, dimRanked: settings.dimRanked === true };
       const ids = checkIds(message.ids);
-      if (!settings.token || ids.length === 0) return { online: false, papers: {}, ...page };
+      if (!settings.token) return { online: false, reason: 'unpaired', papers: {}, ...page };
+      if (ids.length === 0) return { online: false, reason: 'nothing', papers: {}, ...page };
       try {
-        return { online: true, papers: await lookup(settings, ids), ...page };
+        const papers = await lookup(settings, ids);
+        showOnline();
+        return { online: true, papers, ...page };
       } catch (error) {
-        // The daemon being down is a normal state: the page stays untouched.
-        return { online: false, papers: {}, kind: error.kind, ...page };
+        // The daemon being down is a normal state: the marks and the toolbar say so, quietly (issue 17 item 4).
+        showOffline(error).catch(() => undefined);
+        return { online: false, reason: 'offline', papers: {}, kind: error.kind, ...page };
       }
     },
   },
@@ -128,6 +141,8 @@ export const TABLE = {
         at: Number(message.at) || 0,
         marked: Number(message.marked) || 0,
         ids: Number(message.ids) || 0,
+        waited: Number(message.waited) || 0,
+        drew: Number(message.drew) || 0,
       };
       await chrome.storage.session.set({ [`marked:${tab}`]: pass });
       return { kept: true };

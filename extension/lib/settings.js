@@ -9,6 +9,7 @@ export const DEFAULTS = Object.freeze({
   token: '',
   seenDelayMs: 1500,
   sites: [], // opt-in origins such as "https://example.org/*", granted through optional_host_permissions
+  dimRanked: false, // dim the day's bottom half by the user's ranking on HF and arXiv lists (content/dim.js)
 });
 
 export const LIMITS = Object.freeze({ minSeenDelayMs: 0, maxSeenDelayMs: 60000, minPort: 1024, maxPort: 65535 });
@@ -42,6 +43,10 @@ export function validateSettings(patch) {
       throw new Error('The seen delay must be between 0 and 60 seconds.');
     }
     out.seenDelayMs = Math.round(delay);
+  }
+  if ('dimRanked' in patch) {
+    if (typeof patch.dimRanked !== 'boolean') throw new Error('Dimming is on or off (true or false).');
+    out.dimRanked = patch.dimRanked;
   }
   if ('sites' in patch) {
     if (!Array.isArray(patch.sites)) throw new Error('Sites must be a list.');

@@ -15,6 +15,7 @@ export const CONTENT_JS = Object.freeze([
   'content/visibility.js',
   'content/marks.js',
   'content/seen.js',
+  'content/dim.js',
   'content/main.js',
 ]);
 

@@ -47,6 +47,7 @@ async function load() {
   current = reply.settings;
   $('port').value = String(current.port);
   $('seen-delay').value = String(current.seenDelayMs / 1000);
+  $('dim-ranked').checked = current.dimRanked === true;
   $('pair-state').textContent = reply.paired ? 'This browser is paired with papertray.' : 'Not paired yet.';
   $('pair-state').dataset.paired = String(reply.paired);
   $('unpair-button').hidden = !reply.paired;
@@ -81,6 +82,7 @@ $('settings-form').addEventListener('submit', async (event) => {
     settings: {
       port: Number($('port').value),
       seenDelayMs: Math.round(Number($('seen-delay').value) * 1000),
+      dimRanked: $('dim-ranked').checked,
     },
   });
   if (!reply?.ok) return say('settings-result', reply?.error ?? 'papertray did not answer.', true);

@@ -23,17 +23,23 @@ def test_popup_says_papertray_is_not_running_and_how_to_start_it(browser: Extens
     assert browser.page_errors == []
 
 
-def test_pages_stay_untouched_when_papertray_is_not_running(
+def test_i17_4_pages_say_quietly_when_papertray_is_not_running(
     browser: ExtensionBrowser, site: FixtureSite, dead_port: int
 ) -> None:
+    # Before (issue 17 item 4): no marks at all, as if the extension were not installed.
     browser.set_storage({"port": dead_port, "token": "a-token-from-an-earlier-pairing"})
     for url in ("https://huggingface.co/papers/date/2025-07-31", "https://arxiv.org/list/cs.LG/new"):
         page = browser.open(url)
         detail = browser.wait_marked(page)
-        assert detail["marked"] == 0
-        assert detail["ids"] > 0  # the content script did find the papers; it just had nothing to say
-        assert browser.marks(page) == []
-        assert browser.shadow_hosts(page) == 0  # nothing added to the page at all
+        marks = browser.marks(page)
+        assert detail["marked"] == detail["ids"] == len(marks) > 0
+        # The same mark as in every other state (the harness checks its markup), saying papertray is off.
+        assert {(m.state, m.text) for m in marks} == {("offline", "\u25cc Off")}
+        assert all("not running" in m.label for m in marks)
+        assert browser.shadow_hosts(page) == len(marks)  # nothing else added to the page
+    # The toolbar says so too, quietly: a grey "off", and why in its tooltip.
+    assert browser.sw("() => chrome.action.getBadgeText({})") == "off"
+    assert "not running" in browser.sw("() => chrome.action.getTitle({})")
     assert browser.page_errors == []
 
 
@@ -43,7 +49,9 @@ def test_unpaired_extension_leaves_pages_alone_without_asking_anything(
     browser.set_storage({"port": dead_port})
     page = browser.open("https://arxiv.org/abs/2507.90002")
     assert browser.wait_marked(page) == {"marked": 0, "ids": 1}
-    assert not any(f":{dead_port}/" in url for url in browser.requests)
+    # The only call is the options page's health check (it opens on install, issue 17 item 9): the page asked nothing.
+    asked = {url.split(f":{dead_port}", 1)[1] for url in browser.requests if f":{dead_port}/" in url}
+    assert asked <= {"/api/v1/health"}, asked
 
 
 def test_options_page_pairing_while_not_running_explains_instead_of_failing(
@@ -145,3 +153,16 @@ def test_a_token_an_earlier_version_left_in_storage_local_moves_to_the_vault(
     popup.get_by_role("status").filter(has_text="not running").wait_for()
     assert "token" not in browser.sw("() => chrome.storage.local.get(null)")
     assert browser.sw(VAULT_TOKEN) == "pt_from-an-earlier-version"
+
+
+def test_i17_9_installing_the_extension_opens_its_options_page(browser: ExtensionBrowser) -> None:
+    # The harness loads the extension into a fresh profile: a first install, as a user's.
+    options = browser.url("options/options.html")
+    deadline = 100
+    while not any(p.url == options for p in browser.context.pages):
+        deadline -= 1
+        assert deadline > 0, [p.url for p in browser.context.pages]
+        browser.context.pages[0].wait_for_timeout(100)
+    page = next(p for p in browser.context.pages if p.url == options)
+    page.get_by_role("heading", name="papertray options").wait_for()
+    assert page.get_by_label("Code from papertray pair").is_visible()

@@ -95,7 +95,8 @@ class Tray:
         """Right-click the icon (again, if the first click came before the icon took input); the menu's window."""
 
         def menu() -> list[int]:
-            return [w for w in self.desktop.window_ids("--class", "papertray") if w != icon]
+            pairing = self.desktop.window_ids("--name", "pair the browser extension")  # the tray's other window
+            return [w for w in self.desktop.window_ids("--class", "papertray") if w != icon and w not in pairing]
 
         for _attempt in range(3):
             self.click(icon, 3)
@@ -286,3 +287,35 @@ def test_i16_3_the_tray_menu_says_whether_the_assistant_may_write(gtk_tray: Tray
     assert gtk_tray.expect("applied") == {"applied": True}
     texts = [i["text"] for i in gtk_tray.menu()]
     assert "Assistants (MCP): may save, tag, note and dismiss" in texts and "Assistants (MCP): read-only" not in texts
+
+
+# Reads the X clipboard from another process, as the browser's options page would get it with Ctrl+V.
+READ_CLIPBOARD = """
+import gi
+gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")
+from gi.repository import Gdk, Gtk
+print(Gtk.Clipboard.get(Gdk.SELECTION_CLIPBOARD).wait_for_text() or "")
+"""
+
+
+def test_i17_9_pair_extension_shows_the_code_at_once_in_a_window_with_copy(
+    gtk_tray: Tray, trayer: int, desktop_env: DesktopSession
+) -> None:
+    desktop = desktop_env
+    gtk_tray.window(trayer)
+    assert desktop.window_ids("--name", "pair the browser extension") == []
+    gtk_tray.send(activate=["Pair extension…"])
+    # Before: the code went only into the menu's label and the tooltip, so the click seemed to do nothing.
+    window = int(wait_for(lambda: desktop.window_ids("--name", "pair the browser extension")[:1], "the window")[0])
+    x, y, width, height = desktop.geometry(window)
+    assert 120 < width < 800 and 60 < height < 600, (width, height)
+    desktop.screenshot(screenshot_path("tray-pairing-window.png"), crop=(x, y, width, height))
+    gtk_tray.send(pairing_copy=True)
+    assert gtk_tray.expect("copied") == {"copied": True}
+    pasted = desktop.run(sys.executable, "-c", READ_CLIPBOARD).stdout.strip()
+    assert pasted == "K7Q-4MX"
+    # A second click shows the same window again (with the new code), not a second one.
+    gtk_tray.send(activate=["Pair extension…"])
+    time.sleep(0.5)
+    assert desktop.window_ids("--name", "pair the browser extension") == [window]

@@ -4,6 +4,7 @@ bridge whose actions are printed as JSON lines on stdout. Commands arrive as JSO
     {"state": {"new_count": 3, "new_today": [["2511.00001", "Title"]], "failing": ["hf: …"], "paused": false}}
     {"activate": ["New today", "Title"]}      run a menu item from code, as pystray's menu would
     {"menu": true}                            print the menu: [{"text", "checked", "enabled", "visible"}]
+    {"pairing_copy": true}                    the pairing window's Copy, run on GTK's thread
     {"close": true}                           bridge.close(): the daemon stopped
 """
 
@@ -81,6 +82,16 @@ def main() -> int:
                         for i in app.icon.menu.items
                     ]
                 )
+            elif "pairing_copy" in command:
+                # Copy, as the window's button does, on GTK's thread.
+                from gi.repository import GLib
+
+                def copy() -> bool:
+                    app.pairing.copy()
+                    emit(copied=True)
+                    return False  # run once
+
+                GLib.idle_add(copy)
             elif "close" in command:
                 bridge.close()
                 return

@@ -21,6 +21,10 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 HF_FEED = REPO / "tests" / "fixtures" / "hf" / "daily_papers_2025-07-31.synthetic.json"
+# The real huggingface.co list of 2024-08-01 (13 cards) and a stand-in for its stylesheet (fixtures/hf/PROVENANCE.md).
+HF_REAL = REPO / "tests" / "fixtures" / "hf" / "hf_papers_2024-08-01.html"
+HF_REAL_CSS = REPO / "tests" / "fixtures" / "hf" / "hf_papers_2024-08-01.tailwind.css"
+HF_REAL_PATH = "/papers/date/2024-08-01"
 HOSTS = ("huggingface.co", "arxiv.org", "scholar.example.org")
 DAY = "2025-07-31"
 # Papers on the arXiv list that papertray has never ingested (real ids, not in the HF feed).
@@ -292,6 +296,8 @@ class FixtureSite:
             f"/html/{day[2]['paper']['id']}v1": (html_type, arxiv_html_page(day[2]).encode()),
             "/notes": (html_type, other_site_page([e["paper"]["id"] for e in day[:3]]).encode()),
             "/api/daily_papers": ("application/json", json.dumps(day).encode()),
+            HF_REAL_PATH: (html_type, HF_REAL.read_bytes()),
+            "/front/build/kube-2a78dc9/style.css": ("text/css", HF_REAL_CSS.read_bytes()),
         }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -74,8 +74,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
     | {"pollers", "ranking", "reload", "runtime", "search", "sources", "store", "version_check", "versions"},
-    "tray": {"tray_backend"},
+    "tray": {"tray_backend", "tray_pairing"},
     "tray_backend": set(),
+    "tray_pairing": set(),
     "tray_feed": {"store", "tray"},
     "desktop": {"app", "config", "notify", "tray", "tray_feed"},
     # the command line
@@ -103,9 +104,9 @@ OWNERS: dict[str, set[str]] = {
     "tomlkit": {"config_edit"},
     "asyncinotify": {"reload"},
     "watchfiles": set(),  # bench/idle.py only
-    "pystray": {"tray"},
+    "pystray": {"tray", "tray_backend"},
     "PIL": {"tray"},
-    "gi": {"tray", "tray_backend"},
+    "gi": {"tray_backend", "tray_pairing"},
     "desktop_notifier": {"notify"},
     "dbus_fast": {"notify"},
     "tqdm": {"cli"},
