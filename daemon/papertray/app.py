@@ -305,6 +305,7 @@ async def run_daemon(
         secrets,
         next_poll_at=lambda: hf_poller.source_states()[0].next_poll_at,
         ranked=ranked_items(ranker.standings),
+        versions=versions.history,  # the "new versions" feed and email group
     )
     # The search index is derived (papertray.search): it lives in the cache folder and never stops a start.
     search = SearchService(paths.cache_dir / "search", store, bus, pdf_path=library.pdf_path)

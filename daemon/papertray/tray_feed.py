@@ -12,7 +12,8 @@ from papertray.models import SourceState, State
 from papertray.store import Store
 from papertray.tray import NEW_TODAY_LIMIT, TrayBridge, TrayPaper, TrayState
 
-FOLLOWED = ("paper.new", "paper.state", "poll.done", "poll.error", "config.reloaded", "config.error")
+# digest.checked: a digest that failed to send (or was sent after all) changes the problems shown
+FOLLOWED = ("paper.new", "paper.state", "poll.done", "poll.error", "config.reloaded", "config.error", "digest.checked")
 
 
 def snapshot(

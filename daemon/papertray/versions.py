@@ -18,6 +18,8 @@ paper read after the version arrived, or takes it off the reading list.
 State, in the store's meta through its public `get_meta` / `put_meta`, so a restart neither repeats nor forgets:
     versions.known   {id: N}  the newest version the user had or has been told of (the baseline)
     versions.news    {id: {"version", "was", "title", "found_at", "told"}}  new versions not yet looked at
+    versions.history [{"id", "version", "was", "found_at"}]  every new version found, looked at or not, newest
+                     last (the digests' "new versions" feed is history; the newest HISTORY_KEEP are kept)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from papertray.events import EventBus
 from papertray.store import Store
@@ -38,11 +40,23 @@ log = logging.getLogger(__name__)
 
 KNOWN_KEY = "versions.known"
 NEWS_KEY = "versions.news"
+HISTORY_KEY = "versions.history"
+HISTORY_KEEP = 200
 SCAN_SECONDS = 300.0  # a look even without an event (a version can arrive through any write)
 MAX_LISTED = 3
 
 # (title, body) -> "sent", "held" (quiet hours or the budget: ask again later) or "dropped" (paused, disabled).
 Announce = Callable[[str, str], Awaitable[str]]
+
+
+class NewVersion(NamedTuple):
+    """One new version of a saved paper, as the digests list it (a plain tuple to them: digest/ imports no
+    versions.py)."""
+
+    id: str
+    version: int
+    was: int | None
+    found_at: str
 
 
 def headline(version: int, title: str) -> str:
@@ -80,6 +94,20 @@ class VersionWatcher:
         item = self._news().get(paper_id)
         version = item.get("version") if isinstance(item, dict) else None
         return version if isinstance(version, int) else None
+
+    def history(self) -> list[NewVersion]:
+        """Every new version found (looked at or not), newest find first, each paper+version once; news from before
+        the history was kept counts too."""
+        raw = self.store.get_meta(HISTORY_KEY, [])
+        entries = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        entries += [{"id": pid, **item} for pid, item in self._news().items() if isinstance(item, dict)]
+        found: dict[tuple[str, int], NewVersion] = {}
+        for entry in entries:
+            pid, version, was = entry.get("id"), entry.get("version"), entry.get("was")
+            if isinstance(pid, str) and isinstance(version, int):
+                at = str(entry.get("found_at") or "")
+                found.setdefault((pid, version), NewVersion(pid, version, was if isinstance(was, int) else None, at))
+        return sorted(found.values(), key=lambda v: v.found_at, reverse=True)
 
     def status(self) -> dict[str, Any]:
         """For status, status --json and the API: every new version not yet looked at (newest find first), and
@@ -154,8 +182,10 @@ class VersionWatcher:
                         "told": False,
                     }
                     found.append(view.id)
-            # The news first: a crash between the two writes finds the same news again, never loses it.
+            # History and news first: a crash before `known` is written finds the same news again, never loses it
+            # (history() keeps each paper+version once).
             if found:
+                await self._add_history([{"id": pid, **news[pid]} for pid in found])
                 await self._set_news(news)
                 log.info("new versions of saved papers ids=%s", ",".join(found))
             if changed:
@@ -210,6 +240,12 @@ class VersionWatcher:
                 known.pop(pid, None)
             await self.store.put_meta(KNOWN_KEY, known)
             await self._set_news(news)
+
+    async def _add_history(self, items: list[dict[str, Any]]) -> None:
+        raw = self.store.get_meta(HISTORY_KEY, [])
+        kept = list(raw) if isinstance(raw, list) else []
+        kept += [{key: item[key] for key in ("id", "version", "was", "found_at")} for item in items]
+        await self.store.put_meta(HISTORY_KEY, kept[-HISTORY_KEEP:])
 
     async def _set_news(self, news: dict[str, dict[str, Any]]) -> None:
         await self.store.put_meta(NEWS_KEY, news)

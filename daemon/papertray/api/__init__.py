@@ -28,6 +28,7 @@ from papertray.config import Config, Paths
 from papertray.digest.feed_key import FeedKey
 from papertray.digest.ranked import ranked_items
 from papertray.digest.routes import add_feed_routes
+from papertray.digest.selection import no_versions
 from papertray.digest.service import DigestService
 from papertray.events import EventBus
 from papertray.library import Library
@@ -84,8 +85,10 @@ def create_api(
     routes_rank.add_routes(app, ranker)
     sse.add_routes(app)
     ranked = ranked_items(ranker.standings if ranker is not None else None)
-    add_feed_routes(app, store, config, FeedKey(paths.state_dir), ranked)
-    app[DIGESTS] = digests or DigestService(config, store, bus, ranked=ranked)  # app.py passes the one it runs
+    new_versions = versions.history if versions is not None else no_versions
+    add_feed_routes(app, store, config, FeedKey(paths.state_dir), ranked, new_versions)
+    # app.py passes the one it runs
+    app[DIGESTS] = digests or DigestService(config, store, bus, ranked=ranked, versions=new_versions)
     add_digest_routes(app)
     if library is not None:
         add_library_routes(app, library, store, paths.state_dir)

@@ -1,6 +1,7 @@
 """Atom 1.0 (RFC 4287) from a digest's items, built with xml.etree so every title and abstract is escaped by
 the serializer. Entry ids are `tag:` URIs of the bare arXiv id (RFC 4151): the same paper keeps the same id
-across polls, versions and sources, so a reader never shows it twice."""
+across polls, versions and sources, so a reader never shows it twice; a new version's entry is the paper's id and
+that version (`…:paper/2307.12345/v3`), so each version is shown once."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ EPOCH = "1970-01-01T00:00:00Z"
 ET.register_namespace("", ATOM)
 
 
-def links(paper: Paper) -> dict[str, str]:
-    """The paper's pages: arXiv abstract, PDF and the Hugging Face page."""
+def links(paper: Paper, version: int | None = None) -> dict[str, str]:
+    """The paper's pages: arXiv abstract, PDF (of that version, when given) and the Hugging Face page."""
+    tail = f"v{version}" if version else ""
     return {
-        "arXiv": f"https://arxiv.org/abs/{paper.id}",
-        "PDF": f"https://arxiv.org/pdf/{paper.id}",
+        "arXiv": f"https://arxiv.org/abs/{paper.id}{tail}",
+        "PDF": f"https://arxiv.org/pdf/{paper.id}{tail}",
         "Hugging Face": f"https://huggingface.co/papers/{paper.id}",
     }
 
@@ -38,8 +40,14 @@ def short_abstract(paper: Paper, limit: int = ABSTRACT_CHARS) -> str:
     return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def entry_id(paper_id: str) -> str:
-    return f"{TAG_AUTHORITY}:paper/{paper_id}"
+def entry_title(item: Item) -> str:
+    """The paper's title on one line; a new version's is "v3 of <title>"."""
+    text = one_line(item.paper.title) or item.paper.id
+    return f"v{item.version} of {text}" if item.version else text
+
+
+def entry_id(paper_id: str, version: int | None = None) -> str:
+    return f"{TAG_AUTHORITY}:paper/{paper_id}" + (f"/v{version}" if version else "")
 
 
 def _stamp(value: str | None) -> str:
@@ -62,21 +70,22 @@ def build(name: str, title: str, items: Sequence[Item]) -> bytes:
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "id", f"{TAG_AUTHORITY}:feed/{name}")
     _sub(feed, "title", title)
-    stamps = [_stamp(item.paper.first_seen_at or item.paper.submitted_at) for item in items]
+    stamps = [_stamp(item.updated or item.paper.first_seen_at or item.paper.submitted_at) for item in items]
     _sub(feed, "updated", max(stamps, default=EPOCH))
     _sub(feed, "generator", "papertray")
     for item, stamp in zip(items, stamps, strict=True):
         paper = item.paper
         entry = _sub(feed, "entry")
-        _sub(entry, "id", entry_id(paper.id))
-        _sub(entry, "title", one_line(paper.title) or paper.id)
+        _sub(entry, "id", entry_id(paper.id, item.version))
+        _sub(entry, "title", entry_title(item))
         _sub(entry, "updated", stamp)
         if paper.submitted_at or paper.published_at:
             _sub(entry, "published", _stamp(paper.submitted_at or paper.published_at))
         for author in paper.authors or ("unknown",):
             _sub(_sub(entry, "author"), "name", one_line(author))
-        pages = links(paper)
-        _sub(entry, "link", href=pages["Hugging Face"], rel="alternate", type="text/html")
+        pages = links(paper, item.version)
+        home = pages["arXiv"] if item.version else pages["Hugging Face"]  # a version's own abstract page
+        _sub(entry, "link", href=home, rel="alternate", type="text/html")
         _sub(entry, "link", href=pages["arXiv"], rel="related", type="text/html", title="arXiv abstract")
         _sub(entry, "link", href=pages["PDF"], rel="related", type="application/pdf", title="PDF")
         for why in item.why:

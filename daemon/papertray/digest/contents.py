@@ -1,13 +1,15 @@
 """What one email digest holds: its papers in groups (rule matches, for you, new versions, trending unseen),
-each paper once, in the first group it belongs to."""
+each paper once, and nothing a digest sent before (a paper, or a paper's version: v3 is news after v2 went out).
+A paper with a new version is listed under its version, the news the user does not have yet."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import date
 
 from papertray.config import Config
-from papertray.digest.selection import Item, RankedItems, Selection, no_ranking
+from papertray.digest.selection import Item, NewVersions, RankedItems, Selection, no_ranking, no_versions
 from papertray.store import Store
 
 GROUPS = ("Rule matches", "For you", "New versions of your saved papers", "Trending you have not seen")
@@ -28,10 +30,19 @@ class Digest:
         return not self.papers
 
 
-def collect(store: Store, config: Config, day: date, since: date, ranked: RankedItems = no_ranking) -> Digest:
+def collect(
+    store: Store,
+    config: Config,
+    day: date,
+    since: date,
+    ranked: RankedItems = no_ranking,
+    versions: NewVersions = no_versions,
+    sent: Set[str] = frozenset(),
+) -> Digest:
     """Papers that entered Daily Papers on `since` or later (the days since the last digest, missed ones folded
-    in), grouped; a paper the user has seen still counts as a match, but not as "trending unseen"."""
-    selection = Selection(store, config, day, ranked)
+    in), new versions and trending papers, grouped, leaving out the `sent` keys (`Item.key`); a paper the user
+    has seen still counts as a match, but not as "trending unseen"."""
+    selection = Selection(store, config, day, ranked, versions)
     start = since.isoformat()
 
     def recent(items: list[Item]) -> list[Item]:
@@ -39,11 +50,15 @@ def collect(store: Store, config: Config, day: date, since: date, ranked: Ranked
 
     top = list(selection.ranked(store, config))  # empty while the ranking is learning or absent
     candidates = [recent(selection.rule_matches()), recent(top), selection.new_versions(), selection.trending_unseen()]
+    newest: dict[str, int] = {}
+    for item in candidates[2]:
+        newest[item.paper.id] = max(newest.get(item.paper.id, 0), item.version or 0)
+    candidates[2] = [i for i in candidates[2] if i.version == newest[i.paper.id]]  # v3 mailed: v2 is old news
+    unsent = [[i for i in items if i.key not in sent] for items in candidates]
     shown: set[str] = set()
-    groups = []
-    for name, items in zip(GROUPS, candidates, strict=True):
-        fresh = tuple(i for i in items if i.paper.id not in shown)
-        shown.update(i.paper.id for i in fresh)
-        if fresh:
-            groups.append((name, fresh))
-    return Digest(day, since, tuple(groups))
+    chosen: dict[int, list[Item]] = {}
+    for index in (2, 0, 1, 3):  # new versions claim their papers first; the groups still show in GROUPS order
+        chosen[index] = [i for i in unsent[index] if i.paper.id not in shown]
+        shown.update(i.paper.id for i in chosen[index])
+    groups = tuple((name, tuple(chosen[n])) for n, name in enumerate(GROUPS) if chosen[n])
+    return Digest(day, since, groups)

@@ -12,7 +12,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from html import escape
 
-from papertray.digest.atom import links, one_line, short_abstract
+from papertray.digest.atom import entry_title, links, one_line, short_abstract
 from papertray.digest.contents import Digest
 from papertray.digest.selection import Item
 
@@ -43,11 +43,11 @@ def text_body(digest: Digest) -> str:
         lines += [group, "=" * len(group), ""]
         for item in items:
             paper = item.paper
-            lines.append(f"* {one_line(paper.title) or paper.id}")
+            lines.append(f"* {entry_title(item)}")
             lines.append(f"  {_authors(item)}")
             lines.append(f"  Why: {'; '.join(one_line(w) for w in item.why)} · {paper.upvotes} upvotes")
             lines.append(f"  {short_abstract(paper, ABSTRACT_CHARS)}")
-            lines += [f"  {name}: {url}" for name, url in links(paper).items()]
+            lines += [f"  {name}: {url}" for name, url in links(paper, item.version).items()]
             lines.append("")
     lines.append("Sent by papertray from your own computer. Change or stop it in [digest] of config.toml.")
     return "\n".join(lines) + "\n"
@@ -56,11 +56,12 @@ def text_body(digest: Digest) -> str:
 def _html_item(item: Item) -> str:
     paper = item.paper
     pages = " · ".join(
-        f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(name)}</a>' for name, url in links(paper).items()
+        f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(name)}</a>'
+        for name, url in links(paper, item.version).items()
     )
     return (
         '<tr><td style="padding:10px 0;border-bottom:1px solid #ddd">'
-        f'<div style="font-size:16px;font-weight:bold">{escape(one_line(paper.title) or paper.id)}</div>'
+        f'<div style="font-size:16px;font-weight:bold">{escape(entry_title(item))}</div>'
         f'<div style="color:#555;font-size:13px">{escape(_authors(item))}</div>'
         f'<div style="font-size:13px;margin:4px 0"><b>Why:</b> {escape("; ".join(one_line(w) for w in item.why))}'
         f" · {paper.upvotes} upvotes</div>"

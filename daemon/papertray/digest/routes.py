@@ -18,7 +18,7 @@ from aiohttp import hdrs, web
 from papertray.config import Config
 from papertray.digest import atom
 from papertray.digest.feed_key import FeedKey
-from papertray.digest.selection import FEEDS, RankedItems, Selection, no_ranking
+from papertray.digest.selection import FEEDS, NewVersions, RankedItems, Selection, no_ranking, no_versions
 from papertray.store import Store
 
 PREFIX = "/feeds/"
@@ -45,10 +45,15 @@ def refusal(request: web.Request) -> str | None:
 
 
 def render(
-    store: Store, config: Config, name: str, today: datetime | None = None, ranked: RankedItems = no_ranking
+    store: Store,
+    config: Config,
+    name: str,
+    today: datetime | None = None,
+    ranked: RankedItems = no_ranking,
+    versions: NewVersions = no_versions,
 ) -> bytes:
     day = (today or datetime.now(UTC)).date()
-    return atom.build(name, FEEDS[name], Selection(store, config, day, ranked).feed(name))
+    return atom.build(name, FEEDS[name], Selection(store, config, day, ranked, versions).feed(name))
 
 
 def add_feed_routes(
@@ -57,13 +62,14 @@ def add_feed_routes(
     config: Callable[[], Config],
     key: FeedKey,
     ranked: RankedItems = no_ranking,
+    versions: NewVersions = no_versions,
 ) -> None:
     async def feed(request: web.Request) -> web.Response:
         name = request.match_info["name"]
         if not key.check(request.match_info["key"]) or name not in FEEDS:
             # one answer for both, so a wrong key tells nothing about the names
             raise web.HTTPNotFound(reason="No feed at this address (the key is wrong or was rotated)")
-        body = await asyncio.to_thread(render, store, config(), name, None, ranked)
+        body = await asyncio.to_thread(render, store, config(), name, None, ranked, versions)
         return web.Response(
             body=body,
             content_type="application/atom+xml",

@@ -27,7 +27,7 @@ from papertray.atomic import write_atomic
 from papertray.config import Config
 from papertray.digest.contents import Digest, collect
 from papertray.digest.email_message import build_message
-from papertray.digest.selection import RankedItems, no_ranking
+from papertray.digest.selection import NewVersions, RankedItems, no_ranking, no_versions
 from papertray.digest.smtp import SendFailed, send
 from papertray.digest_settings import DigestSettings
 from papertray.store import Store
@@ -89,6 +89,7 @@ class Record:
         write_atomic(path, orjson.dumps(self.__dict__, option=orjson.OPT_INDENT_2))
 
     def sent_ids(self) -> set[str]:
+        """The papers and paper versions (`2307.12345v2`) digests have sent."""
         return {pid for entry in self.sent for pid in entry.get("papers", [])}
 
 
@@ -108,12 +109,14 @@ class Scheduler:
         *,
         now: Callable[[], datetime] = local_now,
         ranked: RankedItems = no_ranking,
+        versions: NewVersions = no_versions,
     ) -> None:
         self.config = config
         self.store = store
         self.password = password
         self.now = now
         self.ranked = ranked
+        self.versions = versions
 
     @property
     def path(self) -> Path:
@@ -133,12 +136,7 @@ class Scheduler:
         settings = self.config().digest
         covered = datetime.fromisoformat(record.covered_until) if record.covered_until else None
         since = covered.date() if covered else slot.date() - timedelta(days=7 if settings.schedule == "weekly" else 1)
-        found = collect(self.store, self.config(), slot.date(), since, self.ranked)
-        done = record.sent_ids()
-        groups = tuple(
-            (name, kept) for name, items in found.groups if (kept := tuple(i for i in items if i.paper.id not in done))
-        )
-        return Digest(found.day, found.since, groups)
+        return collect(self.store, self.config(), slot.date(), since, self.ranked, self.versions, record.sent_ids())
 
     async def tick(self) -> Outcome:
         """Send the digest if one is due (and its retry time has come); the daemon calls this on its timer."""
@@ -189,6 +187,7 @@ class Scheduler:
             log.warning("digest not sent attempt=%d reason=%s", record.attempts, exc)
             return Outcome("failed", str(exc))
         ids = [item.paper.id for item in digest.papers]
+        keys = sorted({*ids, *(item.key for item in digest.papers)})  # a version's key too: v3 after v2 is news
         covered = datetime.fromisoformat(record.covered_until) if record.covered_until else slot
         record.covered_until = max(slot, covered).isoformat()  # a manual send covers the slot it follows
         record.attempts, record.last_error, record.next_try_at = 0, None, None
@@ -198,7 +197,7 @@ class Scheduler:
                 "slot": slot.isoformat(),
                 "sent_at": self.now().isoformat(),
                 "message_id": message["Message-ID"],
-                "papers": ids,
+                "papers": keys,
             },
         ][-KEEP_SENT:]
         record.save(self.path)

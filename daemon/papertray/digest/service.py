@@ -1,6 +1,7 @@
-"""The digests' long-lived part in the daemon: rewrites `<data>/feeds/*.atom` at start and after every poll, and
-runs the email digest's scheduler (schedule.py). With the digest off it sets no timer at all: only a config
-reload wakes it."""
+"""The digests' long-lived part in the daemon: rewrites `<data>/feeds/*.atom` at start, after every poll and when
+a saved paper's new version is found, and runs the email digest's scheduler (schedule.py). With the digest off
+it sets no timer at all: only a config reload wakes it. Every send or failed send is published as
+`digest.checked`, so the tray shows (or stops showing) the server's words at once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from papertray.credentials import Credentials
 from papertray.digest.email_message import html_body
 from papertray.digest.files import write_feed_files
 from papertray.digest.schedule import CHECK_SECONDS, Outcome, Scheduler, latest_slot, local_now
-from papertray.digest.selection import RankedItems, no_ranking
+from papertray.digest.selection import NewVersions, RankedItems, no_ranking, no_versions
 from papertray.digest_settings import DigestSettings
 from papertray.errors import KeyringUnavailable, StoreError
 from papertray.events import EventBus
@@ -39,14 +40,16 @@ class DigestService:
         now: Callable[[], datetime] = local_now,
         next_poll_at: Callable[[], str | None] = lambda: None,
         ranked: RankedItems = no_ranking,
+        versions: NewVersions = no_versions,
     ) -> None:
         self.config = config
         self.ranked = ranked
+        self.versions = versions
         self.next_poll_at = next_poll_at
         self.store = store
         self.bus = bus
         self.credentials = credentials
-        self.scheduler = Scheduler(config, store, self._password, now=now, ranked=ranked)
+        self.scheduler = Scheduler(config, store, self._password, now=now, ranked=ranked, versions=versions)
         self._wake = asyncio.Event()
         self._polled = asyncio.Event()  # the first poll after start is done (or failed)
         self._sending = asyncio.Lock()  # the timer and `digest send --now` never send at once
@@ -67,7 +70,7 @@ class DigestService:
         config = self.config()
         try:
             folder = config.paths.data_dir / "feeds"
-            await asyncio.to_thread(write_feed_files, folder, self.store, config, None, self.ranked)
+            await asyncio.to_thread(write_feed_files, folder, self.store, config, None, self.ranked, self.versions)
         except (OSError, StoreError) as exc:  # a full disk must not stop the daemon; the next poll tries again
             log.error("feeds not written reason=%s", exc)
 
@@ -82,7 +85,12 @@ class DigestService:
 
     async def send_now(self, *, force_empty: bool) -> Outcome:
         async with self._sending:
-            return await self.scheduler.send_now(force_empty=force_empty)
+            return self._published(await self.scheduler.send_now(force_empty=force_empty))
+
+    def _published(self, outcome: Outcome) -> Outcome:
+        if outcome.status in ("sent", "failed", "empty"):  # a problem shown or ended: the tray redraws
+            self.bus.publish("digest.checked", {"status": outcome.status})
+        return outcome
 
     def _seconds_to_next_check(self, settings: DigestSettings) -> float:
         """Until the next slot or retry, but never more than CHECK_SECONDS: a suspend stops the monotonic clock
@@ -116,7 +124,7 @@ class DigestService:
                     await self._first_poll()
                 async with self._sending:
                     try:
-                        outcome = await self.scheduler.tick()
+                        outcome = self._published(await self.scheduler.tick())
                     except (OSError, StoreError) as exc:
                         log.error("digest check failed reason=%s", exc)
                     else:
@@ -137,6 +145,8 @@ class DigestService:
                     await self.write_feeds()
                     self._polled.set()
                     self._wake.set()  # new papers; a pending retry may now have something to say
+                elif event.type == "versions.changed":
+                    await self.write_feeds()  # the new-versions feed (its file) has a new entry
                 elif event.type == "config.reloaded":
                     self._wake.set()
         finally:
