@@ -4,17 +4,25 @@ sleeping across digest time, a failing server then a working one, a restart righ
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from papertray.config import parse_config
+from papertray.credentials import Credentials
 from papertray.digest import smtp
+from papertray.digest.schedule import Record
+from papertray.digest.service import DigestService
+from papertray.events import EventBus
+from papertray.tray import TrayBridge, tooltip
+from papertray.tray_feed import follow, snapshot
 from tests.support.digest_world import DAY1, World, world_fixture  # noqa: F401 (the `world` fixture)
 from tests.support.smtp_server import PASSWORD, REFUSED, SmtpServer, hanging_server, make_certificate
 
@@ -186,3 +194,43 @@ async def test_an_empty_digest_is_not_sent_unless_asked(world: World, server: Sm
     assert len(server.box.messages) == 1
     assert (await service.send_now(force_empty=True)).status == "sent"
     assert "Nothing new matched" in parse(server.box.messages[1]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_i15_3_a_failed_scheduled_send_shows_in_the_tray_at_once_in_the_servers_words(
+    world: World, server: SmtpServer
+) -> None:
+    """The daemon's own timer sends and fails (wrong password): the tray's tooltip and menu show the server's words
+    right then, not at the next poll."""
+    world.configure(server.port)
+    config = parse_config(world.config_text, world.paths.config_file, world.paths, env={})
+    credentials = Credentials(world.paths.state_dir, env={"PAPERTRAY_SMTP_PASSWORD": "wrong"})
+    Record(covered_until=(DAY1 - timedelta(days=2)).isoformat()).save(world.paths.state_dir / "digest.json")
+    bus = EventBus()
+    poll_later = (datetime.now().astimezone() + timedelta(hours=1)).isoformat()  # no poll is coming soon
+    service = DigestService(
+        lambda: config, world.store, bus, credentials, now=world.clock, next_poll_at=lambda: poll_later
+    )
+    bridge = TrayBridge(
+        poll_now=lambda: None,
+        toggle_pause=lambda: None,
+        pair_code=lambda: "",
+        open_reading_list=lambda: None,
+        open_config=lambda: None,
+        open_paper=lambda _id: None,
+        quit=lambda: None,
+    )
+    tray = asyncio.create_task(follow(bridge, bus, lambda: snapshot(world.store, problems=service.problems), settle=0))
+    running: asyncio.Task[None] | None = None
+    try:
+        assert (await asyncio.to_thread(bridge.states.get, True, 5)).failing == ()
+        running = asyncio.create_task(service.run())
+        state = await asyncio.to_thread(bridge.states.get, True, 30)
+        assert state.failing and state.failing[0].startswith("The email digest was not sent (attempt 1; next try")
+        shown = tooltip(state)
+        assert f"127.0.0.1:{server.port} refused the login for 'me': " in shown, shown
+        assert server.box.messages == []
+    finally:
+        for task in (tray, running):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(tray, *([running] if running else []), return_exceptions=True)
