@@ -234,3 +234,34 @@ async def test_i15_3_a_failed_scheduled_send_shows_in_the_tray_at_once_in_the_se
             if task is not None:
                 task.cancel()
         await asyncio.gather(tray, *([running] if running else []), return_exceptions=True)
+
+
+async def test_i15_1_each_new_version_is_mailed_once_even_after_the_paper_went_out_as_a_match(
+    world: World, server: SmtpServer
+) -> None:
+    """A paper mailed as a rule match, then saved: its v2 is still news, mailed once with v2's links; when v3
+    comes, only v3 (v2 is old news by then), and then nothing more."""
+    world.configure(server.port)
+    match = "2603.01001"
+    found: list[tuple[str, int, int | None, str]] = []
+    config = parse_config(world.config_text, world.paths.config_file, world.paths, env={})
+    credentials = Credentials(world.paths.state_dir, env={"PAPERTRAY_SMTP_PASSWORD": PASSWORD})
+    service = DigestService(
+        lambda: config, world.store, EventBus(), credentials, now=world.clock, versions=lambda: found
+    )
+    assert (await service.send_now(force_empty=False)).status == "sent"
+    assert "Sparse autoencoder features in small models" in parse(server.box.messages[0]).as_string()
+
+    await world.store.update_state(match, saved=True)
+    found.insert(0, (match, 2, 1, "2026-03-02T06:00:00Z"))
+    assert (await service.send_now(force_empty=False)).status == "sent"
+    text = parse(server.box.messages[1]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "New versions of your saved papers" in text and "* v2 of Sparse autoencoder features" in text
+    assert f"https://arxiv.org/pdf/{match}v2" in text and text.count("* ") == 1
+
+    found.insert(0, (match, 3, 2, "2026-03-02T06:30:00Z"))
+    assert (await service.send_now(force_empty=False)).status == "sent"
+    text = parse(server.box.messages[2]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "* v3 of Sparse autoencoder features" in text and "v2 of" not in text
+    assert (await service.send_now(force_empty=False)).status == "empty"
+    assert len(server.box.messages) == 3
