@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import feedparser
 import pytest
 
+from papertray.timestamps import iso_z, utc_now
 from tests.integration.conftest import TODAY
 from tests.integration.test_digest_feeds import feed_urls, fetch
 from tests.support.arxiv_daemon import CONFIG, library_pdfs
@@ -139,7 +141,7 @@ async def test_i15_1_a_saved_papers_new_version_is_in_the_feed_once_and_the_emai
     finally:
         await asyncio.to_thread(first.stop)
 
-    world.arxiv.new_version(SAVED)  # overnight arXiv announces v2
+    world.arxiv.new_version(SAVED, updated=iso_z(utc_now() + timedelta(seconds=1)))  # v2, after the save
     second = await asyncio.to_thread(world.start().start)
     try:
 
@@ -171,6 +173,8 @@ async def test_i15_1_a_saved_papers_new_version_is_in_the_feed_once_and_the_emai
         assert f"https://arxiv.org/pdf/{SAVED}v2" in text and "trending on Hugging Face" in text
 
         # The user opens v2 from the reading list: it is no longer new, but the feed (history) keeps it.
+        v2_pdf = [f"{SAVED}v1.pdf", f"{SAVED}v2.pdf"]
+        await asyncio.to_thread(wait_for, lambda: library_pdfs(home, SAVED) == v2_pdf, "the v2 PDF", timeout=120)
         session = await asyncio.to_thread(login, second)
         code, pdf, _ = await asyncio.to_thread(page_get, second, session, f"/library/pdf/{SAVED}")
         assert code == 200 and f"{SAVED}v2".encode() in pdf

@@ -40,8 +40,8 @@ def collect(
     sent: Set[str] = frozenset(),
 ) -> Digest:
     """Papers that entered Daily Papers on `since` or later (the days since the last digest, missed ones folded
-    in), new versions and trending papers, grouped, leaving out the `sent` keys (`Item.key`); a paper the user
-    has seen still counts as a match, but not as "trending unseen"."""
+    in), the new versions found since then and trending papers, grouped, leaving out the `sent` keys (`Item.key`);
+    a paper the user has seen still counts as a match, but not as "trending unseen"."""
     selection = Selection(store, config, day, ranked, versions)
     start = since.isoformat()
 
@@ -49,7 +49,8 @@ def collect(
         return [i for i in items if (i.paper.daily_date or (i.paper.first_seen_at or "")[:10]) >= start]
 
     top = list(selection.ranked(store, config))  # empty while the ranking is learning or absent
-    candidates = [recent(selection.rule_matches()), recent(top), selection.new_versions(), selection.trending_unseen()]
+    found = [i for i in selection.new_versions() if (i.updated or "")[:10] >= start]  # found since the last digest
+    candidates = [recent(selection.rule_matches()), recent(top), found, selection.trending_unseen()]
     newest: dict[str, int] = {}
     for item in candidates[2]:
         newest[item.paper.id] = max(newest.get(item.paper.id, 0), item.version or 0)
