@@ -21,6 +21,7 @@ from papertray.digest import smtp
 from papertray.digest.schedule import Record
 from papertray.digest.service import DigestService
 from papertray.events import EventBus
+from papertray.models import Paper
 from papertray.tray import TrayBridge, tooltip
 from papertray.tray_feed import follow, snapshot
 from tests.support.digest_world import DAY1, World, world_fixture  # noqa: F401 (the `world` fixture)
@@ -265,3 +266,33 @@ async def test_i15_1_each_new_version_is_mailed_once_even_after_the_paper_went_o
     assert "* v3 of Sparse autoencoder features" in text and "v2 of" not in text
     assert (await service.send_now(force_empty=False)).status == "empty"
     assert len(server.box.messages) == 3
+
+
+async def test_i15_2_trending_comes_from_the_weekly_and_monthly_lists_when_followed_leaving_out_dismissed(
+    world: World, server: SmtpServer
+) -> None:
+    """With `[sources] hf_lists` on, the Trending group is those lists' papers the user has not seen, saved or
+    dismissed, most upvoted first; a paper there that is also a rule match is listed once, as a match."""
+    world.configure(server.port)
+    world.config_text += '[sources]\nhf_lists = ["week", "month"]\n'
+
+    def listed(n: int, title: str, day: str, upvotes: int, source: str) -> Paper:
+        return Paper(id=f"2602.0200{n}", title=title, daily_date=day, upvotes=upvotes, sources=(source,))
+
+    listed_papers = [
+        listed(1, "The week's favourite", "2026-02-24", 120, "hf:week"),
+        listed(2, "The month's favourite", "2026-02-03", 250, "hf:month"),
+        listed(3, "Dismissed, never again", "2026-02-25", 400, "hf:week"),
+        listed(4, "Already saved", "2026-02-25", 300, "hf:month"),
+    ]
+    await world.store.add_papers(listed_papers)
+    await world.store.update_state("2602.02003", dismissed=True)
+    await world.store.update_state("2602.02004", saved=True)
+    assert (await world.service().send_now(force_empty=False)).status == "sent"
+    text = parse(server.box.messages[0]).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    trending = text.split("Trending you have not seen", 1)[1]
+    assert trending.index("The month's favourite") < trending.index("The week's favourite")
+    assert "of the month" in trending and "of the week" in trending
+    assert "Dismissed, never again" not in text and "Already saved" not in text
+    assert "Équivariance et réseaux" not in trending  # today's unseen paper is not trending once lists are followed
+    assert text.count("Sparse autoencoder features in small models") == 1
