@@ -1,12 +1,12 @@
 """When the email digest goes out, and the record that makes it go out once.
 
 Never twice: `state/digest.json` (written atomically) records the last slot a digest covered and the ids it
-sent; it is written the moment the server accepts the message, so a restart right after sending sends nothing
-again, and a paper already mailed is not mailed again. Never lost: a slot missed while the machine slept or was
-offline is sent when the daemon next looks (the wall clock is re-read at least every CHECK_SECONDS, because a
-monotonic sleep does not count a suspend); several missed slots make one digest covering all their days; a
-failed send keeps the slot pending and is retried with backoff (1 min doubling to 1 h), its sentence shown in
-`status`, the tray and `doctor`.
+sent (a new version as `<id>v<N>`); it is written the moment the server accepts the message, so a restart right
+after sending sends nothing again, and a paper or a version already mailed is not mailed again. Never lost: a slot
+missed while the machine slept or was offline is sent when the daemon next looks (the wall clock is re-read at
+least every CHECK_SECONDS, because a monotonic sleep does not count a suspend); several missed slots make one
+digest covering all their days; a failed send keeps the slot pending and is retried with backoff (1 min doubling
+to 1 h), its sentence shown in `status`, the tray (service.py publishes `digest.checked`) and `doctor`.
 
 A digest that was never configured before starts counting at the latest slot: enabling it at 09:00 with
 `at = "08:00"` sends the first one tomorrow (or now, with `papertray digest send --now`).

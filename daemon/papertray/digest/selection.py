@@ -1,5 +1,5 @@
 """Which papers each digest holds, and why. One entry per paper id: the store keeps one record per paper across
-versions and sources, so a paper never appears twice in a feed.
+versions and sources, so a paper never appears twice in a feed (in new-versions: one entry per paper+version).
 
 What the daemon hands in (digest/ imports neither ranking's service nor versions.py):
 * `ranked`: top-ranked papers join "my matches" (with the ranking's top reasons); the daemon passes
@@ -27,8 +27,6 @@ FEEDS: dict[str, str] = {
 }
 MATCH_WINDOW_DAYS = 14  # rule matches among the papers of the last two weeks
 MAX_ENTRIES = 100
-
-
 TRENDING_SOURCES = {"hf:trending": "trending on Hugging Face", "hf:week": "of the week", "hf:month": "of the month"}
 TRENDING_LIMIT = 10
 
