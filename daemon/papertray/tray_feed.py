@@ -11,8 +11,10 @@ from papertray.events import EventBus
 from papertray.models import SourceState, State
 from papertray.store import Store
 from papertray.tray import NEW_TODAY_LIMIT, TrayBridge, TrayPaper, TrayState
+from papertray.tray_sources import tray_sources
 
-FOLLOWED = ("paper.new", "paper.state", "poll.done", "poll.error", "config.reloaded", "config.error")
+# Events only, no timer: an idle tray costs no wake-ups (the Sources submenu says clock times for that reason).
+FOLLOWED = ("paper.new", "paper.state", "poll.started", "poll.done", "poll.error", "config.reloaded", "config.error")
 
 
 def snapshot(
@@ -26,17 +28,19 @@ def snapshot(
     mcp_writes: Callable[[], bool] = lambda: False,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
-    numbers every surface shows), the top five of today's new papers by upvotes, every failing source or
-    current problem, and the MCP setting."""
+    numbers every surface shows), the top five of today's new papers by upvotes, every source with how it goes
+    and every failing one or current problem, and the MCP setting."""
     counts = store.new_counts()
     new = store.query(state=State.NEW, since=counts.day, include_dismissed=False) if counts.day else []
     top = sorted(new, key=lambda v: -v.upvotes)[:NEW_TODAY_LIMIT]
-    failing = [f"{s.name}: {s.last_error}" for s in source_states() if s.error_count and s.last_error]
+    states = source_states()
+    failing = [f"{s.name}: {s.last_error}" for s in states if s.error_count and s.last_error]
     return TrayState(
         new_count=counts.today,
         unseen=counts.unseen,
         new_today=tuple(TrayPaper(v.id, v.paper.title if v.paper else v.id) for v in top),
         failing=tuple(failing) + tuple(problems()),
+        sources=tray_sources(states),
         paused=paused(),
         last_poll=last_poll(),
         has_rules=has_rules(),

@@ -74,10 +74,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "terminal": set(),
     "app": {"api", "arxiv_poller", "config", "credentials", "digest", "hf_lists", "library", "notify", "poller"}
     | {"pollers", "ranking", "reload", "runtime", "search", "sources", "store", "version_check", "versions"},
-    "tray": {"tray_backend", "tray_pairing"},
+    "tray": {"tray_backend", "tray_pairing", "tray_sources"},
+    "tray_sources": set(),
     "tray_backend": set(),
     "tray_pairing": set(),
-    "tray_feed": {"store", "tray"},
+    "tray_feed": {"store", "tray", "tray_sources"},
     "desktop": {"app", "config", "notify", "tray", "tray_feed"},
     # the command line
     "autostart": {"config"},
