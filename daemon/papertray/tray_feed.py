@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from papertray.events import EventBus
 from papertray.models import SourceState, State
 from papertray.store import Store
+from papertray.timestamps import utc_now
 from papertray.tray import NEW_TODAY_LIMIT, TrayBridge, TrayPaper, TrayState
 from papertray.tray_sources import tray_sources
 
@@ -26,6 +28,7 @@ def snapshot(
     last_poll: Callable[[], str] = str,
     has_rules: Callable[[], bool] = lambda: True,
     mcp_writes: Callable[[], bool] = lambda: False,
+    now: Callable[[], datetime] = utc_now,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
     numbers every surface shows), the top five of today's new papers by upvotes, every source with how it goes
@@ -40,7 +43,7 @@ def snapshot(
         unseen=counts.unseen,
         new_today=tuple(TrayPaper(v.id, v.paper.title if v.paper else v.id) for v in top),
         failing=tuple(failing) + tuple(problems()),
-        sources=tray_sources(states),
+        sources=tray_sources(states, now()),  # `now` says which times are today's
         paused=paused(),
         last_poll=last_poll(),
         has_rules=has_rules(),
