@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from papertray import credentials, notify, tray
+from papertray import credentials, notify_probe, tray
 from papertray.config import Config
 from papertray.runtime import papertray_version_on
 from papertray.wording import counted
@@ -127,7 +127,7 @@ def check_tray() -> Check:
 
 def check_notifications() -> Check:
     try:
-        ok, detail = asyncio.run(asyncio.wait_for(notify.notification_server(), TIMEOUT_SECONDS + 2))
+        ok, detail = asyncio.run(asyncio.wait_for(notify_probe.notification_server(), TIMEOUT_SECONDS + 2))
     except Exception as exc:
         ok, detail = False, f"the check failed ({exc})"
     fix = (

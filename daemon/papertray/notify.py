@@ -1,6 +1,6 @@
 """Desktop notifications: turns the new papers of a poll into at most one notification that says which rules
-fired, within a daily budget and outside quiet hours. Owns desktop-notifier (and the D-Bus probe behind
-`papertray doctor`, through dbus-fast, which desktop-notifier uses on Linux).
+fired, within a daily budget and outside quiet hours. Owns desktop-notifier (the D-Bus probe behind
+`papertray doctor` is `notify_probe.py`).
 
 How it flows: `Notifier.run()` collects `paper.new` events from the bus and, when the poll ends (`poll.done` or
 `poll.error`, or `settle_seconds` after the last new paper), matches the papers against the rules, asks the
@@ -418,41 +418,3 @@ class Notifier:
     def _save(self, paper_id: str) -> None:
         log.info("notification save id=%s", paper_id)
         self._spawn(self.store.update_state(paper_id, saved=True))
-
-
-# ---------------------------------------------------------------------------------------------- doctor probe
-
-
-async def notification_server() -> tuple[bool, str]:
-    """Is a notification server reachable? (ok, one sentence). Only Linux/BSD use D-Bus; elsewhere the OS has one."""
-    if sys.platform in ("darwin", "win32"):
-        return True, "the system notification centre is used (not probed)"
-    from dbus_fast import Message as DBusMessage
-    from dbus_fast import MessageType
-    from dbus_fast.aio import MessageBus
-
-    try:
-        bus = await asyncio.wait_for(MessageBus().connect(), timeout=3)
-    except Exception as exc:
-        return False, f"no D-Bus session bus ({exc})"
-    try:
-        reply = await asyncio.wait_for(
-            bus.call(
-                DBusMessage(
-                    destination="org.freedesktop.Notifications",
-                    path="/org/freedesktop/Notifications",
-                    interface="org.freedesktop.Notifications",
-                    member="GetServerInformation",
-                )
-            ),
-            timeout=5,
-        )
-    except Exception as exc:
-        return False, f"the notification server did not answer ({exc})"
-    finally:
-        bus.disconnect()
-    if reply is None or reply.message_type != MessageType.METHOD_RETURN:
-        error = reply.error_name if reply is not None else "no reply"
-        return False, f"no notification server on the session bus ({error})"
-    name, vendor, version = [*reply.body, "", "", ""][:3]
-    return True, f"{name} {version} ({vendor}) answers on the session bus"

@@ -38,6 +38,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from papertray.tray_backend import APP_TITLE, BACKEND_LIMITS, backend_limits, choose_backend, display_problem, prepare
 from papertray.tray_pairing import PairingWindow
+from papertray.tray_sources import TraySource
 from papertray.wording import counted
 
 # The backend decisions live in tray_backend.py; they are named here too, as callers (doctor, tests) know them.
@@ -70,6 +71,7 @@ class TrayState:
     last_poll: str = ""  # what the last poll brought: "3 new, 2 matched, notified"
     has_rules: bool = True  # False on a first run: nothing would ever be notified, so the menu invites interests
     failing: tuple[str, ...] = ()  # one sentence per failing source or problem (config error, store problem)
+    sources: tuple[TraySource, ...] = ()  # every source, failing or not: the "Sources" submenu (tray_sources)
     paused: bool = False
     mcp_writes: bool = False  # [mcp] allow_writes: may the user's assistant save, tag, note and dismiss?
 
@@ -198,6 +200,7 @@ class TrayApp:
             item(lambda _: self._pair_label(), self._pair),
             item("Open config", self._call(self.bridge.open_config)),
             item("End reading-list sessions", self._call(self.bridge.end_sessions)),
+            item("Sources", menu(self._sources)),
             # Said, not switched: the setting is [mcp] allow_writes in config.toml ("Open config" is one line up).
             item(lambda _: MCP_WRITES if self.state.mcp_writes else MCP_READ_ONLY, None, enabled=False),
             item(
@@ -224,6 +227,15 @@ class TrayApp:
             yield self.pystray.MenuItem(title or paper.id, self._call(self.bridge.open_paper, paper.id))
         # Last, so the newest papers stay where the pointer lands when the submenu opens.
         yield self.pystray.MenuItem("Open the matches inbox…", self._call(self.bridge.open_inbox))
+
+    def _sources(self) -> Iterator[Any]:
+        # Said, not clickable: each source's heading, then its last success, next poll, errors and last error.
+        if not self.state.sources:
+            yield self.pystray.MenuItem("Not known yet", None, enabled=False)
+        for source in self.state.sources:
+            yield self.pystray.MenuItem(source.title, None, enabled=False)
+            for line in source.lines:
+                yield self.pystray.MenuItem(f"    {line}", None, enabled=False)
 
     def _call(self, fn: Callable[..., None], *args: Any) -> Callable[[Any, Any], None]:
         def action(_icon: Any, _item: Any) -> None:

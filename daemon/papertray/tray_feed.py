@@ -6,14 +6,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from papertray.events import EventBus
 from papertray.models import SourceState, State
 from papertray.store import Store
+from papertray.timestamps import utc_now
 from papertray.tray import NEW_TODAY_LIMIT, TrayBridge, TrayPaper, TrayState
+from papertray.tray_sources import tray_sources
 
-# digest.checked: a digest that failed to send (or was sent after all) changes the problems shown
-FOLLOWED = ("paper.new", "paper.state", "poll.done", "poll.error", "config.reloaded", "config.error", "digest.checked")
+# Events only, no timer: an idle tray costs no wake-ups (the Sources submenu says clock times for that reason).
+# digest.checked: a digest that failed to send (or was sent after all) changes the problems shown.
+FOLLOWED = (
+    "paper.new",
+    "paper.state",
+    "poll.started",
+    "poll.done",
+    "poll.error",
+    "config.reloaded",
+    "config.error",
+    "digest.checked",
+)
 
 
 def snapshot(
@@ -25,19 +38,22 @@ def snapshot(
     last_poll: Callable[[], str] = str,
     has_rules: Callable[[], bool] = lambda: True,
     mcp_writes: Callable[[], bool] = lambda: False,
+    now: Callable[[], datetime] = utc_now,
 ) -> TrayState:
     """The tray's state from the store and the daemon's parts: "new today" and "unseen" (`Store.new_counts`, the
-    numbers every surface shows), the top five of today's new papers by upvotes, every failing source or
-    current problem, and the MCP setting."""
+    numbers every surface shows), the top five of today's new papers by upvotes, every source with how it goes
+    and every failing one or current problem, and the MCP setting."""
     counts = store.new_counts()
     new = store.query(state=State.NEW, since=counts.day, include_dismissed=False) if counts.day else []
     top = sorted(new, key=lambda v: -v.upvotes)[:NEW_TODAY_LIMIT]
-    failing = [f"{s.name}: {s.last_error}" for s in source_states() if s.error_count and s.last_error]
+    states = source_states()
+    failing = [f"{s.name}: {s.last_error}" for s in states if s.error_count and s.last_error]
     return TrayState(
         new_count=counts.today,
         unseen=counts.unseen,
         new_today=tuple(TrayPaper(v.id, v.paper.title if v.paper else v.id) for v in top),
         failing=tuple(failing) + tuple(problems()),
+        sources=tray_sources(states, now()),  # `now` says which times are today's
         paused=paused(),
         last_poll=last_poll(),
         has_rules=has_rules(),

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.extension import ExtensionBrowser
 from tests.browser.test_with_daemon import HF_LIST, IDS, TITLES, pair
 from tests.support.daemon import DaemonProcess
+from tests.support.desktop_session import wait_for
 from tests.support.https_pages import UNKNOWN_IDS, FixtureSite, feed_entries
 from tests.support.marks import Mark
 from tests.support.screenshots import screenshot_path
@@ -113,10 +114,14 @@ def test_screenshots_of_marked_pages_and_the_popup(browser: ExtensionBrowser, to
     assert {m.id for m in in_view(arxiv, browser, marks)} >= set(IDS[:4])
     shoot(arxiv, "arxiv-list.png")
 
+    # The morning's saves and read have trained the ranking (a few seconds after them): the popup's For you.
+    wait_for(lambda: todays_daemon.get("rank")[1]["papers"], "the ranking's first model", timeout=120)
     popup = browser.open(browser.url("popup/popup.html"))
     popup.set_viewport_size({"width": 408, "height": 600})  # the body is 380px plus padding
     popup.get_by_role("status").filter(has_text="is running").wait_for()
     popup.locator("#saved-list li[data-id]").first.wait_for()
+    popup.locator("#for-you-list li[data-id]").first.wait_for()
+    expect(popup.locator("#invite")).to_be_visible()  # a first run: no rules yet, so the invitation too
     heading = popup.locator("#new-heading").text_content() or ""
     assert heading.startswith("New today: ") and heading.endswith("unseen in all"), heading  # the one "new" (17.3)
     rows = popup.locator("#new-list li")

@@ -14,11 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from papertray.timestamps import iso_z
 from tests.conftest import REPO
 from tests.support.desktop_session import DesktopSession, stop_process, wait_for
 from tests.support.screenshots import screenshot_path
@@ -73,6 +75,10 @@ class Tray:
             assert "error" not in line, line
             if key in line:
                 return line
+
+    def expect_submenu(self, path: list[str]) -> list[dict[str, Any]]:
+        self.send(submenu=path)
+        return [item for item in self.expect("submenu")["submenu"] if item["visible"]]
 
     def menu(self) -> list[dict[str, Any]]:
         self.send(menu=True)
@@ -213,6 +219,48 @@ def test_screenshot_of_the_tray_and_its_menu(gtk_tray: Tray, trayer: int, deskto
     desktop.run("xdotool", "key", "Escape")
     gtk_tray.send(close=True)
     assert gtk_tray.expect("stopped") == {"stopped": True}
+
+
+def test_i13_the_tray_lists_every_source_with_its_last_success_next_poll_errors_and_last_error(
+    gtk_tray: Tray,
+) -> None:
+    # Before: only a failing source reached the menu (one "⚠" line); an ok source, or the lists not polled yet,
+    # were not in the tray at all. Now "Sources" lists each, from the SourceStates `status` shows.
+    now = datetime.now(UTC).replace(microsecond=0)
+    ok, soon = now - timedelta(minutes=12), now + timedelta(minutes=18)
+    states = [
+        {"name": "hf", "last_success_at": iso_z(ok), "next_poll_at": iso_z(soon)},
+        {
+            "name": "arxiv",
+            "last_success_at": iso_z(now - timedelta(days=2)),
+            "next_poll_at": iso_z(soon),
+            "error_count": 3,
+            "last_error": "arXiv answered 503 Service Unavailable for the listing of cs.LG+cs.CL; it is tried again.",
+            "extra": {"categories": ["cs.LG", "cs.CL"]},
+        },
+        {"name": "hf:month"},
+    ]
+    gtk_tray.send(state={**STATE, "source_states": states})
+    assert gtk_tray.expect("applied") == {"applied": True}
+    assert "Sources" in [item["text"] for item in gtk_tray.menu()]
+    items = gtk_tray.expect_submenu(["Sources"])
+    lines = [item["text"].strip() for item in items]
+
+    def local(moment: datetime, with_day: bool = False) -> str:
+        at = moment.astimezone()
+        return f"{at.day} {at:%b %H:%M}" if with_day else f"{at:%H:%M}"
+
+    assert lines == [
+        "Hugging Face daily papers — ok",
+        f"last success {local(ok)} · next poll {local(soon)} · 0 errors in a row",
+        "arXiv cs.LG, cs.CL — failing",
+        f"last success {local(now - timedelta(days=2), True)} · next poll {local(soon)} · 3 errors in a row",
+        "last error: arXiv answered 503 Service Unavailable for the listing of cs.LG+cs.CL; it is tried again.",
+        "Hugging Face monthly list — not polled yet",
+        "last success never · next poll never · 0 errors in a row",
+    ]
+    # Said, not clickable: the lines are the tray's status, like "Last poll".
+    assert not any(item["enabled"] for item in items)
 
 
 def test_no_display_means_no_tray(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from papertray.tray import (
     tooltip,
 )
 from papertray.tray_feed import follow, snapshot
+from papertray.tray_sources import tray_sources
 
 ORANGE = (234, 88, 12, 255)
 RED = (220, 38, 38, 255)
@@ -72,7 +73,7 @@ async def test_follow_feeds_the_tray_from_the_store_and_the_bus(tmp_path: Path) 
     )
     try:
         first = await asyncio.to_thread(bridge.states.get, True, 5)
-        assert first == TrayState(new_count=0, failing=("hf: HTTP 503",), paused=True)
+        assert first == TrayState(new_count=0, failing=("hf: HTTP 503",), paused=True, sources=tray_sources(failing))
         papers = [Paper(id=f"2511.{n:05d}", title=f"Paper {n}", daily_date=today, upvotes=n) for n in range(1, 8)]
         await store.add_papers([*papers, Paper(id="2401.00001", title="Old", daily_date="2024-01-01")])
         state = await asyncio.to_thread(bridge.states.get, True, 5)
@@ -128,6 +129,60 @@ async def test_i16_3_the_tray_state_follows_the_mcp_setting_across_a_config_relo
         bus.publish("config.reloaded", {})
         state = await asyncio.to_thread(bridge.states.get, True, 5)
         assert state.mcp_writes is True
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.close()
+
+
+async def next_state(bridge: TrayBridge) -> TrayState:
+    state = await asyncio.to_thread(bridge.states.get, True, 5)
+    assert state is not None
+    return state
+
+
+async def test_i13_the_snapshot_lists_every_source_not_only_the_failing_ones_and_follows_each_poll(
+    tmp_path: Path,
+) -> None:
+    bus = EventBus()
+    store = Store.open(tmp_path / "data", bus)
+    bridge = TrayBridge(
+        poll_now=lambda: None,
+        toggle_pause=lambda: None,
+        pair_code=lambda: "",
+        open_reading_list=lambda: None,
+        open_config=lambda: None,
+        open_paper=lambda _id: None,
+        quit=lambda: None,
+    )
+    states = [
+        SourceState(name="hf", last_success_at="2026-12-01T09:00:00Z"),
+        SourceState(name="arxiv", extra={"categories": ["cs.LG"]}),
+        SourceState(name="hf:week"),
+    ]
+    task = asyncio.create_task(follow(bridge, bus, lambda: snapshot(store, source_states=lambda: states), settle=0))
+    try:
+        first = await next_state(bridge)
+        assert first.failing == ()  # nothing is failing, so the old tray showed no source at all
+        titles = [s.title for s in first.sources]
+        assert titles == [
+            "Hugging Face daily papers — ok",
+            "arXiv cs.LG — not polled yet",
+            "Hugging Face weekly list — not polled yet",
+        ]
+        # A poll starts and fails: the tray follows on the events alone (no timer).
+        states[1] = SourceState(name="arxiv", polling=True, extra={"categories": ["cs.LG"]})
+        bus.publish("poll.started", {"source": "arxiv"})
+        polling = await next_state(bridge)
+        assert polling.sources[1].title == "arXiv cs.LG — polling now"
+        states[1] = SourceState(
+            name="arxiv", error_count=1, last_error="The listing was HTML.", extra={"categories": ["cs.LG"]}
+        )
+        bus.publish("poll.error", {"source": "arxiv"})
+        failed = await next_state(bridge)
+        assert failed.sources[1].title == "arXiv cs.LG — failing"
+        assert failed.sources[1].lines[-1] == "last error: The listing was HTML."
+        assert "1 error in a row" in failed.sources[1].lines[0]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

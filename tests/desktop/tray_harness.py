@@ -1,9 +1,11 @@
 """Runs the real tray (`papertray.tray.run_tray`) on this process's main thread, as the daemon does, with a
 bridge whose actions are printed as JSON lines on stdout. Commands arrive as JSON lines on stdin:
 
-    {"state": {"new_count": 3, "new_today": [["2511.00001", "Title"]], "failing": ["hf: …"], "paused": false}}
+    {"state": {"new_count": 3, "new_today": [["2511.00001", "Title"]], "failing": ["hf: …"], "paused": false,
+               "source_states": [{"name": "hf", "last_success_at": "…", …}]}}   SourceState fields, as the daemon's
     {"activate": ["New today", "Title"]}      run a menu item from code, as pystray's menu would
     {"menu": true}                            print the menu: [{"text", "checked", "enabled", "visible"}]
+    {"submenu": ["Sources"]}                  print that submenu's items the same way
     {"pairing_copy": true}                    the pairing window's Copy, run on GTK's thread
     {"close": true}                           bridge.close(): the daemon stopped
 """
@@ -17,6 +19,8 @@ import time
 from typing import Any
 
 from papertray import tray
+from papertray.models import SourceState
+from papertray.tray_sources import tray_sources
 
 
 def emit(**data: Any) -> None:
@@ -50,6 +54,9 @@ def main() -> int:
             items = list(found.submenu.items)
         raise LookupError(path)
 
+    def said(item: Any) -> dict[str, Any]:
+        return {"text": item.text, "checked": item.checked, "enabled": item.enabled, "visible": item.visible}
+
     def commands() -> None:
         emit(ready=app.backend)
         for line in sys.stdin:
@@ -62,6 +69,8 @@ def main() -> int:
                     failing=tuple(raw.get("failing", [])),
                     paused=raw.get("paused", False),
                     mcp_writes=raw.get("mcp_writes", False),
+                    # as tray_feed.snapshot builds them, from the pollers' SourceStates
+                    sources=tray_sources([SourceState(**fields) for fields in raw.get("source_states", [])]),
                 )
                 bridge.publish(state)
                 deadline = time.monotonic() + 10
@@ -76,12 +85,14 @@ def main() -> int:
                     continue
                 item(app.icon)
             elif "menu" in command:
-                emit(
-                    menu=[
-                        {"text": i.text, "checked": i.checked, "enabled": i.enabled, "visible": i.visible}
-                        for i in app.icon.menu.items
-                    ]
-                )
+                emit(menu=[said(i) for i in app.icon.menu.items])
+            elif "submenu" in command:
+                try:
+                    items = list(find(command["submenu"]).submenu.items)
+                except (LookupError, StopIteration, AttributeError):
+                    emit(error=f"no submenu {command['submenu']}")
+                    continue
+                emit(submenu=[said(i) for i in items])
             elif "pairing_copy" in command:
                 # Copy, as the window's button does, on GTK's thread.
                 from gi.repository import GLib

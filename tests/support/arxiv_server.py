@@ -237,18 +237,13 @@ class ArxivServer:
 
     async def _rss_answer(self, request: web.Request) -> web.StreamResponse:
         query = request.match_info["query"]
-        for name in query.split("+"):
-            archive = name.split(".")[0]
-            if archive not in KNOWN or ("." in name and name not in KNOWN_CATEGORIES):
-                # arxiv-feed's validate_request: a Flask BadRequest, an HTML page
-                page = f"<!doctype html><title>400 Bad Request</title><h1>Bad Request</h1><p>Bad archive '{name}'.</p>"
-                return web.Response(status=400, text=page, content_type="text/html")
-        followed = query.split("+")
-        items = [i for i in self.listing if any(_belongs(c, followed) for c in i.categories)]
-        body = rss_feed(query, self.day, items)
+        refused = refusal(query)
+        if refused is not None:
+            return refused
         fault = self._fault(request.path)
         if fault is not None:
             kind, headers = fault
+            body = listing_body(query, self.day, self.listing)
             if kind == "503":
                 return web.Response(status=503, text="busy", headers=headers)
             if kind == "html":
@@ -256,13 +251,7 @@ class ArxivServer:
             if kind == "truncated":
                 cut = body.index(b"</item>", len(body) // 2) + len(b"</item>") + 40
                 return web.Response(body=body[:cut], content_type="application/rss+xml")
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        headers = {"ETag": etag}
-        if self.max_age is not None:
-            headers["Cache-Control"] = f"max-age={self.max_age}"
-        if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers=headers)
-        return web.Response(body=body, headers={**headers, "Content-Type": "application/rss+xml"})
+        return listing_answer(request, self.day, self.listing, self.max_age)
 
     async def _api_answer(self, request: web.Request) -> web.StreamResponse:
         fault = self._fault(request.path)
@@ -270,17 +259,54 @@ class ArxivServer:
             return web.Response(body=ERROR_FEED, content_type="application/atom+xml")
         if fault is not None and fault[0] == "503":
             return web.Response(status=503, text="busy", headers=fault[1])
-        search = request.query.get("search_query", "")
-        cat = re.search(r"cat:([\w.-]+)", search)
-        window = re.search(r"submittedDate:\[(\d{12}) TO (\d{12})\]", search)
-        chosen = [p for p in self.papers if cat is None or any(_belongs(c, [cat.group(1)]) for c in p.categories)]
-        if window is not None:
-            low, high = (datetime.strptime(w, "%Y%m%d%H%M") for w in window.groups())
-            chosen = [p for p in chosen if low <= p.submitted.replace(tzinfo=None) <= high + timedelta(seconds=59)]
-        start = int(request.query.get("start", "0"))
-        size = int(request.query.get("max_results", "10"))
-        page = chosen[start : start + size]
-        return web.Response(body=atom_page(page, len(chosen), start, search), content_type="application/atom+xml")
+        return search_answer(request, self.papers)
+
+
+def refusal(query: str) -> web.Response | None:
+    """arxiv-feed's validate_request: an archive or category it does not know is a Flask BadRequest, an HTML page."""
+    for name in query.split("+"):
+        archive = name.split(".")[0]
+        if archive not in KNOWN or ("." in name and name not in KNOWN_CATEGORIES):
+            page = f"<!doctype html><title>400 Bad Request</title><h1>Bad Request</h1><p>Bad archive '{name}'.</p>"
+            return web.Response(status=400, text=page, content_type="text/html")
+    return None
+
+
+def listing_body(query: str, day: str, listing: list[Item]) -> bytes:
+    followed = query.split("+")
+    return rss_feed(query, day, [i for i in listing if any(_belongs(c, followed) for c in i.categories)])
+
+
+def listing_answer(request: web.Request, day: str, listing: list[Item], max_age: int | None) -> web.Response:
+    """`GET /rss/<cats>` as arXiv answers it: the day's items of the followed lists, `ETag`, `Cache-Control:
+    max-age`, 304 for a matching `If-None-Match` (PaperServer serves it too, beside PDFs and `id_list`)."""
+    query = request.match_info["query"]
+    refused = refusal(query)
+    if refused is not None:
+        return refused
+    body = listing_body(query, day, listing)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {"ETag": etag}
+    if max_age is not None:
+        headers["Cache-Control"] = f"max-age={max_age}"
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers={**headers, "Content-Type": "application/rss+xml"})
+
+
+def search_answer(request: web.Request, papers: list[ApiPaper]) -> web.Response:
+    """The export API's `search_query=cat:X AND submittedDate:[… TO …]`, paged by `start` / `max_results`."""
+    search = request.query.get("search_query", "")
+    cat = re.search(r"cat:([\w.-]+)", search)
+    window = re.search(r"submittedDate:\[(\d{12}) TO (\d{12})\]", search)
+    chosen = [p for p in papers if cat is None or any(_belongs(c, [cat.group(1)]) for c in p.categories)]
+    if window is not None:
+        low, high = (datetime.strptime(w, "%Y%m%d%H%M") for w in window.groups())
+        chosen = [p for p in chosen if low <= p.submitted.replace(tzinfo=None) <= high + timedelta(seconds=59)]
+    start = int(request.query.get("start", "0"))
+    size = int(request.query.get("max_results", "10"))
+    page = chosen[start : start + size]
+    return web.Response(body=atom_page(page, len(chosen), start, search), content_type="application/atom+xml")
 
 
 def _belongs(category: str, followed: list[str]) -> bool:

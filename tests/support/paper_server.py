@@ -17,6 +17,10 @@ Atom error feed, verbatim from its manual). `FixturePaper.atom_version` override
 reports (upstream garbage such as a number past 2**64). The export API pages an `id_list` by `start` and
 `max_results` and says `opensearch:totalResults`, as arXiv does (feeds.md §4.1).
 
+It can also play arXiv's listing feed (`/rss/<cats>`, from `listing` on `listing_day`) and the export API's
+`search_query` (a catch-up's `cat:` and `submittedDate:` pages, from `submissions`), with arxiv_server.py's
+answers: then every arXiv path the daemon asks for is on one host, as `PAPERTRAY_ARXIV_URL` makes it.
+
 `spans` holds (start, end, path) on the server's own clock for every request, from the moment it arrived to
 the moment its last byte was sent: what the politeness tests measure.
 """
@@ -33,6 +37,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from tests.support.arxiv_server import ApiPaper, Item, listing_answer, search_answer
 from tests.support.loop_thread import LoopThread
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
@@ -105,6 +110,10 @@ class PaperServer(LoopThread):
         self.max_in_flight = 0  # requests being answered at once, at most
         self.max_concurrent = 0
         self.drip_delay = 0.1
+        self.listing_day = "2026-12-01"
+        self.listing: list[Item] = []  # what /rss/<cats> lists (arxiv_server.py's feed)
+        self.listing_max_age: int | None = 3600
+        self.submissions: list[ApiPaper] = []  # what a catch-up's search_query pages through
         self._concurrent = 0
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
@@ -160,6 +169,7 @@ class PaperServer(LoopThread):
         app.router.add_get("/abs/{id:.+}", self._abs)
         app.router.add_get("/api/papers/{id:.+}", self._hf_paper)
         app.router.add_get("/api/query", self._arxiv_query)
+        app.router.add_get("/rss/{query}", self._rss)
         app.router.add_get("/pdf/{id:.+}", self._pdf)
         app.router.add_get("/elsewhere/{id:.+}", self._pdf)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
@@ -250,6 +260,8 @@ class PaperServer(LoopThread):
             return response
         if self.raw_query is not None:
             return web.Response(body=self.raw_query, content_type="application/atom+xml")
+        if "search_query" in request.query:
+            return search_answer(request, list(self.submissions))
         entries = []
         asked = [i for i in request.query.get("id_list", "").split(",") if i]
         known = [self.papers[i] for i in asked if i in self.papers]
@@ -274,6 +286,12 @@ class PaperServer(LoopThread):
             f"<opensearch:itemsPerPage>{size}</opensearch:itemsPerPage>{''.join(entries)}</feed>"
         )
         return web.Response(text=body, content_type="application/atom+xml")
+
+    async def _rss(self, request: web.Request) -> web.StreamResponse:
+        kind = await self._enter(request)
+        if kind and (response := await self._simple_fault(kind)):
+            return response
+        return listing_answer(request, self.listing_day, list(self.listing), self.listing_max_age)
 
     async def _pdf(self, request: web.Request) -> web.StreamResponse:
         kind = await self._enter(request)
