@@ -27,6 +27,10 @@ pytestmark = pytest.mark.desktop
 def papertray_run(trayer: int, desktop_env: DesktopSession, tmp_path: Path) -> Iterator[tuple[Tray, Path]]:
     pytest.importorskip("gi", reason="PyGObject is needed for the gtk backend")
     home = tmp_path / "home"
+    # A user who has told papertray an interest: the menu without the first-run "Add your interests…" entry,
+    # whose keyboard positions these tests walk (tests/browser/test_i17_inbox.py covers the invitation).
+    home.mkdir()
+    (home / "config.toml").write_text('[[rules]]\nname = "sae-watch"\nkeywords = ["sparse autoencoder"]\n')
     log = open(tmp_path / "run.log", "w")  # noqa: SIM115
     browser = tmp_path / "browser"  # records the command line papertray starts the browser with
     browser.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "browser-argv.txt"}\n')
