@@ -83,6 +83,8 @@ class LibraryBib:
         if data == self._written:
             return
         path = self._path()
+        if not papers and not path.exists():
+            return  # an empty reading list leaves the library folder empty; the first save makes the file
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(path, data, mode=0o644)
         self._written = data
