@@ -26,6 +26,7 @@ from papertray.models import Paper, is_canonical_id, sources_of_record
 from papertray.store.base import StoreBase
 from papertray.store.files import AtomicJSONStorage, storable
 from papertray.store.month_index import NAME, MonthIndex, encode, encode_changes
+from papertray.store.ordering import ListOrder
 from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
 from papertray.timestamps import file_stamp, now_iso
 
@@ -41,6 +42,7 @@ class _FeedWrite:
     new: list[Paper]
     updated: int
     unchanged: int
+    order: ListOrder | None  # the list order with this write merged in (None: made whole when next asked)
 
 
 class FeedCache(StoreBase):
@@ -236,15 +238,21 @@ class FeedCache(StoreBase):
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = now_iso()
             loop = asyncio.get_running_loop()
+            # The list order is merged on the writer thread too (sorting a million papers again on the loop
+            # stalled every request for half a second); it is swapped in with the month indexes it was made for.
+            base, every = self._order, dict(self._months)
             batch = await self._health.watch(
                 "feed",
-                loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
+                loop.run_in_executor(
+                    self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now, (base, every))
+                ),
             )
             for key, docs in batch.shards.items():
                 self._cache_shard(key, docs)
             self._months.update(batch.months)
             if batch.months:
-                self._order = None
+                # A save that moved a paper in the order meanwhile made a new one: this merge missed it.
+                self._order = batch.order if self._order is base else None
                 self._generation += 1
         for paper in batch.new:
             self.bus.publish("paper.new", {"id": paper.id, "title": paper.title})
@@ -257,6 +265,7 @@ class FeedCache(StoreBase):
         months: Mapping[str, MonthIndex | None],
         known: set[str],
         now: str,
+        ordered: tuple[ListOrder | None, dict[str, MonthIndex]] = (None, {}),
     ) -> _FeedWrite:
         """Runs on the feed writer thread; touches only files and the copies it is given."""
         self._guard()
@@ -298,4 +307,18 @@ class FeedCache(StoreBase):
             for month, changes in new_months.items()
         }
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
-        return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged)
+        changed = [pid for changes in new_months.values() for pid in changes]
+        order = _merge_order(ordered[0], {**ordered[1], **indexes}, changed) if indexes else None
+        return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged, order)
+
+
+def _merge_order(base: ListOrder | None, months: dict[str, MonthIndex], changed: list[str]) -> ListOrder | None:
+    """`base` with the changed papers moved to their new places (None when there is no order yet, or it did
+    not hold a changed paper where it should: the order is then made whole when next asked for)."""
+    if base is None:
+        return None
+    kept = base.removed(key for pid in changed if (key := base.key_of(pid)) is not None)
+    if kept is None:
+        log.warning("the list order did not match the month indexes; it is made again count=%d", len(changed))
+        return None
+    return base.merged(months.values(), kept, changed)

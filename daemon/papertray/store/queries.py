@@ -5,7 +5,6 @@ and `papertray status` all show."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +66,7 @@ class Queries(StoreBase):
         """Every listable paper, newest first; kept until a write changes the order (sorting a million papers
         takes about a second, so it is done once per change, not once per query)."""
         if self._order is None:
-            self._order = ListOrder(self._months.values(), self._states, lambda pid: self._summary(pid) is not None)
+            self._order = ListOrder(self._months.values(), self._states)
         return self._order
 
     def _candidates(
@@ -109,22 +108,18 @@ class Queries(StoreBase):
         """(sort key, summary) from position `start` of the list order; with `source`, only its papers, told
         from the month's source sets before any summary is made."""
         order = self._ordered()
-        wanted = [month_sources(month, source) for month in order.months] if source is not None else None
+        wanted = {month.month: month_sources(month, source) for month in order.months} if source is not None else None
         for position in range(start, len(order)):
             if wanted is not None:
-                number = order.order[position]
-                at = bisect_right(order.starts, number) - 1
-                if at == len(order.months):
+                month, row, _ = order.place(order.order[position])
+                if month is None:
                     continue  # never ingested: it came from no list
-                month = order.months[at]
-                row = number - order.starts[at]
                 if month.exceptions and row in month.exceptions:
                     if not from_source(month.exceptions[row], source or ""):
                         continue
-                elif month.sources[row] not in wanted[at]:
+                elif month.sources[row] not in wanted[month.month]:
                     continue
-            key, summary, _, _ = order.entry(position)
-            yield key, summary
+            yield order.entry(position)
 
     def query(
         self,
@@ -173,7 +168,7 @@ class Queries(StoreBase):
             end = len(ordered) if limit is None else min(len(ordered), start + limit)
             page = []
             for position in range(start, end):
-                key, summary, _, _ = ordered.entry(position)
+                key, summary = ordered.entry(position)
                 page.append(PaperView(key[2], state=self._states.get(key[2]), summary=summary, loader=self.get_paper))
             return page, len(ordered)
         views: list[PaperView] = []
@@ -193,7 +188,7 @@ class Queries(StoreBase):
         """The newest Daily Papers day of any paper papertray ingested (papers only saved from a page have none)."""
         ordered = self._ordered()
         for position in range(len(ordered)):
-            key, summary, _, _ = ordered.entry(position)
+            key, summary = ordered.entry(position)
             if summary is not None and summary[1]:
                 return str(key[0])
         return None
