@@ -2,11 +2,15 @@
 poll (four categories: 1,000 new papers and 400 replacements, some cross-listed) into it.
 
     python -m bench.store_million [--papers 1000000] [--states 20000] [--before e573ead] [--dir DIR] [--quick]
+                                  [--stall-before df24a5e] [--only stall]
 
 The fixture is written straight to files once (bench/store_fixture.py) and kept with `--dir`. With `--before REV`
 the same papers are also laid out as that commit's store (JSON month indexes, the same record shards hard-linked)
 and that commit's code (`git archive`) opens them in its own process: the baseline of every figure. Each figure
 is measured in a fresh process. Targets: ready <= 1 s, RSS <= 200 MB, lookup of 50 ids p99 <= 2 ms. Numbers only.
+The event loop's stall during and after the poll (a ticker measuring its own lateness) is measured for today's code
+and for `--stall-before`'s (the same layout, the order made whole again after each poll) in the same run. Each poll
+goes into a hard-linked copy of the fixture (every store write replaces its file), so the fixture is kept.
 """
 
 from __future__ import annotations
@@ -181,6 +185,77 @@ def child_poll(data: Path, batch_file: Path) -> dict[str, Any]:
     }
 
 
+def child_stall(data: Path, batch_file: Path) -> dict[str, Any]:
+    """The event loop during and after the poll, as the daemon has it: the order made (a status or list
+    answered since the open), then the poll, then the requests that follow it (status's counts, the first
+    list page, a 50-id lookup). A ticker wakes every millisecond and records how late it woke: the longest
+    wait is the longest any API request would have waited for the loop."""
+    import asyncio
+    import gc
+
+    from papertray.models import Paper
+    from papertray.store import Store
+
+    papers = [Paper.from_dict(d) for d in orjson.loads(batch_file.read_bytes())]
+    store = Store.open(data)
+    store.page(limit=50)
+    lookup = [p.id for p in papers[::28]]
+
+    async def run() -> dict[str, Any]:
+        worst = {"poll": 0.0, "after": 0.0}
+        phase = "poll"
+        stop = False
+        pauses: list[float] = []  # the garbage collector's full collections, on whichever thread they ran
+
+        def collected(what: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                pauses.append(time.perf_counter() if what == "start" else time.perf_counter() - pauses.pop())
+
+        gc.callbacks.append(collected)
+
+        async def ticker() -> None:
+            while not stop:
+                t = time.perf_counter()
+                await asyncio.sleep(0.001)
+                worst[phase] = max(worst[phase], time.perf_counter() - t - 0.001)
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0.05)
+        t = time.perf_counter()
+        await store.add_papers(papers)
+        seconds = time.perf_counter() - t
+        phase = "after"
+        await asyncio.sleep(0.01)
+        t = time.perf_counter()
+        store.page(limit=50)
+        store.lookup(lookup)
+        first = time.perf_counter() - t
+        await asyncio.sleep(0.2)
+        stop = True
+        await task
+        gc.callbacks.remove(collected)
+        t = time.perf_counter()
+        store.new_counts()  # what status and the tray show: measured apart, it does not depend on the order
+        counts = time.perf_counter() - t
+        return {
+            "stall_poll": worst["poll"],
+            "stall_after": worst["after"],
+            "poll": seconds,
+            "first": first,
+            "counts": counts,
+            "gc_full": max(pauses, default=0.0),
+        }
+
+    return asyncio.run(run())
+
+
+def linked_copy(data: Path, into: Path) -> Path:
+    """A copy of the store whose files are hard links: a poll replaces the files it writes, so `data` stays."""
+    shutil.rmtree(into, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(data), str(into)], check=True)
+    return into
+
+
 def child_migrate(data: Path, _: Path) -> dict[str, Any]:
     """Today's code opening the layout before index.bin: the one-time migration (sources read from records)."""
     from papertray.store import Store
@@ -248,11 +323,15 @@ def main() -> None:
     parser.add_argument("--before", default="e573ead", help="the commit whose layout and code are the baseline")
     parser.add_argument("--dir", help="keep the fixture here (built once) instead of a temp folder")
     parser.add_argument("--quick", action="store_true", help="100,000 papers, no phase breakdown")
+    parser.add_argument("--stall-before", default="df24a5e", help="the commit whose code is the loop stall's baseline")
+    parser.add_argument(
+        "--only", choices=("stall",), help="only the poll's loop stall (the fixture is built if needed)"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, data, arg = args.child
-        fn = {"open": child_open, "poll": child_poll, "migrate": child_migrate}.get(mode)
+        fn = {"open": child_open, "poll": child_poll, "migrate": child_migrate, "stall": child_stall}.get(mode)
         result = fn(Path(data), Path(arg)) if fn else child_phases(Path(data))
         sys.stdout.write(orjson.dumps(result).decode())
         return
@@ -263,7 +342,7 @@ def main() -> None:
     try:
         data, legacy = root / "data", root / "legacy"
         marker = root / f"built-{papers}-{args.states}"
-        if not marker.exists():
+        if not marker.exists() or (args.before and not legacy.exists()):
             shutil.rmtree(data, ignore_errors=True)
             shutil.rmtree(legacy, ignore_errors=True)
             t = time.perf_counter()
@@ -275,6 +354,33 @@ def main() -> None:
             )
         ids = orjson.loads((root / "ids.json").read_bytes())
         print(f"store: {len(ids):,} papers, {store_bytes(data) / 1e6:,.0f} MB on disk; python {sys.version.split()[0]}")
+        batch = poll_batch(ids, random.Random(11))
+        (root / "batch.json").write_bytes(orjson.dumps(batch))
+        stall_tree = before_tree(args.stall_before, root / "stall-before") if args.stall_before else None
+        stall_rows = [("now", None)] + ([(args.stall_before, stall_tree)] if stall_tree else [])
+        stalls: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in stall_rows}
+        for _ in range(2):  # alternated, as the machine's load moves
+            for label, code in stall_rows:
+                copy = linked_copy(data, root / "poll-copy")
+                stalls[label].append(run_child("stall", copy, root / "batch.json", code))
+        for label, _ in stall_rows:
+            said = "; ".join(
+                f"longest loop stall during the poll {r['stall_poll'] * 1e3:.1f} ms, "
+                f"after it {r['stall_after'] * 1e3:.1f} ms"
+                f" (poll {r['poll']:.2f} s; first page + 50-id lookup after it {r['first'] * 1e3:.1f} ms; longest full"
+                f" GC {r['gc_full'] * 1e3:.0f} ms; status's new counts {r['counts']:.2f} s)"
+                for r in stalls[label]
+            )
+            print(f"loop stall {label:>8}: {said}")
+        if stall_tree:
+            now, old = (min(max(r["stall_poll"], r["stall_after"]) for r in stalls[k]) for k, _ in stall_rows)
+            print(
+                f"ratio now/{args.stall_before}: longest loop stall {now / old:.3f} "
+                f"({now * 1e3:.1f} vs {old * 1e3:.1f} ms, best of the runs)"
+            )
+        if args.only == "stall":
+            shutil.rmtree(root / "poll-copy", ignore_errors=True)
+            return
         tree = before_tree(args.before, root / "before") if args.before else None
         rows = [("now", data, None)] + ([(f"before ({args.before})", legacy, tree)] if tree else [])
         # Three runs of each, alternated (the machine is shared: its load moves during a run); each figure is
@@ -311,10 +417,8 @@ def main() -> None:
             traced = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in phases["traced"])
             print(f"phases of today's open: {timed}")
             print(f"traced by tracemalloc after open: {phases['traced_total'] / 1e6:.1f} MB: {traced}")
-        batch = poll_batch(ids, random.Random(11))
-        (root / "batch.json").write_bytes(orjson.dumps(batch))
         for label, folder, code in rows:
-            poll = run_child("poll", folder, root / "batch.json", code)
+            poll = run_child("poll", linked_copy(folder, root / "poll-copy"), root / "batch.json", code)
             print(
                 f"poll {label:>14}: 1,000 new + 400 replacements over {', '.join(CATEGORIES)}: new={poll['new']} "
                 f"updated={poll['updated']} in {poll['seconds']:.2f} s (bare fsync'd write of the same files "
@@ -323,14 +427,13 @@ def main() -> None:
                 f"{poll['store'] / 1e6:,.0f} MB store = {poll['rewritten'] / poll['store']:.2%}"
             )
         if tree:
-            moved = run_child("migrate", legacy, root, None)
+            moved = run_child("migrate", linked_copy(legacy, root / "poll-copy"), root, None)
             print(
                 f"migration of the {args.before} layout by today's code, once: {moved['first']:.1f} s "
                 f"({moved['papers']:,} papers, each one's sources read from its record); the next open "
                 f"{moved['again']:.2f} s"
             )
-        # The poll changed the fixture: the next run with --dir builds it again.
-        marker.unlink()
+        shutil.rmtree(root / "poll-copy", ignore_errors=True)
     finally:
         if not args.dir:
             shutil.rmtree(root, ignore_errors=True)

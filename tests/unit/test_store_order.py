@@ -169,3 +169,23 @@ async def test_i13_1_a_reader_while_a_poll_is_merged_sees_each_paper_once(tmp_pa
     again = Store.open(tmp_path / "data")
     assert after == listed(again)
     await again.close()
+
+
+async def test_i13_1_a_poll_keeps_in_memory_only_the_record_shards_of_its_new_papers(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data")
+    old = [paper(f"2401.{n:05d}", "2024-01-02") for n in range(0, 5000, 1000)]  # five record shards
+    await store.add_papers(old)
+    await store.close()
+    store = Store.open(tmp_path / "data")  # nothing cached
+    store.get_paper("2401.03000")  # its shard is cached before the poll
+    await store.add_papers(
+        [paper("2507.00001", "2025-07-01")] + [paper(p.id, "2024-01-02", 5, "Replaced") for p in old]
+    )
+    # The replacements' shards were written and let go (the garbage collector's full passes scanned every
+    # one of them while the event loop waited); the cached one was kept current, not stale.
+    assert set(store._shards) == {("2507", "00"), ("2401", "03")}
+    assert all(store.get_paper(p.id).title == "Replaced" for p in old)  # type: ignore[union-attr]
+    again = Store.open(tmp_path / "data")
+    assert [again.get_paper(p.id).title for p in old] == ["Replaced"] * 5  # type: ignore[union-attr]
+    await store.close()
+    await again.close()

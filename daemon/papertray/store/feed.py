@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 class _FeedWrite:
     """What the feed writer thread hands back: applied to memory only once every file is on disk."""
 
-    shards: dict[tuple[str, str], dict[str, Any]]
+    shards: dict[tuple[str, str], dict[str, Any]]  # the written shards memory keeps (the others are read again)
+    written: set[tuple[str, str]]
     months: dict[str, MonthIndex]
     new: list[Paper]
     updated: int
@@ -247,6 +248,8 @@ class FeedCache(StoreBase):
                     self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now, (base, every))
                 ),
             )
+            for key in batch.written - batch.shards.keys():
+                self._shards.pop(key, None)
             for key, docs in batch.shards.items():
                 self._cache_shard(key, docs)
             self._months.update(batch.months)
@@ -269,38 +272,49 @@ class FeedCache(StoreBase):
     ) -> _FeedWrite:
         """Runs on the feed writer thread; touches only files and the copies it is given."""
         self._guard()
-        shards: dict[tuple[str, str], dict[str, Any]] = {}
         new_months: dict[str, dict[str, Summary]] = {}
         new: dict[str, Paper] = {}
         updated: set[str] = set()
         unchanged = 0
-        touched: set[tuple[str, str]] = set()
+        groups: dict[tuple[str, str], list[Paper]] = {}
         for paper in papers:
-            key = record_shard(paper.id)
-            if key not in shards:
-                base = cached.get(key)
-                shards[key] = dict(base if base is not None else self._read_shard(*key))
-            docs = shards[key]
-            doc = docs.get(paper.id)
-            current = Paper.from_dict(doc) if doc is not None else None
-            record = current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
-            if paper.id in known:
-                if record == current:
-                    unchanged += paper.id not in updated
-                    continue
-                updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
-            else:
-                # New to the index, even when a record was left by a poll that crashed before its index
-                # write: that poll was never acknowledged, so its papers were never announced either.
-                new[paper.id] = record
-            docs[paper.id] = record.to_dict()
-            touched.add(key)
-            new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
-        written = {key: shards[key] for key in touched}
-        for month in {key[0] for key in written}:
-            make_dir_durable(self.feed_dir / month)
-        for key, docs in written.items():
+            groups.setdefault(record_shard(paper.id), []).append(paper)
+        # One record shard at a time, each written and let go unless memory keeps it: a poll's 400
+        # replacements touch ~200 shards of ~1,000 records, and holding them all made the garbage collector's
+        # full passes (on this thread, holding the interpreter) stall the event loop for up to 1.5 s.
+        kept: dict[tuple[str, str], dict[str, Any]] = {}
+        written: set[tuple[str, str]] = set()
+        for key, group in groups.items():
+            base = cached.get(key)
+            docs = dict(base if base is not None else self._read_shard(*key))
+            fresh = changed = False
+            for paper in group:
+                doc = docs.get(paper.id)
+                current = Paper.from_dict(doc) if doc is not None else None
+                record = (
+                    current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
+                )
+                if paper.id in known:
+                    if record == current:
+                        unchanged += paper.id not in updated
+                        continue
+                    updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
+                else:
+                    # New to the index, even when a record was left by a poll that crashed before its index
+                    # write: that poll was never acknowledged, so its papers were never announced either.
+                    new[paper.id] = record
+                    fresh = True
+                docs[paper.id] = record.to_dict()
+                new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
+                changed = True
+            if not changed:
+                continue
+            if not any(k[0] == key[0] for k in written):
+                make_dir_durable(self.feed_dir / key[0])
             AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": docs})
+            written.add(key)
+            if fresh or base is not None:  # new papers are read next (notifications); a cached one stays current
+                kept[key] = docs
         # The month index goes last: it is what makes the new records visible.
         indexes = {
             month: self._write_month(month, encode_changes(month, months.get(month), changes))
@@ -309,7 +323,7 @@ class FeedCache(StoreBase):
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
         changed = [pid for changes in new_months.values() for pid in changes]
         order = _merge_order(ordered[0], {**ordered[1], **indexes}, changed) if indexes else None
-        return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged, order)
+        return _FeedWrite(kept, written, indexes, list(new.values()), len(updated), unchanged, order)
 
 
 def _merge_order(base: ListOrder | None, months: dict[str, MonthIndex], changed: list[str]) -> ListOrder | None:
