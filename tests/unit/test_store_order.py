@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from papertray.models import Paper, PaperState
+from papertray.models import Paper, PaperState, State
 from papertray.store import Store
 from papertray.store.month_index import MonthIndex, encode_changes
 from papertray.store.ordering import ListOrder
@@ -189,3 +189,29 @@ async def test_i13_1_a_poll_keeps_in_memory_only_the_record_shards_of_its_new_pa
     assert [again.get_paper(p.id).title for p in old] == ["Replaced"] * 5  # type: ignore[union-attr]
     await store.close()
     await again.close()
+
+
+async def test_i13_1_status_counts_new_papers_without_walking_every_paper(tmp_path: Path, monkeypatch: Any) -> None:
+    rng = random.Random(3)
+    store = Store.open(tmp_path / "data")
+    await store.add_papers([paper(f"2507.{n:05d}", f"2025-07-0{n % 3 + 1}", n % 4) for n in range(300)])
+    await store.add_papers([paper("2507.00900", None), paper("hep-th/9901001", "2025-07-02")])
+    for pid in rng.sample([f"2507.{n:05d}" for n in range(300)], 60):
+        await store.update_state(pid, **rng.choice(({"seen": True}, {"saved": True}, {"dismissed": True})))
+    await store.update_state("2401.00001", saved=True)  # never ingested
+    await store.update_state("2401.00002", dismissed=True)  # never ingested, not listed
+    whole = store.page(state=State.NEW, include_dismissed=False, limit=0)[1]
+    today = store.page(state=State.NEW, since="2025-07-03", include_dismissed=False, limit=0)[1]
+    listed(store)
+    walked: list[int] = []
+    entry = ListOrder.entry
+
+    def counted(self: ListOrder, position: int) -> Any:
+        walked.append(position)
+        return entry(self, position)
+
+    monkeypatch.setattr(ListOrder, "entry", counted)
+    counts = store.new_counts()
+    assert (counts.day, counts.unseen, counts.today) == ("2025-07-03", whole, today)
+    assert 0 < whole < 302 and len(walked) <= 110  # the newest day's 100 papers and a few, not all 302
+    await store.close()

@@ -195,9 +195,22 @@ class Queries(StoreBase):
 
     def new_counts(self) -> NewCounts:
         day = self.newest_day()
-        unseen = self.page(state=State.NEW, include_dismissed=False, limit=0)[1]
+        unseen = self._unseen()
         today = self.page(state=State.NEW, since=day, include_dismissed=False, limit=0)[1] if day else 0
         return NewCounts(day=day, today=today, unseen=unseen)
+
+    def _unseen(self) -> int:
+        """What `page(state=NEW, include_dismissed=False)` counts, from the user states alone: every ingested
+        paper without a state is new (walking a million papers' order for it took 6-10 s on the loop at every
+        status)."""
+        with_state = unseen = 0
+        for paper_id, user in self._states.items():
+            known = self._summary(paper_id) is not None
+            with_state += known
+            if not (known or is_touched(user)) or user.dismissed_at:
+                continue  # not listed, or dismissed
+            unseen += user.state is State.NEW
+        return unseen + len(self) - with_state
 
     def counts(self) -> dict[str, int]:
         """Papers per state; they add up to `total`, which counts every paper `query()` lists (the ingested
