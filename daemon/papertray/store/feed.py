@@ -321,8 +321,8 @@ class FeedCache(StoreBase):
             for month, changes in new_months.items()
         }
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
-        changed = [pid for changes in new_months.values() for pid in changes]
-        order = _merge_order(ordered[0], {**ordered[1], **indexes}, changed) if indexes else None
+        moved = [pid for changes in new_months.values() for pid in changes]
+        order = _merge_order(ordered[0], {**ordered[1], **indexes}, moved) if indexes else None
         return _FeedWrite(kept, written, indexes, list(new.values()), len(updated), unchanged, order)
 
 
