@@ -53,6 +53,8 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
     """In a fresh process: open, RSS, the first list page (the order is made), then 50-id lookups as the API
     answers them (wall time and this thread's CPU time: on a shared machine the wall p99 is mostly waiting for
     a core), beside the same loop over a plain dict."""
+    import gc
+
     from papertray.store import Store
 
     base = rss_mb()
@@ -82,6 +84,9 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
         return sorted(wall), sorted(cpu)
 
     wall, cpu = timed(lambda page: {pid: view.brief() for pid, view in store.lookup(page).items()})
+    gc.disable()  # the same loop with the garbage collector off: is a wall-clock tail the collector's?
+    wall_nogc, cpu_nogc = timed(lambda page: {pid: view.brief() for pid, view in store.lookup(page).items()})
+    gc.enable()
     titles = {pid: ("title", pid) for pid in ids}
     bare, _ = timed(lambda page: {pid: {"title": titles.get(pid)} for pid in page})
     return {
@@ -94,6 +99,9 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
         "lookup_p50": statistics.median(wall),
         "lookup_p99": wall[int(len(wall) * 0.99)],
         "lookup_cpu_p99": cpu[int(len(cpu) * 0.99)],
+        "lookup_p99_nogc": wall_nogc[int(len(wall_nogc) * 0.99)],
+        "lookup_cpu_p99_nogc": cpu_nogc[int(len(cpu_nogc) * 0.99)],
+        "load": os.getloadavg()[0],
         "bare_p50": statistics.median(bare),
         "bare_p99": bare[int(len(bare) * 0.99)],
         "first_page": first_page,
@@ -325,7 +333,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 papers, no phase breakdown")
     parser.add_argument("--stall-before", default="df24a5e", help="the commit whose code is the loop stall's baseline")
     parser.add_argument(
-        "--only", choices=("stall",), help="only the poll's loop stall (the fixture is built if needed)"
+        "--only",
+        choices=("stall", "open"),
+        help="only the loop stall, or only the open and lookup (fixture built if needed)",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -356,8 +366,16 @@ def main() -> None:
         print(f"store: {len(ids):,} papers, {store_bytes(data) / 1e6:,.0f} MB on disk; python {sys.version.split()[0]}")
         batch = poll_batch(ids, random.Random(11))
         (root / "batch.json").write_bytes(orjson.dumps(batch))
-        stall_tree = before_tree(args.stall_before, root / "stall-before") if args.stall_before else None
+        stall_tree = (
+            None
+            if args.only == "open"
+            else before_tree(args.stall_before, root / "stall-before")
+            if args.stall_before
+            else None
+        )
         stall_rows = [("now", None)] + ([(args.stall_before, stall_tree)] if stall_tree else [])
+        if args.only == "open":
+            stall_rows = []
         stalls: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in stall_rows}
         for _ in range(2):  # alternated, as the machine's load moves
             for label, code in stall_rows:
@@ -398,10 +416,12 @@ def main() -> None:
                 f"{label:>18}: ready {best['ready']:.3f} s (CPU {best['ready_cpu']:.3f} s)  RSS {best['rss']:.0f} MB "
                 f"(interpreter + imports {best['rss_before']:.0f})  lookup 50 ids "
                 f"p50 {best['lookup_p50'] * 1e3:.3f} ms p99 {best['lookup_p99'] * 1e3:.3f} ms, CPU time p99 "
-                f"{best['lookup_cpu_p99'] * 1e3:.3f} ms (a plain dict: "
+                f"{best['lookup_cpu_p99'] * 1e3:.3f} ms; GC off: p99 {best['lookup_p99_nogc'] * 1e3:.3f} ms, CPU "
+                f"{best['lookup_cpu_p99_nogc'] * 1e3:.3f} ms (a plain dict: "
                 f"p50 {best['bare_p50'] * 1e3:.3f} p99 {best['bare_p99'] * 1e3:.3f})  "
                 f"first page {best['first_page']:.2f} s (CPU {best['first_page_cpu']:.2f} s), next "
-                f"{best['next_page'] * 1e3:.2f} ms, RSS then {best['rss_after_page']:.0f} MB"
+                f"{best['next_page'] * 1e3:.2f} ms, RSS then {best['rss_after_page']:.0f} MB; load average "
+                + "/".join(f"{run['load']:.1f}" for run in runs[label])
             )
         if tree:
             now, old = results["now"], results[f"before ({args.before})"]
@@ -411,6 +431,8 @@ def main() -> None:
                 f"RSS after the first page {now['rss_after_page'] / old['rss_after_page']:.2f}"
             )
         print("targets: ready <= 1 s, RSS <= 200 MB, lookup 50 ids p99 <= 2 ms")
+        if args.only == "open":
+            return
         if not args.quick:
             phases = run_child("phases", data, root, None)
             timed = ", ".join(f"{k} {v:.3f} s" for k, v in phases.items() if isinstance(v, float))
