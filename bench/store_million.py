@@ -213,11 +213,17 @@ def child_stall(data: Path, batch_file: Path) -> dict[str, Any]:
         worst = {"poll": 0.0, "after": 0.0}
         phase = "poll"
         stop = False
-        pauses: list[float] = []  # the garbage collector's full collections, on whichever thread they ran
+        # The garbage collector's full collections, on whichever thread they ran: wall and that thread's CPU.
+        pauses: list[tuple[float, float]] = []
 
         def collected(what: str, info: dict[str, int]) -> None:
             if info["generation"] == 2:
-                pauses.append(time.perf_counter() if what == "start" else time.perf_counter() - pauses.pop())
+                now = (time.perf_counter(), time.thread_time())
+                if what == "start":
+                    pauses.append(now)
+                else:
+                    wall, cpu = pauses.pop()
+                    pauses.append((now[0] - wall, now[1] - cpu))
 
         gc.callbacks.append(collected)
 
@@ -251,7 +257,9 @@ def child_stall(data: Path, batch_file: Path) -> dict[str, Any]:
             "poll": seconds,
             "first": first,
             "counts": counts,
-            "gc_full": max(pauses, default=0.0),
+            "gc_full": max((w for w, _ in pauses), default=0.0),
+            "gc_full_cpu": max((c for _, c in pauses), default=0.0),
+            "load": os.getloadavg()[0],
         }
 
     return asyncio.run(run())
@@ -386,7 +394,8 @@ def main() -> None:
                 f"longest loop stall during the poll {r['stall_poll'] * 1e3:.1f} ms, "
                 f"after it {r['stall_after'] * 1e3:.1f} ms"
                 f" (poll {r['poll']:.2f} s; first page + 50-id lookup after it {r['first'] * 1e3:.1f} ms; longest full"
-                f" GC {r['gc_full'] * 1e3:.0f} ms; status's new counts {r['counts']:.2f} s)"
+                f" GC {r['gc_full'] * 1e3:.0f} ms (CPU {r['gc_full_cpu'] * 1e3:.0f} ms); status's new counts"
+                f" {r['counts']:.2f} s; load {r['load']:.1f})"
                 for r in stalls[label]
             )
             print(f"loop stall {label:>8}: {said}")

@@ -4,7 +4,9 @@
 lookup, list, counts and the source filter from memory); `feed/<yymm>/<nn>.json` the full records of ids whose
 number starts with `<nn>` (`old.json` for old-style ids), read on demand into a small LRU cache. Record shards
 are written before the month index, which is the commit point: a crash in between leaves records the index does
-not list yet, and the next poll simply ingests them again. A damaged month index is rebuilt from its record
+not list yet, and the next poll simply ingests them again. The writer thread also merges the poll's papers
+into the list order (ordering.py), which the loop swaps in together with the new month indexes, so a reader
+sees the old indexes and order or the new ones, never a mix. A damaged month index is rebuilt from its record
 shards; a first-layout `feed/<yymm>.json` is split into the month layout once, and a JSON month index
 (`index.json`, the layout before index.bin; also what an older papertray writes after a downgrade) is turned
 into `index.bin` once, with each paper's sources read from its record, and then removed.

@@ -63,8 +63,8 @@ class Queries(StoreBase):
         return views
 
     def _ordered(self) -> ListOrder:
-        """Every listable paper, newest first; kept until a write changes the order (sorting a million papers
-        takes about a second, so it is done once per change, not once per query)."""
+        """Every listable paper, newest first: made whole on first use after the open (0.45 s of CPU at a
+        million papers), then merged by each write that moves papers (feed.py on its writer thread, user.py)."""
         if self._order is None:
             self._order = ListOrder(self._months.values(), self._states)
         return self._order
