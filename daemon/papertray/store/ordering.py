@@ -119,11 +119,14 @@ class ListOrder:
         """The order without the papers at these keys (each must be listed here), or None if one is not:
         then the caller builds the order whole. Call it while the order still answers the old keys."""
         order, gone = self.order, []
-        for key in keys:
-            at = _first_below(order, self.key, key, strict=False)
-            if at >= len(order) or self.key(order[at]) != key:
-                return None
-            gone.append(at)
+        try:
+            for key in keys:
+                at = _first_below(order, self.key, key, strict=False)
+                if at >= len(order) or self.key(order[at]) != key:
+                    return None
+                gone.append(at)
+        except LookupError:  # a code naming a row its month no longer has: the order is not this store's
+            return None
         gone.sort()
         kept, view, previous = array("I"), _bytes(order), 0
         for at in gone:

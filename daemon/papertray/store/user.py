@@ -120,9 +120,9 @@ class UserData(StoreBase):
         """Put committed states in memory, moving in the list order the papers they move (a few: never the
         whole order made again on the loop). The old places are found before the states change."""
         moving = [pid for pid, st in merged.items() if self._moves_in_order(pid, st)]
-        order = self._order
+        order = self._order if moving else None
         kept = None
-        if moving and order is not None:
+        if order is not None:
             kept = order.removed(key for pid in moving if (key := order.key_of(pid)) is not None)
         self._states.update(merged)
         if moving:
