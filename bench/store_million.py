@@ -328,10 +328,10 @@ def poll_batch(ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
     recent = [pid for pid in ids if pid[:4] >= third_newest]
     chosen = rng.sample(recent, 280) + rng.sample(ids, 120)
     for pid in dict.fromkeys(chosen):
-        cats = rng.sample(CATEGORIES, rng.choice((1, 2)))
+        moved_to = rng.sample(CATEGORIES, rng.choice((1, 2)))
         batch.append(
             {"id": pid, "version": 4, "versions": [{"version": 4, "at": "2026-12-01T00:00:00Z"}]}
-            | {"sources": [f"arxiv:{c}" for c in cats], "categories": cats, "title": f"Replaced {pid}"}
+            | {"sources": [f"arxiv:{c}" for c in moved_to], "categories": moved_to, "title": f"Replaced {pid}"}
         )
     return batch
 
