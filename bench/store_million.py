@@ -2,11 +2,15 @@
 poll (four categories: 1,000 new papers and 400 replacements, some cross-listed) into it.
 
     python -m bench.store_million [--papers 1000000] [--states 20000] [--before e573ead] [--dir DIR] [--quick]
+                                  [--stall-before df24a5e] [--only stall]
 
 The fixture is written straight to files once (bench/store_fixture.py) and kept with `--dir`. With `--before REV`
 the same papers are also laid out as that commit's store (JSON month indexes, the same record shards hard-linked)
 and that commit's code (`git archive`) opens them in its own process: the baseline of every figure. Each figure
 is measured in a fresh process. Targets: ready <= 1 s, RSS <= 200 MB, lookup of 50 ids p99 <= 2 ms. Numbers only.
+The event loop's stall during and after the poll (a ticker measuring its own lateness) is measured for today's code
+and for `--stall-before`'s (the same layout, the order made whole again after each poll) in the same run. Each poll
+goes into a hard-linked copy of the fixture (every store write replaces its file), so the fixture is kept.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
     """In a fresh process: open, RSS, the first list page (the order is made), then 50-id lookups as the API
     answers them (wall time and this thread's CPU time: on a shared machine the wall p99 is mostly waiting for
     a core), beside the same loop over a plain dict."""
+    import gc
+
     from papertray.store import Store
 
     base = rss_mb()
@@ -66,18 +72,31 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
     next_page = time.perf_counter() - t
     ids = orjson.loads(ids_file.read_bytes())  # (after every RSS figure: a million ids cost ~70 MB here)
 
+    def queued() -> float:
+        """Seconds this thread has waited for a core so far (the kernel's run-queue wait, schedstat)."""
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+
+    waits: list[float] = []  # wall minus the run-queue wait, per lookup of the store
+
     def timed(answer: Any) -> tuple[list[float], list[float]]:
         rng = random.Random(5)
         wall, cpu = [], []
+        waits.clear()
         for _ in range(2000):
             page = rng.sample(ids, 50)
+            q = queued()
             t, c = time.perf_counter(), time.thread_time()
             answer(page)
             cpu.append(time.thread_time() - c)
             wall.append(time.perf_counter() - t)
+            waits.append(wall[-1] - (queued() - q))
         return sorted(wall), sorted(cpu)
 
     wall, cpu = timed(lambda page: {pid: view.brief() for pid, view in store.lookup(page).items()})
+    running = sorted(waits)
+    gc.disable()  # the same loop with the garbage collector off: is a wall-clock tail the collector's?
+    wall_nogc, cpu_nogc = timed(lambda page: {pid: view.brief() for pid, view in store.lookup(page).items()})
+    gc.enable()
     titles = {pid: ("title", pid) for pid in ids}
     bare, _ = timed(lambda page: {pid: {"title": titles.get(pid)} for pid in page})
     return {
@@ -90,6 +109,10 @@ def child_open(data: Path, ids_file: Path) -> dict[str, Any]:
         "lookup_p50": statistics.median(wall),
         "lookup_p99": wall[int(len(wall) * 0.99)],
         "lookup_cpu_p99": cpu[int(len(cpu) * 0.99)],
+        "lookup_p99_nogc": wall_nogc[int(len(wall_nogc) * 0.99)],
+        "lookup_p99_running": running[int(len(running) * 0.99)],
+        "lookup_cpu_p99_nogc": cpu_nogc[int(len(cpu_nogc) * 0.99)],
+        "load": os.getloadavg()[0],
         "bare_p50": statistics.median(bare),
         "bare_p99": bare[int(len(bare) * 0.99)],
         "first_page": first_page,
@@ -181,6 +204,85 @@ def child_poll(data: Path, batch_file: Path) -> dict[str, Any]:
     }
 
 
+def child_stall(data: Path, batch_file: Path) -> dict[str, Any]:
+    """The event loop during and after the poll, as the daemon has it: the order made (a status or list
+    answered since the open), then the poll, then the requests that follow it (status's counts, the first
+    list page, a 50-id lookup). A ticker wakes every millisecond and records how late it woke: the longest
+    wait is the longest any API request would have waited for the loop."""
+    import asyncio
+    import gc
+
+    from papertray.models import Paper
+    from papertray.store import Store
+
+    papers = [Paper.from_dict(d) for d in orjson.loads(batch_file.read_bytes())]
+    store = Store.open(data)
+    store.page(limit=50)
+    lookup = [p.id for p in papers[::28]]
+
+    async def run() -> dict[str, Any]:
+        worst = {"poll": 0.0, "after": 0.0}
+        phase = "poll"
+        stop = False
+        # The garbage collector's full collections, on whichever thread they ran: wall and that thread's CPU.
+        pauses: list[tuple[float, float]] = []
+
+        def collected(what: str, info: dict[str, int]) -> None:
+            if info["generation"] == 2:
+                now = (time.perf_counter(), time.thread_time())
+                if what == "start":
+                    pauses.append(now)
+                else:
+                    wall, cpu = pauses.pop()
+                    pauses.append((now[0] - wall, now[1] - cpu))
+
+        gc.callbacks.append(collected)
+
+        async def ticker() -> None:
+            while not stop:
+                t = time.perf_counter()
+                await asyncio.sleep(0.001)
+                worst[phase] = max(worst[phase], time.perf_counter() - t - 0.001)
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0.05)
+        t = time.perf_counter()
+        await store.add_papers(papers)
+        seconds = time.perf_counter() - t
+        phase = "after"
+        await asyncio.sleep(0.01)
+        t = time.perf_counter()
+        store.page(limit=50)
+        store.lookup(lookup)
+        first = time.perf_counter() - t
+        await asyncio.sleep(0.2)
+        stop = True
+        await task
+        gc.callbacks.remove(collected)
+        t = time.perf_counter()
+        store.new_counts()  # what status and the tray show: measured apart, it does not depend on the order
+        counts = time.perf_counter() - t
+        return {
+            "stall_poll": worst["poll"],
+            "stall_after": worst["after"],
+            "poll": seconds,
+            "first": first,
+            "counts": counts,
+            "gc_full": max((w for w, _ in pauses), default=0.0),
+            "gc_full_cpu": max((c for _, c in pauses), default=0.0),
+            "load": os.getloadavg()[0],
+        }
+
+    return asyncio.run(run())
+
+
+def linked_copy(data: Path, into: Path) -> Path:
+    """A copy of the store whose files are hard links: a poll replaces the files it writes, so `data` stays."""
+    shutil.rmtree(into, ignore_errors=True)
+    subprocess.run(["cp", "-al", str(data), str(into)], check=True)
+    return into
+
+
 def child_migrate(data: Path, _: Path) -> dict[str, Any]:
     """Today's code opening the layout before index.bin: the one-time migration (sources read from records)."""
     from papertray.store import Store
@@ -226,10 +328,10 @@ def poll_batch(ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
     recent = [pid for pid in ids if pid[:4] >= third_newest]
     chosen = rng.sample(recent, 280) + rng.sample(ids, 120)
     for pid in dict.fromkeys(chosen):
-        cats = rng.sample(CATEGORIES, rng.choice((1, 2)))
+        moved_to = rng.sample(CATEGORIES, rng.choice((1, 2)))
         batch.append(
             {"id": pid, "version": 4, "versions": [{"version": 4, "at": "2026-12-01T00:00:00Z"}]}
-            | {"sources": [f"arxiv:{c}" for c in cats], "categories": cats, "title": f"Replaced {pid}"}
+            | {"sources": [f"arxiv:{c}" for c in moved_to], "categories": moved_to, "title": f"Replaced {pid}"}
         )
     return batch
 
@@ -248,11 +350,17 @@ def main() -> None:
     parser.add_argument("--before", default="e573ead", help="the commit whose layout and code are the baseline")
     parser.add_argument("--dir", help="keep the fixture here (built once) instead of a temp folder")
     parser.add_argument("--quick", action="store_true", help="100,000 papers, no phase breakdown")
+    parser.add_argument("--stall-before", default="df24a5e", help="the commit whose code is the loop stall's baseline")
+    parser.add_argument(
+        "--only",
+        choices=("stall", "open"),
+        help="only the loop stall, or only the open and lookup (fixture built if needed)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, data, arg = args.child
-        fn = {"open": child_open, "poll": child_poll, "migrate": child_migrate}.get(mode)
+        fn = {"open": child_open, "poll": child_poll, "migrate": child_migrate, "stall": child_stall}.get(mode)
         result = fn(Path(data), Path(arg)) if fn else child_phases(Path(data))
         sys.stdout.write(orjson.dumps(result).decode())
         return
@@ -263,7 +371,7 @@ def main() -> None:
     try:
         data, legacy = root / "data", root / "legacy"
         marker = root / f"built-{papers}-{args.states}"
-        if not marker.exists():
+        if not marker.exists() or (args.before and not legacy.exists()):
             shutil.rmtree(data, ignore_errors=True)
             shutil.rmtree(legacy, ignore_errors=True)
             t = time.perf_counter()
@@ -275,6 +383,42 @@ def main() -> None:
             )
         ids = orjson.loads((root / "ids.json").read_bytes())
         print(f"store: {len(ids):,} papers, {store_bytes(data) / 1e6:,.0f} MB on disk; python {sys.version.split()[0]}")
+        batch = poll_batch(ids, random.Random(11))
+        (root / "batch.json").write_bytes(orjson.dumps(batch))
+        stall_tree = (
+            None
+            if args.only == "open"
+            else before_tree(args.stall_before, root / "stall-before")
+            if args.stall_before
+            else None
+        )
+        stall_rows = [("now", None)] + ([(args.stall_before, stall_tree)] if stall_tree else [])
+        if args.only == "open":
+            stall_rows = []
+        stalls: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in stall_rows}
+        for _ in range(2):  # alternated, as the machine's load moves
+            for label, code in stall_rows:
+                copy = linked_copy(data, root / "poll-copy")
+                stalls[label].append(run_child("stall", copy, root / "batch.json", code))
+        for label, _ in stall_rows:
+            said = "; ".join(
+                f"longest loop stall during the poll {r['stall_poll'] * 1e3:.1f} ms, "
+                f"after it {r['stall_after'] * 1e3:.1f} ms"
+                f" (poll {r['poll']:.2f} s; first page + 50-id lookup after it {r['first'] * 1e3:.1f} ms; longest full"
+                f" GC {r['gc_full'] * 1e3:.0f} ms (CPU {r['gc_full_cpu'] * 1e3:.0f} ms); status's new counts"
+                f" {r['counts']:.2f} s; load {r['load']:.1f})"
+                for r in stalls[label]
+            )
+            print(f"loop stall {label:>8}: {said}")
+        if stall_tree:
+            now, old = (min(max(r["stall_poll"], r["stall_after"]) for r in stalls[k]) for k, _ in stall_rows)
+            print(
+                f"ratio now/{args.stall_before}: longest loop stall {now / old:.3f} "
+                f"({now * 1e3:.1f} vs {old * 1e3:.1f} ms, best of the runs)"
+            )
+        if args.only == "stall":
+            shutil.rmtree(root / "poll-copy", ignore_errors=True)
+            return
         tree = before_tree(args.before, root / "before") if args.before else None
         rows = [("now", data, None)] + ([(f"before ({args.before})", legacy, tree)] if tree else [])
         # Three runs of each, alternated (the machine is shared: its load moves during a run); each figure is
@@ -292,10 +436,13 @@ def main() -> None:
                 f"{label:>18}: ready {best['ready']:.3f} s (CPU {best['ready_cpu']:.3f} s)  RSS {best['rss']:.0f} MB "
                 f"(interpreter + imports {best['rss_before']:.0f})  lookup 50 ids "
                 f"p50 {best['lookup_p50'] * 1e3:.3f} ms p99 {best['lookup_p99'] * 1e3:.3f} ms, CPU time p99 "
-                f"{best['lookup_cpu_p99'] * 1e3:.3f} ms (a plain dict: "
+                f"{best['lookup_cpu_p99'] * 1e3:.3f} ms, wall less the run-queue wait p99 "
+                f"{best['lookup_p99_running'] * 1e3:.3f} ms; GC off: p99 {best['lookup_p99_nogc'] * 1e3:.3f} ms, CPU "
+                f"{best['lookup_cpu_p99_nogc'] * 1e3:.3f} ms (a plain dict: "
                 f"p50 {best['bare_p50'] * 1e3:.3f} p99 {best['bare_p99'] * 1e3:.3f})  "
                 f"first page {best['first_page']:.2f} s (CPU {best['first_page_cpu']:.2f} s), next "
-                f"{best['next_page'] * 1e3:.2f} ms, RSS then {best['rss_after_page']:.0f} MB"
+                f"{best['next_page'] * 1e3:.2f} ms, RSS then {best['rss_after_page']:.0f} MB; load average "
+                + "/".join(f"{run['load']:.1f}" for run in runs[label])
             )
         if tree:
             now, old = results["now"], results[f"before ({args.before})"]
@@ -305,16 +452,16 @@ def main() -> None:
                 f"RSS after the first page {now['rss_after_page'] / old['rss_after_page']:.2f}"
             )
         print("targets: ready <= 1 s, RSS <= 200 MB, lookup 50 ids p99 <= 2 ms")
+        if args.only == "open":
+            return
         if not args.quick:
             phases = run_child("phases", data, root, None)
             timed = ", ".join(f"{k} {v:.3f} s" for k, v in phases.items() if isinstance(v, float))
             traced = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in phases["traced"])
             print(f"phases of today's open: {timed}")
             print(f"traced by tracemalloc after open: {phases['traced_total'] / 1e6:.1f} MB: {traced}")
-        batch = poll_batch(ids, random.Random(11))
-        (root / "batch.json").write_bytes(orjson.dumps(batch))
         for label, folder, code in rows:
-            poll = run_child("poll", folder, root / "batch.json", code)
+            poll = run_child("poll", linked_copy(folder, root / "poll-copy"), root / "batch.json", code)
             print(
                 f"poll {label:>14}: 1,000 new + 400 replacements over {', '.join(CATEGORIES)}: new={poll['new']} "
                 f"updated={poll['updated']} in {poll['seconds']:.2f} s (bare fsync'd write of the same files "
@@ -323,14 +470,13 @@ def main() -> None:
                 f"{poll['store'] / 1e6:,.0f} MB store = {poll['rewritten'] / poll['store']:.2%}"
             )
         if tree:
-            moved = run_child("migrate", legacy, root, None)
+            moved = run_child("migrate", linked_copy(legacy, root / "poll-copy"), root, None)
             print(
                 f"migration of the {args.before} layout by today's code, once: {moved['first']:.1f} s "
                 f"({moved['papers']:,} papers, each one's sources read from its record); the next open "
                 f"{moved['again']:.2f} s"
             )
-        # The poll changed the fixture: the next run with --dir builds it again.
-        marker.unlink()
+        shutil.rmtree(root / "poll-copy", ignore_errors=True)
     finally:
         if not args.dir:
             shutil.rmtree(root, ignore_errors=True)

@@ -41,7 +41,7 @@ The package, one job per module (each imports only the ones above it):
     recovery.py  reading user.json, its backup and the journals at open, and saying what was recovered
     views.py     summaries, shard names from ids, `PaperView`
     month_index.py  a month's summaries as columns and their file, index.bin
-    ordering.py  the list order, one array of row numbers
+    ordering.py  the list order, one array of id codes, merged after each write
     base.py      the state the parts share and how an unreadable file is reported
     feed.py      the feed cache: month indexes and record shards, ingest
     user.py      user data: the journal, group commit, folds

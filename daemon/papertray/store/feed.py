@@ -4,7 +4,9 @@
 lookup, list, counts and the source filter from memory); `feed/<yymm>/<nn>.json` the full records of ids whose
 number starts with `<nn>` (`old.json` for old-style ids), read on demand into a small LRU cache. Record shards
 are written before the month index, which is the commit point: a crash in between leaves records the index does
-not list yet, and the next poll simply ingests them again. A damaged month index is rebuilt from its record
+not list yet, and the next poll simply ingests them again. The writer thread also merges the poll's papers
+into the list order (ordering.py), which the loop swaps in together with the new month indexes, so a reader
+sees the old indexes and order or the new ones, never a mix. A damaged month index is rebuilt from its record
 shards; a first-layout `feed/<yymm>.json` is split into the month layout once, and a JSON month index
 (`index.json`, the layout before index.bin; also what an older papertray writes after a downgrade) is turned
 into `index.bin` once, with each paper's sources read from its record, and then removed.
@@ -26,6 +28,7 @@ from papertray.models import Paper, is_canonical_id, sources_of_record
 from papertray.store.base import StoreBase
 from papertray.store.files import AtomicJSONStorage, storable
 from papertray.store.month_index import NAME, MonthIndex, encode, encode_changes
+from papertray.store.ordering import ListOrder
 from papertray.store.views import IngestResult, Summary, record_shard, shard_key, summary_of
 from papertray.timestamps import file_stamp, now_iso
 
@@ -36,11 +39,13 @@ log = logging.getLogger(__name__)
 class _FeedWrite:
     """What the feed writer thread hands back: applied to memory only once every file is on disk."""
 
-    shards: dict[tuple[str, str], dict[str, Any]]
+    shards: dict[tuple[str, str], dict[str, Any]]  # the written shards memory keeps (the others are read again)
+    written: set[tuple[str, str]]
     months: dict[str, MonthIndex]
     new: list[Paper]
     updated: int
     unchanged: int
+    order: ListOrder | None  # the list order with this write merged in (None: made whole when next asked)
 
 
 class FeedCache(StoreBase):
@@ -236,15 +241,23 @@ class FeedCache(StoreBase):
             known = {p.id for p in papers if self._summary(p.id) is not None}
             now = now_iso()
             loop = asyncio.get_running_loop()
+            # The list order is merged on the writer thread too (sorting a million papers again on the loop
+            # stalled every request for half a second); it is swapped in with the month indexes it was made for.
+            base, every = self._order, dict(self._months)
             batch = await self._health.watch(
                 "feed",
-                loop.run_in_executor(self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now)),
+                loop.run_in_executor(
+                    self._feed_writer, lambda: self._write_feed(papers, cached, months, known, now, (base, every))
+                ),
             )
+            for key in batch.written - batch.shards.keys():
+                self._shards.pop(key, None)
             for key, docs in batch.shards.items():
                 self._cache_shard(key, docs)
             self._months.update(batch.months)
             if batch.months:
-                self._order = None
+                # A save that moved a paper in the order meanwhile made a new one: this merge missed it.
+                self._order = batch.order if self._order is base else None
                 self._generation += 1
         for paper in batch.new:
             self.bus.publish("paper.new", {"id": paper.id, "title": paper.title})
@@ -257,45 +270,71 @@ class FeedCache(StoreBase):
         months: Mapping[str, MonthIndex | None],
         known: set[str],
         now: str,
+        ordered: tuple[ListOrder | None, dict[str, MonthIndex]] = (None, {}),
     ) -> _FeedWrite:
         """Runs on the feed writer thread; touches only files and the copies it is given."""
         self._guard()
-        shards: dict[tuple[str, str], dict[str, Any]] = {}
         new_months: dict[str, dict[str, Summary]] = {}
         new: dict[str, Paper] = {}
         updated: set[str] = set()
         unchanged = 0
-        touched: set[tuple[str, str]] = set()
+        groups: dict[tuple[str, str], list[Paper]] = {}
         for paper in papers:
-            key = record_shard(paper.id)
-            if key not in shards:
-                base = cached.get(key)
-                shards[key] = dict(base if base is not None else self._read_shard(*key))
-            docs = shards[key]
-            doc = docs.get(paper.id)
-            current = Paper.from_dict(doc) if doc is not None else None
-            record = current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
-            if paper.id in known:
-                if record == current:
-                    unchanged += paper.id not in updated
-                    continue
-                updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
-            else:
-                # New to the index, even when a record was left by a poll that crashed before its index
-                # write: that poll was never acknowledged, so its papers were never announced either.
-                new[paper.id] = record
-            docs[paper.id] = record.to_dict()
-            touched.add(key)
-            new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
-        written = {key: shards[key] for key in touched}
-        for month in {key[0] for key in written}:
-            make_dir_durable(self.feed_dir / month)
-        for key, docs in written.items():
+            groups.setdefault(record_shard(paper.id), []).append(paper)
+        # One record shard at a time, each written and let go unless memory keeps it: a poll's 400
+        # replacements touch ~200 shards of ~1,000 records, and holding them all made the garbage collector's
+        # full passes (on this thread, holding the interpreter) stall the event loop for up to 1.5 s.
+        kept: dict[tuple[str, str], dict[str, Any]] = {}
+        written: set[tuple[str, str]] = set()
+        for key, group in groups.items():
+            base = cached.get(key)
+            docs = dict(base if base is not None else self._read_shard(*key))
+            fresh = changed = False
+            for paper in group:
+                doc = docs.get(paper.id)
+                current = Paper.from_dict(doc) if doc is not None else None
+                record = (
+                    current.merged_with(paper) if current else replace(paper, first_seen_at=paper.first_seen_at or now)
+                )
+                if paper.id in known:
+                    if record == current:
+                        unchanged += paper.id not in updated
+                        continue
+                    updated.add(paper.id)  # (also when the index knew it but its record shard was lost)
+                else:
+                    # New to the index, even when a record was left by a poll that crashed before its index
+                    # write: that poll was never acknowledged, so its papers were never announced either.
+                    new[paper.id] = record
+                    fresh = True
+                docs[paper.id] = record.to_dict()
+                new_months.setdefault(key[0], {})[paper.id] = summary_of(record)
+                changed = True
+            if not changed:
+                continue
+            if not any(k[0] == key[0] for k in written):
+                make_dir_durable(self.feed_dir / key[0])
             AtomicJSONStorage(self._shard_path(key), kind="feed").write({"papers": docs})
+            written.add(key)
+            if fresh or base is not None:  # new papers are read next (notifications); a cached one stays current
+                kept[key] = docs
         # The month index goes last: it is what makes the new records visible.
         indexes = {
             month: self._write_month(month, encode_changes(month, months.get(month), changes))
             for month, changes in new_months.items()
         }
         log.debug("feed write shards=%d months=%d new=%d", len(written), len(new_months), len(new))
-        return _FeedWrite(written, indexes, list(new.values()), len(updated), unchanged)
+        moved = [pid for changes in new_months.values() for pid in changes]
+        order = _merge_order(ordered[0], {**ordered[1], **indexes}, moved) if indexes else None
+        return _FeedWrite(kept, written, indexes, list(new.values()), len(updated), unchanged, order)
+
+
+def _merge_order(base: ListOrder | None, months: dict[str, MonthIndex], changed: list[str]) -> ListOrder | None:
+    """`base` with the changed papers moved to their new places (None when there is no order yet, or it did
+    not hold a changed paper where it should: the order is then made whole when next asked for)."""
+    if base is None:
+        return None
+    kept = base.removed(key for pid in changed if (key := base.key_of(pid)) is not None)
+    if kept is None:
+        log.warning("the list order did not match the month indexes; it is made again count=%d", len(changed))
+        return None
+    return base.merged(months.values(), kept, changed)

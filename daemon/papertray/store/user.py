@@ -105,9 +105,7 @@ class UserData(StoreBase):
                     await self._health.watch(
                         "user", loop.run_in_executor(self._user_writer, self._write_states, merged)
                     )
-                    if any(self._moves_in_order(pid, st) for pid, st in merged.items()):
-                        self._order = None
-                    self._states.update(merged)
+                    self._apply_states(merged)
                     self._generation += 1
             except Exception as exc:  # every save of the batch failed alike; memory is unchanged
                 for request in accepted:
@@ -117,6 +115,18 @@ class UserData(StoreBase):
             for request in accepted:
                 if not request.future.done():
                     request.future.set_result(None)
+
+    def _apply_states(self, merged: Mapping[str, PaperState]) -> None:
+        """Put committed states in memory, moving in the list order the papers they move (a few: never the
+        whole order made again on the loop). The old places are found before the states change."""
+        moving = [pid for pid, st in merged.items() if self._moves_in_order(pid, st)]
+        order = self._order if moving else None
+        kept = None
+        if order is not None:
+            kept = order.removed(key for pid in moving if (key := order.key_of(pid)) is not None)
+        self._states.update(merged)
+        if moving:
+            self._order = order.merged(order.months, kept, moving) if order is not None and kept is not None else None
 
     def _moves_in_order(self, paper_id: str, after: PaperState) -> bool:
         """Whether a state change moves a paper in the list order: only papers without a daily date, which
