@@ -21,8 +21,20 @@ def cmd_poll(args: argparse.Namespace, paths: Paths, console: Console) -> int:
     client = DaemonClient.connect(paths, timeout=300)
     report = client.post("poll", {})
     sources = report.get("sources") or [report]
-    for each in sources:
-        console.out(render_report(each) if len(sources) == 1 else f"{each.get('source', '?')}: {render_report(each)}")
+    lines = [
+        render_report(each) if len(sources) == 1 else f"{each.get('source', '?')}: {render_report(each)}"
+        for each in sources
+    ]
+    # What became of the new papers of every source together ("4 matched, notified"): said once, at the end.
+    notice = report.get("notice")
+    if notice:
+        sentence = f"{notice[0].upper()}{notice[1:]}."
+        if len(lines) == 1:
+            lines[0] += f" {sentence}"
+        else:
+            lines.append(sentence)
+    for line in lines:
+        console.out(line)
     # a failing source does not hide what the others brought, but the exit code says one failed
     return 1 if any(each.get("error") for each in sources) else 0
 
@@ -39,8 +51,6 @@ def render_report(report: dict[str, Any]) -> str:
     if report.get("skipped"):
         skipped = counted(report["skipped"], "malformed entry", "malformed entries")
         text += f" {skipped} {'was' if report['skipped'] == 1 else 'were'} skipped."
-    if report.get("notice"):
-        text += f" {report['notice'][0].upper()}{report['notice'][1:]}."
     return text
 
 
@@ -52,9 +62,11 @@ def _render_listing(report: dict[str, Any]) -> str:
         return "Nothing new since the last poll (the listing is unchanged)."
     days = ", ".join(report.get("days", [])) or "the latest announcement"
     new = report.get("new", [])
-    text = f"Polled {days}: {report.get('fetched', 0)} entries, {len(new)} new, {report.get('updated', 0)} updated."
+    fetched = counted(report.get("fetched", 0), "entry", "entries")
+    text = f"Polled {days}: {fetched}, {len(new)} new, {report.get('updated', 0)} updated."
     if report.get("caught_up"):
         text += f" {report['caught_up']} of them were caught up from missed days."
     if report.get("skipped"):
-        text += f" {report['skipped']} entries were skipped."
+        skipped = counted(report["skipped"], "entry", "entries")
+        text += f" {skipped} {'was' if report['skipped'] == 1 else 'were'} skipped."
     return text
