@@ -198,12 +198,12 @@
     document.addEventListener('DOMContentLoaded', () => observer.disconnect(), { once: true });
   }
 
-  async function lookup(ids) {
-    const pending = early;
-    early = null;
+  async function lookup(ids, fresh = false) {
+    const pending = fresh ? null : early;
+    if (!fresh) early = null;
     const covered = pending && ids.every((id) => pending.ids.has(id));
     const sent = covered ? pending.sent : performance.now();
-    const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
+    const reply = covered ? await pending.reply : await send({ type: 'lookup', ids, fresh });
     firstPass.waited ??= performance.now() - sent;
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
@@ -218,6 +218,8 @@
     const drawing = performance.now();
     apply(papers);
     firstPass.drew ??= performance.now() - drawing;
+    // Drawn from the worker's memory of this page: the daemon's own answer follows and corrects what changed.
+    if (reply.cached) lookup(ids, true);
     return true;
   }
 
@@ -259,7 +261,7 @@
       return;
     }
     lastRefresh = Date.now();
-    await lookup([...entries.keys()]);
+    await lookup([...entries.keys()], true); // a look again is for what changed: never from the worker's memory
   }
 
   // Only the service worker messages content scripts (pages cannot reach chrome.runtime of another extension).
