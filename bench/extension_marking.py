@@ -39,6 +39,14 @@ TARGET_WARM_MS = 50.0
 DOM_READY = "() => performance.getEntriesByType('navigation')[0].domContentLoadedEventStart"
 
 
+BARE_LOOKUP = """async (ids) => {
+  const t = performance.now();
+  const r = await papertray.dispatch({type: 'lookup', ids}, {url: 'https://x/'});
+  if (!r.online) throw new Error('lookup failed');
+  return performance.now() - t;
+}"""
+
+
 PHASES: dict[str, list[float]] = {"waited": [], "drew": []}  # warm loads: the look-up as the page saw it, drawing
 
 
@@ -93,30 +101,18 @@ def main(argv: list[str]) -> int:
                     browser.stop_service_worker()
                     page.wait_for_timeout(100)
                     cold.append(one_load(browser, page))
-                for values in PHASES.values():
-                    values.clear()
-                warm = [one_load(browser, page) for _ in range(args.runs)]
-                shown = {phase: list(values) for phase, values in PHASES.items()}  # the warm loads' split
-                fresh = []
+                # Warm, warm with the memory emptied, and the bare look-up take turns, so a machine whose load
+                # changes during the run weighs on all three alike.
+                warm, fresh, baseline = [], [], []
+                shown: dict[str, list[float]] = {phase: [] for phase in PHASES}  # the warm loads' split
+                ids = [e["paper"]["id"] for e in feed_entries(50)]
                 for _ in range(args.runs):
+                    warm.append(one_load(browser, page))
+                    for phase, values in PHASES.items():
+                        shown[phase].append(values[-1])
                     browser.sw("() => papertray.forgetLookups()")
                     fresh.append(one_load(browser, page))
-
-                ids = [e["paper"]["id"] for e in feed_entries(50)]
-                baseline = [
-                    float(
-                        browser.sw(
-                            """async (ids) => {
-                              const t = performance.now();
-                              const r = await papertray.dispatch({type: 'lookup', ids}, {url: 'https://x/'});
-                              if (!r.online) throw new Error('lookup failed');
-                              return performance.now() - t;
-                            }""",
-                            ids,
-                        )
-                    )
-                    for _ in range(args.runs)
-                ]
+                    baseline.append(float(browser.sw(BARE_LOOKUP, ids)))
             finally:
                 browser.close()
     finally:
