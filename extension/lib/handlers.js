@@ -5,7 +5,7 @@ import { baseUrl, call, DaemonError, paperPath } from './daemon-client.js';
 import { readSettings, writeSettings, saveToken, clearToken, DEFAULTS } from './settings.js';
 import { OFF_TEXT, refreshBadge, showOffline } from './badge.js';
 import { syncSites } from './sites.js';
-import { cacheKey, forgetAll, recall, remember } from './lookup-cache.js';
+import { cacheKey, forgetAll, recall, recallPage, remember } from './lookup-cache.js';
 import './paper-id.js';
 
 const { isCanonicalId } = globalThis.PapertrayIds;
@@ -100,10 +100,16 @@ export const TABLE = {
       const page = { seenDelayMs: settings.seenDelayMs, dimRanked: settings.dimRanked === true };
       const ids = checkIds(message.ids);
       if (!settings.token) return { online: false, reason: 'unpaired', papers: {}, ...page };
-      if (ids.length === 0) return { online: false, reason: 'nothing', papers: {}, ...page };
-      // A reload of the page this tab just showed is answered at once; the content script then asks again with
+      // A reload of the page this tab just showed is answered at once, from what this tab, frame and address were
+      // last told (before the page is parsed: `remembered`, all of it); the content script then asks again with
       // `fresh`, which always goes to the daemon (lookup-cache.js).
       const key = cacheKey(settings, sender);
+      if (message.remembered === true) {
+        const last = recallPage(key);
+        if (!last) return { online: false, reason: 'nothing', papers: {}, ...page };
+        return { online: true, cached: true, ...last, ...page };
+      }
+      if (ids.length === 0) return { online: false, reason: 'nothing', papers: {}, ...page };
       const known = message.fresh === true ? null : recall(key, ids);
       if (known) return { online: true, cached: true, papers: known, ...page };
       try {

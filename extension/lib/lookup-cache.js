@@ -16,10 +16,16 @@ export function cacheKey(settings, sender) {
   return JSON.stringify([settings.port, settings.token, tab, sender.frameId, sender.url.split('#')[0]]);
 }
 
+/** Everything remembered under `key` ({ids, papers}) when recent enough; otherwise null. */
+export function recallPage(key, now = Date.now()) {
+  const page = key === null ? undefined : pages.get(key);
+  return page && now - page.at <= TTL_MS ? { ids: [...page.ids], papers: page.papers } : null;
+}
+
 /** The papers remembered under `key` when they cover every id and are recent enough; otherwise null. */
 export function recall(key, ids, now = Date.now()) {
-  const page = key === null ? undefined : pages.get(key);
-  if (!page || now - page.at > TTL_MS || !ids.every((id) => page.ids.has(id))) return null;
+  const page = recallPage(key, now);
+  if (!page || !ids.every((id) => page.ids.includes(id))) return null;
   return Object.fromEntries(ids.filter((id) => Object.hasOwn(page.papers, id)).map((id) => [id, page.papers[id]]));
 }
 

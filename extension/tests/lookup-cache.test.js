@@ -2,7 +2,7 @@
 // from, only for ids it was told about, only for a minute, and forgets everything on request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheKey, forgetAll, recall, remember } from '../lib/lookup-cache.js';
+import { cacheKey, forgetAll, recall, recallPage, remember } from '../lib/lookup-cache.js';
 
 const SETTINGS = { port: 7878, token: 't' };
 const TAB = { tab: { id: 3 }, frameId: 0, url: 'https://huggingface.co/papers#top' };
@@ -33,4 +33,14 @@ test('keeps at most 64 pages, the oldest going first', () => {
   keys.forEach((key) => remember(key, ['2507.00001'], PAPERS, 1000));
   assert.equal(recall(keys[0], ['2507.00001'], 1000), null);
   assert.deepEqual(recall(keys[64], ['2507.00001'], 1000), PAPERS);
+});
+
+test('a page asked before it is parsed gets all it was told, and nothing after a minute', () => {
+  forgetAll();
+  const key = cacheKey(SETTINGS, TAB);
+  assert.equal(recallPage(key, 1000), null);
+  remember(key, ['2507.00001', '2507.00002'], PAPERS, 1000);
+  assert.deepEqual(recallPage(key, 2000), { ids: ['2507.00001', '2507.00002'], papers: PAPERS });
+  assert.equal(recallPage(key, 1000 + 61_000), null);
+  assert.equal(recallPage(null, 2000), null);
 });
