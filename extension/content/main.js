@@ -165,6 +165,10 @@
   // the cards: asking about those ids then, while the rest of the page streams in, takes the look-up off the
   // critical path (reference/feeds.md §3.1). Used once, by the first scan, if it covers that scan's ids.
   let early = null; // {ids: Set, sent: ms, reply: Promise}
+  // A reload of a page this tab just showed: the worker's memory of it (lookup-cache.js), asked at document_start
+  // so the answer can come while the page is still parsed. Only the ids then found on the page are used from it.
+  let remembered = null; // Promise of a look-up reply
+
   // For the benchmark (through the worker, never the page): how long the first look-up took as this page saw it,
   // from the message sent to its answer, and how long drawing its marks took.
   const firstPass = { waited: null, drew: null };
@@ -179,7 +183,10 @@
       return;
     }
     if (ids.length === 0 || ids.length > 500) return;
-    early = { ids: new Set(ids), sent: performance.now(), reply: send({ type: 'lookup', ids: [...new Set(ids)] }) };
+    // With the memory asked already, this one is the daemon's answer that follows it.
+    const fresh = remembered !== null;
+    const sent = performance.now();
+    early = { ids: new Set(ids), sent, reply: send({ type: 'lookup', ids: [...new Set(ids)], fresh }) };
   }
 
   function watchForHydration() {
@@ -198,13 +205,8 @@
     document.addEventListener('DOMContentLoaded', () => observer.disconnect(), { once: true });
   }
 
-  async function lookup(ids) {
-    const pending = early;
-    early = null;
-    const covered = pending && ids.every((id) => pending.ids.has(id));
-    const sent = covered ? pending.sent : performance.now();
-    const reply = covered ? await pending.reply : await send({ type: 'lookup', ids });
-    firstPass.waited ??= performance.now() - sent;
+  /** Mark `ids` from a look-up's `reply`; false when papertray did not answer (or is not paired). */
+  function show(ids, reply) {
     if (!reply?.ok || !reply.online) {
       needsRetry = true;
       // Not paired: the page stays untouched. Not answering: the marks say so instead of vanishing.
@@ -219,6 +221,26 @@
     apply(papers);
     firstPass.drew ??= performance.now() - drawing;
     return true;
+  }
+
+  async function lookup(ids, fresh = false) {
+    const pending = fresh ? null : early;
+    const memory = fresh ? null : remembered;
+    if (!fresh) early = remembered = null;
+    const covered = pending && ids.every((id) => pending.ids.has(id));
+    const sent = covered ? pending.sent : performance.now();
+    const asked = covered ? pending.reply : null;
+    // The worker's memory of this page, asked at document_start, if it knew every id found here.
+    const known = memory ? await memory : null;
+    const fromMemory = Boolean(
+      known?.ok && known.online && Array.isArray(known.ids) && ids.every((id) => known.ids.includes(id)),
+    );
+    const reply = fromMemory ? known : await (asked ?? send({ type: 'lookup', ids, fresh }));
+    firstPass.waited ??= performance.now() - sent;
+    const shown = show(ids, reply);
+    // Drawn from the worker's memory of this page: the daemon's own answer follows and corrects what changed.
+    if (reply?.cached) (asked ?? send({ type: 'lookup', ids, fresh: true })).then((next) => show(ids, next));
+    return shown;
   }
 
   async function scan() {
@@ -259,7 +281,7 @@
       return;
     }
     lastRefresh = Date.now();
-    await lookup([...entries.keys()]);
+    await lookup([...entries.keys()], true); // a look again is for what changed: never from the worker's memory
   }
 
   // Only the service worker messages content scripts (pages cannot reach chrome.runtime of another extension).
@@ -284,6 +306,7 @@
   // The manifest injects at document_start so the first scan runs the moment the DOM is complete (a
   // document_end script may start tens of milliseconds later); opt-in registrations inject when idle.
   if (document.readyState === 'loading') {
+    remembered = send({ type: 'lookup', ids: [], remembered: true });
     if (location.hostname === 'huggingface.co' && !globalThis.PapertrayIds.paperIdFromUrl(location.href)) {
       watchForHydration();
     }

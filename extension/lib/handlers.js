@@ -1,10 +1,11 @@
 // What each message does. Content scripts get look-ups, seen reports and save/unsave; everything else is for
-// papertray's own pages (router.js enforces `pageOnly`). Nothing here is kept in memory between events: every
-// handler reads settings from storage, so a service-worker restart loses nothing.
+// papertray's own pages (router.js enforces `pageOnly`). Every handler reads settings from storage, so a
+// service-worker restart loses nothing; the only memory, of recent look-ups, is an early answer (lookup-cache.js).
 import { baseUrl, call, DaemonError, paperPath } from './daemon-client.js';
 import { readSettings, writeSettings, saveToken, clearToken, DEFAULTS } from './settings.js';
 import { OFF_TEXT, refreshBadge, showOffline } from './badge.js';
 import { syncSites } from './sites.js';
+import { cacheKey, forgetAll, recall, recallPage, remember } from './lookup-cache.js';
 import './paper-id.js';
 
 const { isCanonicalId } = globalThis.PapertrayIds;
@@ -38,6 +39,7 @@ async function lookup(settings, ids) {
 export async function setSaved(id, saved) {
   const settings = await readSettings();
   checkId(id);
+  forgetAll();
   await call(settings, `${paperPath(id)}/save`, { method: saved ? 'POST' : 'DELETE', body: saved ? {} : undefined });
   const papers = await lookup(settings, [id]);
   const paper = papers[id] ?? { state: saved ? 'saved' : 'seen', saved };
@@ -93,14 +95,26 @@ export const TABLE = {
   // ---- content scripts (and pages) ----
   lookup: {
     pageOnly: false,
-    async handle(message) {
+    async handle(message, sender) {
       const settings = await readSettings();
       const page = { seenDelayMs: settings.seenDelayMs, dimRanked: settings.dimRanked === true };
       const ids = checkIds(message.ids);
       if (!settings.token) return { online: false, reason: 'unpaired', papers: {}, ...page };
+      // A reload of the page this tab just showed is answered at once, from what this tab, frame and address were
+      // last told (before the page is parsed: `remembered`, all of it); the content script then asks again with
+      // `fresh`, which always goes to the daemon (lookup-cache.js).
+      const key = cacheKey(settings, sender);
+      if (message.remembered === true) {
+        const last = recallPage(key);
+        if (!last) return { online: false, reason: 'nothing', papers: {}, ...page };
+        return { online: true, cached: true, ...last, ...page };
+      }
       if (ids.length === 0) return { online: false, reason: 'nothing', papers: {}, ...page };
+      const known = message.fresh === true ? null : recall(key, ids);
+      if (known) return { online: true, cached: true, papers: known, ...page };
       try {
         const papers = await lookup(settings, ids);
+        remember(key, ids, papers);
         showOnline();
         return { online: true, papers, ...page };
       } catch (error) {
@@ -116,6 +130,7 @@ export const TABLE = {
       const settings = await readSettings();
       const ids = checkIds(message.ids);
       if (ids.length === 0) return { reported: 0 };
+      forgetAll();
       await call(settings, 'seen', { method: 'POST', body: { ids } });
       refreshBadge().catch(() => undefined);
       return { reported: ids.length };
@@ -161,6 +176,7 @@ export const TABLE = {
         throw new DaemonError('http', 'papertray did not send a token back; try `papertray pair` again.');
       }
       await saveToken(body.token);
+      forgetAll();
       refreshBadge().catch(() => undefined);
       return { paired: true };
     },
@@ -169,6 +185,7 @@ export const TABLE = {
     pageOnly: true,
     async handle() {
       await clearToken();
+      forgetAll();
       await refreshBadge();
       return { paired: false };
     },
@@ -184,6 +201,7 @@ export const TABLE = {
     pageOnly: true,
     async handle(message) {
       const clean = await writeSettings(message.settings ?? {});
+      forgetAll();
       const granted = 'sites' in clean ? await syncSites() : undefined;
       if ('port' in clean) refreshBadge().catch(() => undefined);
       return { saved: clean, granted };

@@ -281,6 +281,8 @@ class FixtureSite:
     # When set, the plain HTTP port answers /api/v1/health as a papertray speaking this API version; otherwise it
     # is "another program" on that port (404s without papertray's identity header).
     future_api: str | None = None
+    # Seconds the thumbnails may be cached, as a CDN's images are; 0 (the tests' default) refetches them every load.
+    image_max_age: int = 0
     _servers: list[ThreadingHTTPServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -319,8 +321,10 @@ class FixtureSite:
                     self.wfile.write(body)
                     return
                 found = site.pages.get(path)
+                cache = "no-store"
                 if found is None and (path.startswith("/thumbs/") or path == "/favicon.ico"):
                     found = ("image/png", PIXEL_PNG)
+                    cache = f"public, max-age={site.image_max_age}" if site.image_max_age else cache
                 if found is None:
                     self.send_response(404)
                     self.send_header("Content-Type", "text/plain")
@@ -331,7 +335,7 @@ class FixtureSite:
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
+                self.send_header("Cache-Control", cache)
                 self.end_headers()
                 self.wfile.write(body)
 
