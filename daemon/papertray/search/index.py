@@ -387,6 +387,7 @@ def _create(conn: sqlite3.Connection) -> None:
             " tokenize='unicode61 remove_diacritics 2', prefix='3 4')"
         )
         for table in ("papers", "reading"):
+            # search() calls bm25() with WEIGHTS itself (faster); `rank` is kept equal to it for a sqlite3 shell.
             conn.execute(f"INSERT INTO {table}({table}, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         conn.executemany(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
