@@ -8,7 +8,8 @@
 4. the real daemon's RSS over a 250k-paper store without the index (the commit before search) and with it
    (target: within 10 %), and how long the daemon's own first build took.
 
-`--papers N` for a quicker look; `--no-daemon` skips part 4 (the slow one: it fills a real store first).
+`--papers N` for a quicker look or the million-paper run (`--papers 1000000 --no-daemon`, ~20 min on two shared
+cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first).
 """
 
 from __future__ import annotations
