@@ -8,7 +8,8 @@
 4. the real daemon's RSS over a 250k-paper store without the index (the commit before search) and with it
    (target: within 10 %), and how long the daemon's own first build took.
 
-`--papers N` for a quicker look; `--no-daemon` skips part 4 (the slow one: it fills a real store first).
+`--papers N` for a quicker look or the million-paper run (`--papers 1000000 --no-daemon`, ~20 min on two shared
+cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from papertray.search.query import to_fts
 CORPUS = Path("/work/shared/fixtures/arxiv-corpus")
 FILES = ("papers.jsonl.gz", "papers-later.jsonl.gz")
 BASE_REV = "65b3dba"  # main before search existed: the daemon "without the index"
+COPIES_BY_YEAR = 13
 
 
 def records() -> Iterator[dict[str, object]]:
@@ -55,14 +57,17 @@ def papers(count: int) -> Iterator[Paper]:
     while made < count:
         for rec in records():
             pid = str(rec["id"])
-            yy = int(pid[:2]) - 2 * copy
+            # The corpus's ids are from 2025-26: 13 copies two years apart reach 2001, then the same years again
+            # with 50,000 added to the number (real monthly numbers stay below 31,000), so ids stay unique.
+            years = 2 * (copy % COPIES_BY_YEAR)
+            number = int(pid[5:]) + 50_000 * (copy // COPIES_BY_YEAR)
             day = str(rec["date"])
             yield Paper(
-                id=f"{yy:02d}{pid[2:]}",
+                id=f"{int(pid[:2]) - years:02d}{pid[2:4]}.{number:05d}",
                 title=str(rec["title"]),
                 summary=str(rec["abstract"]),
                 authors=tuple(rec["authors"]),  # type: ignore[arg-type]
-                daily_date=f"{int(day[:4]) - 2 * copy}{day[4:]}",
+                daily_date=f"{int(day[:4]) - years}{day[4:]}",
                 sources=("arxiv",),
             )
             made += 1
@@ -178,16 +183,19 @@ def percentile(samples: list[float], q: float) -> float:
 def measure_queries(path: Path, sets: dict[str, list[str]]) -> None:
     index = IndexFile.open(path)
     for label, queries in sets.items():
-        times, hits = [], []
+        times, cpu, hits = [], [], []
         for query in queries:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             page = index.search(to_fts(query), Filters(), limit=20)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
             times.append((time.perf_counter() - started) * 1000)
             hits.append(page.total)
         p95 = percentile(times, 0.95)
+        # CPU time beside wall time: on a shared machine the wall p95 is mostly waiting for a core.
         print(
             f"query {label:<11} p50 {statistics.median(times):6.2f} ms  p95 {p95:6.2f} ms  max {max(times):6.1f} ms"
-            f"  (median {statistics.median(hits):.0f} matches)  target p95 <= 30 ms: {verdict(p95 <= 30)}"
+            f"  CPU p95 {percentile(cpu, 0.95):6.2f} ms  (median {statistics.median(hits):.0f} matches)"
+            f"  target p95 <= 30 ms: {verdict(p95 <= 30)}"
         )
     filtered = []
     for query in sets["one word"]:
