@@ -34,7 +34,7 @@ from papertray.config import Config
 from papertray.errors import BadStatus, FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
-from papertray.poll_schedule import DueTime, failure_delay
+from papertray.poll_schedule import DueTime, failure_delay, report_dict, until_event_makes
 from papertray.source_state import parse_day, read_state, state_record
 from papertray.sources.arxiv_listing import arxiv_rss_base, listing_query, parse_listing
 from papertray.sources.guard import Guard
@@ -70,18 +70,7 @@ class ArxivReport:
     caught_up: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "days": list(self.days),
-            "fetched": self.fetched,
-            "new": list(self.new),
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "error": self.error,
-            "unreachable": self.unreachable,
-            "not_modified": self.not_modified,
-            "caught_up": self.caught_up,
-        }
+        return report_dict(self)
 
 
 def max_age(headers: dict[str, str] | Any) -> float | None:
@@ -167,7 +156,7 @@ class ArxivPoller:
         try:
             while True:
                 if not self.followed:
-                    await self._until_followed()
+                    await until_event_makes(self._bus, lambda: bool(self.followed))
                 await self._due.wait(self._next_for_followed, self._last_clocks)
                 if not self.followed:
                     continue
@@ -181,15 +170,6 @@ class ArxivPoller:
 
     def _next_for_followed(self) -> str | None:
         return self._state.next_poll_at if self._polled_for == self.followed else None
-
-    async def _until_followed(self) -> None:
-        """Sleep, with no wake-ups of its own, until a config reload (an event on the bus) follows a category."""
-        events = self._bus.subscribe()
-        try:
-            while not self.followed:
-                await anext(events)
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
 
     async def poll_now(self, days: Sequence[str] | None = None) -> ArxivReport:
         """Poll the listing now (`days` is for Hugging Face's backfill; arXiv's listing has no past days)."""

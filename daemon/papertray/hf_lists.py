@@ -27,7 +27,7 @@ from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
-from papertray.poll_schedule import DueTime, failure_delay
+from papertray.poll_schedule import DueTime, failure_delay, report_dict, until_event_makes
 from papertray.source_state import read_state, state_record
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
@@ -65,15 +65,7 @@ class ListsReport:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "days": list(self.days),
-            "fetched": self.fetched,
-            "new": list(self.new),
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "error": self.error,
-        }
+        return report_dict(self)
 
 
 class HfListsPoller:
@@ -130,7 +122,7 @@ class HfListsPoller:
         try:
             while True:
                 if not self.followed:
-                    await self._until_followed()
+                    await until_event_makes(self._bus, lambda: bool(self.followed))
                 await self._due.wait(lambda: self._next, self._last_clocks)
                 if self.followed:
                     try:
@@ -140,14 +132,6 @@ class HfListsPoller:
                         self._next = self._due.set_next(self.interval)
         finally:
             await self.close()
-
-    async def _until_followed(self) -> None:
-        events = self._bus.subscribe()
-        try:
-            while not self.followed:
-                await anext(events)
-        finally:
-            await events.aclose()  # type: ignore[attr-defined]
 
     async def poll_now(self, days: Sequence[str] | None = None) -> ListsReport:
         async with self._lock:

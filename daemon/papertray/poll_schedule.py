@@ -9,11 +9,14 @@ also ask to poll at once after a wake (`woke`), e.g. when a new day began while 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from papertray.backoff import backoff_delay
+from papertray.events import EventBus
 from papertray.timestamps import iso_z
 
 log = logging.getLogger(__name__)
@@ -98,3 +101,22 @@ def failure_delay(
     to the normal interval. A server's own `Retry-After` is never cut short."""
     top = min(cap, interval) if offline else cap
     return max(backoff_delay(errors, base=base, cap=top, rand=rand), retry_after)
+
+
+async def until_event_makes(bus: EventBus, done: Callable[[], bool]) -> None:
+    """Sleep, with no wake-ups of its own, until an event on the bus (a config reload) makes `done()` true."""
+    events = bus.subscribe()
+    try:
+        while not done():
+            await anext(events)
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
+
+
+def report_dict(report: Any) -> dict[str, Any]:
+    """A poll report (a dataclass) as the API answers it: its fields in order, tuples as lists."""
+    return {
+        field.name: list(value) if isinstance(value, tuple) else value
+        for field in dataclasses.fields(report)
+        for value in (getattr(report, field.name),)
+    }

@@ -36,7 +36,7 @@ from papertray.config import Config
 from papertray.errors import FeedError, RateLimited, StoreError, Unreachable, one_sentence
 from papertray.events import EventBus
 from papertray.models import Paper, SourceState
-from papertray.poll_schedule import DueTime, failure_delay
+from papertray.poll_schedule import DueTime, failure_delay, report_dict
 from papertray.source_state import parse_day, read_state, state_record
 from papertray.sources.daily_papers import parse_daily_papers
 from papertray.sources.guard import Guard, host_label
@@ -72,16 +72,7 @@ class PollReport:
     unreachable: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "days": list(self.days),
-            "fetched": self.fetched,
-            "new": list(self.new),
-            "updated": self.updated,
-            "skipped": self.skipped,
-            "error": self.error,
-            "unreachable": self.unreachable,
-        }
+        return report_dict(self)
 
 
 class Poller:
