@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from papertray.config_defaults import DEFAULT_ARXIV_URL, DEFAULT_CONFIG_TEXT, DEFAULT_HF_URL, DEFAULT_PORT
 from papertray.digest_settings import KNOWN_KEYS as KNOWN_DIGEST_KEYS
 from papertray.digest_settings import DigestSettings, read_digest
 from papertray.errors import ConfigError
@@ -24,9 +25,6 @@ from papertray.source_settings import KNOWN_KEYS as KNOWN_ARXIV_KEYS
 from papertray.source_settings import read_categories, read_hf_lists
 
 APP_NAME = "papertray"
-DEFAULT_PORT = 27483
-DEFAULT_HF_URL = "https://huggingface.co"
-DEFAULT_ARXIV_URL = "https://arxiv.org"
 MIN_POLL_MINUTES = 5.0
 # One rule for the port wherever it is given (config file, PAPERTRAY_PORT, `run --port`).
 PORT_RULE = "a port number from 0 to 65535 (0: any free port, chosen at each start)"
@@ -35,82 +33,6 @@ PORT_RULE = "a port number from 0 to 65535 (0: any free port, chosen at each sta
 def port_problem(port: int) -> str | None:
     """Why `port` cannot be the API port (one phrase), or None."""
     return None if 0 <= port <= 65535 else f"must be {PORT_RULE}, not {port}"
-
-
-DEFAULT_CONFIG_TEXT = f"""\
-# papertray configuration. Every key is optional: a missing key takes the default shown here.
-# papertray watches this file and applies a valid edit within a second; an invalid edit is reported
-# (tray, `papertray status`, log) and the previous settings stay in force.
-
-[daemon]
-# The local API listens on 127.0.0.1 only. PAPERTRAY_PORT overrides this. A new port applies at the next start.
-# 0 picks a free port at each start (`papertray status` shows it; the extension must then be told by hand).
-port = {DEFAULT_PORT}
-
-[poll]
-# Minutes between polls of Hugging Face Daily Papers (at least 5). A little jitter is added.
-interval_minutes = 30
-# After the machine slept or was offline, catch up on at most this many missed days.
-catch_up_days = 14
-
-[sources]
-# Base URLs. PAPERTRAY_HF_URL and PAPERTRAY_ARXIV_URL override these.
-hf_url = "{DEFAULT_HF_URL}"
-arxiv_url = "{DEFAULT_ARXIV_URL}"
-# Hugging Face's weekly, monthly and trending lists, polled every few hours: any of "week", "month", "trending".
-hf_lists = []
-
-[arxiv]
-# arXiv archives ("cs") or categories ("cs.LG") whose daily announcements papertray follows, e.g. ["cs.LG", "cs.CL"].
-categories = []
-
-[notifications]
-enabled = true
-# At most this many notifications a day; the rest are summarised once the budget resets.
-daily_budget = 12
-# Held back during these hours (local time), then summarised. Empty to disable.
-quiet_hours = "22:00-07:00"
-# Papers first listed more than this many days ago (a catch-up after an absence, a backfill) get no notification
-# of their own; a catch-up says "caught up: N papers" once instead.
-max_age_days = 2
-
-[library]
-# Download the PDF of every saved paper so it can be read offline.
-download_pdfs = true
-max_pdf_mb = 80
-# Hosts that downloads may reach even though they resolve to a private or loopback address.
-allowed_private_hosts = []
-
-[mcp]
-# `papertray mcp` (your assistant's view of papertray) may also save, unsave, tag, note and dismiss papers.
-allow_writes = false
-
-# Interest rules: a new paper that matches a rule with notify = true raises a desktop notification.
-# keywords match whole words or phrases in the title, abstract and ai_keywords, without regard to case or
-# accents, each word with its plural or singular and its -ing/-ed forms ("sparse autoencoder" finds
-# "Sparse Autoencoders"); exact = true matches the words only as written.
-#
-# [[rules]]
-# name = "interpretability"
-# keywords = ["sparse autoencoder", "mechanistic interpretability"]
-# authors = []
-# orgs = []
-# exclude = []
-# min_upvotes = 0
-# notify = true
-# exact = false
-
-# The email digest (off by default); the SMTP password: papertray secrets set smtp_password
-#
-# [digest]
-# schedule = "daily"            # daily | weekly (Mondays) | off
-# at = "08:00"                  # local time
-# to = "me@example.org"
-# smtp_host = "smtp.example.org"
-# smtp_port = 587
-# smtp_security = "starttls"    # starttls | tls
-# smtp_user = "me"
-"""
 
 
 @dataclass(frozen=True, slots=True)
