@@ -9,6 +9,7 @@ logged ~60 lines a second about its own log writes.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,28 @@ def test_idle_29_u18_an_idle_daemon_sleeps_and_its_verbose_log_stays_quiet(tmp_p
     assert window.wakeups_per_second <= MAX_WAKEUPS_PER_SECOND, f"{window.switches} switches: {busiest}"
     assert "all changes filtered out" not in text
     assert after - before <= 3, text.splitlines()[-10:]
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found |= {int(child) for child in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def test_i14_a_new_users_daemon_starts_no_trainer_it_could_not_use(tmp_path: Path) -> None:
+    """No rules, no saves: nothing to learn from. The ranker still started its trainer child (it imports
+    scikit-learn: about a second of CPU and 100 MB) at every start, and dismissed it after its 5 s debounce,
+    which woke an idle daemon whose start-up had ended."""
+    with DaemonProcess(tmp_path / "home", PAPERTRAY_HF_URL=UNREACHABLE, PAPERTRAY_ARXIV_URL=UNREACHABLE) as daemon:
+        assert daemon.proc is not None
+        daemon.after_first_poll()
+        started: set[int] = set()
+        deadline = time.monotonic() + 7.0  # past the ranker's debounce
+        while time.monotonic() < deadline:
+            started |= children_of(daemon.proc.pid)
+            time.sleep(0.05)
+    assert not started, f"the daemon started {len(started)} child process(es)"

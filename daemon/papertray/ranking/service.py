@@ -203,8 +203,7 @@ class Ranker:
 
     def examples(self) -> tuple[list[Example], int]:
         """The training set from the store, and how many of its examples are the user's own signals."""
-        states = [view.state for view in self.store.query(predicate=lambda v: signals.signal_of(v.state) is not None)]
-        found = signals.signals_of(states)
+        found = sorted(signals.signals_of(self.store.user_states()), key=lambda s: (s.at, s.id))
         labelled = {s.id for s in found}
         out: list[Example] = []
         for signal in found:
@@ -217,6 +216,12 @@ class Ranker:
             if paper is not None:
                 out.append(Example(doc_from_paper(paper), 0, BACKGROUND_WEIGHT))
         return out, len(found)
+
+    def _could_learn(self) -> bool:
+        """Whether a model could be trained at all: it needs a "for me" example, a rule's words or a signal."""
+        if signals.rule_docs(self.rules()):
+            return True
+        return any(signal.label == 1 for signal in signals.signals_of(self.store.user_states()))
 
     async def train_once(self, child: subprocess.Popen[bytes] | None = None) -> bool:
         """Retrain if what the model learns from changed; `child` is a trainer started ahead (`start_trainer`),
@@ -261,6 +266,10 @@ class Ranker:
         try:
             while True:
                 await self._wanted.wait()
+                if not self._could_learn():
+                    # Nothing says "for me" yet (a new user): no trainer child, no scikit-learn import, no wake-up.
+                    self._wanted.clear()
+                    continue
                 # The trainer starts now and imports scikit-learn while the burst of signals settles.
                 child = await asyncio.to_thread(start_trainer)
                 try:

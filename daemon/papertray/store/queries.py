@@ -184,6 +184,11 @@ class Queries(StoreBase):
             total += 1
         return views, total
 
+    def user_states(self) -> list[PaperState]:
+        """Every state the user gave a paper (seen, saved, read, dismissed, noted), in no order: the ranker's
+        signals come from these alone, so it need not walk every stored paper to find them."""
+        return list(self._states.values())
+
     def newest_day(self) -> str | None:
         """The newest Daily Papers day of any paper papertray ingested (papers only saved from a page have none)."""
         ordered = self._ordered()
