@@ -68,9 +68,14 @@ def test_i13_listing_catch_up_version_check_and_pdfs_at_once_keep_arxivs_terms_o
         for paper_id in SAVED:
             assert first.post(f"papers/{paper_id}/save")[0] == 200
         wait_for(lambda: all(library_pdfs(home, pid) == [f"{pid}v1.pdf"] for pid in SAVED), "the v1 PDFs", timeout=120)
+        # Its PDF trickles in: it can not finish before the stop, however long the stop takes to come.
+        for path in (f"/pdf/{LATE}", f"/pdf/{LATE}v1"):
+            arxiv.fault(path, "drip")
         assert first.post(f"papers/{LATE}/save")[0] == 200
     finally:
         first.stop()
+    arxiv.clear_faults()
+    wait_for(lambda: arxiv.in_flight == 0, "the server to see the first daemon's download cut off", timeout=120)
 
     # While the machine slept: two announcements missed, v2 of both saved papers out, and the user follows cs.CL
     # too (a new list is polled at once, whatever the last listing's max-age said).
