@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import ranking_daemon
 from papertray.config import Rule
 from papertray.models import Paper
 from papertray.ranking import signals as sig
@@ -335,6 +336,7 @@ def costs(days: dict[str, list[Rec]]) -> None:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import sklearn.linear_model, sklearn.feature_extraction.text"], check=True)
     print(f"importing scikit-learn's parts in a fresh interpreter: {time.perf_counter() - started:.2f} s")
+    ranking_daemon.main([])
 
 
 def main(argv: list[str]) -> int:

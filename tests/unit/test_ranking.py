@@ -15,8 +15,8 @@ from papertray.models import Paper, PaperState
 from papertray.ranking import features as feat
 from papertray.ranking import model_file, signals
 from papertray.ranking.scorer import Model
-from papertray.ranking.service import Ranker
-from papertray.ranking.trainer import Example, train
+from papertray.ranking.service import BACKGROUND, Ranker
+from papertray.ranking.trainer import BACKGROUND_WEIGHT, Example, train
 from papertray.store import Store
 
 INTERP = "Sparse autoencoders find interpretable circuits in language model activations"
@@ -111,7 +111,7 @@ async def test_14_ranker_learns_from_the_stores_signals_and_rebuilds_a_corrupt_m
             await store.update_state(p.id, dismissed=True)
         await store.update_state(past[6].id, seen=True)
         ranker = Ranker(store, bus, lambda: (), tmp_path / "data", log=lambda _m: None)
-        _examples, count = ranker.examples()
+        _examples, count = await ranker.examples()
         assert count == 6  # the seen paper is no signal
         assert await ranker.train_once()
         assert ranker.status()["state"] == "learning" and ranker.status()["signals"] == 6
@@ -131,6 +131,29 @@ async def test_14_ranker_learns_from_the_stores_signals_and_rebuilds_a_corrupt_m
         assert orjson.loads(model_file.path_in(tmp_path / "data").read_bytes())["format"] == "papertray-rank"
         rebuilt = broken.score_many(p.id for p in today)
         assert rebuilt["2601.00101"].score > rebuilt["2601.00100"].score
+    finally:
+        await store.close()
+
+
+async def test_14_the_background_is_the_newest_few_hundred_papers_however_many_signals_there_are(
+    tmp_path: Path,
+) -> None:
+    """The weak negatives are the newest BACKGROUND papers the user did nothing with, as the benchmark trains.
+    They grew with every signal (the newest 400 + one per save), so a user with many saves got a model trained
+    on thousands of background papers, and a retrain read them all."""
+    bus = EventBus()
+    store = Store.open(tmp_path / "data", bus)
+    try:
+        saved = [stored(f"2501.{i:05d}", INTERP + f" {i}", "2025-01-05", ("Chris Olah",)) for i in range(1, 301)]
+        recent = [stored(f"2601.{i:05d}", VISION + f" {i}", "2026-01-06") for i in range(1, 1001)]
+        await store.add_papers(saved + recent)
+        for p in saved:
+            await store.update_state(p.id, saved=True)
+        ranker = Ranker(store, bus, lambda: (), tmp_path / "data", log=lambda _m: None)
+        examples, count = await ranker.examples()
+        background = [e.doc.id for e in examples if e.weight == BACKGROUND_WEIGHT]
+        assert count == 300 and len(examples) == 300 + BACKGROUND
+        assert background == [p.id for p in sorted(recent, key=lambda p: p.id, reverse=True)][:BACKGROUND]
     finally:
         await store.close()
 

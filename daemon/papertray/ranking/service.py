@@ -1,9 +1,9 @@
 """The daemon's ranker: keeps the model, scores papers, and retrains after signals arrive.
 
-Signals are read on the event loop through the Store's public `query`/`get_paper` (quick: saved, read and
-dismissed papers plus a few hundred recent ones); the fit runs in a child process awaited from a thread, so
-neither the loop nor the daemon's memory carries scikit-learn. A burst of saves retrains once, `DEBOUNCE`
-seconds after the last one.
+Signals are read on the event loop through the Store's public `query`/`get_paper`, a chunk at a time (saved,
+read and dismissed papers, kept between retrains, plus a few hundred recent ones); the fit runs in a child
+process awaited from a thread, so neither the loop nor the daemon's memory carries scikit-learn. A burst of
+saves retrains once, `DEBOUNCE` seconds after the last one.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ DEBOUNCE = 5.0
 # a "For you" list then only sorts stored numbers. The newest papers' scores are kept, up to this many.
 KEEP_SCORES = 20_000
 CHUNK = 50
-BACKGROUND = 400  # recent papers the user did nothing with: the weak negatives
+BACKGROUND = 400  # the newest papers the user did nothing with: the weak negatives (as bench/ranking.py trains)
 TRAIN_TIMEOUT = 300.0
 
 
@@ -97,6 +97,7 @@ class Ranker:
         self.signal_count = 0
         self._wanted = asyncio.Event()
         self._fingerprint: int | None = None
+        self._docs: dict[str, Doc] = {}  # the signal papers' text, kept between retrains (`_signal_docs`)
         self.scores: dict[str, float] = {}
         self._to_score: dict[str, None] = {}  # ordered set: papers waiting for a score from the current model
         self._scoring = asyncio.Event()
@@ -201,21 +202,37 @@ class Ranker:
         self.generation += 1
         self.request_training()
 
-    def examples(self) -> tuple[list[Example], int]:
-        """The training set from the store, and how many of its examples are the user's own signals."""
+    async def examples(self) -> tuple[list[Example], int]:
+        """The training set from the store, and how many of its examples are the user's own signals; read a
+        chunk at a time, so requests get in between."""
         found = sorted(signals.signals_of(self.store.user_states()), key=lambda s: (s.at, s.id))
-        labelled = {s.id for s in found}
-        out: list[Example] = []
-        for signal in found:
-            paper = self.store.get_paper(signal.id)
-            if paper is not None:
-                out.append(Example(doc_from_paper(paper), signal.label, signal.weight))
+        docs = await self._signal_docs([s.id for s in found])
+        out = [Example(docs[s.id], s.label, s.weight) for s in found if s.id in docs]
         out += [Example(doc, 1, signals.RULE) for doc in signals.rule_docs(self.rules())]
-        for view in self.store.query(include_dismissed=False, limit=BACKGROUND + len(labelled)):
-            paper = view.paper if view.id not in labelled else None
-            if paper is not None:
-                out.append(Example(doc_from_paper(paper), 0, BACKGROUND_WEIGHT))
+        labelled = {s.id for s in found}
+        recent = self.store.query(include_dismissed=False, predicate=lambda v: v.id not in labelled, limit=BACKGROUND)
+        for start in range(0, len(recent), CHUNK):
+            for view in recent[start : start + CHUNK]:
+                if (paper := view.paper) is not None:
+                    out.append(Example(doc_from_paper(paper), 0, BACKGROUND_WEIGHT))
+            await asyncio.sleep(0)
         return out, len(found)
+
+    async def _signal_docs(self, paper_ids: Sequence[str]) -> dict[str, Doc]:
+        """The ranker's view of each of `paper_ids`. Kept between retrains: 5,000 saved papers are spread over
+        every month's record files, and reading them all took 3-5 s. The rest are read in id order (a record
+        file's papers one after another), a chunk at a time; papers no longer a signal are forgotten. (A new
+        version's abstract reaches a kept paper's view at the next start.)"""
+        wanted = set(paper_ids)
+        for gone in self._docs.keys() - wanted:
+            del self._docs[gone]
+        missing = sorted(wanted - self._docs.keys())
+        for start in range(0, len(missing), CHUNK):
+            for paper_id in missing[start : start + CHUNK]:
+                if (paper := self.store.get_paper(paper_id)) is not None:
+                    self._docs[paper_id] = doc_from_paper(paper)
+            await asyncio.sleep(0)
+        return self._docs
 
     def _could_learn(self) -> bool:
         """Whether a model could be trained at all: it needs a "for me" example, a rule's words or a signal."""
@@ -226,16 +243,17 @@ class Ranker:
     async def train_once(self, child: subprocess.Popen[bytes] | None = None) -> bool:
         """Retrain if what the model learns from changed; `child` is a trainer started ahead (`start_trainer`),
         used or dismissed here."""
-        examples, count = self.examples()
+        examples, count = await self.examples()
         # A "seen" or a page's badge change announces paper.state too: retrain only when what we learn from moved.
         fingerprint = hash(tuple((e.doc.id, e.label, e.weight) for e in examples if e.weight != BACKGROUND_WEIGHT))
         unchanged = self.model is not None and fingerprint == self._fingerprint
         if unchanged or not any(e.label == 1 for e in examples) or not any(e.label == 0 for e in examples):
             await asyncio.to_thread(_dismiss, child)
             return False
-        request = encode_request(examples, {"signals": count})
         self.training = True
         try:
+            # 8 MB of JSON for 5,000 signals: 0.2 s of CPU the loop need not wait out.
+            request = await asyncio.to_thread(encode_request, examples, {"signals": count})
             data = await asyncio.to_thread(_train_in_child, request, child)
             model = Model.from_dict(data)
             await asyncio.to_thread(model_file.save, self.path, data)
@@ -273,7 +291,9 @@ class Ranker:
                 # The trainer starts now and imports scikit-learn while the burst of signals settles.
                 child = await asyncio.to_thread(start_trainer)
                 try:
-                    await asyncio.sleep(self.debounce)
+                    # ... and the signal papers not yet kept are read meanwhile, so the retrain itself reads few.
+                    signal_ids = [s.id for s in signals.signals_of(self.store.user_states())]
+                    await asyncio.gather(asyncio.sleep(self.debounce), self._signal_docs(signal_ids))
                     self._wanted.clear()
                     await self.train_once(child)
                 finally:
