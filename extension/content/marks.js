@@ -229,6 +229,25 @@
     return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
   }
 
+  // What every mark's shadow root holds before its id and state are drawn in: built once in this isolated world
+  // and cloned for each mark (the clone is made here too, never from anything the page can reach).
+  let template = null;
+  function boxTemplate() {
+    if (!template) {
+      template = document.createElement('span');
+      template.className = 'box';
+      template.setAttribute('role', 'group');
+      const badge = document.createElement('span');
+      badge.className = 'badge';
+      badge.setAttribute('role', 'img');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.dataset.armed = 'false';
+      template.append(badge, button);
+    }
+    return template;
+  }
+
   /**
    * Create a mark for `id`, styled for `first` (its plan, when known). `onToggle(id, wantSaved)` resolves to the
    * new paper view or throws. Returns {host, update(paper, shownState), place(occurrence, plan?), remove()}.
@@ -239,18 +258,10 @@
     let at = first.at;
     const restyle = guardHost(host, fit, at);
     const root = host.attachShadow({ mode: 'closed' });
-    const box = document.createElement('span');
-    box.className = 'box';
-    box.setAttribute('role', 'group');
+    const box = boxTemplate().cloneNode(true);
+    const [badge, button] = box.children;
     box.setAttribute('aria-label', `papertray ${id}`);
-    const badge = document.createElement('span');
-    badge.className = 'badge';
-    badge.setAttribute('role', 'img');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.dataset.armed = 'false';
     button.setAttribute('aria-label', `Save ${id} to papertray`);
-    box.append(badge, button);
     root.append(box);
     styleRoot(root, fit, at);
     let armedAt = null; // where the mark was when it was armed
