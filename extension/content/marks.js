@@ -111,8 +111,19 @@
   // The host's inline style as one declaration text per fit (and pinned offsets). Set through the CSSOM in one
   // assignment, never read back: a style that starts with `all` serializes to some 500 longhands (10 kB), and
   // reading it for each of a page's 50 marks was half the time of drawing them (issue 17 item 5).
-  const inlineText = (fit, at = null) =>
-    hostStyle(fit, at).map(([name, value]) => `${name}: ${value} !important;`).join(' ');
+  // Made once per fit and place: every mark of a batch shares it, and a content script's code runs cold on each
+  // page load, where building the same 20 declarations twice for each of 50 marks shows.
+  const INLINE = new Map(); // "fit left top" -> declaration text
+  function inlineText(fit, at = null) {
+    const key = `${fit} ${at?.left} ${at?.top}`;
+    let text = INLINE.get(key);
+    if (text === undefined) {
+      text = hostStyle(fit, at).map(([name, value]) => `${name}: ${value} !important;`).join(' ');
+      if (INLINE.size >= 256) INLINE.clear(); // pinned marks of many different cards
+      INLINE.set(key, text);
+    }
+    return text;
+  }
 
   // The shadow's own copy of the host style, `!important`: it outranks every rule of the page's, inline ones too.
   const hostRule = (fit, at = null) => `:host { ${inlineText(fit, at)} }`;
@@ -153,10 +164,15 @@
     }
     return false;
   }
+  const FIT_SHEETS = new Map(); // fit -> the sheets its marks adopt (a pinned mark adds its own <style>)
+  function fitSheets(fit) {
+    if (!FIT_SHEETS.has(fit)) FIT_SHEETS.set(fit, [shared(hostRule(fit)), shared(BODY_CSS)]);
+    return FIT_SHEETS.get(fit);
+  }
   function styleRoot(root, fit, at) {
     let style = root.querySelector('style');
     const own = fit === 'pinned' ? hostRule(fit, at) : '';
-    const sheets = own ? [shared(BODY_CSS)] : [shared(hostRule(fit)), shared(BODY_CSS)];
+    const sheets = own ? [shared(BODY_CSS)] : fitSheets(fit);
     const text = adopt(root, sheets) ? own : `${hostRule(fit, at)}${BODY_CSS}`;
     if (!text) {
       style?.remove();
