@@ -103,6 +103,7 @@
       for (const entry of entries.get(id) ?? []) if (!entry.mark) fresh.push(entry);
     }
     const plans = fresh.map((entry) => plan(entry.occurrence));
+    const made = new Set(fresh);
     fresh.forEach((entry, i) => {
       // Drawn before it goes in, so the page lays it out once, as it will stay.
       const paper = papers[entry.occurrence.id];
@@ -114,12 +115,9 @@
       if (!paper) continue;
       const shown = override ?? shownState(id, paper);
       for (const entry of entries.get(id) ?? []) {
-        if (override) {
-          entry.mark.update(paper, shown);
-          continue;
-        }
+        if (!made.has(entry)) entry.mark.update(paper, shown); // a mark made above is drawn already
+        if (override) continue;
         entry.paper = paper;
-        entry.mark.update(paper, shown);
         // Seen means its title was visible: the heading or link the mark sits by, not just some of its card
         // (a page can cover a card's title with the card's own ::after). A dimmed card's title is drawn
         // translucent, which no visibility check passes: its opaque mark, in the title's column, stands in.
