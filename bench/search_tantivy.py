@@ -31,8 +31,8 @@ from typing import Any
 
 from bench.search import REPO, doc, papers, percentile, query_sets, rss_kb, verdict
 from papertray.models import Paper
-from papertray.search.index import COLUMNS, WEIGHTS, clean
-from papertray.search.query import parse
+from papertray.search.index import COLUMNS, WEIGHTS, WINDOW, Filters, IndexFile, clean
+from papertray.search.query import parse, to_fts
 
 FIELDS = dict(zip(COLUMNS, WEIGHTS, strict=True))
 BATCH = 500  # the daemon's batch: one commit per 500 papers, as index.py writes one transaction per 500
@@ -259,6 +259,32 @@ def measure_poll(path: Path, count: int) -> None:
     writer.wait_merging_threads()
 
 
+def compare(path: Path, fts: Path, sets: dict[str, list[str]]) -> None:
+    """Totals and top 20 against papertray's FTS5 index of the same papers (`bench.search --keep` built it)."""
+    tv = _tantivy()
+    index = _open(tv, path)
+    searcher = index.searcher()
+    ours = IndexFile.open(fts)
+    for label, queries in sets.items():
+        totals, plain, windowed = 0, [], []
+        for query_text in queries:
+            page = ours.search(to_fts(query_text), Filters(), limit=20)
+            result = searcher.search(build_query(tv, index, query_text), limit=20)
+            ids = {searcher.doc(address)["key"][0] for _, address in result.hits}
+            totals += page.total == result.count or (page.more and result.count > page.total)
+            shared = len(ids & {hit.id for hit in page.hits}) / max(1, len(page.hits))
+            (plain if page.window is None else windowed).append(shared)
+
+        def mean(values: list[float]) -> str:
+            return f"{statistics.mean(values):.0%} of {len(values)}" if values else "none"
+
+        print(
+            f"tantivy vs FTS5 {label:<11} totals agree {totals}/{len(queries)}; top 20 shared: {mean(plain)} queries"
+            f" ranked over all matches, {mean(windowed)} FTS5 ranked among the newest {WINDOW:,}"
+        )
+    ours.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--papers", type=int, default=250_000)
@@ -268,6 +294,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build into (or reuse) this folder instead of a temp one")
     parser.add_argument("--snippets", action="store_true", help="also make a snippet of each hit's abstract")
     parser.add_argument("--pairs", action="store_true", help="index adjacent word pairs for phrase queries")
+    parser.add_argument("--compare", type=Path, help="a folder bench.search --keep built: compare results with it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,6 +322,8 @@ def main() -> int:
             f" {rss_kb() / 1024:.0f} MB (the index is memory-mapped: its pages touched count in RSS)"
         )
         measure_poll(path, args.papers)
+        if args.compare:
+            compare(path, args.compare / "index.sqlite3", query_sets(random.Random(16), args.queries))
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
