@@ -9,7 +9,9 @@
    (target: within 10 %), and how long the daemon's own first build took.
 
 `--papers N` for a quicker look or the million-paper run (`--papers 1000000 --no-daemon`, ~20 min on two shared
-cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first).
+cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first); `--keep DIR` builds the indexes into
+DIR once and later runs reuse them (queries only), for bench.search_floor, bench.search_apsw and
+bench.search_tantivy --compare to measure the same index.
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ class Ranker:
     def freq(self, word: str, prefix: bool) -> int:
         key = word + "*" * prefix
         if key not in self.df:
+            args: tuple[str, ...]
             if prefix:
                 end = word[:-1] + chr(ord(word[-1]) + 1)
                 sql, args = "SELECT sum(doc) FROM vocab WHERE term>=? AND term<?", (word, end)

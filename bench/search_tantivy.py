@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.search import REPO, doc, papers, percentile, query_sets, rss_kb, verdict
+from tests.support.daemon import REPO
+
+from bench.search import doc, papers, percentile, query_sets, rss_kb, verdict
 from papertray.models import Paper
 from papertray.search.index import COLUMNS, WEIGHTS, WINDOW, Filters, IndexFile, clean
 from papertray.search.query import parse, to_fts
@@ -266,7 +268,9 @@ def compare(path: Path, fts: Path, sets: dict[str, list[str]]) -> None:
     searcher = index.searcher()
     ours = IndexFile.open(fts)
     for label, queries in sets.items():
-        totals, plain, windowed = 0, [], []
+        totals = 0
+        plain: list[float] = []
+        windowed: list[float] = []
         for query_text in queries:
             page = ours.search(to_fts(query_text), Filters(), limit=20)
             result = searcher.search(build_query(tv, index, query_text), limit=20)
