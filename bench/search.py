@@ -9,7 +9,9 @@
    (target: within 10 %), and how long the daemon's own first build took.
 
 `--papers N` for a quicker look or the million-paper run (`--papers 1000000 --no-daemon`, ~20 min on two shared
-cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first).
+cores); `--no-daemon` skips part 4 (the slow one: it fills a real store first); `--keep DIR` builds the indexes into
+DIR once and later runs reuse them (queries only), for bench.search_floor, bench.search_apsw and
+bench.search_tantivy --compare to measure the same index.
 """
 
 from __future__ import annotations
@@ -336,29 +338,42 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=250_000)
     parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
     parser.add_argument("--no-daemon", action="store_true", help="skip the daemon RSS part")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the indexes into this folder, or reuse the ones already there (a 1M build is slow)",
+    )
     parser.add_argument("--child", choices=("index", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.out, args.papers)
         return 0
-    root = Path(tempfile.mkdtemp(prefix="papertray-search-bench-"))
+    root = args.keep or Path(tempfile.mkdtemp(prefix="papertray-search-bench-"))
     try:
         print(f"{args.papers:,} papers from {sum(1 for _ in records()):,} real arXiv records")
-        bare = run_child("bare", root / "bare.sqlite3", args.papers)
-        ours = run_child("index", root / "index.sqlite3", args.papers)
-        for label, result in (("bare FTS5, one transaction", bare), ("papertray index (daemon path)", ours)):
+        if args.keep is None or not (root / "index.sqlite3").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            bare = run_child("bare", root / "bare.sqlite3", args.papers)
+            ours = run_child("index", root / "index.sqlite3", args.papers)
+            for label, result in (("bare FTS5, one transaction", bare), ("papertray index (daemon path)", ours)):
+                print(
+                    f"build {label:<30} {result['seconds']:6.1f} s  disk {result['disk_mb']:5.0f} MB"
+                    f"  peak RSS {result['peak_mb']:4.0f} MB"
+                )
             print(
-                f"build {label:<30} {result['seconds']:6.1f} s  disk {result['disk_mb']:5.0f} MB"
-                f"  peak RSS {result['peak_mb']:4.0f} MB"
+                f"ratio: time {ours['seconds'] / bare['seconds']:.2f}x, disk {ours['disk_mb'] / bare['disk_mb']:.2f}x"
             )
-        print(f"ratio: time {ours['seconds'] / bare['seconds']:.2f}x, disk {ours['disk_mb'] / bare['disk_mb']:.2f}x")
+        else:
+            print(f"reusing the index in {root} (no build)")
         measure_queries(root / "index.sqlite3", query_sets(random.Random(16), args.queries))
-        measure_poll(root / "index.sqlite3", args.papers)
+        if args.keep is None:  # the poll adds 1,000 papers: a kept index stays as it was built
+            measure_poll(root / "index.sqlite3", args.papers)
         if not args.no_daemon:
             measure_daemon(root, args.papers)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
