@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, Request, Worker
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.marks import Mark
 
@@ -136,8 +137,15 @@ class ExtensionBrowser:
                 self.from_extension.append(request.url)
         elif request.is_navigation_request():
             return  # a top-level navigation (a tab opened by the extension): the page's own load, not a fetch
-        elif request.frame.url.startswith(origin):
-            self.from_extension.append(request.url)
+        else:
+            try:
+                frame_url = request.frame.url
+            except PlaywrightError:
+                # A frame Playwright has not tied to a page yet (a tab just opened, fetching its favicon): a
+                # page loading its own files, as a navigation is; an extension page's frames are always known.
+                return
+            if frame_url.startswith(origin):
+                self.from_extension.append(request.url)
 
     def extension_requests(self) -> list[str]:
         return list(self.from_extension)

@@ -246,15 +246,16 @@ def test_i13_the_tray_lists_every_source_with_its_last_success_next_poll_errors_
     items = gtk_tray.expect_submenu(["Sources"])
     lines = [item["text"].strip() for item in items]
 
-    def local(moment: datetime, with_day: bool = False) -> str:
+    def local(moment: datetime) -> str:
+        """The time alone today, with the day otherwise (also when "12 minutes ago" was yesterday)."""
         at = moment.astimezone()
-        return f"{at.day} {at:%b %H:%M}" if with_day else f"{at:%H:%M}"
+        return f"{at:%H:%M}" if at.date() == datetime.now().astimezone().date() else f"{at.day} {at:%b %H:%M}"
 
     assert lines == [
         "Hugging Face daily papers — ok",
         f"last success {local(ok)} · next poll {local(soon)} · 0 errors in a row",
         "arXiv cs.LG, cs.CL — failing",
-        f"last success {local(now - timedelta(days=2), True)} · next poll {local(soon)} · 3 errors in a row",
+        f"last success {local(now - timedelta(days=2))} · next poll {local(soon)} · 3 errors in a row",
         "last error: arXiv answered 503 Service Unavailable for the listing of cs.LG+cs.CL; it is tried again.",
         "Hugging Face monthly list — not polled yet",
         "last success never · next poll never · 0 errors in a row",
