@@ -31,28 +31,31 @@ from papertray.store import PaperView, Store
 
 DAYS = 14
 MAX_LISTED = 300
+CHUNK = 100  # papers read and matched between two turns of the event loop
 CHANGE = {"saved": Field("bool"), "dismissed": Field("bool")}
 SEEN = {"ids": Field("str_list", required=True, max_length=MAX_LISTED, item_max_length=64)}
 INTERESTS = {kind: Field("str", max_length=2000) for kind in ("keywords", "authors", "orgs")}
 
 
-def matches(store: Store, config: Config) -> list[dict[str, Any]]:
-    """The inbox: new papers of the newest DAYS days that match a rule, newest day first, most upvoted first."""
+async def matches(store: Store, config: Config) -> list[dict[str, Any]]:
+    """The inbox: new papers of the newest DAYS days that match a rule, newest day first, most upvoted first.
+    Two weeks of arXiv lists are thousands of papers to read and match: the loop is let go every CHUNK of them,
+    so other requests are answered meanwhile."""
     rules = config.rules
     newest = store.newest_day()
     if not rules or newest is None:
         return []
     since = (date.fromisoformat(newest) - timedelta(days=DAYS - 1)).isoformat()
     items = []
-    for view in store.query(state=State.NEW, since=since, include_dismissed=False):
+    for position, view in enumerate(store.query(state=State.NEW, since=since, include_dismissed=False), 1):
         paper = view.paper
-        if paper is None:
-            continue
-        fired = match(paper, rules)
+        fired = match(paper, rules) if paper is not None else []
         if fired:
             items.append(_item(view, [{"rule": m.rule, "reason": m.reason} for m in fired]))
             if len(items) >= MAX_LISTED:
                 break
+        if position % CHUNK == 0:
+            await asyncio.sleep(0)
     return items
 
 
@@ -75,7 +78,7 @@ def _item(view: PaperView, rules: list[dict[str, str]]) -> dict[str, Any]:
 def add_inbox_routes(app: web.Application, store: Store, config: Callable[[], Config]) -> None:
     @page_route(change=False)
     async def inbox(request: web.Request) -> web.Response:
-        items = matches(store, config())
+        items = await matches(store, config())
         return ok({"papers": items, "rules": [r.name for r in config().rules], "day": store.newest_day()})
 
     @page_route(change=True)
