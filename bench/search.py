@@ -208,10 +208,9 @@ def measure_queries(path: Path, sets: dict[str, list[str]]) -> None:
     index.close()
 
 
-def measure_poll(path: Path, count: int) -> None:
-    """1,000 new papers into the full index, as the daemon writes a poll (two 500-paper transactions)."""
-    index = IndexFile.open(path)
-    new = [
+def poll_docs(count: int = 1000) -> list[Doc]:
+    """A poll's new papers: real text under ids no stored paper has (every engine's poll benchmark adds these)."""
+    return [
         doc(
             Paper(
                 id=f"0{n // 100000 + 1}01.{n % 100000:05d}",
@@ -221,8 +220,14 @@ def measure_poll(path: Path, count: int) -> None:
                 daily_date="2030-01-01",
             )
         )
-        for n, p in enumerate(papers(1000))
+        for n, p in enumerate(papers(count))
     ]
+
+
+def measure_poll(path: Path, count: int) -> None:
+    """1,000 new papers into the full index, as the daemon writes a poll (two 500-paper transactions)."""
+    index = IndexFile.open(path)
+    new = poll_docs()
     started = time.perf_counter()
     index.upsert(new[:500])
     index.upsert(new[500:])

@@ -31,8 +31,7 @@ from typing import Any
 
 from tests.support.daemon import REPO
 
-from bench.search import doc, papers, percentile, query_sets, rss_kb, verdict
-from papertray.models import Paper
+from bench.search import doc, papers, percentile, poll_docs, query_sets, rss_kb, verdict
 from papertray.search.index import COLUMNS, WEIGHTS, WINDOW, Filters, IndexFile, clean
 from papertray.search.query import parse, to_fts
 
@@ -229,18 +228,7 @@ def measure_poll(path: Path, count: int) -> None:
     papers are deleted again afterwards so that a kept index stays as it was built."""
     tv = _tantivy()
     index = _open(tv, path)
-    new = [
-        doc(
-            Paper(
-                id=f"0{n // 100000 + 1}01.{n % 100000:05d}",
-                title=p.title,
-                summary=p.summary,
-                authors=p.authors,
-                daily_date="2030-01-01",
-            )
-        )
-        for n, p in enumerate(papers(1000))
-    ]
+    new = poll_docs()
     writer = index.writer(heap_size=50_000_000, num_threads=1)
     started = time.perf_counter()
     for part in (new[:500], new[500:]):
