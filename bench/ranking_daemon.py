@@ -43,13 +43,12 @@ async def retrains(data: Path, rounds: int) -> list[str]:
     ranker = Ranker(store, bus, lambda: (), data, log=lambda _m: None)
     stalls: list[float] = []
     sampler = asyncio.create_task(_sample_stalls(stalls))
-    out = []
+    out: list[str] = []
     try:
         for _ in range(rounds):
             child = await asyncio.to_thread(start_trainer)
             stalls.clear()
-            ids = [s.id for s in signals.signals_of(store.user_states())]  # what Ranker.run reads while debouncing
-            await asyncio.gather(asyncio.sleep(DEBOUNCE), ranker._signal_docs(ids))
+            await ranker.settle(s.id for s in signals.signals_of(store.user_states()))  # as Ranker.run does
             debouncing = max(stalls, default=0.0)
             stalls.clear()
             ranker._fingerprint = None  # the same signals again: retrain all the same

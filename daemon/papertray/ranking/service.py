@@ -234,11 +234,13 @@ class Ranker:
             await asyncio.sleep(0)
         return self._docs
 
-    def _could_learn(self) -> bool:
+    def _could_learn(self, found: Sequence[signals.Signal]) -> bool:
         """Whether a model could be trained at all: it needs a "for me" example, a rule's words or a signal."""
-        if signals.rule_docs(self.rules()):
-            return True
-        return any(signal.label == 1 for signal in signals.signals_of(self.store.user_states()))
+        return bool(signals.rule_docs(self.rules())) or any(signal.label == 1 for signal in found)
+
+    async def settle(self, signal_ids: Iterable[str]) -> None:
+        """Wait out the debounce, reading meanwhile the signal papers not yet kept, so the retrain reads few."""
+        await asyncio.gather(asyncio.sleep(self.debounce), self._signal_docs(list(signal_ids)))
 
     async def train_once(self, child: subprocess.Popen[bytes] | None = None) -> bool:
         """Retrain if what the model learns from changed; `child` is a trainer started ahead (`start_trainer`),
@@ -284,16 +286,15 @@ class Ranker:
         try:
             while True:
                 await self._wanted.wait()
-                if not self._could_learn():
+                found = signals.signals_of(self.store.user_states())
+                if not self._could_learn(found):
                     # Nothing says "for me" yet (a new user): no trainer child, no scikit-learn import, no wake-up.
                     self._wanted.clear()
                     continue
                 # The trainer starts now and imports scikit-learn while the burst of signals settles.
                 child = await asyncio.to_thread(start_trainer)
                 try:
-                    # ... and the signal papers not yet kept are read meanwhile, so the retrain itself reads few.
-                    signal_ids = [s.id for s in signals.signals_of(self.store.user_states())]
-                    await asyncio.gather(asyncio.sleep(self.debounce), self._signal_docs(signal_ids))
+                    await self.settle(s.id for s in found)
                     self._wanted.clear()
                     await self.train_once(child)
                 finally:
