@@ -1,4 +1,4 @@
-"""Issue 16: full-text search over a fixture corpus with the real Store, EventBus and SQLite FTS5 index."""
+"""Issue 16: full-text search over a fixture corpus with the real Store, EventBus and index (tantivy and SQLite)."""
 
 from __future__ import annotations
 
@@ -216,23 +216,25 @@ async def test_16_a_restart_catches_up_and_a_corrupt_index_is_moved_aside(tmp_pa
         await third.stop()
 
 
-def test_16_a_very_common_word_is_ranked_among_its_newest_matches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from papertray.search import index as index_module
+def test_16_a_very_common_word_is_ranked_over_all_its_matches_not_only_the_newest(tmp_path: Path) -> None:
+    """FTS5 ranked a word matching more than 4,000 papers among its newest 4,000 only, so the best old paper for a
+    common word never came first; the index now ranks every match."""
     from papertray.search.index import Doc, IndexFile
-    from papertray.search.query import to_fts
+    from papertray.search.query import parse
 
-    monkeypatch.setattr(index_module, "WINDOW", 3)
     index = IndexFile.open(tmp_path / "index.sqlite3")
-    # Indexed oldest last, as a rebuild (newest first) does: the window follows arXiv ids, not indexing order.
-    ids = ["2501.00005", "2501.00004", "2412.00003", "hep-th/0101001", "2001.00001"]
-    index.upsert([Doc(pid, title="common" if pid != "2001.00001" else "common common common") for pid in ids])
-    page = index.search(to_fts("common"), Filters(), limit=10)
-    assert page.total == 5 and page.window == 3
-    assert sorted(hit.id for hit in page.hits) == ["2412.00003", "2501.00004", "2501.00005"]
-    assert index.search(to_fts("common"), Filters(), limit=10, offset=0).hits[0].id in ids[:3]
-    index.close()
+    try:
+        newer = [Doc(f"2501.{n:05d}", title="A common word", abstract="filler text") for n in range(4500)]
+        best_old = Doc("2001.00001", title="common common common", abstract="common")
+        index.upsert(newer[:2000])
+        index.upsert([best_old])
+        index.upsert(newer[2000:])
+        page = index.search(parse("common"), Filters(), limit=5)
+        assert page.total == 4501 and not page.more
+        assert page.hits[0].id == "2001.00001"
+        assert page.hits[1].id == "2501.04499"  # then equal scores, newest first
+    finally:
+        index.close()
 
 
 async def test_16_an_index_from_another_version_is_rebuilt_quietly(tmp_path: Path) -> None:
@@ -305,3 +307,70 @@ async def test_16_an_index_that_cannot_be_written_yet_is_kept_and_tried_again(
         assert not list(tmp_path.glob("cache/search/*.corrupt-*"))
     finally:
         await blocked.stop()
+
+
+def _tantivy_threads() -> list[str]:
+    names = [(task / "comm").read_text().strip() for task in Path("/proc/self/task").iterdir()]
+    return [name for name in names if "tantivy" in name or name.startswith(("merge_thread", "segment_updater"))]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+async def test_16_a_quiet_index_lets_go_of_its_threads_and_answers_the_next_search(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tantivy keeps a thread that looks at its meta.json twice a second while the index is open: an idle daemon
+    must have none of it once writes are done and searches have been quiet for REST_SECONDS."""
+    from papertray.search import service as search_service
+
+    monkeypatch.setattr(search_service, "REST_SECONDS", 0.3)
+    assert await harness.ids("branes") == ["hep-th/9901001"]
+    assert _tantivy_threads(), "the index is open right after a search"
+    for _ in range(100):
+        if not _tantivy_threads():
+            break
+        await asyncio.sleep(0.05)
+    assert _tantivy_threads() == []
+    assert await harness.ids("branes") == ["hep-th/9901001"]
+    await harness.store.add_papers([Paper(id="2402.07777", title="Wombat burrows", daily_date="2024-02-03")])
+    assert await _wait(harness.service, "wombat", "2402.07777") == ["2402.07777"]
+
+
+@pytest.mark.parametrize("damage", ["meta", "segment", "stored"])
+async def test_16_a_damaged_text_index_is_moved_aside_rebuilt_and_reported(tmp_path: Path, damage: str) -> None:
+    """Damage found at start (meta.json, the term dictionaries) or only by a search that reads the stored text:
+    either way the search says so in one sentence, the files are moved aside, and search answers again."""
+    first = await Harness(tmp_path).start()
+    await first.store.add_papers(CORPUS)
+    await _wait(first.service, "branes", "hep-th/9901001")
+    await first.stop()
+    text = tmp_path / "cache" / "search" / "text"
+    if damage == "meta":
+        (text / "meta.json").write_text('{"segments": [truncated', encoding="utf-8")
+    else:  # a segment's files cut short, as a disk fault or a half-restored backup leaves them
+        for part in text.iterdir():
+            if damage == "stored" and part.suffix == ".store":  # its blocks scrambled, its footer whole
+                data = bytearray(part.read_bytes())
+                data[: len(data) // 2] = bytes(range(256)) * (len(data) // 512) + bytes(len(data) // 2 % 256)
+                part.write_bytes(bytes(data))
+            elif damage == "segment" and part.suffix in (".idx", ".term", ".store"):
+                part.write_bytes(part.read_bytes()[:7])
+    second = await Harness(tmp_path).start()
+    try:
+        said: list[str] = []
+        for _ in range(600):
+            try:
+                found = await second.ids("branes")
+            except SearchUnavailable as exc:
+                said.append(str(exc))
+                await asyncio.sleep(0.05)
+                continue
+            if found:
+                break
+            await asyncio.sleep(0.05)
+        assert found == ["hep-th/9901001"]
+        assert all(s.startswith("The search index was damaged; it is being rebuilt") for s in said), said
+        assert await second.ids("cafe") == ["2401.00001"]
+        assert len(second.service.problems) == 1 and "moved aside" in second.service.problems[0]
+        assert list(text.parent.glob("text.corrupt-*"))
+    finally:
+        await second.stop()

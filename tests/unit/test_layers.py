@@ -118,6 +118,7 @@ OWNERS: dict[str, set[str]] = {
     "numpy": {"ranking"},
     "scipy": {"ranking"},
     "pypdf": {"search"},
+    "tantivy": {"search"},
     "mcp": {"mcp_server"},
 }
 

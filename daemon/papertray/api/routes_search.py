@@ -15,7 +15,7 @@ from papertray.api.responses import json_response
 from papertray.errors import HttpError
 from papertray.models import DATE, LISTED_STATES
 from papertray.search import Filters, Page, QueryError, SearchService, SearchUnavailable
-from papertray.search.index import HIT_END, HIT_START
+from papertray.search.snippets import HIT_END, HIT_START
 
 PARAMS = {"q", "state", "source", "since", "until", "saved", "limit", "offset"}
 STATES = set(LISTED_STATES)
@@ -87,7 +87,6 @@ def page_json(request: web.Request, service: SearchService, text: str, page: Pag
         "results": results,
         "total": page.total,
         "more": page.more,
-        "ranked_among": page.window,
         "index": service.status(),
     }
 

@@ -128,10 +128,8 @@ def cmd_search(args: argparse.Namespace, paths: Paths, console: Console) -> int:
                 console.out(line)
     total = answer.get("total", len(results))
     more = "+" if answer.get("more") else ""
-    among = answer.get("ranked_among")
-    best = f"best of the newest {among:,}" if among else "best first"
     console.out(
-        f"\n{len(results)} of {total}{more} {'match' if total == 1 and not more else 'matches'}, {best}"
+        f"\n{len(results)} of {total}{more} {'match' if total == 1 and not more else 'matches'}, best first"
         "  (• new  ★ saved  ✓ read)"
     )
     return 0

@@ -1,6 +1,8 @@
-"""Full-text search over every paper papertray has seen (a derived SQLite FTS5 index under the cache folder).
+"""Full-text search over every paper papertray has seen (a derived index under the cache folder: tantivy for the
+text, SQLite for what was indexed).
 
-query.py turns user text into a safe FTS5 expression; index.py owns the SQLite file (one thread); service.py keeps
+query.py turns user text into terms; engine.py owns the tantivy index and builds its queries; snippets.py marks
+the matched words; index.py puts the two files together (one thread); service.py keeps
 it in step with the store through the event bus and answers searches; pdftext.py reads saved PDFs' text.
 """
 

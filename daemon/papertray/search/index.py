@@ -1,50 +1,48 @@
-"""The index file: one SQLite database with an FTS5 table, used from one thread only (service.py's worker).
+"""The index: what search answers from, in `<cache>/search/`, used from one worker thread (service.py's).
 
-Layout of `<cache>/search/index.sqlite3`:
-    meta    key/value: schema version, the papertray version that built it
-    docs    one row per paper: its id and the filter columns (state, source, day, saved) and a stamp of what
-            was indexed, so a start compares stamps with the store and re-indexes only what changed
-    papers  FTS5 over id, title, abstract, authors, keywords, categories, tags, notes and PDF text, with
-            `unicode61 remove_diacritics 2` (Schölkopf = Scholkopf); its rowid is the docs row's
-    reading the same for the papers in the reading list only (saved or read), so that searching it stays fast
-            however common a word is among all papers
+    index.sqlite3  meta (schema version, the papertray version that built it) and `docs`: one row per paper
+                   with the filter values and a stamp of what was indexed, so a start compares stamps with the
+                   store and re-indexes only what changed, and the name of the PDF whose text is indexed
+    text/          the text itself, in tantivy (engine.py): titles, abstracts, authors, keywords, categories,
+                   tags, notes, PDF text, ranked by BM25
 
-WAL journal with synchronous=NORMAL: a kill -9 mid-update loses at most the last batch, never the file, and the
-next start's stamp comparison re-indexes whatever the lost batch held. The index is derived and disposable:
-a file that is unreadable or from another schema is moved aside and rebuilt (service.py).
+The text is committed first, the stamps after: a kill -9 between the two leaves stamps that do not match, so the
+next start indexes those papers again (replacing, never duplicating). SQLite runs in WAL mode with
+synchronous=NORMAL; tantivy's commits are atomic (a new meta.json). The index is derived and disposable: files
+that are unreadable or from another schema are moved aside or dropped and rebuilt (service.py).
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from papertray import __version__
 from papertray.safe_text import UNSAFE
+from papertray.search.engine import COLUMNS, Entry, TextIndex, TextIndexError, fold, narrowing
+from papertray.search.query import Term
+from papertray.search.snippets import snippet, wanted
 
-SCHEMA_VERSION = 5  # 3: rowids in arXiv-id order; 4: prefix index; 5: the reading list's own table
-SLOTS = 8
-# A query matching more papers than this is ranked among its newest WINDOW matches (by arXiv id): bm25 costs
-# ~2 us a match, so "model" over 250k papers (110k matches) would take 0.25 s; 4,000 keep a search near 10 ms.
-WINDOW = 4000
-COLUMNS = ("pid", "title", "abstract", "authors", "keywords", "categories", "tags", "notes", "fulltext")
-# bm25 weights, in COLUMNS order: a word in the title or the id says far more than one in a 20-page PDF.
-WEIGHTS = (8.0, 10.0, 1.0, 4.0, 3.0, 2.0, 6.0, 4.0, 0.3)
-HIT_START, HIT_END = "\x02", "\x03"  # snippet markers: control characters never survive into indexed text
+SCHEMA_VERSION = 6  # 5: FTS5 with the reading list's own table; 6: the text in tantivy, word pairs indexed
+TEXT_FOLDER = "text"
 MAX_FIELD_CHARS = 2_000_000  # PDF text beyond this (a 500-page book) adds nothing a search needs
 
 
 # SQLite's own words for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB); a full disk, an I/O error or a lock is not
-# damage, and the index is kept for a later try.
+# damage, and the index is kept for a later try. tantivy says which in TextIndexError.damaged.
 DAMAGE_CODES = {11, 26}
 
 
 def is_damage(exc: BaseException) -> bool:
-    """Whether an sqlite3 error says the file itself is damaged (not the disk full or busy)."""
+    """Whether an error says the index files themselves are damaged (not the disk full or busy)."""
+    if isinstance(exc, TextIndexError):
+        return exc.damaged
+    if not isinstance(exc, sqlite3.Error):
+        return False
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
         return (code & 0xFF) in DAMAGE_CODES
@@ -53,7 +51,7 @@ def is_damage(exc: BaseException) -> bool:
 
 
 class IndexUnusable(Exception):
-    """The file is not a usable index (corrupt, or another schema): `kind` is "corrupt" or "stale"."""
+    """The files are not a usable index (corrupt, or another schema): `kind` is "corrupt" or "stale"."""
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail)
@@ -91,7 +89,7 @@ class Hit:
     id: str
     state: str
     day: str
-    score: float  # bm25 (lower is better, as SQLite gives it): the seam for "why it ranks here"
+    score: float  # BM25, negated (lower is better, as SQLite's bm25 gave it): the seam for "why it ranks here"
     snippet: str  # with HIT_START/HIT_END around matched words
 
 
@@ -100,7 +98,6 @@ class Page:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     more: bool = False  # total was capped
-    window: int | None = None  # ranked among only the newest this many matches (a very common word)
 
 
 def clean(text: str) -> str:
@@ -110,15 +107,22 @@ def clean(text: str) -> str:
 
 
 class IndexFile:
-    def __init__(self, conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, text: TextIndex, fresh: bool) -> None:
         self.conn = conn
         self.path = path
+        self.text = text
         self.fresh = fresh  # created empty just now: everything must be indexed
+
+    @staticmethod
+    def parts(path: Path) -> list[Path]:
+        """Every file and folder of the index at `path` (to move aside or drop together)."""
+        return [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm")), path.parent / TEXT_FOLDER]
 
     @classmethod
     def open(cls, path: Path) -> IndexFile:
-        """Open or create the index; IndexUnusable when the file is damaged or from another schema."""
+        """Open or create the index; IndexUnusable when its files are damaged or from another schema."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        folder = path.parent / TEXT_FOLDER
         fresh = not path.exists()
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -126,30 +130,41 @@ class IndexFile:
             if not is_damage(exc):
                 raise
             raise IndexUnusable("corrupt", str(exc)) from None
+        text = TextIndex(folder)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             if fresh or not _has_tables(conn):
                 _create(conn)
+                shutil.rmtree(folder, ignore_errors=True)  # text without its stamps cannot be trusted
+                TextIndex.create(folder)
                 fresh = True
             else:
                 row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if row is None or str(row[0]) != str(SCHEMA_VERSION):
                     raise IndexUnusable("stale", f"schema {row[0] if row else 'none'}, not {SCHEMA_VERSION}")
-                # A cheap structural read of the FTS table: damage inside it shows up here, not mid-search.
-                conn.execute("INSERT INTO papers(papers, rank) VALUES('integrity-check', 0)")
+                if not (folder / "meta.json").exists():
+                    raise IndexUnusable("stale", "the text folder is missing")
+            text.check()
         except IndexUnusable:
             conn.close()
             raise
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, TextIndexError) as exc:
             conn.close()
-            if not is_damage(exc):  # a full disk or an I/O error: the file is kept, the caller says what happened
+            if not is_damage(exc):  # a full disk or an I/O error: the files are kept, the caller says what happened
                 raise
             raise IndexUnusable("corrupt", str(exc)) from None
-        return cls(conn, path, fresh)
+        return cls(conn, path, text, fresh)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.text.close()
+        finally:
+            self.conn.close()
+
+    def rest(self) -> None:
+        """Let go of tantivy's threads and mapped files while nothing is asked (reopened on the next use)."""
+        self.text.close()
 
     def stamps(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT id, stamp FROM docs"))
@@ -165,174 +180,76 @@ class IndexFile:
         return int(self.conn.execute("SELECT count(*) FROM docs").fetchone()[0])
 
     def upsert(self, docs: Sequence[Doc]) -> None:
-        """Index or re-index papers in one transaction, keeping the PDF text already indexed for each."""
-        conn = self.conn
+        """Index or re-index papers in one commit, keeping the PDF text already indexed for each."""
         docs = list({doc.id: doc for doc in docs}.values())  # the last word on each paper
-        with _transaction(conn):
-            existing = dict(
-                conn.execute(
-                    f"SELECT id, rowid FROM docs WHERE id IN ({','.join('?' * len(docs))})",  # noqa: S608
-                    [doc.id for doc in docs],
-                )
+        if not docs:
+            return
+        marks = ",".join("?" * len(docs))
+        with_pdf = [
+            row[0]
+            for row in self.conn.execute(
+                f"SELECT id FROM docs WHERE pdf != '' AND id IN ({marks})",  # noqa: S608
+                [doc.id for doc in docs],
             )
-            fulltext: dict[int, str] = {}
-            if existing:
-                marks = ",".join("?" * len(existing))
-                rowids = list(existing.values())
-                fulltext = dict(
-                    conn.execute(f"SELECT rowid, fulltext FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
-                )
-                conn.execute(f"DELETE FROM papers WHERE rowid IN ({marks})", rowids)  # noqa: S608
-                conn.execute(f"DELETE FROM reading WHERE rowid IN ({marks})", rowids)  # noqa: S608
-            rows = []
-            reading = []
-            for doc in docs:
-                rowid = existing.get(doc.id)
-                if rowid is not None:
-                    conn.execute(
-                        "UPDATE docs SET state=?, source=?, day=?, saved=?, stamp=? WHERE rowid=?",
-                        (doc.state, doc.source, doc.day, int(doc.saved), doc.stamp, rowid),
-                    )
-                else:
-                    rowid = _insert_doc(conn, doc)
-                rows.append(
-                    (
-                        rowid,
-                        doc.id,
-                        clean(doc.title),
-                        clean(doc.abstract),
-                        clean(doc.authors),
-                        clean(doc.keywords),
-                        clean(doc.categories),
-                        clean(doc.tags),
-                        clean(doc.notes),
-                        fulltext.get(rowid or 0, ""),
-                    )
-                )
-                if _in_reading_list(doc.state, doc.saved):
-                    reading.append(rows[-1])
-            for table, values in (("papers", rows), ("reading", reading)):
-                conn.executemany(
-                    f"INSERT INTO {table}(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
-                    values,
-                )
+        ]
+        kept = self.text.texts_of(with_pdf) if with_pdf else {}
+        entries = []
+        for doc in docs:
+            texts = {name: clean(getattr(doc, name)) for name in COLUMNS if name not in ("pid", "fulltext")}
+            texts["pid"] = doc.id
+            texts["fulltext"] = kept.get(doc.id, {}).get("fulltext", "")
+            entries.append(Entry(doc.id, texts, doc.state, doc.source, doc.day, doc.saved, recency_key(doc.id)))
+        self.text.replace(entries)
+        with _transaction(self.conn):
+            self.conn.executemany(
+                "INSERT INTO docs(id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,'')"
+                " ON CONFLICT(id) DO UPDATE SET state=excluded.state, source=excluded.source, day=excluded.day,"
+                " saved=excluded.saved, stamp=excluded.stamp",
+                [(d.id, d.state, d.source, d.day, int(d.saved), d.stamp) for d in docs],
+            )
 
     def set_fulltext(self, paper_id: str, pdf_name: str, text: str) -> bool:
         """Index a PDF's text for a paper already indexed; False when the paper is not (yet) in the index."""
-        conn = self.conn
-        with _transaction(conn):
-            row = conn.execute("SELECT rowid FROM docs WHERE id=?", (paper_id,)).fetchone()
-            if row is None:
-                return False
-            old = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM papers WHERE rowid=?", row).fetchone()  # noqa: S608
-            if old is None:
-                return False
-            values = [*old[:-1], clean(text)]
-            in_list = conn.execute("SELECT state, saved FROM docs WHERE rowid=?", row).fetchone()
-            for table in ("papers", "reading"):
-                conn.execute(f"DELETE FROM {table} WHERE rowid=?", row)  # noqa: S608
-                if table == "papers" or _in_reading_list(in_list[0], bool(in_list[1])):
-                    conn.execute(
-                        f"INSERT INTO {table}(rowid, {', '.join(COLUMNS)}) VALUES (?{',?' * len(COLUMNS)})",  # noqa: S608
-                        (row[0], *values),
-                    )
-            conn.execute("UPDATE docs SET pdf=? WHERE rowid=?", (pdf_name, row[0]))
+        row = self.conn.execute("SELECT state, source, day, saved FROM docs WHERE id=?", (paper_id,)).fetchone()
+        if row is None:
+            return False
+        stored = self.text.texts_of([paper_id]).get(paper_id)
+        if stored is None:
+            return False
+        texts = {**stored, "fulltext": clean(text)}
+        self.text.replace(
+            [Entry(paper_id, texts, str(row[0]), str(row[1]), str(row[2]), bool(row[3]), recency_key(paper_id))]
+        )
+        with _transaction(self.conn):
+            self.conn.execute("UPDATE docs SET pdf=? WHERE id=?", (pdf_name, paper_id))
         return True
 
     def delete(self, ids: Iterable[str]) -> None:
-        conn = self.conn
-        with _transaction(conn):
-            for paper_id in ids:
-                row = conn.execute("SELECT rowid FROM docs WHERE id=?", (paper_id,)).fetchone()
-                if row is not None:
-                    conn.execute("DELETE FROM papers WHERE rowid=?", row)
-                    conn.execute("DELETE FROM reading WHERE rowid=?", row)
-                    conn.execute("DELETE FROM docs WHERE rowid=?", row)
+        ids = list(ids)
+        self.text.delete(ids)
+        with _transaction(self.conn):
+            self.conn.executemany("DELETE FROM docs WHERE id=?", [(pid,) for pid in ids])
 
-    def search(self, expression: str, filters: Filters, *, limit: int, offset: int = 0, cap: int = 10_000) -> Page:
-        """Matches best first; `total` counts at most `cap` of them (then `more` is set)."""
-        narrow: list[str] = []
-        narrow_args: list[Any] = []
-        if filters.states:
-            narrow.append(f"d.state IN ({','.join('?' * len(filters.states))})")
-            narrow_args.extend(filters.states)
-        if filters.source:
-            narrow.append("d.source = ?")
-            narrow_args.append(filters.source)
-        if filters.since:
-            narrow.append("d.day >= ?")
-            narrow_args.append(filters.since)
-        if filters.until:
-            narrow.append("d.day <= ?")
-            narrow_args.append(filters.until)
-        if filters.saved_only:
-            narrow.append("d.saved = 1")
-        # The reading list has its own small FTS table: "saved papers about <a common word>" never walks the
-        # 100k matches of that word among every paper.
-        table = "papers"
-        if filters.saved_only or (filters.states and set(filters.states) <= {"saved", "read"}):
-            table = "reading"
-        clause = f"{table} MATCH ?"
-        args: list[Any] = [expression]
-        join = ""
-        if narrow:
-            join = f" JOIN docs d ON d.rowid = {table}.rowid"
-            clause += " AND " + " AND ".join(narrow)
-            args.extend(narrow_args)
-        # One pass ranks the newest WINDOW matches and counts them. bm25() in the select list, not `ORDER BY
-        # rank`: with `rank` FTS5 sorts every match itself with its position lists copied into the sort, and
-        # sorts them all; here SQLite keeps only the best `limit + offset` (measured 1.5x faster, same scores).
-        weights = ", ".join(map(str, WEIGHTS))
-        top = self.conn.execute(
-            f"SELECT rowid, score, count(*) OVER () FROM (SELECT {table}.rowid AS rowid,"  # noqa: S608
-            f" bm25({table}, {weights}) AS score FROM {table}{join} WHERE {clause}"
-            f" ORDER BY {table}.rowid DESC LIMIT ?) ORDER BY score, rowid DESC LIMIT ? OFFSET ?",
-            (*args, WINDOW, limit, offset),
-        ).fetchall()
-        counted = int(top[0][2]) if top else 0
-        window = None
-        if counted >= WINDOW or (not top and offset):  # more matches than were ranked, or a page past the end
-            counted = self.conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table}{join} WHERE {clause} LIMIT ?)",  # noqa: S608
-                (*args, cap + 1),
-            ).fetchone()[0]
-            window = WINDOW if counted > WINDOW else None
-        snippets: dict[int, str] = {}
-        if top:
-            # Snippets for the page only (a snippet for every ranked match would cost more than the ranking).
-            marks = ",".join("?" * len(top))
-            snippets = dict(
-                self.conn.execute(
-                    f"SELECT rowid, snippet({table}, -1, '{HIT_START}', '{HIT_END}', '…', 24) FROM {table}"  # noqa: S608
-                    f" WHERE {table} MATCH ? AND rowid IN ({marks})",
-                    (expression, *[row[0] for row in top]),
-                )
-            )
-        hits: list[Hit] = []
-        if top:
-            marks = ",".join("?" * len(top))
-            docs = {
-                row[0]: row[1:]
-                for row in self.conn.execute(
-                    f"SELECT rowid, id, state, day FROM docs WHERE rowid IN ({marks})",  # noqa: S608
-                    [row[0] for row in top],
-                )
-            }
-            for row in top:
-                found = docs.get(row[0])
-                if found is not None:
-                    hits.append(Hit(found[0], found[1], found[2], float(row[1]), snippets.get(row[0]) or ""))
-        return Page(hits, min(int(counted), cap), int(counted) > cap, window)
-
-
-def _in_reading_list(state: str, saved: bool) -> bool:
-    return saved or state in ("saved", "read")
+    def search(
+        self, terms: Sequence[Term], filters: Filters, *, limit: int, offset: int = 0, cap: int = 10_000
+    ) -> Page:
+        """Matches best first, equal scores newest first; `total` counts at most `cap` of them (then `more`)."""
+        folded = [(words, term.prefix) for term in terms if (words := tuple(t for w in term.words for t in fold(w)))]
+        if not folded:
+            return Page()
+        schema = self.text.schema()
+        narrow = list(
+            narrowing(schema, filters.states, filters.source, filters.since, filters.until, filters.saved_only)
+        )
+        found, count = self.text.search(self.text.query(folded, narrow), offset, limit)
+        want = wanted(folded)
+        hits = [Hit(f.key, f.state, f.day, -f.score, snippet(f.texts, want)) for f in found]
+        return Page(hits, min(count, cap), count > cap)
 
 
 def recency_key(paper_id: str) -> int:
     """A number that grows with an arXiv id's month and number (`2307.12345` → 202307_12345; old-style ids, which
-    end in March 2007, sort before every new-style one). Rowids are built from it, so "the newest matches" is a
-    cheap rowid range for FTS5, whatever order papers were indexed in."""
+    end in March 2007, sort before every new-style one): papers with equal scores list newest first by it."""
     try:
         if "/" in paper_id:
             archive, rest = paper_id.split("/", 1)
@@ -345,52 +262,22 @@ def recency_key(paper_id: str) -> int:
         return 0
 
 
-def _insert_doc(conn: sqlite3.Connection, doc: Doc) -> int:
-    base = recency_key(doc.id) * SLOTS
-    for rowid in range(base, base + SLOTS):  # two old-style archives can share a key: the next slot
-        try:
-            conn.execute(
-                "INSERT INTO docs(rowid, id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,?,'')",
-                (rowid, doc.id, doc.state, doc.source, doc.day, int(doc.saved), doc.stamp),
-            )
-            return rowid
-        except sqlite3.IntegrityError:
-            continue
-    cur = conn.execute(  # every slot taken (cannot happen with real ids): any free rowid
-        "INSERT INTO docs(id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,'')",
-        (doc.id, doc.state, doc.source, doc.day, int(doc.saved), doc.stamp),
-    )
-    return int(cur.lastrowid or 0)
-
-
 def _has_tables(conn: sqlite3.Connection) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return {"meta", "docs", "papers", "reading"} <= names
+    return {"meta", "docs"} <= names
 
 
 def _create(conn: sqlite3.Connection) -> None:
     with _transaction(conn):
-        conn.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for table in ("papers", "reading", "docs", "meta"):  # an older schema's tables, if any
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS docs(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, state TEXT NOT NULL,"
-            " source TEXT NOT NULL, day TEXT NOT NULL, saved INTEGER NOT NULL, stamp TEXT NOT NULL, pdf TEXT NOT NULL)"
+            "CREATE TABLE docs(id TEXT PRIMARY KEY, state TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL,"
+            " saved INTEGER NOT NULL, stamp TEXT NOT NULL, pdf TEXT NOT NULL)"
         )
-        conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS papers USING fts5({', '.join(COLUMNS)},"
-            " tokenize='unicode61 remove_diacritics 2', prefix='3 4')"
-        )
-        conn.execute("CREATE INDEX IF NOT EXISTS docs_state ON docs(state, day)")
-        conn.execute("CREATE INDEX IF NOT EXISTS docs_saved ON docs(saved, day)")
-        conn.execute("CREATE INDEX IF NOT EXISTS docs_day ON docs(day)")
-        conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS reading USING fts5({', '.join(COLUMNS)},"
-            " tokenize='unicode61 remove_diacritics 2', prefix='3 4')"
-        )
-        for table in ("papers", "reading"):
-            # search() calls bm25() with WEIGHTS itself (faster); `rank` is kept equal to it for a sqlite3 shell.
-            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES('rank', 'bm25({', '.join(map(str, WEIGHTS))})')")
         conn.executemany(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            "INSERT INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("built_by", __version__)],
         )
 

@@ -1,10 +1,10 @@
-"""The user's search text → a safe FTS5 MATCH expression.
+"""The user's search text → its terms: words, phrases and `word*` prefixes, all of which must match.
 
 Users type anything: `sparse autoencoder`, `"vision transformer"`, `interp*`, `hep-th/9901001`, unbalanced
-quotes, FTS operators, SQL, control characters, pasted pages. None of it is ever handed to FTS5 as syntax: every
-word becomes a double-quoted string (inside which FTS5 sees no operators), a trailing `*` on a word becomes a
-prefix query, and text between double quotes becomes a phrase. Terms are ANDed. So a query is either a literal
-search or a one-sentence `QueryError` — never an FTS5 syntax error.
+quotes, query operators, SQL, control characters, pasted pages. None of it is ever handed to the engine as syntax:
+only letters and digits are kept, as words; a trailing `*` on a word makes a prefix, and text between double quotes
+a phrase (the index builds tantivy queries from these terms itself, never from text). So a query is either a
+literal search or a one-sentence `QueryError`, never a syntax error.
 """
 
 from __future__ import annotations
@@ -64,12 +64,3 @@ def parse(text: str) -> list[Term]:
     if len(terms) > MAX_TERMS:
         raise QueryError(f"A search has at most {MAX_TERMS} words or phrases; this one has {len(terms)}.")
     return terms
-
-
-def to_fts(text: str) -> str:
-    """The FTS5 expression for a user query (see the module doc)."""
-    parts = []
-    for term in parse(text):
-        phrase = '"' + " ".join(term.words) + '"'  # words hold no quotes: _WORD matches letters and digits only
-        parts.append(phrase + "*" if term.prefix else phrase)
-    return " AND ".join(parts)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import sqlite3
 import time
 import zlib
@@ -33,8 +34,9 @@ from papertray.errors import PapertrayError
 from papertray.events import EventBus
 from papertray.models import State
 from papertray.search import pdftext
+from papertray.search.engine import TextIndexError
 from papertray.search.index import Doc, Filters, IndexFile, IndexUnusable, Page, is_damage
-from papertray.search.query import to_fts
+from papertray.search.query import parse
 from papertray.store import PaperView, SortKey, Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ T = TypeVar("T")
 OPEN_WAIT_SECONDS = 10.0
 WRITE_RETRY_SECONDS = 60.0
 FAILURE_GRACE_SECONDS = 60.0  # a write failure shorter than this (a full disk freed again) is only logged
+REST_SECONDS = 30.0  # this long after the last search (a burst of typing), the index lets go of its threads
 
 
 class SearchUnavailable(PapertrayError):
@@ -120,6 +123,10 @@ class SearchService:
         self._resync = True
         self.ready = asyncio.Event()  # set once the first catch-up finished (tests and status)
         self._opened = asyncio.Event()  # set once opening the index was tried, whatever came of it
+        self._rest_timer: asyncio.TimerHandle | None = None
+        self._searched_at = -REST_SECONDS  # monotonic
+        self._resting: asyncio.Future[None] | None = None
+        self._repair: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ worker
 
@@ -132,10 +139,13 @@ class SearchService:
         except IndexUnusable as exc:
             if exc.kind == "stale":  # another version's index: nothing to keep, it is rebuilt from the store
                 log.info("search index from another version (%s): rebuilding", exc)
-                for part in (self.path, *self._sidecars()):
-                    part.unlink(missing_ok=True)
+                for part in IndexFile.parts(self.path):
+                    if part.is_dir():
+                        shutil.rmtree(part)
+                    else:
+                        part.unlink(missing_ok=True)
                 return IndexFile.open(self.path)
-            aside = [move_aside(part) for part in (self.path, *self._sidecars()) if part.exists()]
+            aside = [move_aside(part) for part in IndexFile.parts(self.path) if part.exists()]
             self._problems.append(
                 f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
             )
@@ -154,7 +164,7 @@ class SearchService:
         while self._index is None:
             try:
                 self._index = await self._run(self._open)
-            except (sqlite3.Error, OSError) as exc:  # a full disk, an I/O error: nothing damaged, try again later
+            except (sqlite3.Error, OSError, TextIndexError) as exc:  # a full disk, an I/O error: try again later
                 self._opened.set()
                 await self._write_failed(exc, lambda: None)
             except Exception as exc:  # the daemon runs on without search
@@ -181,6 +191,7 @@ class SearchService:
                     await self._index_pdf(self._pdfs.pop())
                 if not (self._dirty or self._pdfs or self._resync or self._polled_days):
                     self._wake.clear()
+                    self._rest_later(max(0.0, self._searched_at + REST_SECONDS - time.monotonic()))
                     await self._wake.wait()
         finally:
             follow.cancel()
@@ -254,14 +265,15 @@ class SearchService:
                 self._dirty.update(changed)
 
     async def _index_ids(self, ids: list[str]) -> None:
-        assert self._index is not None
+        index = self._index
+        assert index is not None
         docs = [doc_of(self.store.view(pid)) for pid in ids]
         await asyncio.sleep(0)
         try:
-            await self._run(self._index.upsert, docs)
+            await self._run(index.upsert, docs)
         except Exception as exc:
             if is_damage(exc):
-                await self._recover()
+                await self._recover(index)
                 return
             await self._write_failed(exc, lambda: self._dirty.update(ids))
             return
@@ -293,7 +305,8 @@ class SearchService:
         return [*self._problems, *([self._failure] if lasting and self._failure else [])]
 
     async def _index_pdf(self, paper_id: str) -> None:
-        assert self._index is not None
+        index = self._index
+        assert index is not None
         pdf = self.pdf_path(paper_id) if self.pdf_path else None
         if pdf is None:
             return
@@ -302,34 +315,54 @@ class SearchService:
         if text is None:
             return
         try:
-            await self._run(self._index.set_fulltext, paper_id, pdf.name, text)
+            await self._run(index.set_fulltext, paper_id, pdf.name, text)
         except Exception as exc:
             if is_damage(exc):
-                await self._recover()
+                await self._recover(index)
                 return
             await self._write_failed(exc, lambda: self._pdfs.add(paper_id))
             return
         self._write_ok()
 
-    async def _recover(self) -> None:
-        """A write failed because the file was damaged under us: move it aside, rebuild from the store."""
-        log.exception("search index write failed; rebuilding")
+    async def _recover(self, broken: IndexFile) -> None:
+        """A write or a search found the files damaged under us: move them aside, rebuild from the store (once,
+        however many requests found it)."""
+        if self._index is not broken:
+            return
+        log.warning("search index damaged; rebuilding", exc_info=True)
         await self._run(self._close)
         self._index = await self._run(self._force_rebuild)
         self._resync = True
         self._wake.set()
 
     def _force_rebuild(self) -> IndexFile:
-        aside = [move_aside(p) for p in (self.path, *self._sidecars()) if p.exists()]
+        aside = [move_aside(p) for p in IndexFile.parts(self.path) if p.exists()]
         self._problems.append(
             f"The search index was damaged; it was moved aside as {aside[0].name if aside else '?'} and rebuilt."
         )
         return IndexFile.open(self.path)
 
-    def _sidecars(self) -> list[Path]:
-        return [self.path.with_name(self.path.name + s) for s in ("-wal", "-shm")]
+    def _rest_later(self, delay: float) -> None:
+        """Let the index rest (drop tantivy's threads and mapped files) once writes are done and searches have
+        been quiet for a while: an idle daemon has no thread polling (engine.py), and the next search or write
+        opens them again in about a millisecond."""
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
+        self._rest_timer = asyncio.get_running_loop().call_later(delay, self._rest_now)
+
+    def _rest_now(self) -> None:
+        self._rest_timer = None
+        index = self._index
+        if index is None:
+            return
+        if self.building or self._dirty or self._pdfs or self._resync:
+            return  # the run loop asks again once the work is done
+        self._resting = asyncio.ensure_future(self._run(index.rest))
+        self._resting.add_done_callback(_log_rest_failure)
 
     async def close(self) -> None:
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
         with contextlib.suppress(Exception):
             await self._run(self._close)
         self._worker.shutdown(wait=True, cancel_futures=True)
@@ -347,7 +380,7 @@ class SearchService:
 
     async def search(self, text: str, filters: Filters, *, limit: int = 20, offset: int = 0) -> Page:
         """Raises QueryError for a query that cannot run, SearchUnavailable when there is no index."""
-        expression = to_fts(text)
+        terms = parse(text)
         if self._index is None and not self._opened.is_set():
             # Just after a start the index is still being opened (a large file, a slow disk): a search then waits
             # for it a little rather than answering "unavailable" with nothing in `status` to say why.
@@ -356,4 +389,22 @@ class SearchService:
         if self._index is None:
             raise SearchUnavailable("Search is unavailable right now; `papertray status` says why.")
         index = self._index
-        return await self._run(lambda: index.search(expression, filters, limit=limit, offset=offset))
+        try:
+            return await self._run(lambda: index.search(terms, filters, limit=limit, offset=offset))
+        except (sqlite3.Error, TextIndexError) as exc:
+            if not is_damage(exc):
+                raise SearchUnavailable(f"Search could not read its index right now ({exc}).") from None
+            if self._repair is None or self._repair.done():
+                self._repair = asyncio.ensure_future(self._recover(index))
+            raise SearchUnavailable(
+                "The search index was damaged; it is being rebuilt, and `papertray status` shows how far."
+            ) from None
+        finally:
+            self._searched_at = time.monotonic()
+            self._rest_later(REST_SECONDS)
+
+
+def _log_rest_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        # The pending commit could not be made (a full disk): the next write tries again and says so.
+        log.warning("search index could not rest error=%s", done.exception())
