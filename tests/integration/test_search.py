@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from papertray.search import Filters, QueryError, SearchService, SearchUnavailab
 from papertray.search.index import SCHEMA_VERSION
 from papertray.search.query import MAX_QUERY_CHARS
 from papertray.store import Store
+from tests.support.mounts import remount, try_mount, umount
 from tests.support.paper_server import make_pdf
 
 CORPUS = [
@@ -374,3 +376,49 @@ async def test_16_a_damaged_text_index_is_moved_aside_rebuilt_and_reported(tmp_p
         assert list(text.parent.glob("text.corrupt-*"))
     finally:
         await second.stop()
+
+
+async def test_16_a_full_disk_under_the_index_keeps_it_and_catches_up_when_space_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real 1 MB filesystem under the cache folder fills while 2,000 papers are indexed: nothing is moved aside
+    (a full disk is not damage), search keeps answering from what was committed, the failure is said once it
+    lasts, and once there is room again every paper is found."""
+    from papertray.search import service as search_service
+
+    cache = tmp_path / "cache"
+    if not try_mount(cache, "size=1m,mode=0700"):
+        pytest.skip("needs root with mount rights: tantivy writes from Rust, below any Python hook to fake ENOSPC")
+    monkeypatch.setattr(search_service, "WRITE_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(search_service, "FAILURE_GRACE_SECONDS", 0.0)
+    harness = await Harness(tmp_path).start()
+    try:
+        many = [
+            Paper(
+                id=f"2403.{n:05d}",
+                title=f"Wallaby study {n}",
+                summary=" ".join(hashlib.sha256(f"{n}.{k}".encode()).hexdigest()[:12] for k in range(100)),
+                daily_date="2024-03-01",
+            )
+            for n in range(2000)  # 2.6 MB of words that do not compress
+        ]
+        await harness.store.add_papers(many)
+        for _ in range(600):
+            if any("could not be written" in p for p in harness.service.problems):
+                break
+            await asyncio.sleep(0.05)
+        assert [p for p in harness.service.problems if "could not be written" in p], "the disk never filled"
+        assert not list(cache.glob("search/*.corrupt-*"))
+        partial = await harness.service.search("wallaby", Filters(), limit=1)
+        assert partial.total < 2000
+        remount(cache, "size=256m")
+        for _ in range(600):
+            if (await harness.service.search("wallaby", Filters(), limit=1)).total == 2000:
+                break
+            await asyncio.sleep(0.1)
+        assert (await harness.service.search("wallaby", Filters(), limit=1)).total == 2000
+        assert harness.service.problems == []
+        assert not list(cache.glob("search/*.corrupt-*"))
+    finally:
+        await harness.stop()
+        umount(cache)

@@ -21,23 +21,11 @@ import pytest
 from papertray.errors import StoreError, StoreFullError
 from papertray.models import Paper
 from papertray.store import Store
+from tests.support.mounts import try_mount, umount
 
 
 def paper(pid: str) -> Paper:
     return Paper(id=pid, version=1, title=f"Title {pid}", summary="Abstract. " * 100, daily_date="2025-07-01")
-
-
-def try_mount(target: Path, options: str) -> bool:
-    # PAPERTRAY_TEST_NO_MOUNT=1 exercises the fallbacks on a machine that could mount.
-    if os.geteuid() != 0 or os.environ.get("PAPERTRAY_TEST_NO_MOUNT"):
-        return False
-    target.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True)
-    return done.returncode == 0
-
-
-def umount(target: Path) -> None:
-    subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
 class FullDisk:

@@ -12,7 +12,8 @@ Lucene's shingles, no positions): a phrase is the intersection of its pairs' sho
 check only for phrases of three words or more (docs/benchmarks.md, "tantivy side by side").
 
 tantivy's own threads (a meta.json watcher that polls twice a second, the writer's merge threads) exist only while
-the index is open, so the search service closes it after a quiet minute and an idle daemon has none (`close`).
+the index is open, so the search service closes it once writes are done and searches have been quiet for a while
+(service.REST_SECONDS), and an idle daemon has none (`close`; the next use opens it again in about a millisecond).
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ class TextIndexError(Exception):
         self.damaged = damaged
 
 
-# tantivy reports everything as ValueError; a full disk or a lock is said in the OS's words, damage in its own.
-_NOT_DAMAGE = re.compile(r"os error (28|13|16|11|4)\b|no space|permission denied|lock", re.IGNORECASE)
+# tantivy reports everything as ValueError; a full disk, an I/O error or a lock is said in the OS's words (kept for
+# a later try), damage in its own (moved aside).
+_NOT_DAMAGE = re.compile(
+    r"os error (4|5|11|13|16|28|30|122)\b|no space|permission denied|read-only|\block", re.IGNORECASE
+)
 
 
 def _failure(exc: BaseException) -> TextIndexError:
@@ -233,10 +237,14 @@ class TextIndex:
         return self._writer
 
     def _abandon_writer(self) -> None:
+        """Drop a writer whose commit failed. wait_merging_threads ends the Rust writer and frees its lock even
+        while the failure's traceback still holds the Python object (or the next writer would find it busy)."""
         writer, self._writer = self._writer, None
         if writer is not None:
-            with contextlib.suppress(BaseException):  # the writer is gone either way; the next write opens another
+            with contextlib.suppress(BaseException):
                 writer.rollback()
+            with contextlib.suppress(BaseException):
+                writer.wait_merging_threads()
 
     def _searcher(self) -> tantivy.Searcher:
         index = self._open()

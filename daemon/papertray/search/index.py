@@ -14,6 +14,7 @@ that are unreadable or from another schema are moved aside or dropped and rebuil
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import zlib
@@ -26,6 +27,8 @@ from papertray.safe_text import UNSAFE
 from papertray.search.engine import COLUMNS, Entry, TextIndex, TextIndexError, fold, narrowing
 from papertray.search.query import Term
 from papertray.search.snippets import snippet, wanted
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 6  # 5: FTS5 with the reading list's own table; 6: the text in tantivy, word pairs indexed
 TEXT_FOLDER = "text"
@@ -157,8 +160,12 @@ class IndexFile:
         return cls(conn, path, text, fresh)
 
     def close(self) -> None:
+        """Close both files; the text's last commit failing (a damaged or full disk) loses nothing: stamps are
+        written only after a commit, so whatever it held is indexed again at the next start."""
         try:
             self.text.close()
+        except TextIndexError as exc:
+            log.warning("search index text closed with an error=%s", exc)
         finally:
             self.conn.close()
 
