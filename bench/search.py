@@ -353,6 +353,7 @@ def daemon_rss(home: Path, command: list[str], wait_index: bool, searches: list[
         found["ready_s"] = time.monotonic() - started
         time.sleep(5)  # the first (failing) poll and start-up work settle; the index rests once caught up
         found["idle_mb"] = rss_kb(proc.pid) / 1024
+        found["idle_anon_mb"] = rss_kb(proc.pid, "RssAnon") / 1024
         for query in searches:
             get("search?" + urllib.parse.urlencode({"q": query}))
         if searches:
@@ -386,9 +387,12 @@ def measure_daemon(root: Path, count: int, sets: dict[str, list[str]]) -> None:
         f" {ours['ready_s']:.1f} s) {ours['idle_mb']:.0f} MB idle, {idle:+.1f} %  target within 10 %:"
         f" {verdict(abs(idle) <= 10)}"
     )
+    anon = (ours["searched_anon_mb"] - without["idle_anon_mb"]) / without["idle_anon_mb"] * 100
     print(
-        f"daemon RSS right after {len(searches)} searches: {ours['searched_mb']:.0f} MB ({searched:+.1f} %; RssAnon"
-        f" {ours['searched_anon_mb']:.0f} MB, the rest the index's mapped files, given back {REST:.0f} s later)"
+        f"daemon RSS right after {len(searches)} searches: {ours['searched_mb']:.0f} MB ({searched:+.1f} %), of which"
+        f" the index's files mapped from the page cache {ours['searched_mb'] - ours['searched_anon_mb']:.0f} MB"
+        f" (given back {REST:.0f} s after the last search); its own memory (RssAnon) {ours['searched_anon_mb']:.0f}"
+        f" MB against {without['idle_anon_mb']:.0f} MB without search, {anon:+.1f} %"
     )
 
 
@@ -397,6 +401,7 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=250_000)
     parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
     parser.add_argument("--no-daemon", action="store_true", help="skip the daemon RSS part")
+    parser.add_argument("--only-daemon", action="store_true", help="the daemon RSS part alone")
     parser.add_argument(
         "--keep",
         type=Path,
@@ -409,6 +414,12 @@ def main() -> int:
         child(args.child, args.out, args.papers)
         return 0
     root = args.keep or Path(tempfile.mkdtemp(prefix="papertray-search-bench-"))
+    if args.only_daemon:
+        try:
+            measure_daemon(root, args.papers, query_sets(random.Random(17), 25))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return 0
     try:
         print(f"{args.papers:,} papers from {sum(1 for _ in records()):,} real arXiv records")
         if args.keep is None or not (root / "index.sqlite3").exists():

@@ -127,6 +127,7 @@ class SearchService:
         self._searched_at = -REST_SECONDS  # monotonic
         self._resting: asyncio.Future[None] | None = None
         self._repair: asyncio.Future[None] | None = None
+        self._recovering: IndexFile | None = None  # the damaged index being moved aside (once)
 
     # ------------------------------------------------------------------ worker
 
@@ -327,8 +328,9 @@ class SearchService:
     async def _recover(self, broken: IndexFile) -> None:
         """A write or a search found the files damaged under us: move them aside, rebuild from the store (once,
         however many requests found it)."""
-        if self._index is not broken:
+        if self._index is not broken or self._recovering is broken:
             return
+        self._recovering = broken
         log.warning("search index damaged; rebuilding", exc_info=True)
         await self._run(self._close)
         self._index = await self._run(self._force_rebuild)
@@ -407,4 +409,4 @@ class SearchService:
 def _log_rest_failure(done: asyncio.Future[None]) -> None:
     if not done.cancelled() and done.exception() is not None:
         # The pending commit could not be made (a full disk): the next write tries again and says so.
-        log.warning("search index could not rest error=%s", done.exception())
+        log.warning("search index could not close its text files error=%s", done.exception())
