@@ -95,3 +95,30 @@ def test_i16_a_phrase_matches_its_words_in_order_not_only_its_word_pairs(tmp_pat
         assert [h.id for h in index.search(parse("hep-th/9901001"), Filters(), limit=9).hits] == ["hep-th/9901001"]
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_i16_a_prefix_alone_lists_title_matches_newest_first_then_the_others(tmp_path: Path, filters: Filters) -> None:
+    index = IndexFile.open(tmp_path / "index.sqlite3")
+    try:
+        index.upsert(
+            [
+                Doc("2402.00001", title="Interpretability of circuits", day="2024-02-01"),
+                Doc("2405.00002", title="Interpretable features", day="2024-05-01"),
+                Doc("2409.00003", title="Protein folding", abstract="An interpretable model.", day="2024-09-01"),
+                Doc("2403.00004", title="Scaling laws", abstract="Nothing to see.", day="2024-03-01"),
+                Doc("2410.00005", title="Graph learning", authors="Ida Interpol", day="2024-10-01"),
+            ]
+        )
+        page = index.search(parse("interp*"), filters, limit=10)
+        assert [hit.id for hit in page.hits] == ["2405.00002", "2402.00001", "2410.00005", "2409.00003"]
+        assert page.total == 4
+        assert [hit.id for hit in index.search(parse("interp*"), filters, limit=2, offset=1).hits] == [
+            "2402.00001",
+            "2410.00005",
+        ]
+        assert "\x02Interpretable\x03" in page.hits[0].snippet
+        recent = index.search(parse("interp*"), Filters(since="2024-09-01"), limit=10)
+        assert [hit.id for hit in recent.hits] == ["2410.00005", "2409.00003"] and recent.total == 2
+    finally:
+        index.close()

@@ -21,16 +21,18 @@ def test_i16_a_folded_match_is_marked_as_written() -> None:
     assert shown.replace(HIT_START, "").replace(HIT_END, "") == "Ada Lovelace; Bernhard Schölkopf"
 
 
-def test_i16_a_phrase_is_one_mark_and_words_apart_are_two() -> None:
+def test_i16_a_phrase_is_one_mark_and_other_words_one_each() -> None:
     texts = {"title": "Sparse autoencoders find features; autoencoders are sparse"}
     assert marked(snippet(texts, want('"sparse autoencoders"'))) == ["Sparse autoencoders", "autoencoders", "sparse"]
     assert marked(snippet({"title": "Vision, transformers"}, want("vision transformers"))) == ["Vision", "transformers"]
+    assert marked(snippet({"title": "Vision transformers"}, want("vision transformers"))) == ["Vision", "transformers"]
+    assert marked(snippet({"title": "Vision transformers"}, want('"vision transformers"'))) == ["Vision transformers"]
 
 
 def test_i16_the_field_with_most_of_the_query_is_shown_and_a_prefix_marks_whole_words() -> None:
     texts = {"title": "Interpretability at scale", "abstract": "We study interpretable circuits in vision models."}
     shown = snippet(texts, want("interp* circuits"))
-    assert marked(shown) == ["interpretable circuits"]  # neighbours are one mark
+    assert marked(shown) == ["interpretable", "circuits"]  # two words of the query, not a phrase: two marks
     assert marked(snippet(texts, want("interp*"))) == ["Interpretability"]
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ PAIRS = "_pairs"  # the pair field of `title` is `title_pairs`
 WRITER_HEAP = 20_000_000  # bytes; tantivy's floor is 15 MB a thread, and a 500-paper batch needs far less
 FOLDED, SPACED = "folded", "spaced"
 TIE_LIMIT = 5_000  # matches read to order papers with equal scores at a page's edge
-EXPANSIONS = 16  # words a `stem*` prefix is ranked by, in each field
+TIE_MARGIN = 32  # matches read past the page, so that a small group of equal scores at its edge costs no re-search
 
 
 class TextIndexError(Exception):
@@ -267,49 +268,69 @@ class TextIndex:
 
     @_translated
     def search(self, query: tantivy.Query, offset: int, limit: int) -> tuple[list[Found], int]:
-        """A page of matches, best first and equal scores newest first, and how many match in all."""
+        """A page of matches, best first and equal scores newest first, and how many match in all.
+
+        Scores are BM25 times log2(2 + recency key), tantivy's `weight_by_field`: over the 35 years of arXiv ids
+        that factor varies by 0.08 %, so it never reorders papers whose relevance differs by more, and papers of
+        equal relevance (the same text under two ids, a prefix matching the same fields) come newest first.
+        """
         searcher = self._searcher()
-        wanted = fetch = offset + limit
-        while True:
-            result = searcher.search(query, fetch + 1, count=True)
-            hits = result.hits
-            # Papers tied at the page's edge (the same text under two ids, a prefix matching in the same fields)
-            # must all be here to list newest first; past TIE_LIMIT of them, tantivy's order decides.
-            if len(hits) <= fetch or hits[fetch][0] != hits[wanted - 1][0] or fetch >= TIE_LIMIT:
-                break
-            fetch = min(TIE_LIMIT, fetch * 4)
+        wanted = offset + limit
+        fetch = wanted + TIE_MARGIN
+        result = searcher.search(query, fetch + 1, count=True, weight_by_field="recency")
         count = int(getattr(result, "count", 0) or 0)  # in tantivy-py's result, not in its stubs
+        hits = result.hits
+        # Papers whose weighted scores are still equal (ids close together) must all be here to be ordered by
+        # id at the page's edge; past TIE_LIMIT of them, tantivy's order decides.
+        while len(hits) > fetch and hits[fetch][0] == hits[min(wanted, len(hits)) - 1][0] and fetch < TIE_LIMIT:
+            fetch = min(TIE_LIMIT, fetch * 4)
+            hits = searcher.search(query, fetch + 1, count=False, weight_by_field="recency").hits
         addresses = [address for _, address in hits]
         recency = searcher.fast_field_values("recency", addresses) if addresses else []
         order = sorted(range(len(hits)), key=lambda i: (-hits[i][0], -(recency[i] or 0)))
-        found = []
-        for i in order[offset:wanted]:
-            document = searcher.doc(addresses[i])
-            found.append(
-                Found(
-                    key=str(document.get_first("key") or ""),
-                    state=str(document.get_first("state") or ""),
-                    day=day_text(int(document.get_first("day") or 0)),
-                    score=float(hits[i][0]),
-                    texts=_texts(document),
-                )
-            )
-        return found, count
+        page = [(addresses[i], float(hits[i][0]) / math.log2(2 + (recency[i] or 0))) for i in order[offset:wanted]]
+        return [_found(searcher, address, score) for address, score in page], count  # BM25 again
+
+    @_translated
+    def search_prefix(
+        self, stem: str, narrow: Sequence[tantivy.Query], offset: int, limit: int
+    ) -> tuple[list[Found], int]:
+        """`stem*` alone: papers where it matches in the title first, newest first, then those where it matches
+        in the id but not the title, and so on down the fields' weights (its score is that field's weight).
+
+        A prefix scores the same for every paper it matches in the same fields, so ranking it by score would
+        order thousands of ties; read by recency within each field instead, the page costs one short search
+        per field it reaches (the title usually fills it) and one count.
+        """
+        searcher = self._searcher()
+        schema = self._open().schema
+        wanted = offset + limit
+        fields = sorted(zip(WEIGHTS, COLUMNS, strict=True), reverse=True)
+        regexes = [tantivy.Query.regex_query(schema, name, re.escape(stem) + ".*") for _, name in fields]
+        filters = [(tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)) for query in narrow]
+        page: list[tuple[tantivy.DocAddress, float]] = []
+        for rank, (weight, _) in enumerate(fields):
+            if len(page) >= wanted:
+                break
+            higher = [(tantivy.Occur.MustNot, regex) for regex in regexes[:rank]]
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, regexes[rank]), *higher, *filters])
+            hits = searcher.search(query, wanted - len(page), count=False, order_by_field="recency").hits
+            page.extend((address, weight) for _, address in hits)
+        anywhere = tantivy.Query.boolean_query([(tantivy.Occur.Should, regex) for regex in regexes])
+        every = tantivy.Query.boolean_query([(tantivy.Occur.Must, anywhere), *filters])
+        count = int(getattr(searcher.search(every, 1, count=True), "count", 0) or 0)
+        return [_found(searcher, address, score) for address, score in page[offset:wanted]], count
 
     @_translated
     def query(self, terms: Sequence[tuple[tuple[str, ...], bool]], narrow: Sequence[tantivy.Query]) -> tantivy.Query:
         """Every term (a word, a phrase, a `word*` prefix: folded words and whether it is a prefix) must match in
         some field, each field's match boosted by its weight; `narrow` are filters that add nothing to the score."""
         schema = self._open().schema
-        searcher = self._searcher()
         musts: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for words, prefix in terms:
             fields = []
             for name, weight in zip(COLUMNS, WEIGHTS, strict=True):
-                if prefix and len(words) == 1:
-                    query = _prefix_query(searcher, schema, name, words[0])
-                else:
-                    query = _field_query(schema, name, words, prefix)
+                query = _field_query(schema, name, words, prefix)
                 fields.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, weight)))
             musts.append((tantivy.Occur.Must, tantivy.Query.boolean_query(fields)))
         musts.extend((tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)) for query in narrow)
@@ -320,21 +341,12 @@ class TextIndex:
         return self._open().schema
 
 
-def _prefix_query(searcher: tantivy.Searcher, schema: tantivy.Schema, name: str, stem: str) -> tantivy.Query:
-    """`stem*` in one field, ranked by BM25 of the words it stands for (as FTS5 ranked it), not a constant that
-    would tie thousands of papers: its EXPANSIONS most common words are scored; rarer ones still match."""
-    words = searcher.terms_with_prefix(name, stem, limit=EXPANSIONS + 1)
-    scored: list[tuple[tantivy.Occur, tantivy.Query]] = [
-        (tantivy.Occur.Should, tantivy.Query.term_query(schema, name, word)) for word, _ in words[:EXPANSIONS]
-    ]
-    if len(words) > EXPANSIONS:
-        every = tantivy.Query.regex_query(schema, name, re.escape(stem) + ".*")
-        scored.append((tantivy.Occur.Should, tantivy.Query.const_score_query(every, 0.0)))
-    return tantivy.Query.boolean_query(scored) if scored else tantivy.Query.empty_query()
-
-
 def _field_query(schema: tantivy.Schema, name: str, words: tuple[str, ...], prefix: bool) -> tantivy.Query:
     if prefix:
+        # `stem*` scores its field's weight, whatever word it matched (as Lucene's prefix queries do): ranking
+        # its commonest words by BM25 instead doubled its p95 at a million papers (docs/benchmarks.md).
+        if len(words) == 1:
+            return tantivy.Query.regex_query(schema, name, re.escape(words[0]) + ".*")
         return tantivy.Query.phrase_prefix_query(schema, name, list(words))
     if len(words) == 1:
         return tantivy.Query.term_query(schema, name, words[0])
@@ -362,6 +374,17 @@ def narrowing(
         yield tantivy.Query.range_query(schema, "day", tantivy.FieldType.Unsigned, low, high)
     if saved:
         yield tantivy.Query.term_query(schema, "saved", True)
+
+
+def _found(searcher: tantivy.Searcher, address: tantivy.DocAddress, score: float) -> Found:
+    document = searcher.doc(address)
+    return Found(
+        key=str(document.get_first("key") or ""),
+        state=str(document.get_first("state") or ""),
+        day=day_text(int(document.get_first("day") or 0)),
+        score=score,
+        texts=_texts(document),
+    )
 
 
 def _texts(document: tantivy.Document) -> dict[str, str]:

@@ -248,7 +248,10 @@ class IndexFile:
         narrow = list(
             narrowing(schema, filters.states, filters.source, filters.since, filters.until, filters.saved_only)
         )
-        found, count = self.text.search(self.text.query(folded, narrow), offset, limit)
+        if len(folded) == 1 and folded[0][1] and len(folded[0][0]) == 1:  # `interp*` alone
+            found, count = self.text.search_prefix(folded[0][0][0], narrow, offset, limit)
+        else:
+            found, count = self.text.search(self.text.query(folded, narrow), offset, limit)
         want = wanted(folded)
         hits = [Hit(f.key, f.state, f.day, -f.score, snippet(f.texts, want)) for f in found]
         return Page(hits, min(count, cap), count > cap)

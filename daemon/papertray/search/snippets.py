@@ -8,13 +8,14 @@ as written. The field shown is the one whose window of SIZE words holds the most
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import tantivy
 
-from papertray.search.engine import ANALYZER
+from papertray.search.engine import ANALYZER, fold
 
 HIT_START, HIT_END = "\x02", "\x03"  # control characters never survive into indexed text (index.clean)
 SIZE = 24  # words
@@ -26,24 +27,32 @@ MAX_SCAN_CHARS = 200_000  # of a PDF's text: where its first matches are; a snip
 class Wanted:
     words: frozenset[str]  # folded words of the query's words and phrases
     prefixes: tuple[str, ...]  # folded stems of its `word*` terms
+    pairs: frozenset[tuple[str, str]] = frozenset()  # adjacent words of its phrases: marked as one piece
+
+    @property
+    def size(self) -> int:
+        return len(self.words) + len(self.prefixes)
 
     def which(self, token: str) -> str | None:
         """The query word this folded token matches, if any (its prefix for a prefix term)."""
         if token in self.words:
             return token
-        return next((p for p in self.prefixes if token.startswith(p)), None)
+        if self.prefixes and token.startswith(self.prefixes):
+            return next(p for p in self.prefixes if token.startswith(p))
+        return None
 
 
 def wanted(terms: Sequence[tuple[tuple[str, ...], bool]]) -> Wanted:
     words: set[str] = set()
     prefixes: list[str] = []
+    pairs = {pair for folded, _ in terms for pair in itertools.pairwise(folded)}
     for folded, prefix in terms:
         if prefix:
             words.update(folded[:-1])
             prefixes.append(folded[-1])
         else:
             words.update(folded)
-    return Wanted(frozenset(words), tuple(prefixes))
+    return Wanted(frozenset(words), tuple(prefixes), frozenset(pairs))
 
 
 def snippet(texts: dict[str, str], want: Wanted) -> str:
@@ -53,15 +62,19 @@ def snippet(texts: dict[str, str], want: Wanted) -> str:
         text = texts.get(name, "")[:MAX_SCAN_CHARS]
         if not text:
             continue
-        tokens = ANALYZER.pre_tokenize(text).tokens
-        matched = [(i, which) for i, token in enumerate(tokens) if (which := want.which(token.text)) is not None]
+        # Folded words first (one call into tantivy, plain strings); offsets only for a field that matches.
+        folded = fold(text)
+        matched = [(i, which) for i, word in enumerate(folded) if (which := want.which(word)) is not None]
         if not matched:
             continue
         start, distinct, count = _best_window(matched)
         key = (distinct, count, -rank)
         if best is None or key > best:
             best = key
-            shown = _draw(text, tokens, start, {i for i, _ in matched})
+            tokens = ANALYZER.pre_tokenize(text).tokens
+            shown = _draw(text, tokens, start, {i for i, _ in matched}, want)
+        if distinct == want.size:
+            break  # every word of the query in one window: a later field cannot show more
     return shown
 
 
@@ -84,8 +97,8 @@ def _best_window(matched: list[tuple[int, str]]) -> tuple[int, int, int]:
     return max(0, best[0] - 3), best[1], best[2]  # a few words of context before the first match
 
 
-def _draw(text: str, tokens: Sequence[tantivy.Token], start: int, hits: set[int]) -> str:
-    """The window's text as written, matched words marked; matched words one space apart (a phrase) are one mark."""
+def _draw(text: str, tokens: Sequence[tantivy.Token], start: int, hits: set[int], want: Wanted) -> str:
+    """The window's text as written, matched words marked; a phrase's words one space apart are one mark."""
     end = min(len(tokens), start + SIZE)
     pieces: list[str] = ["…"] if start > 0 else []
     cursor = tokens[start].char_offset_from
@@ -95,7 +108,8 @@ def _draw(text: str, tokens: Sequence[tantivy.Token], start: int, hits: set[int]
         begin, finish = token.char_offset_from, token.char_offset_to
         gap, word = text[cursor:begin], text[begin:finish]
         hit = i in hits
-        if marking and not (hit and gap.isspace()):
+        joined = hit and gap.isspace() and (tokens[i - 1].text, token.text) in want.pairs
+        if marking and not joined:
             pieces.append(HIT_END)
             marking = False
         pieces.append(gap)
