@@ -264,10 +264,11 @@ def measure_poll(path: Path, count: int) -> None:
     """1,000 new papers into the full index, as the daemon writes a poll (two 500-paper transactions)."""
     index = IndexFile.open(path)
     new = poll_docs()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     index.upsert(new[:500])
     index.upsert(new[500:])
     write = time.perf_counter() - started
+    write_cpu = time.process_time() - started_cpu  # all threads, tantivy's indexing thread too
     index.close()
 
     async def reads() -> float:
@@ -287,8 +288,8 @@ def measure_poll(path: Path, count: int) -> None:
     read = asyncio.run(reads())
     total = write + read
     print(
-        f"poll of 1,000 new papers into {count:,}: index write {write * 1000:.0f} ms + store reads {read * 1000:.0f} ms"
-        f" = {total * 1000:.0f} ms  target <= 1 s: {'meets' if total <= 1 else 'MISSES'}"
+        f"poll of 1,000 new papers into {count:,}: index write {write * 1000:.0f} ms (CPU {write_cpu * 1000:.0f} ms)"
+        f" + store reads {read * 1000:.0f} ms = {total * 1000:.0f} ms  target <= 1 s: {verdict(total <= 1)}"
     )
 
 
