@@ -138,7 +138,7 @@ class Found:
     key: str
     state: str
     day: str
-    score: float  # BM25, higher is better
+    score: float  # BM25 (a prefix alone: its field's weight), higher is better
     texts: dict[str, str]
 
 
@@ -267,7 +267,15 @@ class TextIndex:
         return found
 
     @_translated
-    def search(self, query: tantivy.Query, offset: int, limit: int) -> tuple[list[Found], int]:
+    def search(
+        self, terms: Sequence[tuple[tuple[str, ...], bool]], narrow: Sequence[tantivy.Query], offset: int, limit: int
+    ) -> tuple[list[Found], int]:
+        """A page of matches for these terms (folded words and whether each is a prefix), and how many match."""
+        if len(terms) == 1 and terms[0][1] and len(terms[0][0]) == 1:  # `interp*` alone
+            return self._newest_by_field(terms[0][0][0], narrow, offset, limit)
+        return self._ranked(self._query(terms, narrow), offset, limit)
+
+    def _ranked(self, query: tantivy.Query, offset: int, limit: int) -> tuple[list[Found], int]:
         """A page of matches, best first and equal scores newest first, and how many match in all.
 
         Scores are BM25 times log2(2 + recency key), tantivy's `weight_by_field`: over the 35 years of arXiv ids
@@ -278,8 +286,7 @@ class TextIndex:
         wanted = offset + limit
         fetch = wanted + TIE_MARGIN
         result = searcher.search(query, fetch + 1, count=True, weight_by_field="recency")
-        count = int(getattr(result, "count", 0) or 0)  # in tantivy-py's result, not in its stubs
-        hits = result.hits
+        count, hits = _count(result), result.hits
         # Papers whose weighted scores are still equal (ids close together) must all be here to be ordered by
         # id at the page's edge; past TIE_LIMIT of them, tantivy's order decides.
         while len(hits) > fetch and hits[fetch][0] == hits[min(wanted, len(hits)) - 1][0] and fetch < TIE_LIMIT:
@@ -291,8 +298,7 @@ class TextIndex:
         page = [(addresses[i], float(hits[i][0]) / math.log2(2 + (recency[i] or 0))) for i in order[offset:wanted]]
         return [_found(searcher, address, score) for address, score in page], count  # BM25 again
 
-    @_translated
-    def search_prefix(
+    def _newest_by_field(
         self, stem: str, narrow: Sequence[tantivy.Query], offset: int, limit: int
     ) -> tuple[list[Found], int]:
         """`stem*` alone: papers where it matches in the title first, newest first, then those where it matches
@@ -306,7 +312,7 @@ class TextIndex:
         schema = self._open().schema
         wanted = offset + limit
         fields = sorted(zip(WEIGHTS, COLUMNS, strict=True), reverse=True)
-        regexes = [tantivy.Query.regex_query(schema, name, re.escape(stem) + ".*") for _, name in fields]
+        regexes = [_field_query(schema, name, (stem,), True) for _, name in fields]
         filters = [(tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)) for query in narrow]
         page: list[tuple[tantivy.DocAddress, float]] = []
         for rank, (weight, _) in enumerate(fields):
@@ -318,11 +324,10 @@ class TextIndex:
             page.extend((address, weight) for _, address in hits)
         anywhere = tantivy.Query.boolean_query([(tantivy.Occur.Should, regex) for regex in regexes])
         every = tantivy.Query.boolean_query([(tantivy.Occur.Must, anywhere), *filters])
-        count = int(getattr(searcher.search(every, 1, count=True), "count", 0) or 0)
+        count = _count(searcher.search(every, 1, count=True))
         return [_found(searcher, address, score) for address, score in page[offset:wanted]], count
 
-    @_translated
-    def query(self, terms: Sequence[tuple[tuple[str, ...], bool]], narrow: Sequence[tantivy.Query]) -> tantivy.Query:
+    def _query(self, terms: Sequence[tuple[tuple[str, ...], bool]], narrow: Sequence[tantivy.Query]) -> tantivy.Query:
         """Every term (a word, a phrase, a `word*` prefix: folded words and whether it is a prefix) must match in
         some field, each field's match boosted by its weight; `narrow` are filters that add nothing to the score."""
         schema = self._open().schema
@@ -374,6 +379,10 @@ def narrowing(
         yield tantivy.Query.range_query(schema, "day", tantivy.FieldType.Unsigned, low, high)
     if saved:
         yield tantivy.Query.term_query(schema, "saved", True)
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    return int(getattr(result, "count", 0) or 0)  # in tantivy-py's result, not in its stubs
 
 
 def _found(searcher: tantivy.Searcher, address: tantivy.DocAddress, score: float) -> Found:

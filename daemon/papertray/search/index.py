@@ -1,8 +1,8 @@
 """The index: what search answers from, in `<cache>/search/`, used from one worker thread (service.py's).
 
     index.sqlite3  meta (schema version, the papertray version that built it) and `docs`: one row per paper
-                   with the filter values and a stamp of what was indexed, so a start compares stamps with the
-                   store and re-indexes only what changed, and the name of the PDF whose text is indexed
+                   with a stamp of what was indexed, so a start compares stamps with the store and re-indexes
+                   only what changed, and the name of the PDF whose text is indexed
     text/          the text itself, in tantivy (engine.py): titles, abstracts, authors, keywords, categories,
                    tags, notes, PDF text, ranked by BM25
 
@@ -30,7 +30,7 @@ from papertray.search.snippets import snippet, wanted
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6  # 5: FTS5 with the reading list's own table; 6: the text in tantivy, word pairs indexed
+SCHEMA_VERSION = 7  # 5: FTS5 with the reading list's own table; 6: the text in tantivy; 7: docs keeps stamps only
 TEXT_FOLDER = "text"
 MAX_FIELD_CHARS = 2_000_000  # PDF text beyond this (a 500-page book) adds nothing a search needs
 
@@ -200,36 +200,27 @@ class IndexFile:
             )
         ]
         kept = self.text.texts_of(with_pdf) if with_pdf else {}
+        self._write(docs, {pid: texts.get("fulltext", "") for pid, texts in kept.items()}, pdf_name="")
+
+    def set_fulltext(self, doc: Doc, pdf_name: str, text: str) -> None:
+        """Index a paper with its PDF's text (the name is kept, so a start knows which PDF's text is in)."""
+        self._write([doc], {doc.id: clean(text)}, pdf_name=pdf_name)
+
+    def _write(self, docs: Sequence[Doc], fulltexts: dict[str, str], *, pdf_name: str) -> None:
+        """The text in one commit, then the stamps (and a new PDF's name; "" keeps the one indexed)."""
         entries = []
         for doc in docs:
             texts = {name: clean(getattr(doc, name)) for name in COLUMNS if name not in ("pid", "fulltext")}
             texts["pid"] = doc.id
-            texts["fulltext"] = kept.get(doc.id, {}).get("fulltext", "")
+            texts["fulltext"] = fulltexts.get(doc.id, "")
             entries.append(Entry(doc.id, texts, doc.state, doc.source, doc.day, doc.saved, recency_key(doc.id)))
         self.text.replace(entries)
         with _transaction(self.conn):
             self.conn.executemany(
-                "INSERT INTO docs(id, state, source, day, saved, stamp, pdf) VALUES (?,?,?,?,?,?,'')"
-                " ON CONFLICT(id) DO UPDATE SET state=excluded.state, source=excluded.source, day=excluded.day,"
-                " saved=excluded.saved, stamp=excluded.stamp",
-                [(d.id, d.state, d.source, d.day, int(d.saved), d.stamp) for d in docs],
+                "INSERT INTO docs(id, stamp, pdf) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                " stamp=excluded.stamp, pdf=CASE WHEN excluded.pdf != '' THEN excluded.pdf ELSE docs.pdf END",
+                [(doc.id, doc.stamp, pdf_name) for doc in docs],
             )
-
-    def set_fulltext(self, paper_id: str, pdf_name: str, text: str) -> bool:
-        """Index a PDF's text for a paper already indexed; False when the paper is not (yet) in the index."""
-        row = self.conn.execute("SELECT state, source, day, saved FROM docs WHERE id=?", (paper_id,)).fetchone()
-        if row is None:
-            return False
-        stored = self.text.texts_of([paper_id]).get(paper_id)
-        if stored is None:
-            return False
-        texts = {**stored, "fulltext": clean(text)}
-        self.text.replace(
-            [Entry(paper_id, texts, str(row[0]), str(row[1]), str(row[2]), bool(row[3]), recency_key(paper_id))]
-        )
-        with _transaction(self.conn):
-            self.conn.execute("UPDATE docs SET pdf=? WHERE id=?", (pdf_name, paper_id))
-        return True
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -248,10 +239,7 @@ class IndexFile:
         narrow = list(
             narrowing(schema, filters.states, filters.source, filters.since, filters.until, filters.saved_only)
         )
-        if len(folded) == 1 and folded[0][1] and len(folded[0][0]) == 1:  # `interp*` alone
-            found, count = self.text.search_prefix(folded[0][0][0], narrow, offset, limit)
-        else:
-            found, count = self.text.search(self.text.query(folded, narrow), offset, limit)
+        found, count = self.text.search(folded, narrow, offset, limit)
         want = wanted(folded)
         hits = [Hit(f.key, f.state, f.day, -f.score, snippet(f.texts, want)) for f in found]
         return Page(hits, min(count, cap), count > cap)
@@ -282,10 +270,7 @@ def _create(conn: sqlite3.Connection) -> None:
         for table in ("papers", "reading", "docs", "meta"):  # an older schema's tables, if any
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        conn.execute(
-            "CREATE TABLE docs(id TEXT PRIMARY KEY, state TEXT NOT NULL, source TEXT NOT NULL, day TEXT NOT NULL,"
-            " saved INTEGER NOT NULL, stamp TEXT NOT NULL, pdf TEXT NOT NULL)"
-        )
+        conn.execute("CREATE TABLE docs(id TEXT PRIMARY KEY, stamp TEXT NOT NULL, pdf TEXT NOT NULL)")
         conn.executemany(
             "INSERT INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("built_by", __version__)],

@@ -316,7 +316,7 @@ class SearchService:
         if text is None:
             return
         try:
-            await self._run(index.set_fulltext, paper_id, pdf.name, text)
+            await self._run(index.set_fulltext, doc_of(self.store.view(paper_id)), pdf.name, text)
         except Exception as exc:
             if is_damage(exc):
                 await self._recover(index)
