@@ -1,5 +1,5 @@
 """GET /api/v1/search: full-text search over every paper (papertray.search). Parameters are checked here and
-refused in one sentence; the query text itself never reaches SQLite as syntax (search/query.py)."""
+refused in one sentence; the query text itself never reaches the engine as syntax (search/query.py)."""
 
 from __future__ import annotations
 
